@@ -1,0 +1,296 @@
+"""The `concierge` command: staff tools, the web app, the worker, the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.bootstrap import Concierge, bootstrap
+from bot.settings import ConfigError, Settings, load_settings
+from handlers.card import render_card
+from handlers.language import speaker_for
+from loyalty.consent import Channel, Purpose
+from loyalty.points import InsufficientPoints
+from loyalty.services import members
+from storage.migrate import upgrade
+
+T = TypeVar("T")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"concierge: {message}", err=True)
+    sys.exit(code)
+
+
+def _load(database: str | None = None) -> Concierge:
+    try:
+        settings = load_settings()
+        if database is not None:
+            settings = Settings(**{**settings.model_dump(), "database_url": database})
+        return bootstrap(settings)
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise AssertionError("unreachable") from None
+
+
+def _run(work: Callable[[Concierge], Awaitable[T]], app: Concierge | None = None) -> T:
+    """Run one async piece of work against the database, closing it afterwards."""
+    app = app or _load()
+
+    async def main() -> T:
+        try:
+            return await work(app)
+        finally:
+            await app.db.close()
+
+    try:
+        return asyncio.run(main())
+    except members.MemberError as exc:
+        _fail(str(exc), 1)
+        raise AssertionError("unreachable") from None
+
+
+def _member_command(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+    """Find MEMBER, run `func(uow, app, member, **options)` in one unit of work, commit."""
+
+    @functools.wraps(func)
+    def wrapper(member: str, **options: Any) -> Any:
+        async def work(app: Concierge) -> Any:
+            async with app.db.unit_of_work() as uow:
+                found = await members.find(uow, member, app.program)
+                result = await func(uow, app, found, **options)
+                await uow.commit()
+                return result
+
+        return _run(work)
+
+    return wrapper
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log more.")
+def main(verbose: bool) -> None:
+    """Concierge: the conversational concierge for a jeweller's loyalty club."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration not yet applied."""
+    _run(lambda app: upgrade(app.db))
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=None, help="Default: $PORT, else 8000.")
+def serve(host: str, port: int | None) -> None:
+    """Run the web app (webhooks, health check, API docs at /docs)."""
+    import uvicorn
+
+    from bot.web import create_app
+
+    app = _load()
+    uvicorn.run(create_app(app), host=host, port=port or app.settings.port, log_level="info")
+
+
+@main.command()
+def worker() -> None:
+    """Run the scheduler: daily points expiry and tier reviews."""
+    from scheduler.worker import run
+
+    app = _load()
+    asyncio.run(run(app))
+
+
+@main.group("import")
+def import_() -> None:
+    """Bring data in."""
+
+
+@import_.command("purchases")
+@click.argument("file", type=click.Path(path_type=Path))
+def import_purchases(file: Path) -> None:
+    """Import purchases from a CSV (order_id, phone, amount, currency, purchased_at, ...)."""
+    from bot.importer import UnreadableFile, import_purchases
+
+    size = file.stat().st_size if file.exists() else 0
+
+    def reject(line: int, reason: str) -> None:
+        click.echo(f"line {line}: rejected: {reason}", err=True)
+
+    async def work(app: Concierge) -> None:
+        with click.progressbar(
+            length=size, label="importing", file=sys.stderr, show_eta=True
+        ) as bar:
+            done = 0
+
+            def progress(position: int) -> None:
+                nonlocal done
+                bar.update(position - done)
+                done = position
+
+            try:
+                report = await import_purchases(app, file, reject, progress)
+            except UnreadableFile as exc:
+                _fail(str(exc), 1)
+        click.echo(
+            f"created {report.created}, refunded {report.refunded}, "
+            f"unchanged {report.unchanged}, rejected {report.rejected}"
+        )
+
+    _run(work)
+
+
+@main.group("members")
+def members_group() -> None:
+    """Staff tools for members: MEMBER is a member number (M00042) or a phone number."""
+
+
+@members_group.command("add")
+@click.argument("phone")
+@click.option("--name")
+@click.option("--email")
+@click.option("--birthday", help="MM-DD or YYYY-MM-DD")
+@click.option("--timezone", help="e.g. Europe/Paris; default: the store's")
+@click.option("--locale", help="one of the club's languages")
+def members_add(phone: str, **profile: Any) -> None:
+    """Enrol a member."""
+
+    async def work(app: Concierge) -> str:
+        async with app.db.unit_of_work() as uow:
+            member = await members.add(uow, app.program, app.clock(), phone, **profile)
+            await uow.commit()
+            return members.member_number(member.id)
+
+    click.echo(f"member {_run(work)} added")
+
+
+@members_group.command("show")
+@click.argument("member")
+@_member_command
+async def members_show(uow: Any, app: Concierge, member: Any) -> None:
+    """The staff view of a member's card (hidden tier and segment included)."""
+    card = await members.card(uow, member, app.clock(), app.program)
+    speaker = speaker_for(member.locale, member.timezone, app.program)
+    click.echo(render_card(card, app.program, speaker, staff=True))
+
+
+@members_group.command("consent")
+@click.argument("member")
+@click.argument("purpose", type=click.Choice([p.value for p in Purpose]))
+@click.argument("channel", type=click.Choice([c.value for c in Channel]))
+@click.option("--grant/--revoke", required=True)
+@click.option(
+    "--wording",
+    default="recorded by staff",
+    show_default=True,
+    help="What the member was told or agreed to.",
+)
+@_member_command
+async def members_consent(
+    uow: Any, app: Concierge, member: Any, purpose: str, channel: str, grant: bool, wording: str
+) -> None:
+    """Grant or revoke one purpose on one channel (recorded with its source)."""
+    changed = await members.set_consent(
+        uow, member, Purpose(purpose), Channel(channel), grant, app.clock(), "staff-cli", wording
+    )
+    state = "granted" if grant else "revoked"
+    verb = "is now" if changed else "was already"
+    click.echo(f"{purpose} on {channel} {verb} {state}")
+
+
+@members_group.command("redeem")
+@click.argument("member")
+@click.argument("points", type=click.IntRange(min=1))
+@click.option("--note", default="", help="What the points were exchanged for.")
+@_member_command
+async def members_redeem(uow: Any, app: Concierge, member: Any, points: int, note: str) -> None:
+    """Take points from a member's balance (never below zero)."""
+    try:
+        left = await members.redeem(
+            uow, member, points, str(uuid.uuid4()), note, app.clock(), app.program
+        )
+    except InsufficientPoints as exc:
+        raise members.MemberError(str(exc)) from None
+    click.echo(f"redeemed {points} points; balance {left}")
+
+
+@members_group.command("tier")
+@click.argument("member")
+@click.argument("tier", required=False)
+@click.option("--clear", is_flag=True, help="Back to the tier the member has earned.")
+@_member_command
+async def members_tier(
+    uow: Any, app: Concierge, member: Any, tier: str | None, clear: bool
+) -> None:
+    """Invite a member into an invite-only tier (e.g. ambassador), or --clear it."""
+    if (tier is None) == (not clear):
+        raise members.MemberError("give an invite-only TIER, or --clear")
+    state = await members.set_invited_tier(uow, member, tier, app.clock(), app.program)
+    click.echo(f"{members.member_number(member.id)} is now in tier {state.tier}")
+
+
+@members_group.command("export")
+@click.argument("member")
+@click.option("--out", type=click.Path(path_type=Path), help="Write to this file.")
+@_member_command
+async def members_export(uow: Any, app: Concierge, member: Any, out: Path | None) -> None:
+    """Everything held about a member, as JSON."""
+    text = json.dumps(await members.export(uow, member), indent=2, ensure_ascii=False)
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"written to {out}", err=True)
+
+
+@members_group.command("erase")
+@click.argument("member")
+@click.option("--yes", is_flag=True, help="Confirm: this cannot be undone.")
+@_member_command
+async def members_erase(uow: Any, app: Concierge, member: Any, yes: bool) -> None:
+    """Remove a member's personal data; anonymous ledger sums stay for the books."""
+    if not yes:
+        raise members.MemberError("erasing cannot be undone: add --yes to confirm")
+    number = members.member_number(member.id)
+    removed = await members.erase(uow, member, app.clock())
+    parts = ", ".join(f"{count} {table.replace('_', ' ')}" for table, count in removed.items())
+    click.echo(
+        f"{number}: erased name, phone, email, birthday, language, zone; removed {parts}; "
+        "the ledger and purchase amounts stay, anonymous, for the books"
+    )
+
+
+@main.command()
+@click.option("--database", default="demo.db", show_default=True, help="SQLite file to seed.")
+def demo(database: str) -> None:
+    """Seed the demo club into a local SQLite file and show a member's card."""
+    from bot.demo import seed
+
+    app = _load(f"sqlite+aiosqlite:///{Path(database).resolve()}")
+
+    async def work(app: Concierge) -> str:
+        await upgrade(app.db)
+        return await seed(app)
+
+    click.echo(_run(work, app))

@@ -1,0 +1,99 @@
+"""The demo club's members and purchases, seeded through the same paths as real data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from bot.bootstrap import Concierge
+from handlers.card import render_card
+from handlers.language import speaker_for
+from loyalty.consent import Channel, Purpose
+from loyalty.purchases import PurchaseInput, Status
+from loyalty.services import members
+from loyalty.services.purchases import ingest
+
+DEMO_PHONE = "+393471234567"
+
+# (phone, name, locale, timezone, birthday, [(order, days ago, amount, currency, category,
+#  limited edition, status)])
+PEOPLE = [
+    (
+        DEMO_PHONE,
+        "Giulia Rossi",
+        "en",
+        "Europe/Rome",
+        "02-29",
+        [
+            ("DEMO-1001", 400, "850.00", "EUR", "engagement", False, "paid"),
+            ("DEMO-1002", 200, "1200.00", "EUR", "necklace", True, "paid"),
+            ("DEMO-1003", 60, "95.00", "EUR", "repair", False, "paid"),
+            ("DEMO-1004", 20, "640.00", "USD", "earrings", True, "paid"),
+        ],
+    ),
+    (
+        "+33612345678",
+        "Camille Laurent",
+        "fr",
+        "Europe/Paris",
+        "07-14",
+        [
+            ("DEMO-2001", 30, "2400.00", "EUR", "watch", False, "paid"),
+            ("DEMO-2002", 10, "300.00", "EUR", "bracelet", False, "refunded"),
+        ],
+    ),
+    (
+        "+393351112233",
+        "Marco Bianchi",
+        "it",
+        "Europe/Rome",
+        None,
+        [
+            ("DEMO-3001", 500, "4200.00", "EUR", "bespoke", False, "paid"),
+        ],
+    ),
+]
+
+
+async def seed(app: Concierge) -> str:
+    """Seed the demo club once (a second run changes nothing); return Giulia's card."""
+    now = app.clock()
+    async with app.db.unit_of_work() as uow:
+        for phone, name, locale, zone, birthday, _ in PEOPLE:
+            if await uow.members.by_phone(phone) is None:
+                member = await members.add(
+                    uow,
+                    app.program,
+                    now - timedelta(days=600),
+                    phone,
+                    name=name,
+                    birthday=birthday,
+                    timezone=zone,
+                    locale=locale,
+                )
+                for purpose in (Purpose.BIRTHDAY, Purpose.EVENTS):
+                    await members.set_consent(
+                        uow, member, purpose, Channel.TELEGRAM, True, now, "demo", "demo seed"
+                    )
+        await uow.commit()
+    batch = [
+        PurchaseInput(
+            order,
+            phone,
+            Decimal(amount),
+            currency,
+            now - timedelta(days=days),
+            category=category,
+            limited_edition=limited,
+            status=Status(status),
+            store="Milano Brera",
+        )
+        for phone, *_, orders in PEOPLE
+        for order, days, amount, currency, category, limited, status in orders
+    ]
+    await ingest(app.db.unit_of_work, batch, "demo", now, app.program)
+    async with app.db.unit_of_work() as uow:
+        giulia = await members.find(uow, DEMO_PHONE, app.program)
+        card = await members.card(uow, giulia, now, app.program)
+        await uow.commit()
+    return render_card(card, app.program, speaker_for(giulia.locale, giulia.timezone, app.program))

@@ -1,0 +1,92 @@
+"""The CSV import of past purchases: streamed in batches, every good row kept."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from bot.bootstrap import Concierge
+from loyalty.purchases import OPTIONAL, REQUIRED, InvalidPurchase, PurchaseInput, parse_purchase
+from loyalty.services.purchases import Result, ingest
+
+BATCH = 1000
+
+
+class UnreadableFile(ValueError):
+    """The file as a whole cannot be imported (missing, unreadable, a header without a column)."""
+
+
+@dataclass
+class Report:
+    created: int = 0
+    refunded: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def count(self, result: Result) -> None:
+        setattr(self, result.value, getattr(self, result.value) + 1)
+
+
+def _rows(handle: IO[str], on_reject: Callable[[int, str], None]) -> Iterator[tuple[int, dict]]:
+    reader = csv.DictReader(handle, restkey="__extra__")
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise UnreadableFile(f"the header lacks the column(s): {', '.join(missing)}")
+    unknown = [name for name in header if name not in REQUIRED + OPTIONAL]
+    if unknown:
+        raise UnreadableFile(f"unknown column(s): {', '.join(unknown)}")
+    reader.fieldnames = header
+    for row in reader:
+        if "__extra__" in row:
+            on_reject(reader.line_num, "more fields than the header has")
+            continue
+        yield reader.line_num, row
+
+
+async def import_purchases(
+    app: Concierge,
+    path: Path,
+    on_reject: Callable[[int, str], None],
+    on_progress: Callable[[int], None] = lambda _: None,
+    batch_size: int = BATCH,
+) -> Report:
+    """Import `path`; each rejected row is reported (file line, reason) as it is met."""
+    report = Report()
+
+    def reject(line: int, reason: str) -> None:
+        report.rejected += 1
+        on_reject(line, reason)
+
+    async def flush(batch: list[PurchaseInput]) -> None:
+        for outcome in await ingest(
+            app.db.unit_of_work, batch, "import", app.clock(), app.program
+        ):
+            report.count(outcome.result)
+        batch.clear()
+
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise UnreadableFile(f"{path}: {exc.strerror}") from None
+    with handle:
+        batch: list[PurchaseInput] = []
+        try:
+            for line, row in _rows(handle, reject):
+                try:
+                    batch.append(parse_purchase(row, app.program))
+                except InvalidPurchase as exc:
+                    reject(line, str(exc))
+                if len(batch) >= batch_size:
+                    await flush(batch)
+                    on_progress(handle.buffer.tell())
+        except UnicodeDecodeError:
+            raise UnreadableFile(f"{path}: not UTF-8 text") from None
+        except csv.Error as exc:
+            raise UnreadableFile(f"{path}: not a CSV file ({exc})") from None
+        await flush(batch)
+        on_progress(handle.buffer.tell())
+    return report

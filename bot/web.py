@@ -1,0 +1,120 @@
+"""The web app: the signed POS / e-commerce webhook and the health check."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from bot.bootstrap import Concierge
+from loyalty.purchases import InvalidPurchase, parse_purchase
+from loyalty.services.members import member_number
+from loyalty.services.purchases import Result, ingest
+
+log = logging.getLogger("concierge.web")
+MAX_BODY = 64 * 1024
+
+
+class PurchaseBody(BaseModel):
+    """A purchase as the POS sends it (documentation for the OpenAPI page)."""
+
+    order_id: str
+    phone: str = Field(description="E.164, or national in the club's default country")
+    amount: str | float = Field(description="decimal string or number, at most two decimals")
+    currency: str = Field(description="ISO 4217; the club needs a rate for it")
+    purchased_at: str = Field(description="ISO 8601; without an offset, the store's time")
+    name: str | None = None
+    email: str | None = None
+    category: str | None = None
+    limited_edition: bool = False
+    store: str | None = None
+    status: str = Field("paid", description="paid | refunded")
+
+
+def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """Check `sha256=<hex HMAC-SHA256 of the raw body>` in constant time."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+
+
+def _problem(status: int, detail: Any) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def create_app(app: Concierge) -> FastAPI:
+    pos_secret = app.settings.pos_secret
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
+        if pos_secret is None:
+            log.warning("POS webhook off: CONCIERGE_POS_SECRET is not set")
+        yield
+        await app.db.close()
+
+    web = FastAPI(title="Concierge", version="0.1.0", lifespan=lifespan)
+
+    @web.get("/healthz", summary="Answers 200 when the database does")
+    async def healthz() -> JSONResponse:
+        try:
+            await app.db.ping()
+        except Exception:  # any failure to reach the database is "unhealthy"
+            log.exception("health check: database unreachable")
+            return _problem(503, "database unreachable")
+        return JSONResponse({"status": "ok"})
+
+    @web.post(
+        "/api/purchases",
+        summary="Record a purchase from the POS or the e-commerce site",
+        description=(
+            "Signed with `X-Concierge-Signature: sha256=<hex HMAC-SHA256 of the raw body>` "
+            "using CONCIERGE_POS_SECRET. 201 created, 200 already known (no second credit) "
+            "or refund applied, 401 bad signature, 422 bad body, 404 when the webhook is off."
+        ),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": PurchaseBody.model_json_schema()}},
+            }
+        },
+    )
+    async def purchases(request: Request) -> JSONResponse:
+        if pos_secret is None:
+            return _problem(404, "Not Found")
+        body = await request.body()
+        secret = pos_secret.get_secret_value()
+        if not signature_ok(secret, body, request.headers.get("x-concierge-signature")):
+            return _problem(401, "missing or invalid X-Concierge-Signature")
+        if len(body) > MAX_BODY:
+            return _problem(413, "body too large")
+        try:
+            fields = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return _problem(422, {"field": "body", "reason": "not valid JSON"})
+        if not isinstance(fields, dict):
+            return _problem(422, {"field": "body", "reason": "must be a JSON object"})
+        try:
+            purchase = parse_purchase(fields, app.program)
+        except InvalidPurchase as exc:
+            return _problem(422, {"field": exc.field, "reason": exc.reason})
+        [outcome] = await ingest(app.db.unit_of_work, [purchase], "pos", app.clock(), app.program)
+        status = 201 if outcome.result is Result.CREATED else 200
+        return JSONResponse(
+            {
+                "order_id": outcome.order_id,
+                "result": outcome.result,
+                "member": member_number(outcome.member_id),
+                "points": outcome.points,
+            },
+            status_code=status,
+        )
+
+    return web

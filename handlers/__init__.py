@@ -1,0 +1,1 @@
+"""Concierge conversation handlers: one module per capability (card, previews, appointments)."""

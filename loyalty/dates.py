@@ -1,0 +1,58 @@
+"""Calendar arithmetic the club's rules share: month windows and yearly occasions."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """`moment` shifted by whole months, the day clamped to the month's end."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def occurrence_in(month: int, day: int, year: int) -> date:
+    """The day a yearly occasion falls on in `year`: 29 February is kept on 28 February."""
+    if month == 2 and day == 29 and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return date(year, month, day)
+
+
+@dataclass(frozen=True)
+class Birthday:
+    """Month and day, with the year only when the member chose to give it."""
+
+    month: int
+    day: int
+    year: int | None = None
+
+    def __post_init__(self) -> None:
+        date(self.year or 2000, self.month, self.day)  # 2000 is a leap year: 29 Feb is valid
+
+    @classmethod
+    def parse(cls, text: str) -> Birthday:
+        """Read ``MM-DD`` or ``YYYY-MM-DD``; ValueError otherwise."""
+        parts = text.strip().split("-")
+        try:
+            numbers = [int(part) for part in parts]
+        except ValueError:
+            raise ValueError(f"not a birthday (MM-DD or YYYY-MM-DD): {text!r}") from None
+        try:
+            if len(parts) == 2 and all(len(p) == 2 for p in parts):
+                return cls(numbers[0], numbers[1])
+            if len(parts) == 3 and len(parts[0]) == 4 and all(len(p) == 2 for p in parts[1:]):
+                return cls(numbers[1], numbers[2], numbers[0])
+        except ValueError:
+            raise ValueError(f"no such day: {text!r}") from None
+        raise ValueError(f"not a birthday (MM-DD or YYYY-MM-DD): {text!r}")
+
+    def in_year(self, year: int) -> date:
+        return occurrence_in(self.month, self.day, year)
+
+    def __str__(self) -> str:
+        core = f"{self.month:02d}-{self.day:02d}"
+        return f"{self.year:04d}-{core}" if self.year else core

@@ -1,0 +1,29 @@
+"""Phone numbers as the club stores them: E.164, parsed by `phonenumbers`."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+class InvalidPhone(ValueError):
+    """The text is not a phone number that could reach someone."""
+
+
+def normalize_phone(raw: str, default_country: str) -> str:
+    """E.164 form of `raw`; a number without ``+`` takes the club's default country."""
+    text = raw.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, default_country)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone(f"not a phone number: {mask_phone(raw)}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(f"not a valid phone number: {mask_phone(raw)}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(phone: str) -> str:
+    """What a log may show of a number: its last two digits."""
+    digits = [c for c in phone if c.isdigit()]
+    return "•" * max(len(digits) - 2, 0) + "".join(digits[-2:])

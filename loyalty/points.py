@@ -1,0 +1,162 @@
+"""The points ledger: append-only entries, a balance that is their sum, expiry oldest first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from loyalty.dates import add_months
+
+
+class Kind(StrEnum):
+    EARN = "earn"
+    REDEEM = "redeem"
+    ADJUST = "adjust"
+    EXPIRE = "expire"
+    REVERSE = "reverse"
+
+
+class Reason(StrEnum):
+    """Why an entry exists; rendered for the member in their language."""
+
+    PURCHASE = "purchase"
+    REFUND = "refund"
+    EXPIRY = "expiry"
+    REWARD = "reward"
+    GOODWILL = "goodwill"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ledger line. `key` is unique in the ledger: the same fact is never written twice."""
+
+    kind: Kind
+    points: int
+    occurred_at: datetime
+    key: str
+    reason: Reason
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class InsufficientPoints(ValueError):
+    """A redeem asked for more than the balance."""
+
+    def __init__(self, wanted: int, balance: int) -> None:
+        super().__init__(f"cannot redeem {wanted} points: the balance is {balance}")
+        self.wanted = wanted
+        self.balance = balance
+
+
+def balance(entries: Iterable[Entry]) -> int:
+    return sum(entry.points for entry in entries)
+
+
+def earn_entry(order_id: str, points: int, at: datetime, store: str | None) -> Entry:
+    return Entry(
+        Kind.EARN,
+        points,
+        at,
+        f"earn:{order_id}",
+        Reason.PURCHASE,
+        {"order_id": order_id, "store": store},
+    )
+
+
+def redeem_entry(
+    entries: Sequence[Entry], points: int, at: datetime, key: str, note: str
+) -> Entry:
+    """A redeem of `points`, refused (InsufficientPoints) beyond the balance."""
+    if points <= 0:
+        raise ValueError("a redeem takes a positive number of points")
+    available = balance(entries)
+    if points > available:
+        raise InsufficientPoints(points, available)
+    return Entry(Kind.REDEEM, -points, at, f"redeem:{key}", Reason.REWARD, {"note": note})
+
+
+@dataclass
+class _Lot:
+    """Points from one positive entry, spent or expired oldest first."""
+
+    key: str
+    expires_at: datetime | None
+    remaining: int
+    expired: int = 0
+
+
+def _lots(entries: Sequence[Entry], expiry_months: int | None) -> list[_Lot]:
+    """Replay the ledger in order, consuming lots first-in first-out."""
+    lots: list[_Lot] = []
+    for entry in sorted(entries, key=lambda e: e.occurred_at):
+        if entry.points > 0:
+            expires = add_months(entry.occurred_at, expiry_months) if expiry_months else None
+            lots.append(_Lot(entry.key, expires, entry.points))
+            continue
+        owed = -entry.points
+        if entry.kind is Kind.EXPIRE:
+            lot = next(lot for lot in lots if lot.key == entry.detail["lot"])
+            lot.remaining -= owed
+            lot.expired += owed
+            continue
+        if entry.kind is Kind.REVERSE:
+            own = [lot for lot in lots if lot.key == f"earn:{entry.detail['order_id']}"]
+            candidates = own + [lot for lot in lots if lot not in own]
+        else:
+            candidates = [
+                lot for lot in lots if lot.expires_at is None or lot.expires_at > entry.occurred_at
+            ]
+        for lot in candidates:
+            take = min(owed, lot.remaining)
+            lot.remaining -= take
+            owed -= take
+            if not owed:
+                break
+    return lots
+
+
+def expiries_due(
+    entries: Sequence[Entry], now: datetime, expiry_months: int | None
+) -> list[Entry]:
+    """Expire entries for every lot past its date that still holds points (none twice)."""
+    return [
+        Entry(
+            Kind.EXPIRE,
+            -lot.remaining,
+            lot.expires_at,
+            f"expire:{lot.key}",
+            Reason.EXPIRY,
+            {"lot": lot.key},
+        )
+        for lot in _lots(entries, expiry_months)
+        if lot.expires_at is not None and lot.expires_at <= now and lot.remaining > 0
+    ]
+
+
+def reversal(
+    entries: Sequence[Entry], order_id: str, at: datetime, expiry_months: int | None
+) -> Entry | None:
+    """The entry that takes back an order's points, less what already expired; None if none."""
+    earned = next((e for e in entries if e.key == f"earn:{order_id}"), None)
+    if earned is None or any(e.key == f"reverse:{order_id}" for e in entries):
+        return None
+    lot = next(lot for lot in _lots(entries, expiry_months) if lot.key == earned.key)
+    points = earned.points - lot.expired
+    if points <= 0:
+        return None
+    return Entry(
+        Kind.REVERSE, -points, at, f"reverse:{order_id}", Reason.REFUND, {"order_id": order_id}
+    )
+
+
+def expiring_soon(
+    entries: Sequence[Entry], now: datetime, until: datetime, expiry_months: int | None
+) -> list[tuple[datetime, int]]:
+    """(date, points) that will expire after `now` and by `until`, for the member's card."""
+    return [
+        (lot.expires_at, lot.remaining)
+        for lot in _lots(entries, expiry_months)
+        if lot.expires_at is not None and now < lot.expires_at <= until and lot.remaining > 0
+    ]

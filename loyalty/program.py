@@ -1,0 +1,241 @@
+"""The club as data: the program file a jeweller edits instead of the code."""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from babel import Locale, UnknownLocaleError
+from babel.numbers import list_currencies
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+
+class ProgramError(ValueError):
+    """The program file is unusable; the message names the key and the reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Names = dict[str, str]
+
+
+def _check_currency(code: str) -> str:
+    code = code.upper()
+    if code not in list_currencies():
+        raise ValueError(f"unknown currency {code!r}")
+    return code
+
+
+class Club(_Strict):
+    name: str
+    base_currency: str
+    languages: list[str] = Field(min_length=1)
+    default_language: str
+    default_country: str
+    timezone: str
+
+    _currency = field_validator("base_currency")(_check_currency)
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        for lang in value:
+            try:
+                Locale.parse(lang)
+            except (UnknownLocaleError, ValueError) as exc:
+                raise ValueError(f"unknown language {lang!r}") from exc
+        return value
+
+    @field_validator("default_country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        value = value.upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown phone country {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _default_is_spoken(self) -> Club:
+        if self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} is not in languages")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Points(_Strict):
+    per_unit: Decimal = Field(gt=0)
+    expiry_months: int | None = Field(default=None, gt=0)
+
+
+class QualifyOn(StrEnum):
+    POINTS = "points"
+    SPEND = "spend"
+
+
+class TierLevel(_Strict):
+    key: str
+    name: Names
+    threshold: Decimal | None = Field(default=None, ge=0)
+    invite_only: bool = False
+
+    @model_validator(mode="after")
+    def _threshold_or_invite(self) -> TierLevel:
+        if self.invite_only == (self.threshold is not None):
+            raise ValueError("give a threshold, or invite_only = true, not both")
+        return self
+
+
+class Tiers(_Strict):
+    qualify_on: QualifyOn
+    window_months: int = Field(gt=0)
+    grace_months: int = Field(default=0, ge=0)
+    levels: list[TierLevel] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ladder(self) -> Tiers:
+        keys = [level.key for level in self.levels]
+        if len(set(keys)) != len(keys):
+            raise ValueError("tier keys must be unique")
+        public = self.public
+        if not public or public[0].threshold != 0:
+            raise ValueError("the first public tier must have threshold = 0")
+        thresholds = [level.threshold for level in public]
+        if thresholds != sorted(set(thresholds)):  # type: ignore[type-var]
+            raise ValueError("public tier thresholds must rise strictly, in order")
+        return self
+
+    @property
+    def public(self) -> list[TierLevel]:
+        return [level for level in self.levels if not level.invite_only]
+
+    def level(self, key: str) -> TierLevel:
+        for level in self.levels:
+            if level.key == key:
+                return level
+        raise KeyError(key)
+
+
+class PurchasesRule(_Strict):
+    kind: Literal["purchases"]
+    count: int = Field(gt=0)
+    categories: list[str] | None = None
+    limited_edition: bool | None = None
+    within_months: int | None = Field(default=None, gt=0)
+
+
+class MembershipRule(_Strict):
+    kind: Literal["membership"]
+    years: int = Field(gt=0)
+
+
+class EventsRule(_Strict):
+    kind: Literal["events"]
+    count: int = Field(gt=0)
+
+
+BadgeRule = Annotated[PurchasesRule | MembershipRule | EventsRule, Field(discriminator="kind")]
+
+
+class Badge(_Strict):
+    name: Names
+    rule: BadgeRule
+
+
+class Segments(_Strict):
+    recent_days: int = Field(gt=0)
+    new_repeat_max_purchases: int = Field(ge=2)
+    high_value_spend: Decimal = Field(gt=0)
+    high_value_categories: int = Field(ge=1)
+    occasion_categories: list[str]
+    custom_categories: list[str]
+    dormant_days: int = Field(gt=0)
+    dormant_min_spend: Decimal = Field(ge=0)
+
+
+class Program(_Strict):
+    club: Club
+    points: Points
+    exchange_rates: dict[str, Decimal] = Field(default_factory=dict)
+    tiers: Tiers
+    badges: dict[str, Badge] = Field(default_factory=dict)
+    segments: Segments
+
+    @field_validator("exchange_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        checked = {}
+        for code, rate in value.items():
+            if rate <= 0:
+                raise ValueError(f"rate for {code} must be positive")
+            checked[_check_currency(code)] = rate
+        return checked
+
+    @model_validator(mode="after")
+    def _names_in_every_language(self) -> Program:
+        languages = set(self.club.languages)
+        named = [(f"tiers.levels.{level.key}", level.name) for level in self.tiers.levels]
+        named += [(f"badges.{key}", badge.name) for key, badge in self.badges.items()]
+        for where, names in named:
+            missing = languages - names.keys()
+            if missing:
+                raise ValueError(f"{where}.name lacks {', '.join(sorted(missing))}")
+        return self
+
+    def rate(self, currency: str) -> Decimal:
+        """Base-currency value of one unit of `currency`; KeyError if the club has no rate."""
+        if currency == self.club.base_currency:
+            return Decimal(1)
+        return self.exchange_rates[currency]
+
+    def knows_currency(self, currency: str) -> bool:
+        return currency == self.club.base_currency or currency in self.exchange_rates
+
+    def language(self, wanted: str | None) -> str:
+        """The club language closest to `wanted` (``fr_CH`` -> ``fr``), else the default."""
+        if wanted:
+            base = wanted.replace("-", "_").split("_")[0].lower()
+            if base in self.club.languages:
+                return base
+        return self.club.default_language
+
+
+def parse_program(text: str, source: str = "program") -> Program:
+    """Parse and validate a program file's text; errors name the key and the reason."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProgramError(f"{source}: not valid TOML: {exc}") from exc
+    try:
+        return Program.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        reason = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "missing":
+            reason = "missing"
+        raise ProgramError(f"{source}: {key}: {reason}") from exc

@@ -1,0 +1,45 @@
+"""The daily pass over every account: due expiries, tier reviews, badges that came of age."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from loyalty.account import settle
+from loyalty.ports import Conflict
+from loyalty.program import Program
+from loyalty.services.purchases import RETRIES, save_settlement
+
+if TYPE_CHECKING:
+    from storage.unit_of_work import UnitOfWork
+
+BATCH = 500
+
+
+async def settle_all(
+    units: Callable[[], UnitOfWork], now: datetime, program: Program, batch: int = BATCH
+) -> int:
+    """Settle every account at `now`, one transaction per batch; returns how many changed."""
+    changed, after = 0, 0
+    while True:
+        for attempt in range(RETRIES):
+            try:
+                async with units() as uow:
+                    ids = await uow.members.ids_after(after, batch)
+                    await uow.members.lock(ids)
+                    moved = 0
+                    for acct in (await uow.accounts.load(ids)).values():
+                        settlement = settle(acct, now, program)
+                        if settlement:
+                            moved += 1
+                            await save_settlement(uow, acct, settlement, "review", now)
+                    await uow.commit()
+                break
+            except Conflict:
+                if attempt == RETRIES - 1:
+                    raise
+        if not ids:
+            return changed
+        changed += moved
+        after = ids[-1]

@@ -1,0 +1,76 @@
+"""The engine and sessions: nothing connects until a Database is opened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from storage.unit_of_work import UnitOfWork
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+def database_url(raw: str) -> URL:
+    """The async URL for `raw`; plain ``sqlite:`` / ``postgres(ql):`` get the async driver.
+
+    Raises ValueError naming what is wrong.
+    """
+    try:
+        url = make_url(raw.replace("postgres://", "postgresql://", 1))
+    except ArgumentError:
+        raise ValueError("not a database URL (e.g. sqlite+aiosqlite:///./concierge.db)") from None
+    backend = url.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+    return url.set(drivername=_ASYNC_DRIVERS[backend])
+
+
+def _sqlite_writes_serialized(engine: AsyncEngine) -> None:
+    """SQLite: every transaction begins IMMEDIATE, so concurrent writers queue, never race."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let us issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One per process: an engine, a session factory, units of work on demand."""
+
+    def __init__(self, url: str | URL, **engine_options: Any) -> None:
+        self.url = database_url(str(url)) if isinstance(url, str) else url
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if self.url.get_backend_name() == "sqlite":
+            options = {"connect_args": {"timeout": 30}}
+        options.update(engine_options)
+        self.engine = create_async_engine(self.url, **options)
+        if self.is_sqlite:
+            _sqlite_writes_serialized(self.engine)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()

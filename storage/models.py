@@ -1,0 +1,173 @@
+"""Tables. Times are stored in UTC; money as Decimal beside its ISO currency."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware in Python, UTC in the database, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Money = Numeric(14, 2, asdecimal=True)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Member(Base):
+    __tablename__ = "member"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    birthday_month: Mapped[int | None] = mapped_column(SmallInteger)
+    birthday_day: Mapped[int | None] = mapped_column(SmallInteger)
+    birthday_year: Mapped[int | None] = mapped_column(SmallInteger)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Anniversary(Base):
+    __tablename__ = "anniversary"
+    __table_args__ = (UniqueConstraint("member_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    on: Mapped[date] = mapped_column(Date)
+
+
+class ChannelIdentity(Base):
+    __tablename__ = "channel_identity"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Purchase(Base):
+    __tablename__ = "purchase"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(200), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    base_amount: Mapped[Decimal] = mapped_column(Money)
+    points: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(200))
+    limited_edition: Mapped[bool] = mapped_column(Boolean, default=False)
+    store: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    purchased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerEntry(Base):
+    """Append-only. `key` makes every fact (an order's earn, a lot's expiry) land once."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (Index("ix_ledger_entry_member_at", "member_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    key: Mapped[str] = mapped_column(String(240), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TierStatus(Base):
+    __tablename__ = "tier_status"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(64))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    review_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invited: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class BadgeAward(Base):
+    __tablename__ = "badge_award"
+    __table_args__ = (UniqueConstraint("member_id", "badge"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    badge: Mapped[str] = mapped_column(String(64))
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Consent(Base):
+    """Every change of consent, never updated in place: the history is the record."""
+
+    __tablename__ = "consent"
+    __table_args__ = (Index("ix_consent_member", "member_id", "purpose", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(64))
+    wording: Mapped[str] = mapped_column(Text)

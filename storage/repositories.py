@@ -1,0 +1,318 @@
+"""Repositories: the narrow interface the services use; rows in, domain values out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loyalty.account import Account
+from loyalty.badges import Award, PurchaseFact
+from loyalty.consent import Channel, ConsentChange, Purpose
+from loyalty.points import Entry, Kind, Reason
+from loyalty.purchases import Status
+from loyalty.tiers import TierState
+from storage.models import (
+    Anniversary,
+    BadgeAward,
+    ChannelIdentity,
+    Consent,
+    LedgerEntry,
+    Member,
+    Purchase,
+    TierStatus,
+)
+
+_CHUNK = 500  # stays under SQLite's and asyncpg's bound-parameter limits
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class Members(_Repository):
+    async def get(self, member_id: int) -> Member | None:
+        return await self.session.get(Member, member_id)
+
+    async def by_phone(self, phone: str) -> Member | None:
+        return await self.session.scalar(select(Member).where(Member.phone == phone))
+
+    async def ids_by_phone(self, phones: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for part in _chunks(phones):
+            rows = await self.session.execute(
+                select(Member.phone, Member.id).where(Member.phone.in_(part))
+            )
+            found.update({phone: member_id for phone, member_id in rows})
+        return found
+
+    async def add(self, **fields: Any) -> Member:
+        member = Member(**fields)
+        self.session.add(member)
+        await self.session.flush()
+        return member
+
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Insert members by phone; returns phone -> id."""
+        if not rows:
+            return {}
+        await self.session.execute(insert(Member), list(rows))
+        return await self.ids_by_phone([row["phone"] for row in rows])
+
+    async def ids_after(self, after: int, limit: int) -> list[int]:
+        rows = await self.session.scalars(
+            select(Member.id).where(Member.id > after).order_by(Member.id).limit(limit)
+        )
+        return list(rows)
+
+    async def set_joined(self, member_id: int, at: datetime) -> None:
+        await self.session.execute(
+            update(Member).where(Member.id == member_id).values(joined_at=at)
+        )
+
+    async def lock(self, member_ids: Iterable[int]) -> None:
+        """Hold these members until commit (PostgreSQL; SQLite transactions are serial)."""
+        ids = sorted(set(member_ids))
+        for part in _chunks(ids):
+            await self.session.execute(
+                select(Member.id).where(Member.id.in_(part)).order_by(Member.id).with_for_update()
+            )
+
+    async def anniversaries(self, member_id: int) -> list[Anniversary]:
+        rows = await self.session.scalars(
+            select(Anniversary).where(Anniversary.member_id == member_id)
+        )
+        return list(rows)
+
+    async def identities(self, member_id: int) -> list[ChannelIdentity]:
+        rows = await self.session.scalars(
+            select(ChannelIdentity).where(ChannelIdentity.member_id == member_id)
+        )
+        return list(rows)
+
+    async def erase(self, member: Member, now: datetime) -> dict[str, int]:
+        """Remove what identifies a member; ledger and purchase sums stay for the books."""
+        removed = {}
+        for model in (Anniversary, ChannelIdentity, Consent, BadgeAward, TierStatus):
+            result = await self.session.execute(
+                delete(model).where(model.member_id == member.id)  # type: ignore[attr-defined]
+            )
+            removed[model.__tablename__] = result.rowcount  # type: ignore[attr-defined]
+        await self.session.execute(
+            update(LedgerEntry)
+            .where(LedgerEntry.member_id == member.id)
+            .values(detail={}, source="erased")
+        )
+        for column in ("name", "phone", "email", "locale", "timezone", "currency"):
+            setattr(member, column, None)
+        member.birthday_month = member.birthday_day = member.birthday_year = None
+        member.erased_at = now
+        await self.session.flush()
+        return removed
+
+
+class Purchases(_Repository):
+    async def by_order(self, order_ids: Sequence[str]) -> dict[str, Purchase]:
+        found: dict[str, Purchase] = {}
+        for part in _chunks(order_ids):
+            rows = await self.session.scalars(select(Purchase).where(Purchase.order_id.in_(part)))
+            found.update({row.order_id: row for row in rows})
+        return found
+
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(Purchase), list(rows))
+
+    async def mark_refunded(self, purchase_ids: Sequence[int]) -> None:
+        for part in _chunks(purchase_ids):
+            await self.session.execute(
+                update(Purchase).where(Purchase.id.in_(part)).values(status=Status.REFUNDED)
+            )
+
+    async def for_member(self, member_id: int) -> list[Purchase]:
+        rows = await self.session.scalars(
+            select(Purchase).where(Purchase.member_id == member_id).order_by(Purchase.purchased_at)
+        )
+        return list(rows)
+
+
+class Ledger(_Repository):
+    async def add(
+        self, member_id: int, entries: Iterable[Entry], source: str, now: datetime
+    ) -> None:
+        await self.add_many([(member_id, entry) for entry in entries], source, now)
+
+    async def add_many(
+        self, entries: Sequence[tuple[int, Entry]], source: str, now: datetime
+    ) -> None:
+        rows = [
+            {
+                "member_id": member_id,
+                "key": entry.key,
+                "kind": entry.kind,
+                "points": entry.points,
+                "reason": entry.reason,
+                "detail": entry.detail,
+                "source": source,
+                "occurred_at": entry.occurred_at,
+                "recorded_at": now,
+            }
+            for member_id, entry in entries
+        ]
+        if rows:
+            await self.session.execute(insert(LedgerEntry), rows)
+
+    async def for_member(self, member_id: int, limit: int | None = None) -> list[LedgerEntry]:
+        query = (
+            select(LedgerEntry)
+            .where(LedgerEntry.member_id == member_id)
+            .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
+            .limit(limit)
+        )
+        return list(await self.session.scalars(query))
+
+    async def balance(self, member_id: int) -> int:
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+                LedgerEntry.member_id == member_id
+            )
+        )
+        return int(total or 0)
+
+
+class Accounts(_Repository):
+    """Loads what the rules need about many members in four queries, not four per member."""
+
+    async def load(self, member_ids: Iterable[int]) -> dict[int, Account]:
+        ids = sorted(set(member_ids))
+        accounts: dict[int, Account] = {}
+        for part in _chunks(ids):
+            members = await self.session.execute(
+                select(Member.id, Member.joined_at).where(Member.id.in_(part))
+            )
+            accounts.update({mid: Account(mid, joined) for mid, joined in members})
+            purchases = await self.session.execute(
+                select(
+                    Purchase.member_id,
+                    Purchase.order_id,
+                    Purchase.purchased_at,
+                    Purchase.base_amount,
+                    Purchase.points,
+                    Purchase.category,
+                    Purchase.limited_edition,
+                    Purchase.status,
+                )
+                .where(Purchase.member_id.in_(part))
+                .order_by(Purchase.purchased_at, Purchase.id)
+            )
+            for mid, order, at, spend, points, category, limited, status in purchases:
+                accounts[mid].purchases.append(
+                    PurchaseFact(
+                        order, at, spend, points, category, limited, status == Status.REFUNDED
+                    )
+                )
+            entries = await self.session.execute(
+                select(
+                    LedgerEntry.member_id,
+                    LedgerEntry.kind,
+                    LedgerEntry.points,
+                    LedgerEntry.occurred_at,
+                    LedgerEntry.key,
+                    LedgerEntry.reason,
+                    LedgerEntry.detail,
+                )
+                .where(LedgerEntry.member_id.in_(part))
+                .order_by(LedgerEntry.occurred_at, LedgerEntry.id)
+            )
+            for mid, kind, points, at, key, reason, detail in entries:
+                accounts[mid].entries.append(
+                    Entry(Kind(kind), points, at, key, Reason(reason), detail or {})
+                )
+            for status in await self.session.scalars(
+                select(TierStatus).where(TierStatus.member_id.in_(part))
+            ):
+                accounts[status.member_id].tier = TierState(
+                    status.tier, status.since, status.review_at, status.invited
+                )
+            awarded = await self.session.execute(
+                select(BadgeAward.member_id, BadgeAward.badge).where(
+                    BadgeAward.member_id.in_(part)
+                )
+            )
+            for mid, badge in awarded:
+                accounts[mid].badges.add(badge)
+        return accounts
+
+
+class Tiers(_Repository):
+    async def save(self, member_id: int, state: TierState) -> None:
+        row = await self.session.get(TierStatus, member_id)
+        if row is None:
+            row = TierStatus(member_id=member_id)
+            self.session.add(row)
+        row.tier, row.since, row.review_at, row.invited = (
+            state.tier,
+            state.since,
+            state.review_at,
+            state.invited,
+        )
+        await self.session.flush()
+
+
+class Badges(_Repository):
+    async def add(self, member_id: int, awards: Iterable[Award]) -> None:
+        rows = [
+            {
+                "member_id": member_id,
+                "badge": a.badge,
+                "awarded_at": a.awarded_at,
+                "detail": a.detail,
+            }
+            for a in awards
+        ]
+        if rows:
+            await self.session.execute(insert(BadgeAward), rows)
+
+    async def for_member(self, member_id: int) -> list[BadgeAward]:
+        rows = await self.session.scalars(
+            select(BadgeAward)
+            .where(BadgeAward.member_id == member_id)
+            .order_by(BadgeAward.awarded_at)
+        )
+        return list(rows)
+
+
+class Consents(_Repository):
+    async def record(self, member_id: int, change: ConsentChange) -> None:
+        self.session.add(
+            Consent(
+                member_id=member_id,
+                purpose=change.purpose,
+                channel=change.channel,
+                granted=change.granted,
+                at=change.at,
+                source=change.source,
+                wording=change.wording,
+            )
+        )
+        await self.session.flush()
+
+    async def history(self, member_id: int) -> list[ConsentChange]:
+        rows = await self.session.scalars(
+            select(Consent).where(Consent.member_id == member_id).order_by(Consent.at, Consent.id)
+        )
+        return [
+            ConsentChange(
+                Purpose(r.purpose), Channel(r.channel), r.granted, r.at, r.source, r.wording
+            )
+            for r in rows
+        ]

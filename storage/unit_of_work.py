@@ -1,0 +1,54 @@
+"""One unit of work per inbound message or job step: rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from loyalty.ports import Conflict
+from storage.repositories import Accounts, Badges, Consents, Ledger, Members, Purchases, Tiers
+
+
+class UnitOfWork:
+    """A transaction with the repositories bound to it.
+
+    A UNIQUE violation inside it surfaces as `loyalty.ports.Conflict`, so a service can
+    retry knowing someone else wrote the same fact first.
+    """
+
+    session: AsyncSession
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.members = Members(self.session)
+        self.purchases = Purchases(self.session)
+        self.ledger = Ledger(self.session)
+        self.accounts = Accounts(self.session)
+        self.tiers = Tiers(self.session)
+        self.badges = Badges(self.session)
+        self.consents = Consents(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+        if isinstance(exc, IntegrityError):
+            raise Conflict(str(exc.orig)) from exc
+
+    async def commit(self) -> None:
+        try:
+            await self.session.commit()
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from exc
