@@ -112,11 +112,14 @@ class Members(_Repository):
             .where(LedgerEntry.member_id == member.id)
             .values(detail={}, source="erased")
         )
-        for column in ("name", "phone", "email", "locale", "timezone", "currency"):
-            setattr(member, column, None)
-        member.birthday_month = member.birthday_day = member.birthday_year = None
-        member.erased_at = now
-        await self.session.flush()
+        personal = ("name", "phone", "email", "locale", "timezone", "currency")
+        birthday = ("birthday_month", "birthday_day", "birthday_year")
+        await self.session.execute(
+            update(Member)
+            .where(Member.id == member.id)
+            .values({**dict.fromkeys(personal + birthday), "erased_at": now})
+            .execution_options(synchronize_session=False)
+        )
         return removed
 
 

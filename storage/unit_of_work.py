@@ -40,10 +40,7 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
+        await self.session.close()  # rolls back what was not committed; keeps loaded values
         if isinstance(exc, IntegrityError):
             raise Conflict(str(exc.orig)) from exc
 
