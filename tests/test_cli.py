@@ -1,0 +1,177 @@
+"""The `concierge` command as staff use it, on a real SQLite file, from any directory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import main
+
+Invoke = Callable[..., Result]
+HEADER = "order_id,phone,amount,currency,purchased_at,name,category,limited_edition,status\n"
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
+    """Invoke `concierge ...` in an empty directory with its own database."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("CONCIERGE_PROGRAM", "CONCIERGE_POS_SECRET", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CONCIERGE_DATABASE_URL", f"sqlite:///{tmp_path / 'club.db'}")
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    assert invoke("db", "upgrade").exit_code == 0
+    return invoke
+
+
+def write_csv(path: Path, rows: list[str]) -> Path:
+    path.write_text(HEADER + "".join(row + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_wrong_database_url_stops_with_one_line_naming_it(
+    run: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONCIERGE_DATABASE_URL", "mysql://nope")
+    result = run("members", "show", "M00001")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "concierge: CONCIERGE_DATABASE_URL: unsupported database 'mysql': use sqlite or postgresql"
+    ]
+
+
+def test_invalid_program_file_is_rejected_with_the_key_and_reason(
+    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = (Path(__file__).parents[1] / "loyalty" / "clubs" / "demo.toml").read_text()
+    bad = tmp_path / "club.toml"
+    bad.write_text(demo.replace('base_currency = "EUR"', 'base_currency = "EURO"'))
+    monkeypatch.setenv("CONCIERGE_PROGRAM", str(bad))
+    result = run("members", "show", "M00001")
+    assert result.exit_code == 2
+    assert "CONCIERGE_PROGRAM" in result.stderr
+    assert "club.base_currency: unknown currency 'EURO'" in result.stderr
+
+
+def test_short_pos_secret_is_refused(run: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONCIERGE_POS_SECRET", "short")
+    result = run("members", "show", "M00001")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("concierge: CONCIERGE_POS_SECRET: too short")
+
+
+def test_import_keeps_good_rows_and_names_each_rejected_line(run: Invoke, tmp_path: Path) -> None:
+    csv_file = write_csv(
+        tmp_path / "purchases.csv",
+        [
+            "A1,+393471234567,1200.00,EUR,2026-10-01T11:00:00,Giulia,ring,true,paid",
+            "A2,347 123 4567,100.50,USD,2026-10-02T11:00:00+02:00,,repair,,",
+            "A1,+393471234567,1200.00,EUR,2026-10-01T11:00:00,Giulia,ring,true,paid",
+            "A3,+393471234567,-5,EUR,2026-10-03T11:00:00,,,,",
+            "A4,12,10,EUR,2026-10-03T11:00:00,,,,",
+            "A5,+393471234567,10,XYZ,2026-10-03T11:00:00,,,,",
+            "A6,+393471234567,10,EUR,03/10/2026,,,,",
+            "A7,+393471234567,10,EUR,2026-10-03T11:00:00,,,,,extra",
+            "A8,+33612345678,300,EUR,2026-10-04,,,,refunded",
+        ],
+    )
+    result = run("import", "purchases", str(csv_file))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1] == (
+        "created 3, refunded 0, unchanged 1, rejected 5"
+    )
+    rejected = [line for line in result.stderr.splitlines() if "rejected" in line]
+    assert [line.split(":")[0] for line in rejected] == [
+        "line 5",
+        "line 6",
+        "line 7",
+        "line 8",
+        "line 9",
+    ]
+    assert "amount: negative" in rejected[0]
+    assert "phone" in rejected[1] and "currency" in rejected[2]
+    assert "purchased_at: not an ISO 8601" in rejected[3]
+    assert "more fields than the header" in rejected[4]
+
+    again = run("import", "purchases", str(csv_file))
+    assert (
+        again.stdout.strip().splitlines()[-1] == "created 0, refunded 0, unchanged 4, rejected 5"
+    )
+
+    shown = run("members", "show", "+393471234567")
+    assert "Points: 1,292" in shown.stdout  # 1200 + floor(100.50 x 0.92)
+
+
+def test_import_refuses_a_file_without_a_required_column(run: Invoke, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("order_id,phone,amount\nX,+393471234567,10\n")
+    result = run("import", "purchases", str(bad))
+    assert result.exit_code == 1
+    assert "lacks the column(s): currency, purchased_at" in result.stderr
+
+
+def test_members_add_show_consent_redeem_tier_export_erase(run: Invoke, tmp_path: Path) -> None:
+    added = run(
+        "members",
+        "add",
+        "+393471234567",
+        "--name",
+        "Giulia Rossi",
+        "--birthday",
+        "02-29",
+        "--locale",
+        "it",
+    )
+    assert added.stdout.strip() == "member M00001 added"
+    duplicate = run("members", "add", "347 123 4567")
+    assert duplicate.exit_code == 1
+    assert "already exists" in duplicate.stderr
+
+    write_csv(tmp_path / "p.csv", ["B1,+393471234567,2000,EUR,2026-11-01T10:00:00,,ring,,"])
+    run("import", "purchases", str(tmp_path / "p.csv"))
+    card = run("members", "show", "M00001").stdout
+    assert "Giulia Rossi" in card
+    assert "Oro" in card  # the tier's name in the member's language (it)
+    assert "2.000" in card  # Italian digit grouping
+
+    consent = run("members", "consent", "M1", "birthday", "whatsapp", "--grant")
+    assert consent.stdout.strip() == "birthday on whatsapp is now granted"
+    again = run("members", "consent", "M1", "birthday", "whatsapp", "--grant")
+    assert again.stdout.strip() == "birthday on whatsapp was already granted"
+
+    too_much = run("members", "redeem", "M1", "5000")
+    assert too_much.exit_code == 1
+    assert "cannot redeem 5000 points: the balance is 2000" in too_much.stderr
+    assert run("members", "redeem", "M1", "500", "--note", "cleaning").stdout.strip() == (
+        "redeemed 500 points; balance 1500"
+    )
+
+    assert "tier ambassador" in run("members", "tier", "M1", "ambassador").stdout
+    assert "Ambasciatore" in run("members", "show", "M1").stdout
+
+    out = tmp_path / "export.json"
+    run("members", "export", "M1", "--out", str(out))
+    exported = json.loads(out.read_text())
+    assert exported["name"] == "Giulia Rossi" and exported["points"] == 1500
+    assert exported["consents"][0]["source"] == "staff-cli"
+
+    refused = run("members", "erase", "M1")
+    assert refused.exit_code == 1 and "--yes" in refused.stderr
+    erased = run("members", "erase", "M1", "--yes")
+    assert erased.exit_code == 0 and "M00001: erased" in erased.stdout
+    assert run("members", "show", "M1").exit_code == 1
+
+
+def test_demo_seeds_once_and_prints_a_card(run: Invoke, tmp_path: Path) -> None:
+    first = run("demo", "--database", str(tmp_path / "demo.db"))
+    second = run("demo", "--database", str(tmp_path / "demo.db"))
+    assert first.exit_code == 0, first.output
+    assert "Giulia Rossi" in first.stdout and "Tier: Gold" in first.stdout
+    assert second.stdout == first.stdout

@@ -1,0 +1,162 @@
+"""POST /api/purchases: signed first, then validated, then stored once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import func, select
+
+from bot.bootstrap import Concierge
+from bot.web import create_app
+from storage.models import LedgerEntry, Purchase
+
+SECRET = "s3cret-for-the-pos-0123456789"
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def order(**changes: Any) -> dict[str, Any]:
+    body = {
+        "order_id": "POS-1",
+        "phone": "+39 347 123 4567",
+        "amount": "1250.50",
+        "currency": "EUR",
+        "purchased_at": "2026-11-20T15:30:00+01:00",
+        "category": "ring",
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.fixture
+async def client(concierge: Concierge) -> AsyncIterator[httpx.AsyncClient]:
+    settings = concierge.settings.model_copy(update={"pos_secret": SecretStr(SECRET)})
+    app = create_app(replace(concierge, settings=settings))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+async def post(client: httpx.AsyncClient, body: bytes, signature: str | None) -> httpx.Response:
+    headers = {"content-type": "application/json"}
+    if signature is not None:
+        headers["x-concierge-signature"] = signature
+    return await client.post("/api/purchases", content=body, headers=headers)
+
+
+async def stored(concierge: Concierge) -> tuple[int, int]:
+    async with concierge.db.unit_of_work() as uow:
+        purchases = await uow.session.scalar(select(func.count()).select_from(Purchase))
+        entries = await uow.session.scalar(select(func.count()).select_from(LedgerEntry))
+    return purchases, entries
+
+
+async def test_signed_purchase_is_created_then_replay_is_acknowledged(
+    client: httpx.AsyncClient, concierge: Concierge
+) -> None:
+    body = json.dumps(order()).encode()
+    first = await post(client, body, sign(body))
+    assert first.status_code == 201
+    assert first.json() == {
+        "order_id": "POS-1",
+        "result": "created",
+        "member": "M00001",
+        "points": 1250,
+    }
+    replay = await post(client, body, sign(body))
+    assert replay.status_code == 200
+    assert replay.json()["result"] == "unchanged"
+    assert await stored(concierge) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [None, "", "sha256=", "sha256=" + "0" * 64, "md5=abc", sign(b"other body")],
+)
+async def test_wrong_or_missing_signature_is_401_and_writes_nothing(
+    client: httpx.AsyncClient, concierge: Concierge, signature: str | None
+) -> None:
+    body = json.dumps(order()).encode()
+    response = await post(client, body, signature)
+    assert response.status_code == 401
+    assert await stored(concierge) == (0, 0)
+
+
+async def test_signature_is_checked_before_the_body(client: httpx.AsyncClient) -> None:
+    response = await post(client, b"{not json", "sha256=" + "0" * 64)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"{not json", "body"),
+        (b"[1, 2]", "body"),
+        (json.dumps({k: v for k, v in order().items() if k != "phone"}).encode(), "phone"),
+        (json.dumps(order(amount="-5")).encode(), "amount"),
+        (json.dumps(order(amount="12.345")).encode(), "amount"),
+        (json.dumps(order(currency="XYZ")).encode(), "currency"),
+        (json.dumps(order(purchased_at="yesterday")).encode(), "purchased_at"),
+        (json.dumps(order(phone="12")).encode(), "phone"),
+        (json.dumps(order(order_id="x" * 10_000)).encode(), "order_id"),
+    ],
+)
+async def test_bad_body_is_422_naming_the_field_and_writes_nothing(
+    client: httpx.AsyncClient, concierge: Concierge, body: bytes, field: str
+) -> None:
+    response = await post(client, body, sign(body))
+    assert response.status_code == 422
+    assert response.json()["detail"]["field"] == field
+    assert await stored(concierge) == (0, 0)
+
+
+async def test_amount_as_a_number_is_accepted(
+    client: httpx.AsyncClient, concierge: Concierge
+) -> None:
+    body = json.dumps(order(amount=99.9)).encode()
+    response = await post(client, body, sign(body))
+    assert response.status_code == 201
+    assert response.json()["points"] == 99
+
+
+async def test_refund_reverses_the_points(client: httpx.AsyncClient, concierge: Concierge) -> None:
+    paid = json.dumps(order()).encode()
+    refund = json.dumps(order(status="refunded")).encode()
+    await post(client, paid, sign(paid))
+    response = await post(client, refund, sign(refund))
+    assert response.status_code == 200
+    assert response.json()["result"] == "refunded"
+    async with concierge.db.unit_of_work() as uow:
+        assert await uow.ledger.balance(1) == 0
+
+
+async def test_webhook_is_off_without_a_secret(concierge: Concierge) -> None:
+    app = create_app(concierge)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        body = json.dumps(order()).encode()
+        response = await http.post("/api/purchases", content=body)
+    assert response.status_code == 404
+
+
+async def test_health_answers_when_the_database_does(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_openapi_describes_the_purchase_body(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    body = spec["paths"]["/api/purchases"]["post"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert set(schema["required"]) == {"order_id", "phone", "amount", "currency", "purchased_at"}
