@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -119,7 +120,8 @@ def worker() -> None:
     from scheduler.worker import run
 
     app = _load()
-    asyncio.run(run(app))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(app))
 
 
 @main.group("import")

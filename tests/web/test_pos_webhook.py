@@ -160,3 +160,15 @@ async def test_openapi_describes_the_purchase_body(client: httpx.AsyncClient) ->
     body = spec["paths"]["/api/purchases"]["post"]["requestBody"]
     schema = body["content"]["application/json"]["schema"]
     assert set(schema["required"]) == {"order_id", "phone", "amount", "currency", "purchased_at"}
+
+
+async def test_start_up_says_in_one_line_that_the_webhook_is_off(
+    concierge: Concierge, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(concierge)
+    with caplog.at_level("INFO", logger="concierge.web"):
+        async with app.router.lifespan_context(app):
+            pass
+    assert [r.getMessage() for r in caplog.records] == [
+        "POS webhook off: CONCIERGE_POS_SECRET is not set"
+    ]
