@@ -18,6 +18,7 @@ import click
 from bot.bootstrap import Concierge, bootstrap
 from bot.settings import ConfigError, Settings, load_settings
 from handlers.card import render_card
+from handlers.history import render_history
 from handlers.language import speaker_for
 from loyalty.consent import Channel, Purpose
 from loyalty.points import InsufficientPoints
@@ -175,12 +176,22 @@ def members_group() -> None:
 @click.option("--birthday", help="MM-DD or YYYY-MM-DD")
 @click.option("--timezone", help="e.g. Europe/Paris; default: the store's")
 @click.option("--locale", help="one of the club's languages")
-def members_add(phone: str, **profile: Any) -> None:
+@click.option(
+    "--anniversary",
+    "anniversaries",
+    multiple=True,
+    metavar="KIND=YYYY-MM-DD",
+    help="a date the member declared, e.g. wedding=2015-06-20 (repeatable)",
+)
+def members_add(phone: str, anniversaries: tuple[str, ...], **profile: Any) -> None:
     """Enrol a member."""
 
     async def work(app: Concierge) -> str:
         async with app.db.unit_of_work() as uow:
             member = await members.add(uow, app.program, app.clock(), phone, **profile)
+            for anniversary in anniversaries:
+                kind, _, on = anniversary.partition("=")
+                await members.add_anniversary(uow, member, kind, on)
             await uow.commit()
             return members.member_number(member.id)
 
@@ -235,6 +246,35 @@ async def members_redeem(uow: Any, app: Concierge, member: Any, points: int, not
     except InsufficientPoints as exc:
         raise members.MemberError(str(exc)) from None
     click.echo(f"redeemed {points} points; balance {left}")
+
+
+@members_group.command("adjust", context_settings={"ignore_unknown_options": True})
+@click.argument("member")
+@click.argument("points", type=int)
+@click.option("--note", required=True, help="Why, in words the member can read.")
+@_member_command
+async def members_adjust(uow: Any, app: Concierge, member: Any, points: int, note: str) -> None:
+    """Correct a balance either way (goodwill, a mistake); never below zero."""
+    if points == 0:
+        raise members.MemberError("an adjustment takes a non-zero number of points")
+    try:
+        left = await members.adjust(
+            uow, member, points, str(uuid.uuid4()), note, app.clock(), app.program
+        )
+    except InsufficientPoints as exc:
+        raise members.MemberError(str(exc)) from None
+    click.echo(f"adjusted by {points:+d} points; balance {left}")
+
+
+@members_group.command("history")
+@click.argument("member")
+@click.option("--last", type=click.IntRange(1, 500), default=20, show_default=True)
+@_member_command
+async def members_history(uow: Any, app: Concierge, member: Any, last: int) -> None:
+    """The member's latest ledger entries with their reasons, as the member reads them."""
+    speaker = speaker_for(member.locale, member.timezone, app.program)
+    for line in render_history(await uow.ledger.latest(member.id, last), speaker):
+        click.echo(line)
 
 
 @members_group.command("tier")

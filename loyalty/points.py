@@ -77,6 +77,13 @@ def redeem_entry(
     return Entry(Kind.REDEEM, -points, at, f"redeem:{key}", Reason.REWARD, {"note": note})
 
 
+def adjust_entry(points: int, at: datetime, key: str, note: str) -> Entry:
+    """A goodwill correction by staff, either way; the note says why, for the member too."""
+    if points == 0:
+        raise ValueError("an adjustment takes a non-zero number of points")
+    return Entry(Kind.ADJUST, points, at, f"adjust:{key}", Reason.GOODWILL, {"note": note})
+
+
 @dataclass
 class _Lot:
     """Points from one positive entry, spent or expired oldest first."""

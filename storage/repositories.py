@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -32,6 +32,22 @@ _CHUNK = 500  # stays under SQLite's and asyncpg's bound-parameter limits
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
+
+
+_ENTRY_COLUMNS = (
+    LedgerEntry.kind,
+    LedgerEntry.points,
+    LedgerEntry.occurred_at,
+    LedgerEntry.key,
+    LedgerEntry.reason,
+    LedgerEntry.detail,
+)
+
+
+def _entry(
+    kind: str, points: int, at: datetime, key: str, reason: str, detail: dict[str, Any] | None
+) -> Entry:
+    return Entry(Kind(kind), points, at, key, Reason(reason), detail or {})
 
 
 class _Repository:
@@ -92,6 +108,13 @@ class Members(_Repository):
             select(Anniversary).where(Anniversary.member_id == member_id)
         )
         return list(rows)
+
+    async def set_anniversary(self, member_id: int, kind: str, on: date) -> None:
+        await self.session.execute(
+            delete(Anniversary).where(Anniversary.member_id == member_id, Anniversary.kind == kind)
+        )
+        self.session.add(Anniversary(member_id=member_id, kind=kind, on=on))
+        await self.session.flush()
 
     async def identities(self, member_id: int) -> list[ChannelIdentity]:
         rows = await self.session.scalars(
@@ -174,14 +197,15 @@ class Ledger(_Repository):
         if rows:
             await self.session.execute(insert(LedgerEntry), rows)
 
-    async def for_member(self, member_id: int, limit: int | None = None) -> list[LedgerEntry]:
-        query = (
-            select(LedgerEntry)
+    async def latest(self, member_id: int, limit: int) -> list[Entry]:
+        """The member's newest entries first."""
+        rows = await self.session.execute(
+            select(*_ENTRY_COLUMNS)
             .where(LedgerEntry.member_id == member_id)
             .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
             .limit(limit)
         )
-        return list(await self.session.scalars(query))
+        return [_entry(*row) for row in rows]
 
     async def balance(self, member_id: int) -> int:
         total = await self.session.scalar(
@@ -224,22 +248,12 @@ class Accounts(_Repository):
                     )
                 )
             entries = await self.session.execute(
-                select(
-                    LedgerEntry.member_id,
-                    LedgerEntry.kind,
-                    LedgerEntry.points,
-                    LedgerEntry.occurred_at,
-                    LedgerEntry.key,
-                    LedgerEntry.reason,
-                    LedgerEntry.detail,
-                )
+                select(LedgerEntry.member_id, *_ENTRY_COLUMNS)
                 .where(LedgerEntry.member_id.in_(part))
                 .order_by(LedgerEntry.occurred_at, LedgerEntry.id)
             )
-            for mid, kind, points, at, key, reason, detail in entries:
-                accounts[mid].entries.append(
-                    Entry(Kind(kind), points, at, key, Reason(reason), detail or {})
-                )
+            for mid, *columns in entries:
+                accounts[mid].entries.append(_entry(*columns))
             for status in await self.session.scalars(
                 select(TierStatus).where(TierStatus.member_id.in_(part))
             ):

@@ -175,3 +175,33 @@ def test_demo_seeds_once_and_prints_a_card(run: Invoke, tmp_path: Path) -> None:
     assert first.exit_code == 0, first.output
     assert "Giulia Rossi" in first.stdout and "Tier: Gold" in first.stdout
     assert second.stdout == first.stdout
+
+
+def test_adjust_and_history_read_as_the_member_would(run: Invoke, tmp_path: Path) -> None:
+    write_csv(
+        tmp_path / "p.csv",
+        ["C1,+393471234567,250,EUR,2026-11-01T10:00:00,Giulia,ring,,"],
+    )
+    run("import", "purchases", str(tmp_path / "p.csv"))
+    assert run("members", "adjust", "M1", "50", "--note", "welcome gift").stdout.strip() == (
+        "adjusted by +50 points; balance 300"
+    )
+    refused = run("members", "adjust", "M1", "-301", "--note", "typo")
+    assert refused.exit_code == 1 and "the balance is 300" in refused.stderr
+    run("members", "redeem", "M1", "100", "--note", "polish")
+    lines = run("members", "history", "M1").stdout.strip().splitlines()
+    assert [line.split("  ")[-1] for line in lines] == [
+        "Redeemed: polish",
+        "Adjustment: welcome gift",
+        "Purchase C1",
+    ]
+    assert "+250" in lines[-1] and "-100" in lines[0]
+
+
+def test_add_with_an_anniversary_appears_in_the_export(run: Invoke, tmp_path: Path) -> None:
+    run("members", "add", "+393471234567", "--anniversary", "wedding=2015-06-20")
+    bad = run("members", "add", "+33612345678", "--anniversary", "wedding=June")
+    assert bad.exit_code == 1 and "not a date" in bad.stderr
+    assert run("members", "show", "+33612345678").exit_code == 1  # nothing was written
+    exported = json.loads(run("members", "export", "M1").stdout)
+    assert exported["anniversaries"] == [{"kind": "wedding", "date": "2015-06-20"}]

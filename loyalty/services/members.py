@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -178,6 +178,37 @@ async def redeem(
     entry = points.redeem_entry(acct.entries, amount, now, key, note)
     await uow.ledger.add(member.id, [entry], "staff", now)
     return acct.balance + entry.points
+
+
+async def adjust(
+    uow: UnitOfWork,
+    member: Member,
+    amount: int,
+    key: str,
+    note: str,
+    now: datetime,
+    program: Program,
+) -> int:
+    """A staff correction either way (never below zero); returns the new balance."""
+    await uow.members.lock([member.id])
+    acct = await account(uow, member.id, now, program)
+    if amount < 0 and -amount > acct.balance:
+        raise points.InsufficientPoints(-amount, acct.balance)
+    entry = points.adjust_entry(amount, now, key, note)
+    await uow.ledger.add(member.id, [entry], "staff", now)
+    return acct.balance + entry.points
+
+
+async def add_anniversary(uow: UnitOfWork, member: Member, kind: str, on: str) -> None:
+    """A date the member declared (wedding, engagement...), replacing one of the same kind."""
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        raise MemberError(f"not a date (YYYY-MM-DD): {on!r}") from None
+    kind = kind.strip().lower()
+    if not kind or len(kind) > 32:
+        raise MemberError("an anniversary needs a short kind, e.g. wedding")
+    await uow.members.set_anniversary(member.id, kind, day)
 
 
 async def set_invited_tier(
