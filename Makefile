@@ -21,9 +21,20 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+# Extract, update and compile the catalogs; a second run changes no file. The template is
+# replaced only when more than its creation date differs; one catalog per club language.
+POT := locales/messages.pot
+CLUB_LANGUAGES = $(BIN)/python -c 'from bot.settings import load_program; print(*load_program(None).club.languages)'
+
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F locales/babel.cfg -o locales/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching
+	$(BIN)/pybabel extract -F locales/babel.cfg -o $(POT).new --no-location --sort-output \
+		--project=Concierge --header-comment='# Concierge messages: translate in the .po files.' .
+	@if diff -q -I '^"POT-Creation-Date: ' $(POT) $(POT).new >/dev/null 2>&1; \
+	then rm $(POT).new; else mv $(POT).new $(POT); fi
+	@languages="$$($(CLUB_LANGUAGES))" && for language in $$languages; do \
+		$(BIN)/pybabel update -i $(POT) -d locales -l $$language --init-missing \
+			--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date || exit 1; \
+	done
 	$(BIN)/pybabel compile -d locales --statistics
 
 bench: $(STAMP)

@@ -38,7 +38,11 @@ def render_card(card: Card, program: Program, speaker: Speaker, staff: bool = Fa
         next_tier = card.progress.next_tier.name[lang]
         if program.tiers.qualify_on == "points":
             lines.append(
-                _("{points} points (about {money}) to {tier}").format(
+                speaker.ngettext(
+                    "{points} point (about {money}) to {tier}",
+                    "{points} points (about {money}) to {tier}",
+                    int(card.progress.remaining),
+                ).format(
                     points=speaker.number(card.progress.remaining),
                     money=speaker.money(remaining, card.currency),
                     tier=next_tier,
