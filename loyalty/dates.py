@@ -31,7 +31,8 @@ class Birthday:
     year: int | None = None
 
     def __post_init__(self) -> None:
-        date(self.year or 2000, self.month, self.day)  # 2000 is a leap year: 29 Feb is valid
+        year = 2000 if self.year is None else self.year  # 2000 is a leap year: 29 Feb is valid
+        date(year, self.month, self.day)
 
     @classmethod
     def parse(cls, text: str) -> Birthday:

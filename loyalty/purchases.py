@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -48,7 +48,7 @@ class PurchaseInput:
 
 def to_base(amount: Decimal, currency: str, program: Program) -> Decimal:
     """`amount` in the club's base currency, at the program's stated rate, to the cent."""
-    return (amount * program.rate(currency)).quantize(Decimal("0.01"))
+    return (amount * program.rate(currency)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def points_for(base_amount: Decimal, program: Program) -> int:
@@ -91,7 +91,7 @@ def _amount(fields: Mapping[str, Any]) -> Decimal:
         raise InvalidPurchase("amount", "missing" if raw in (None, "") else "not a number")
     if amount < 0:
         raise InvalidPurchase("amount", "negative (send a refund with status=refunded)")
-    if amount != amount.quantize(Decimal("0.01")) or amount >= Decimal("1e10"):
+    if amount >= Decimal("1e10") or amount != amount.quantize(Decimal("0.01")):
         raise InvalidPurchase("amount", "more than two decimals or too large")
     return amount
 

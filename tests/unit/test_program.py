@@ -1,0 +1,221 @@
+"""parse_program: the club as data, and errors that name the key and the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+
+from loyalty.program import Program, ProgramError, QualifyOn, parse_program
+
+
+def test_demo_program_describes_the_club(program: Program) -> None:
+    assert program.club.name == "Maison Aurelia"
+    assert program.club.base_currency == "EUR"
+    assert program.club.languages == ["en", "fr", "it"]
+    assert program.club.default_country == "IT"
+    assert program.club.zone.key == "Europe/Rome"
+    assert program.points.per_unit == Decimal(1)
+    assert program.points.expiry_months == 24
+    assert program.exchange_rates == {
+        "USD": Decimal("0.92"),
+        "GBP": Decimal("1.17"),
+        "CHF": Decimal("1.05"),
+    }
+    assert program.tiers.qualify_on is QualifyOn.POINTS
+    assert (program.tiers.window_months, program.tiers.grace_months) == (12, 3)
+    assert [level.key for level in program.tiers.public] == ["silver", "gold", "platinum"]
+    assert [level.threshold for level in program.tiers.public] == [0, 1500, 5000]
+    assert program.tiers.level("ambassador").invite_only is True
+    assert list(program.badges) == [
+        "first_purchase",
+        "first_repair",
+        "collector",
+        "anniversary",
+        "community_builder",
+    ]
+
+
+def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
+    text = edit_demo(('name = "Maison Aurelia"\n', ""))
+    with pytest.raises(ProgramError) as caught:
+        parse_program(text, "clubs/aurelia.toml")
+    assert str(caught.value) == "clubs/aurelia.toml: club.name: missing"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        pytest.param(
+            'timezone = "Europe/Rome" ', "", "program: club.timezone: missing", id="missing-key"
+        ),
+        pytest.param(
+            "[segments]\n",
+            "[nothing]\n",
+            "program: segments: missing",
+            id="missing-table",
+        ),
+        pytest.param(
+            'base_currency = "EUR"',
+            'base_currency = "XYZ"',
+            "program: club.base_currency: unknown currency 'XYZ'",
+            id="unknown-base-currency",
+        ),
+        pytest.param(
+            'USD = "0.92"',
+            'XYZ = "0.92"',
+            "program: exchange_rates: unknown currency 'XYZ'",
+            id="unknown-rate-currency",
+        ),
+        pytest.param(
+            'USD = "0.92"',
+            'USD = "0"',
+            "program: exchange_rates: rate for USD must be positive",
+            id="zero-rate",
+        ),
+        pytest.param(
+            "threshold = 5000",
+            "threshold = 1500",
+            "program: tiers: public tier thresholds must rise strictly, in order",
+            id="thresholds-equal",
+        ),
+        pytest.param(
+            "threshold = 1500",
+            "threshold = 6000",
+            "program: tiers: public tier thresholds must rise strictly, in order",
+            id="thresholds-fall",
+        ),
+        pytest.param(
+            "threshold = 0\n",
+            "threshold = 10\n",
+            "program: tiers: the first public tier must have threshold = 0",
+            id="entry-tier-not-free",
+        ),
+        pytest.param(
+            "threshold = 1500",
+            "threshold = -1",
+            "program: tiers.levels.1.threshold: Input should be greater than or equal to 0",
+            id="negative-threshold",
+        ),
+        pytest.param(
+            'key = "platinum"',
+            'key = "gold"',
+            "program: tiers: tier keys must be unique",
+            id="duplicate-tier",
+        ),
+        pytest.param(
+            "invite_only = true ",
+            "invite_only = true\nthreshold = 9000 ",
+            "program: tiers.levels.3: give a threshold, or invite_only = true, not both",
+            id="invite-only-with-threshold",
+        ),
+        pytest.param(
+            ', it = "Oro" ',
+            " ",
+            "program: (top level): tiers.levels.gold.name lacks it",
+            id="tier-name-missing-language",
+        ),
+        pytest.param(
+            'fr = "Collectionneur", ',
+            "",
+            "program: (top level): badges.collector.name lacks fr",
+            id="badge-name-missing-language",
+        ),
+        pytest.param(
+            'default_language = "en"',
+            'default_language = "de"',
+            "program: club: default_language 'de' is not in languages",
+            id="default-language-not-spoken",
+        ),
+        pytest.param(
+            'languages = ["en", "fr", "it"]',
+            'languages = ["en", "fr", "it", "xx"]',
+            "program: club.languages: unknown language 'xx'",
+            id="unknown-language",
+        ),
+        pytest.param(
+            'timezone = "Europe/Rome"',
+            'timezone = "Mars/Olympus"',
+            "program: club.timezone: unknown time zone 'Mars/Olympus'",
+            id="unknown-zone",
+        ),
+        pytest.param(
+            'default_country = "IT"',
+            'default_country = "ZZ"',
+            "program: club.default_country: unknown phone country 'ZZ'",
+            id="unknown-country",
+        ),
+        pytest.param(
+            'qualify_on = "points"',
+            'qualify_on = "visits"',
+            "program: tiers.qualify_on: Input should be 'points' or 'spend'",
+            id="unknown-qualify-on",
+        ),
+        pytest.param(
+            "window_months = 12",
+            "window_months = 0",
+            "program: tiers.window_months: Input should be greater than 0",
+            id="empty-window",
+        ),
+        pytest.param(
+            "recent_days = 90 ",
+            "recent_days = 90\nrecnet_days = 30 ",
+            "program: segments.recnet_days: Extra inputs are not permitted",
+            id="misspelt-key",
+        ),
+        pytest.param(
+            'kind = "events"',
+            'kind = "visits"',
+            "program: badges.community_builder.rule: Input tag 'visits' found using 'kind' "
+            "does not match any of the expected tags: 'purchases', 'membership', 'events'",
+            id="unknown-badge-kind",
+        ),
+    ],
+)
+def test_invalid_program_is_refused_naming_key_and_reason(
+    edit_demo: Callable[..., str], old: str, new: str, message: str
+) -> None:
+    with pytest.raises(ProgramError) as caught:
+        parse_program(edit_demo((old, new)))
+    assert str(caught.value) == message
+
+
+def test_invalid_toml_is_refused_with_its_position(edit_demo: Callable[..., str]) -> None:
+    with pytest.raises(ProgramError) as caught:
+        parse_program(edit_demo(("[club]", "[club")))
+    assert str(caught.value) == (
+        "program: not valid TOML: Expected ']' at the end of a table declaration "
+        "(at line 4, column 6)"
+    )
+
+
+def test_program_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match=r"^program: not valid TOML"):
+        parse_program("club = ")
+
+
+def test_currency_codes_are_read_in_any_case(variant: Callable[..., Program]) -> None:
+    program = variant(
+        ('base_currency = "EUR"', 'base_currency = "eur"'), ('USD = "0.92"', 'usd = "0.92"')
+    )
+    assert program.club.base_currency == "EUR"
+    assert program.exchange_rates["USD"] == Decimal("0.92")
+
+
+def test_rate_of_base_currency_is_one_and_unknown_currency_has_none(program: Program) -> None:
+    assert program.rate("EUR") == Decimal(1)
+    assert program.rate("GBP") == Decimal("1.17")
+    with pytest.raises(KeyError):
+        program.rate("JPY")
+    assert [program.knows_currency(c) for c in ("EUR", "USD", "JPY")] == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("wanted", "language"),
+    [("fr_CH", "fr"), ("fr-CH", "fr"), ("IT", "it"), ("de", "en"), ("", "en"), (None, "en")],
+)
+def test_language_is_the_closest_club_language_else_the_default(
+    program: Program, wanted: str | None, language: str
+) -> None:
+    assert program.language(wanted) == language
