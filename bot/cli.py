@@ -56,7 +56,7 @@ def _run(work: Callable[[Concierge], Awaitable[T]], app: Concierge | None = None
 
     try:
         return asyncio.run(main())
-    except members.MemberError as exc:
+    except (members.MemberError, InsufficientPoints) as exc:
         _fail(str(exc), 1)
         raise AssertionError("unreachable") from None
 
@@ -239,12 +239,9 @@ async def members_consent(
 @_member_command
 async def members_redeem(uow: Any, app: Concierge, member: Any, points: int, note: str) -> None:
     """Take points from a member's balance (never below zero)."""
-    try:
-        left = await members.redeem(
-            uow, member, points, str(uuid.uuid4()), note, app.clock(), app.program
-        )
-    except InsufficientPoints as exc:
-        raise members.MemberError(str(exc)) from None
+    left = await members.redeem(
+        uow, member, points, str(uuid.uuid4()), note, app.clock(), app.program
+    )
     click.echo(f"redeemed {points} points; balance {left}")
 
 
@@ -257,12 +254,9 @@ async def members_adjust(uow: Any, app: Concierge, member: Any, points: int, not
     """Correct a balance either way (goodwill, a mistake); never below zero."""
     if points == 0:
         raise members.MemberError("an adjustment takes a non-zero number of points")
-    try:
-        left = await members.adjust(
-            uow, member, points, str(uuid.uuid4()), note, app.clock(), app.program
-        )
-    except InsufficientPoints as exc:
-        raise members.MemberError(str(exc)) from None
+    left = await members.adjust(
+        uow, member, points, str(uuid.uuid4()), note, app.clock(), app.program
+    )
     click.echo(f"adjusted by {points:+d} points; balance {left}")
 
 

@@ -77,10 +77,15 @@ def redeem_entry(
     return Entry(Kind.REDEEM, -points, at, f"redeem:{key}", Reason.REWARD, {"note": note})
 
 
-def adjust_entry(points: int, at: datetime, key: str, note: str) -> Entry:
-    """A goodwill correction by staff, either way; the note says why, for the member too."""
+def adjust_entry(
+    entries: Sequence[Entry], points: int, at: datetime, key: str, note: str
+) -> Entry:
+    """A goodwill correction by staff, either way but never below zero; the note says why."""
     if points == 0:
         raise ValueError("an adjustment takes a non-zero number of points")
+    available = balance(entries)
+    if -points > available:
+        raise InsufficientPoints(-points, available)
     return Entry(Kind.ADJUST, points, at, f"adjust:{key}", Reason.GOODWILL, {"note": note})
 
 

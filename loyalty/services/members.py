@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -163,6 +164,21 @@ async def set_consent(
     return True
 
 
+async def _post(
+    uow: UnitOfWork,
+    member: Member,
+    now: datetime,
+    program: Program,
+    make: Callable[[list[points.Entry]], points.Entry],
+) -> int:
+    """Append one staff entry to a settled, locked account; returns the new balance."""
+    await uow.members.lock([member.id])
+    acct = await account(uow, member.id, now, program)
+    entry = make(acct.entries)
+    await uow.ledger.add(member.id, [entry], "staff", now)
+    return acct.balance + entry.points
+
+
 async def redeem(
     uow: UnitOfWork,
     member: Member,
@@ -173,11 +189,9 @@ async def redeem(
     program: Program,
 ) -> int:
     """Take `amount` points (InsufficientPoints beyond the balance); returns the new balance."""
-    await uow.members.lock([member.id])
-    acct = await account(uow, member.id, now, program)
-    entry = points.redeem_entry(acct.entries, amount, now, key, note)
-    await uow.ledger.add(member.id, [entry], "staff", now)
-    return acct.balance + entry.points
+    return await _post(
+        uow, member, now, program, lambda held: points.redeem_entry(held, amount, now, key, note)
+    )
 
 
 async def adjust(
@@ -190,13 +204,9 @@ async def adjust(
     program: Program,
 ) -> int:
     """A staff correction either way (never below zero); returns the new balance."""
-    await uow.members.lock([member.id])
-    acct = await account(uow, member.id, now, program)
-    if amount < 0 and -amount > acct.balance:
-        raise points.InsufficientPoints(-amount, acct.balance)
-    entry = points.adjust_entry(amount, now, key, note)
-    await uow.ledger.add(member.id, [entry], "staff", now)
-    return acct.balance + entry.points
+    return await _post(
+        uow, member, now, program, lambda held: points.adjust_entry(held, amount, now, key, note)
+    )
 
 
 async def add_anniversary(uow: UnitOfWork, member: Member, kind: str, on: str) -> None:

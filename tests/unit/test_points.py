@@ -13,6 +13,7 @@ from loyalty.points import (
     InsufficientPoints,
     Kind,
     Reason,
+    adjust_entry,
     balance,
     expiries_due,
     expiring_soon,
@@ -255,3 +256,13 @@ def test_expiries_never_make_the_balance_negative_and_apply_once(
     entries += due
     assert balance(entries) == 0  # every lot is past its date by now
     assert expiries_due(entries, later, expiry) == []
+
+
+def test_adjustment_goes_either_way_but_never_below_zero() -> None:
+    held = [earn("A1", 100, utc(2025, 1, 1))]
+    assert adjust_entry(held, -100, utc(2026, 1, 1), "a", "typo").points == -100
+    assert adjust_entry(held, 50, utc(2026, 1, 1), "b", "welcome").kind is Kind.ADJUST
+    with pytest.raises(InsufficientPoints):
+        adjust_entry(held, -101, utc(2026, 1, 1), "c", "typo")
+    with pytest.raises(ValueError, match="non-zero"):
+        adjust_entry(held, 0, utc(2026, 1, 1), "d", "nothing")
