@@ -203,7 +203,7 @@ class Program(_Strict):
         for where, names in named:
             missing = languages - names.keys()
             if missing:
-                raise ValueError(f"{where}.name lacks {', '.join(sorted(missing))}")
+                raise ValueError(f"{where}.name: no name in {', '.join(sorted(missing))}")
         return self
 
     def rate(self, currency: str) -> Decimal:
@@ -234,8 +234,7 @@ def parse_program(text: str, source: str = "program") -> Program:
         return Program.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        reason = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "missing":
-            reason = "missing"
-        raise ProgramError(f"{source}: {key}: {reason}") from exc
+        key = ".".join(str(part) for part in first["loc"])
+        reason = "missing" if first["type"] == "missing" else first["msg"]
+        reason = reason.removeprefix("Value error, ")
+        raise ProgramError(f"{source}: {key}: {reason}" if key else f"{source}: {reason}") from exc

@@ -113,13 +113,13 @@ def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
         pytest.param(
             ', it = "Oro" ',
             " ",
-            "program: (top level): tiers.levels.gold.name lacks it",
+            "program: tiers.levels.gold.name: no name in it",
             id="tier-name-missing-language",
         ),
         pytest.param(
             'fr = "Collectionneur", ',
             "",
-            "program: (top level): badges.collector.name lacks fr",
+            "program: badges.collector.name: no name in fr",
             id="badge-name-missing-language",
         ),
         pytest.param(
