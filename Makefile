@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/concierge demo --database demo.db
+	$(BIN)/concierge chat --demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .

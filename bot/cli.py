@@ -34,6 +34,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _load(database: str | None = None) -> Concierge:
+    """Settings, program and database, or a one-line error and exit code 2."""
     try:
         settings = load_settings()
         if database is not None:
@@ -164,6 +165,54 @@ def import_purchases(file: Path) -> None:
     _run(work)
 
 
+@main.group()
+def telegram() -> None:
+    """The Telegram bot."""
+
+
+def _telegram(app: Concierge) -> Any:
+    from bot.channels.telegram import telegram_channel
+    from bot.engine import Engine
+
+    channel = telegram_channel(app, Engine(app))
+    if channel is None:
+        _fail("TELEGRAM_BOT_TOKEN: not set (Telegram is off)")
+    return channel
+
+
+@telegram.command("set-webhook")
+@click.argument("url")
+def telegram_set_webhook(url: str) -> None:
+    """Tell Telegram to post updates to URL (ending in /telegram/webhook)."""
+    from bot.channels.telegram import ALLOWED_UPDATES
+
+    app = _load()
+    channel = _telegram(app)
+    secret = app.settings.telegram_webhook_secret
+    if secret is None:
+        _fail("TELEGRAM_WEBHOOK_SECRET: not set (the webhook would accept anyone)")
+
+    async def work(app: Concierge) -> None:
+        await channel.bot.set_webhook(
+            url, secret_token=secret.get_secret_value(), allowed_updates=ALLOWED_UPDATES
+        )
+        await channel.bot.shutdown()
+
+    _run(work, app)
+    click.echo(f"webhook set to {url} for {', '.join(ALLOWED_UPDATES)}")
+
+
+@telegram.command("poll")
+def telegram_poll() -> None:
+    """Fetch updates by long polling (local use, no public URL); Ctrl-C stops."""
+    from bot.channels.telegram import poll
+
+    app = _load()
+    channel = _telegram(app)
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(lambda app: poll(channel), app)
+
+
 @main.group("members")
 def members_group() -> None:
     """Staff tools for members: MEMBER is a member number (M00042) or a phone number."""
@@ -286,6 +335,49 @@ async def members_tier(
     click.echo(f"{members.member_number(member.id)} is now in tier {state.tier}")
 
 
+@members_group.command("invite")
+@click.argument("member")
+@_member_command
+async def members_invite(uow: Any, app: Concierge, member: Any) -> None:
+    """Print a single-use Telegram link (valid 14 days) that links the member's account."""
+    import secrets
+
+    from bot.channels.telegram import telegram_channel
+    from bot.engine import Engine
+
+    telegram = telegram_channel(app, Engine(app))
+    if telegram is None:
+        raise members.MemberError("Telegram is off: set TELEGRAM_BOT_TOKEN")
+    me = await telegram.bot.get_me()
+    token = secrets.token_urlsafe(24)
+    expires = await members.invite(uow, member, token, app.clock())
+    click.echo(f"https://t.me/{me.username}?start={token}")
+    click.echo(f"valid until {expires:%Y-%m-%d %H:%M} UTC, once", err=True)
+
+
+@members_group.command("verify-qr")
+@click.argument("payload")
+def members_verify_qr(payload: str) -> None:
+    """Check the text a till scanner read from a member's QR code."""
+    import secrets
+
+    from loyalty.membercard import verify
+
+    async def work(app: Concierge) -> str:
+        async with app.db.unit_of_work() as uow:
+            key = await members.qr_key(uow, lambda: secrets.token_urlsafe(32))
+            number = verify(payload, key)
+            if number is None:
+                raise members.MemberError("not a genuine member card of this club")
+            member = await members.find(uow, number, app.program)
+            card = await members.card(uow, member, app.clock(), app.program)
+            await uow.commit()
+        tier = app.program.tiers.level(card.tier.tier).name[app.program.club.default_language]
+        return f"genuine: {number} {member.name or ''} · {tier} · {card.points} points"
+
+    click.echo(_run(work))
+
+
 @members_group.command("export")
 @click.argument("member")
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file.")
@@ -330,3 +422,42 @@ def demo(database: str) -> None:
         return await seed(app)
 
     click.echo(_run(work, app))
+
+
+@main.command()
+@click.option("--demo", "demo_club", is_flag=True, help="Seed the demo club into demo.db first.")
+@click.option("--as", "phone", help="Chat as the member with this phone number.")
+def chat(demo_club: bool, phone: str | None) -> None:
+    """Talk to the concierge in the terminal (numbers pick the options; /quit leaves)."""
+    from bot.channels.console import QUIT, ConsoleChat
+    from bot.demo import DEMO_PHONE, seed
+    from bot.engine import Engine
+
+    app = _load(f"sqlite+aiosqlite:///{Path('demo.db').resolve()}" if demo_club else None)
+    if demo_club:
+        phone = phone or DEMO_PHONE
+
+    async def work(app: Concierge) -> None:
+        if demo_club:
+            await upgrade(app.db)
+            await seed(app)
+        address = "console"
+        if phone:
+            async with app.db.unit_of_work() as uow:
+                member = await members.find(uow, phone, app.program)
+                address = f"console:{member.phone}"
+                await uow.identities.link(member.id, "console", address, None, app.clock())
+                await uow.commit()
+        console = ConsoleChat(Engine(app), address, phone, click.echo)
+        await console.send("/start")
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "> ")
+            except (EOFError, KeyboardInterrupt):
+                break
+            if line.strip().lower() in QUIT:
+                break
+            if line.strip():
+                await console.send(line)
+
+    _run(work, app)

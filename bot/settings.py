@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -27,11 +28,41 @@ class Settings(BaseSettings):
     program: Path | None = Field(None, validation_alias="CONCIERGE_PROGRAM")
     pos_secret: SecretStr | None = Field(None, validation_alias="CONCIERGE_POS_SECRET")
     port: int = Field(8000, ge=1, le=65535, validation_alias=AliasChoices("PORT"))
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field(
+        "https://api.telegram.org/bot", validation_alias="TELEGRAM_API_URL"
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
 
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:
         return database_url(value).render_as_string(hide_password=False)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"\d+:[\w-]{20,}", value.get_secret_value()):
+            raise ValueError("not a bot token from @BotFather (digits:letters)")
+        return value or None
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
+        ):
+            raise ValueError("use 16 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value or None
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("not an http(s) URL")
+        return value
 
     @field_validator("pos_secret")
     @classmethod
@@ -46,6 +77,9 @@ _ENV_NAMES = {
     "program": "CONCIERGE_PROGRAM",
     "pos_secret": "CONCIERGE_POS_SECRET",
     "port": "PORT",
+    "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
+    "telegram_api_url": "TELEGRAM_API_URL",
+    "telegram_webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
 }
 
 

@@ -9,17 +9,20 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot.bootstrap import Concierge
+from bot.channels.telegram import telegram_channel
+from bot.engine import Engine
 from loyalty.purchases import InvalidPurchase, parse_purchase
 from loyalty.services.members import member_number
 from loyalty.services.purchases import Result, ingest
 
 log = logging.getLogger("concierge.web")
 MAX_BODY = 64 * 1024
+MAX_UPDATE = 1024 * 1024
 
 
 class PurchaseBody(BaseModel):
@@ -52,12 +55,27 @@ def _problem(status: int, detail: Any) -> JSONResponse:
 
 def create_app(app: Concierge) -> FastAPI:
     pos_secret = app.settings.pos_secret
+    telegram = telegram_channel(app, Engine(app))
+    telegram_secret = app.settings.telegram_webhook_secret
+    telegram_hook = telegram if telegram is not None and telegram_secret is not None else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
         if pos_secret is None:
             log.warning("POS webhook off: CONCIERGE_POS_SECRET is not set")
+        if telegram is None:
+            log.warning("Telegram off: TELEGRAM_BOT_TOKEN is not set")
+        elif telegram_secret is None:
+            log.warning("Telegram webhook off: TELEGRAM_WEBHOOK_SECRET is not set")
+        if telegram_hook is not None:
+            caught_up = await telegram_hook.catch_up()
+            if caught_up:
+                log.info(
+                    "Telegram: handled %d updates left over from before the restart", caught_up
+                )
         yield
+        if telegram is not None:
+            await telegram.bot.shutdown()
         await app.db.close()
 
     web = FastAPI(title="Concierge", version="0.1.0", lifespan=lifespan)
@@ -116,5 +134,29 @@ def create_app(app: Concierge) -> FastAPI:
             },
             status_code=status,
         )
+
+    @web.post(
+        "/telegram/webhook",
+        summary="Telegram updates (checked against TELEGRAM_WEBHOOK_SECRET)",
+        include_in_schema=False,
+    )
+    async def telegram_webhook(request: Request, background: BackgroundTasks) -> JSONResponse:
+        if telegram_hook is None or telegram_secret is None:
+            return _problem(404, "Not Found")
+        given = request.headers.get("x-telegram-bot-api-secret-token", "")
+        if not hmac.compare_digest(given.encode(), telegram_secret.get_secret_value().encode()):
+            return _problem(403, "forbidden")
+        body = await request.body()
+        if len(body) > MAX_UPDATE:
+            return _problem(413, "body too large")
+        try:
+            payload = json.loads(body)
+            int(payload["update_id"])
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+            return _problem(400, "not a Telegram update")
+        receipt = await telegram_hook.receive(payload)
+        if receipt is not None:  # a repeat is acknowledged and ignored
+            background.add_task(telegram_hook.process, receipt, payload)
+        return JSONResponse({"ok": True})
 
     return web

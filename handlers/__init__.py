@@ -1,1 +1,15 @@
-"""Concierge conversation handlers: one module per capability (card, previews, appointments)."""
+"""Conversation handlers: one module per capability, each with its own router."""
+
+from __future__ import annotations
+
+from handlers.dialog import Router
+
+
+def router() -> Router:
+    """Every capability's router, included in one place."""
+    from handlers import card, history, menu, person, preferences, start
+
+    combined = Router()
+    for module in (start, card, history, preferences, person, menu):
+        combined.include(module.router)
+    return combined

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import secrets
+from dataclasses import replace
+
+import qrcode
+from qrcode.image.pure import PyPNGImage
+
+from handlers.dialog import Reply, Router, Turn
+from handlers.menu import link_first, with_menu
 from locales import Speaker
+from loyalty.membercard import qr_payload
 from loyalty.program import Program
+from loyalty.services import members
 from loyalty.services.members import Card, member_number
+
+router = Router()
 
 
 def segment_name(key: str, speaker: Speaker) -> str:
@@ -74,3 +87,24 @@ def render_card(card: Card, program: Program, speaker: Speaker, staff: bool = Fa
         segments = ", ".join(segment_name(s, speaker) for s in card.segments) or "—"
         lines.append(_("Segment: {segments}").format(segments=segments))
     return "\n".join(lines)
+
+
+def qr_png(payload: str) -> bytes:
+    """The QR code a till scanner reads, as a PNG."""
+    image = qrcode.make(payload, image_factory=PyPNGImage, box_size=8, border=3)
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue()
+
+
+@router.command("card")
+@router.action("card")
+@router.intent(lambda _: _("card, points, balance, tier, qr"))
+async def show_card(turn: Turn) -> list[Reply]:
+    if turn.member is None:
+        return link_first(turn)
+    card = await members.card(turn.uow, turn.member, turn.now, turn.program)
+    key = await members.qr_key(turn.uow, lambda: secrets.token_urlsafe(32))
+    qr = qr_png(qr_payload(member_number(turn.member.id), key))
+    till = with_menu(turn, turn._("Show this code at the till."))
+    return [Reply(render_card(card, turn.program, turn.speaker)), replace(till, image=qr)]

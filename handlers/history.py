@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from handlers.dialog import Reply, Router, Turn
+from handlers.menu import link_first, with_menu
 from locales import Speaker
 from loyalty.points import Entry, Reason
+from loyalty.services import members
+
+router = Router()
+HISTORY_LINES = 10
 
 
 def reason_text(entry: Entry, speaker: Speaker) -> str:
@@ -37,3 +43,18 @@ def render_history(entries: Iterable[Entry], speaker: Speaker) -> list[str]:
         )
         for entry in entries
     ]
+
+
+@router.command("history")
+@router.action("history")
+@router.intent(lambda _: _("history, statement, movements"))
+async def show_history(turn: Turn) -> list[Reply]:
+    if turn.member is None:
+        return link_first(turn)
+    await members.account(turn.uow, turn.member.id, turn.now, turn.program)  # expiries first
+    entries = await turn.uow.ledger.latest(turn.member.id, HISTORY_LINES)
+    if not entries:
+        empty = turn._("No points yet: they will appear here with your first purchase.")
+        return [with_menu(turn, empty)]
+    lines = [turn._("Your latest points:"), *render_history(entries, turn.speaker)]
+    return [with_menu(turn, "\n".join(lines))]

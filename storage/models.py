@@ -73,6 +73,7 @@ class Member(Base):
     birthday_month: Mapped[int | None] = mapped_column(SmallInteger)
     birthday_day: Mapped[int | None] = mapped_column(SmallInteger)
     birthday_year: Mapped[int | None] = mapped_column(SmallInteger)
+    preferred_channel: Mapped[str | None] = mapped_column(String(16))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -96,6 +97,7 @@ class ChannelIdentity(Base):
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(64))
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str | None] = mapped_column(String(16))  # the platform's hint
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -171,3 +173,70 @@ class Consent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(64))
     wording: Mapped[str] = mapped_column(Text)
+
+
+class ConversationState(Base):
+    """Where each conversation stands, so any worker can take the next message."""
+
+    __tablename__ = "conversation_state"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InboundReceipt(Base):
+    """An inbound message id, recorded before the webhook answers: a repeat is ignored.
+
+    The payload is kept only until the message is handled (for a restart to finish it).
+    """
+
+    __tablename__ = "inbound_receipt"
+    __table_args__ = (
+        UniqueConstraint("channel", "message_id"),
+        Index("ix_inbound_receipt_pending", "handled_at", "channel"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LinkToken(Base):
+    """A single-use invitation that links a chat account to a member."""
+
+    __tablename__ = "link_token"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ClubSecret(Base):
+    """Keys the club generates for itself (e.g. to sign member QR codes)."""
+
+    __tablename__ = "club_secret"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+
+
+class Handoff(Base):
+    """A member's request to talk to a person."""
+
+    __tablename__ = "handoff"
+    __table_args__ = (Index("ix_handoff_member", "member_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,6 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty.ports import Conflict
+from storage.conversations import (
+    Conversations,
+    Handoffs,
+    Identities,
+    LinkTokens,
+    Receipts,
+    Secrets,
+)
 from storage.repositories import Accounts, Badges, Consents, Ledger, Members, Purchases, Tiers
 
 
@@ -32,6 +40,12 @@ class UnitOfWork:
         self.tiers = Tiers(self.session)
         self.badges = Badges(self.session)
         self.consents = Consents(self.session)
+        self.identities = Identities(self.session)
+        self.conversations = Conversations(self.session)
+        self.receipts = Receipts(self.session)
+        self.link_tokens = LinkTokens(self.session)
+        self.secrets = Secrets(self.session)
+        self.handoffs = Handoffs(self.session)
         return self
 
     async def __aexit__(

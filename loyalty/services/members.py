@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 _NUMBER = re.compile(r"^[Mm]0*(\d{1,9})$")
 EXPIRY_NOTICE = timedelta(days=60)
+INVITATION_TTL = timedelta(days=14)
 
 
 class MemberError(ValueError):
@@ -67,15 +68,16 @@ async def add(
     uow: UnitOfWork,
     program: Program,
     now: datetime,
-    phone: str,
+    phone: str | None,
     name: str | None = None,
     email: str | None = None,
     birthday: str | None = None,
     timezone: str | None = None,
     locale: str | None = None,
 ) -> Member:
+    """Enrol a member; the phone is optional for someone joining from a chat."""
     try:
-        e164 = normalize_phone(phone, program.club.default_country)
+        e164 = normalize_phone(phone, program.club.default_country) if phone else None
     except InvalidPhone as exc:
         raise MemberError(str(exc)) from None
     try:
@@ -83,7 +85,7 @@ async def add(
     except ValueError as exc:
         raise MemberError(str(exc)) from None
     _check_profile(program, timezone, locale)
-    if await uow.members.by_phone(e164) is not None:
+    if e164 is not None and await uow.members.by_phone(e164) is not None:
         raise MemberError("a member with this phone number already exists")
     return await uow.members.add(
         phone=e164,
@@ -207,6 +209,51 @@ async def adjust(
     return await _post(
         uow, member, now, program, lambda held: points.adjust_entry(held, amount, now, key, note)
     )
+
+
+async def invite(uow: UnitOfWork, member: Member, token: str, now: datetime) -> datetime:
+    """Store a single-use link token for `member`; returns when it expires."""
+    expires = now + INVITATION_TTL
+    await uow.link_tokens.create(token, member.id, now, expires)
+    return expires
+
+
+def set_profile(
+    member: Member,
+    program: Program,
+    locale: str | None = None,
+    timezone: str | None = None,
+    preferred_channel: Channel | None = None,
+) -> None:
+    """Change what the member chose; only the values given, each checked first."""
+    _check_profile(program, timezone, locale)
+    if locale is not None:
+        member.locale = locale
+    if timezone is not None:
+        member.timezone = timezone
+    if preferred_channel is not None:
+        member.preferred_channel = preferred_channel
+
+
+async def consents(uow: UnitOfWork, member: Member) -> dict[tuple[Purpose, Channel], bool]:
+    return current(await uow.consents.history(member.id))
+
+
+async def stop_everything(
+    uow: UnitOfWork, member: Member, now: datetime, source: str, wording: str
+) -> int:
+    """Revoke every consent on every channel at once; returns how many were revoked."""
+    revoked = 0
+    for (purpose, channel), granted in (await consents(uow, member)).items():
+        if granted:
+            await set_consent(uow, member, purpose, channel, False, now, source, wording)
+            revoked += 1
+    return revoked
+
+
+async def qr_key(uow: UnitOfWork, make: Callable[[], str]) -> str:
+    """The club's key for signing member QR codes, made on first use."""
+    return await uow.secrets.get_or_create("member-qr", make)
 
 
 async def add_anniversary(uow: UnitOfWork, member: Member, kind: str, on: str) -> None:

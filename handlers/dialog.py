@@ -1,0 +1,187 @@
+"""The conversation's neutral vocabulary: what came in, what goes out, who handles what.
+
+Nothing here knows Telegram, WhatsApp or the console; adapters in bot/channels translate.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from locales import Speaker
+from loyalty.program import Program
+
+if TYPE_CHECKING:
+    from storage.models import Member
+    from storage.unit_of_work import UnitOfWork
+
+CONSENT_CHANNELS = {"telegram": "telegram", "whatsapp": "whatsapp", "console": "telegram"}
+MAX_TEXT = 4000  # longer inbound text is refused, not processed
+ACTION_BYTES = 64  # Telegram's callback_data limit; every action id fits in it
+STATE_TTL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A phone number the member shared, and whose it is (the platform's user id)."""
+
+    phone: str
+    user_id: str | None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    channel: str  # "telegram", "whatsapp", "console"
+    address: str  # the channel's id for the person: Telegram user id, E.164 number
+    text: str | None = None
+    action: str | None = None  # a button's id
+    contact: Contact | None = None
+    language: str | None = None  # the platform's hint (Telegram language_code)
+    first_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+
+    def __post_init__(self) -> None:
+        if len(self.action.encode()) > ACTION_BYTES:
+            raise ValueError(f"action id over {ACTION_BYTES} bytes: {self.action!r}")
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    image: bytes | None = None  # PNG
+    ask_contact: str | None = None  # label of a "share my phone number" button
+
+
+@dataclass
+class State:
+    """Where a conversation stands between messages; kept in the database."""
+
+    name: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Turn:
+    """One inbound message being handled: everything a handler may use."""
+
+    uow: UnitOfWork
+    program: Program
+    now: datetime
+    inbound: Inbound
+    member: Member | None
+    state: State
+    speaker: Speaker
+
+    @property
+    def _(self) -> Callable[[str], str]:
+        return self.speaker.gettext
+
+    def goto(self, name: str, **data: Any) -> None:
+        self.state = State(name, data)
+
+    def done(self) -> None:
+        self.state = State()
+
+
+Handler = Callable[[Turn], Awaitable[list[Reply] | None]]  # None: "not mine", route on
+Keywords = Callable[[Callable[[str], str]], str]  # gettext -> "word, other word"
+
+
+def normalize(text: str) -> str:
+    """Lower case, accents and punctuation gone: "Arrêt!" and "arret" read the same."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[^\w\s]", " ", plain).strip()
+
+
+@dataclass
+class _Intent:
+    keywords: Keywords
+    handler: Handler
+
+
+class Router:
+    """Each handlers module registers here what it answers: commands, buttons, states, words."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, Handler] = {}
+        self.actions: dict[str, Handler] = {}
+        self.states: dict[str, Handler] = {}
+        self.intents: list[_Intent] = []
+        self.on_contact: Handler | None = None
+        self.fallback: Handler | None = None
+
+    def command(self, *names: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            for name in names:
+                self.commands[name] = handler
+            return handler
+
+        return register
+
+    def action(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Buttons whose id is `prefix` or starts with ``prefix:``."""
+
+        def register(handler: Handler) -> Handler:
+            self.actions[prefix] = handler
+            return handler
+
+        return register
+
+    def state(self, name: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.states[name] = handler
+            return handler
+
+        return register
+
+    def intent(self, keywords: Keywords) -> Callable[[Handler], Handler]:
+        """Words (comma-separated, translated per language) that call this handler."""
+
+        def register(handler: Handler) -> Handler:
+            self.intents.append(_Intent(keywords, handler))
+            return handler
+
+        return register
+
+    def contact(self, handler: Handler) -> Handler:
+        """The handler for a shared phone number."""
+        self.on_contact = handler
+        return handler
+
+    def otherwise(self, handler: Handler) -> Handler:
+        """The answer to anything nobody else understood."""
+        self.fallback = handler
+        return handler
+
+    def include(self, other: Router) -> None:
+        self.commands.update(other.commands)
+        self.actions.update(other.actions)
+        self.states.update(other.states)
+        self.intents.extend(other.intents)
+        self.on_contact = other.on_contact or self.on_contact
+        self.fallback = other.fallback or self.fallback
+
+    def for_action(self, action: str) -> Handler | None:
+        return self.actions.get(action.split(":", 1)[0])
+
+    def for_words(self, text: str, speaker: Speaker) -> Handler | None:
+        """The first intent one of whose keywords (in the member's language or English) is said."""
+        words = set(normalize(text).split())
+        said = normalize(text)
+        for intent in self.intents:
+            listed = intent.keywords(speaker.gettext) + "," + intent.keywords(lambda s: s)
+            for keyword in filter(None, (normalize(k) for k in listed.split(","))):
+                if (" " in keyword and keyword in said) or keyword in words:
+                    return intent.handler
+        return None

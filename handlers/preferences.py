@@ -1,0 +1,223 @@
+"""Preferences: what we may send, on which channel, in which language and zone; and STOP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from zoneinfo import available_timezones
+
+from babel import Locale
+
+from handlers.dialog import CONSENT_CHANNELS, Button, Reply, Router, Turn, normalize
+from handlers.language import speaker_for
+from handlers.menu import link_first, with_menu
+from loyalty.consent import Channel, Purpose
+from loyalty.services import members
+
+router = Router()
+SUGGESTED_ZONES = ("Europe/London", "Europe/Paris", "America/New_York", "Asia/Dubai")
+
+
+def purpose_name(purpose: Purpose, _: Callable[[str], str]) -> str:
+    return {
+        Purpose.BIRTHDAY: _("Birthday wishes"),
+        Purpose.ANNIVERSARY: _("Anniversaries"),
+        Purpose.EVENTS: _("Private previews and events"),
+        Purpose.NEWS: _("New collections"),
+        Purpose.SERVICE: _("Appointments and repairs"),
+    }[purpose]
+
+
+def channel_name(channel: str) -> str:
+    return {"telegram": "Telegram", "whatsapp": "WhatsApp"}.get(channel, channel)
+
+
+def language_name(code: str) -> str:
+    return Locale.parse(code).get_display_name(code).capitalize()
+
+
+async def _overview(turn: Turn, lead: str | None = None) -> list[Reply]:
+    _ = turn._
+    member = turn.member
+    assert member is not None
+    standing = await members.consents(turn.uow, member)
+    granted = [
+        f"{purpose_name(p, _)} · {channel_name(c)}" for (p, c), on in standing.items() if on
+    ]
+    lines = [lead] if lead else []
+    lines += [
+        _("Your preferences"),
+        _("Language: {language}").format(language=language_name(turn.speaker.language)),
+        _("Time zone: {zone}").format(zone=member.timezone or turn.program.club.timezone),
+        _("Preferred channel: {channel}").format(
+            channel=channel_name(
+                member.preferred_channel or CONSENT_CHANNELS[turn.inbound.channel]
+            )
+        ),
+        _("We may send you: {list}").format(list=", ".join(granted) if granted else _("nothing")),
+    ]
+    buttons = (
+        (Button(_("Messages we may send"), "prefs:msgs"),),
+        (Button(_("Language"), "prefs:lang"), Button(_("Time zone"), "prefs:tz")),
+        (Button(_("Preferred channel"), "prefs:ch"), Button(_("Stop everything"), "prefs:stop")),
+        (Button(_("Menu"), "menu"),),
+    )
+    return [Reply("\n".join(lines), buttons)]
+
+
+async def _messages(turn: Turn) -> list[Reply]:
+    _ = turn._
+    assert turn.member is not None
+    standing = await members.consents(turn.uow, turn.member)
+    rows = []
+    for purpose in Purpose:
+        row = []
+        for channel in Channel:
+            mark = "✓" if standing.get((purpose, channel)) else "✗"
+            label = f"{mark} {purpose_name(purpose, _)} · {channel_name(channel)}"
+            row.append(Button(label, f"prefs:c:{purpose.value}:{channel.value}"))
+        rows.append(tuple(row))
+    rows.append((Button(_("Back"), "prefs"),))
+    text = _("Tap a line to switch it on or off. We send nothing you have not agreed to.")
+    return [Reply(text, tuple(rows))]
+
+
+async def _toggle(turn: Turn, purpose: str, channel: str) -> list[Reply] | None:
+    try:
+        which, where = Purpose(purpose), Channel(channel)
+    except ValueError:
+        return None
+    assert turn.member is not None
+    standing = await members.consents(turn.uow, turn.member)
+    wording = turn._("Preferences: {purpose} on {channel}").format(
+        purpose=purpose_name(which, turn._), channel=channel_name(where)
+    )
+    await members.set_consent(
+        turn.uow, turn.member, which, where, not standing.get((which, where), False), turn.now,
+        f"chat:{turn.inbound.channel}", wording,
+    )  # fmt: skip
+    return await _messages(turn)
+
+
+async def _languages(turn: Turn) -> list[Reply]:
+    row = tuple(
+        Button(language_name(code), f"prefs:lang:{code}") for code in turn.program.club.languages
+    )
+    return [
+        Reply(turn._("Which language would you like?"), (row, (Button(turn._("Back"), "prefs"),)))
+    ]
+
+
+async def _set_language(turn: Turn, code: str) -> list[Reply] | None:
+    if code not in turn.program.club.languages:
+        return None
+    assert turn.member is not None
+    members.set_profile(turn.member, turn.program, locale=code)
+    turn.speaker = speaker_for(code, turn.member.timezone, turn.program)
+    return await _overview(turn, turn._("From now on I will write to you in this language."))
+
+
+async def _zones(turn: Turn) -> list[Reply]:
+    _ = turn._
+    turn.goto("prefs:tz")
+    zones = (
+        turn.program.club.timezone,
+        *(z for z in SUGGESTED_ZONES if z != turn.program.club.timezone),
+    )
+    rows = tuple((Button(zone.replace("_", " "), f"prefs:tz:{zone}"),) for zone in zones)
+    text = _("Choose your time zone, or write your city (e.g. Geneva, New York).")
+    return [Reply(text, (*rows, (Button(_("Back"), "prefs"),)))]
+
+
+def find_zone(text: str) -> str | None:
+    """An IANA zone from its name or its city: "new york" -> America/New_York."""
+    wanted = normalize(text).replace(" ", "_")
+    for zone in sorted(available_timezones()):
+        if normalize(zone).replace(" ", "_") == wanted or normalize(
+            zone.split("/")[-1]
+        ) == normalize(text):
+            return zone
+    return None
+
+
+async def _set_zone(turn: Turn, zone: str | None) -> list[Reply]:
+    if zone is None:
+        return [Reply(turn._("I do not know that place. Please write a large city near you."))]
+    assert turn.member is not None
+    members.set_profile(turn.member, turn.program, timezone=zone)
+    turn.speaker = speaker_for(turn.member.locale, zone, turn.program)
+    turn.done()
+    return await _overview(turn, turn._("Your time zone is now {zone}.").format(zone=zone))
+
+
+@router.state("prefs:tz")
+async def zone_written(turn: Turn) -> list[Reply] | None:
+    text = turn.inbound.text or ""
+    if text.startswith("/"):
+        return None
+    return await _set_zone(turn, find_zone(text))
+
+
+async def _channels(turn: Turn) -> list[Reply]:
+    row = tuple(Button(channel_name(c), f"prefs:ch:{c.value}") for c in Channel)
+    text = turn._("Where would you like to hear from us?")
+    return [Reply(text, (row, (Button(turn._("Back"), "prefs"),)))]
+
+
+async def _set_channel(turn: Turn, channel: str) -> list[Reply] | None:
+    try:
+        chosen = Channel(channel)
+    except ValueError:
+        return None
+    assert turn.member is not None
+    members.set_profile(turn.member, turn.program, preferred_channel=chosen)
+    return await _overview(turn)
+
+
+@router.command("preferences", "settings")
+@router.action("prefs")
+@router.intent(lambda _: _("preferences, settings, consent, language, privacy"))
+async def preferences(turn: Turn) -> list[Reply] | None:
+    if turn.member is None:
+        return link_first(turn)
+    parts = (turn.inbound.action or "prefs").split(":")[1:]
+    match parts:
+        case []:
+            return await _overview(turn)
+        case ["msgs"]:
+            return await _messages(turn)
+        case ["c", purpose, channel]:
+            return await _toggle(turn, purpose, channel)
+        case ["lang"]:
+            return await _languages(turn)
+        case ["lang", code]:
+            return await _set_language(turn, code)
+        case ["tz"]:
+            return await _zones(turn)
+        case ["tz", *zone]:
+            name = ":".join(zone)
+            return await _set_zone(turn, name if name in available_timezones() else None)
+        case ["ch"]:
+            return await _channels(turn)
+        case ["ch", channel]:
+            return await _set_channel(turn, channel)
+        case ["stop"]:
+            return await stop(turn)
+    return None
+
+
+@router.command("stop")
+@router.intent(lambda _: _("stop, unsubscribe, stop everything"))
+async def stop(turn: Turn) -> list[Reply]:
+    """STOP, in any of the club's languages: every consent revoked, at once."""
+    _ = turn._
+    if turn.member is None:
+        return [with_menu(turn, _("We have nothing to stop: we send you nothing."))]
+    await members.stop_everything(
+        turn.uow, turn.member, turn.now, f"chat:{turn.inbound.channel}", _("Stop everything")
+    )
+    turn.done()
+    text = _(
+        "Done: we will send you nothing more, on any channel. You can still write to me, and "
+        "choose again in Preferences at any time."
+    )
+    return [with_menu(turn, text)]

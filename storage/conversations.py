@@ -1,0 +1,191 @@
+"""Repositories for talking with members: identities, state, receipts, invitations, secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    ChannelIdentity,
+    ClubSecret,
+    ConversationState,
+    Handoff,
+    InboundReceipt,
+    LinkToken,
+    Member,
+)
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class Identities(_Repository):
+    async def member(self, channel: str, address: str) -> tuple[ChannelIdentity, Member] | None:
+        """The identity and its (not erased) member, in one query."""
+        row = (
+            await self.session.execute(
+                select(ChannelIdentity, Member)
+                .join(Member, Member.id == ChannelIdentity.member_id)
+                .where(
+                    ChannelIdentity.channel == channel,
+                    ChannelIdentity.address == address,
+                    Member.erased_at.is_(None),
+                )
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    async def link(
+        self, member_id: int, channel: str, address: str, language: str | None, now: datetime
+    ) -> None:
+        """Point this chat account at `member_id` (moving it if it named someone else)."""
+        identity = await self.session.scalar(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == channel, ChannelIdentity.address == address
+            )
+        )
+        if identity is None:
+            identity = ChannelIdentity(channel=channel, address=address, created_at=now)
+            self.session.add(identity)
+        identity.member_id = member_id
+        identity.reachable = True
+        identity.language = language
+        await self.session.flush()
+
+    async def set_reachable(self, channel: str, address: str, reachable: bool) -> int:
+        result = await self.session.execute(
+            update(ChannelIdentity)
+            .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+            .values(reachable=reachable)
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+class Conversations(_Repository):
+    async def get(
+        self, channel: str, address: str, now: datetime
+    ) -> tuple[str | None, dict[str, Any]]:
+        """The state's name and data; (None, {}) when there is none or it expired."""
+        row = await self.session.get(ConversationState, (channel, address))
+        if row is None or row.expires_at <= now:
+            return None, {}
+        return row.state, dict(row.data or {})
+
+    async def save(
+        self,
+        channel: str,
+        address: str,
+        name: str | None,
+        data: dict[str, Any],
+        expires_at: datetime,
+    ) -> None:
+        row = await self.session.get(ConversationState, (channel, address))
+        if name is None:
+            if row is not None:
+                await self.session.delete(row)
+            return
+        if row is None:
+            row = ConversationState(channel=channel, address=address)
+            self.session.add(row)
+        row.state, row.data, row.expires_at = name, data, expires_at
+
+    async def forget(self, channel: str, address: str) -> None:
+        await self.session.execute(
+            delete(ConversationState).where(
+                ConversationState.channel == channel, ConversationState.address == address
+            )
+        )
+
+
+class Receipts(_Repository):
+    async def record(
+        self, channel: str, message_id: str, payload: dict[str, Any] | None, now: datetime
+    ) -> int:
+        """Insert the receipt; a repeat raises Conflict at commit (UNIQUE channel, message_id)."""
+        receipt = InboundReceipt(
+            channel=channel, message_id=message_id, payload=payload, received_at=now
+        )
+        self.session.add(receipt)
+        await self.session.flush()
+        return receipt.id
+
+    async def claim(self, receipt_id: int) -> dict[str, Any] | None:
+        """The payload of a receipt not yet handled, held until commit; None if handled."""
+        row = await self.session.scalar(
+            select(InboundReceipt)
+            .where(InboundReceipt.id == receipt_id, InboundReceipt.handled_at.is_(None))
+            .with_for_update(skip_locked=True)
+        )
+        return None if row is None else (row.payload or {})
+
+    async def handled(self, receipt_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(InboundReceipt)
+            .where(InboundReceipt.id == receipt_id)
+            .values(handled_at=now, payload=None)
+        )
+
+    async def pending(self, channel: str, limit: int = 500) -> list[int]:
+        rows = await self.session.scalars(
+            select(InboundReceipt.id)
+            .where(InboundReceipt.handled_at.is_(None), InboundReceipt.channel == channel)
+            .order_by(InboundReceipt.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+
+class LinkTokens(_Repository):
+    async def create(self, token: str, member_id: int, now: datetime, expires: datetime) -> None:
+        self.session.add(
+            LinkToken(token=token, member_id=member_id, created_at=now, expires_at=expires)
+        )
+        await self.session.flush()
+
+    async def use(self, token: str, now: datetime) -> int | None:
+        """The member a valid token names, spending it; None if unknown, used or expired."""
+        row = await self.session.scalar(
+            select(LinkToken).where(LinkToken.token == token).with_for_update()
+        )
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            return None
+        row.used_at = now
+        await self.session.flush()
+        return row.member_id
+
+
+class Secrets(_Repository):
+    async def get_or_create(self, name: str, make: Callable[[], str]) -> str:
+        """A club secret, made on first use; concurrent first uses agree (UNIQUE name)."""
+        row = await self.session.get(ClubSecret, name)
+        if row is None:
+            row = ClubSecret(name=name, value=make())
+            self.session.add(row)
+            await self.session.flush()
+        return row.value
+
+
+class Handoffs(_Repository):
+    async def request(
+        self, member_id: int | None, channel: str, address: str, now: datetime
+    ) -> tuple[Handoff, bool]:
+        """The open request for this conversation, or a new one; True when new."""
+        row = await self.session.scalar(
+            select(Handoff).where(
+                Handoff.channel == channel, Handoff.address == address, Handoff.status == "open"
+            )
+        )
+        if row is not None:
+            return row, False
+        row = Handoff(
+            member_id=member_id, channel=channel, address=address, status="open", requested_at=now
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row, True
