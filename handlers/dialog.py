@@ -177,11 +177,15 @@ class Router:
 
     def for_words(self, text: str, speaker: Speaker) -> Handler | None:
         """The first intent one of whose keywords (in the member's language or English) is said."""
-        words = set(normalize(text).split())
-        said = normalize(text)
         for intent in self.intents:
             listed = intent.keywords(speaker.gettext) + "," + intent.keywords(lambda s: s)
-            for keyword in filter(None, (normalize(k) for k in listed.split(","))):
-                if (" " in keyword and keyword in said) or keyword in words:
-                    return intent.handler
+            if says_any(text, listed):
+                return intent.handler
         return None
+
+
+def says_any(text: str, keywords: str) -> bool:
+    """Whether `text` holds one of the comma-separated words or phrases, as whole words."""
+    said = f" {' '.join(normalize(text).split())} "
+    phrases = (" ".join(normalize(k).split()) for k in keywords.split(","))
+    return any(f" {phrase} " in said for phrase in phrases if phrase)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from zoneinfo import available_timezones
 
 from babel import Locale
+from babel.core import get_global
+from babel.dates import get_timezone_location
 
 from handlers.dialog import CONSENT_CHANNELS, Button, Reply, Router, Turn, normalize
 from handlers.language import speaker_for
@@ -88,12 +91,15 @@ async def _toggle(turn: Turn, purpose: str, channel: str) -> list[Reply] | None:
         return None
     assert turn.member is not None
     standing = await members.consents(turn.uow, turn.member)
-    wording = turn._("Preferences: {purpose} on {channel}").format(
-        purpose=purpose_name(which, turn._), channel=channel_name(where)
-    )
+    switch_on = not standing.get((which, where), False)
+    wording = (
+        turn._("Switched on in Preferences: {purpose} on {channel}")
+        if switch_on
+        else turn._("Switched off in Preferences: {purpose} on {channel}")
+    ).format(purpose=purpose_name(which, turn._), channel=channel_name(where))
     await members.set_consent(
-        turn.uow, turn.member, which, where, not standing.get((which, where), False), turn.now,
-        f"chat:{turn.inbound.channel}", wording,
+        turn.uow, turn.member, which, where, switch_on, turn.now, f"chat:{turn.inbound.channel}",
+        wording,
     )  # fmt: skip
     return await _messages(turn)
 
@@ -124,19 +130,33 @@ async def _zones(turn: Turn) -> list[Reply]:
         *(z for z in SUGGESTED_ZONES if z != turn.program.club.timezone),
     )
     rows = tuple((Button(zone.replace("_", " "), f"prefs:tz:{zone}"),) for zone in zones)
-    text = _("Choose your time zone, or write your city (e.g. Geneva, New York).")
+    text = _("Choose your time zone, or write your city (e.g. Zurich, New York).")
     return [Reply(text, (*rows, (Button(_("Back"), "prefs"),)))]
 
 
-def find_zone(text: str) -> str | None:
-    """An IANA zone from its name or its city: "new york" -> America/New_York."""
-    wanted = normalize(text).replace(" ", "_")
+@cache
+def _places() -> dict[str, str]:
+    """Place names -> zone, from the zone ids and Babel's city names in the club's languages."""
+    places: dict[str, str] = {}
+    aliases = get_global("zone_aliases")  # old names of zones: Europe/Belfast -> Europe/London
     for zone in sorted(available_timezones()):
-        if normalize(zone).replace(" ", "_") == wanted or normalize(
-            zone.split("/")[-1]
-        ) == normalize(text):
-            return zone
-    return None
+        if "/" not in zone or zone.startswith(("Etc/", "SystemV/")) or zone in aliases:
+            continue
+        places.setdefault(normalize(zone.replace("_", " ")), zone)
+        places.setdefault(normalize(zone.split("/")[-1].replace("_", " ")), zone)
+        for language in ("en", "fr", "it", "de", "es"):
+            try:
+                city = get_timezone_location(zone, locale=language, return_city=True)
+            except (LookupError, ValueError):
+                continue
+            places.setdefault(normalize(city), zone)
+    return places
+
+
+def find_zone(text: str) -> str | None:
+    """An IANA zone from its id or a city's name: "new york", "Genève" -> a zone id."""
+    wanted = " ".join(normalize(text.replace("_", " ")).split())
+    return _places().get(wanted)
 
 
 async def _set_zone(turn: Turn, zone: str | None) -> list[Reply]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from handlers.dialog import CONSENT_CHANNELS, Button, Reply, Router, Turn, normalize
+from handlers.dialog import CONSENT_CHANNELS, Button, Reply, Router, Turn, says_any
 from handlers.menu import menu, with_menu
 from loyalty.consent import Channel, Purpose
 from loyalty.dates import Birthday
@@ -76,7 +76,7 @@ async def contact(turn: Turn) -> list[Reply] | None:
     _ = turn._
     shared = turn.inbound.contact
     assert shared is not None
-    if shared.user_id is not None and shared.user_id != turn.inbound.address:
+    if shared.user_id != turn.inbound.address:  # a phone-book card has no owner: not proof
         return [with_menu(turn, _("Please share your own phone number, with the button below."))]
     try:
         phone = normalize_phone(shared.phone, turn.program.club.default_country)
@@ -87,7 +87,7 @@ async def contact(turn: Turn) -> list[Reply] | None:
         return await _link(turn, member.id)
     turn.goto("join:name", phone=phone)
     return [
-        _ask_name(turn, _("I do not find a membership with this number yet. Let us create one."))
+        _ask_name(turn, _("I cannot find a membership with this number yet. Let us create one."))
     ]
 
 
@@ -204,13 +204,11 @@ async def _answer_consent(turn: Turn, granted: bool) -> list[Reply]:
 async def join_consent_words(turn: Turn) -> list[Reply] | None:
     """Yes or no written instead of pressed."""
     _ = turn._
-    said = set(normalize(turn.inbound.text or "").split())
-    yes = {normalize(w) for w in _("yes, gladly, ok, sure").split(",")} | {"yes"}
-    no = {normalize(w) for w in _("no, no thanks").split(",")} | {"no"}
-    if said & yes and not said & no:
-        return await _answer_consent(turn, True)
-    if said & no:
-        return await _answer_consent(turn, False)
+    text = turn.inbound.text or ""
+    yes = says_any(text, _("yes, gladly, ok, sure") + ", yes")
+    no = says_any(text, _("no, no thanks") + ", no")
+    if yes != no:
+        return await _answer_consent(turn, yes)
     return [_ask_consent(turn)]
 
 
