@@ -26,7 +26,7 @@ class Engine:
         app = self.app
         now = app.clock()
         async with app.db.unit_of_work() as uow:
-            if receipt_id is not None and await uow.receipts.claim(receipt_id) is None:
+            if receipt_id is not None and not await uow.receipts.take(receipt_id, now):
                 return []  # handled already (a restart's catch-up met a live worker)
             found = await uow.identities.member(inbound.channel, inbound.address)
             member = found[1] if found else None
@@ -40,8 +40,6 @@ class Engine:
                     inbound.channel, inbound.address, turn.state.name, turn.state.data,
                     now + STATE_TTL,
                 )  # fmt: skip
-            if receipt_id is not None:
-                await uow.receipts.handled(receipt_id, now)
             await uow.commit()
         return replies
 

@@ -115,30 +115,28 @@ class Receipts(_Repository):
         await self.session.flush()
         return receipt.id
 
-    async def claim(self, receipt_id: int) -> dict[str, Any] | None:
-        """The payload of a receipt not yet handled, held until commit; None if handled."""
-        row = await self.session.scalar(
-            select(InboundReceipt)
-            .where(InboundReceipt.id == receipt_id, InboundReceipt.handled_at.is_(None))
-            .with_for_update(skip_locked=True)
-        )
-        return None if row is None else (row.payload or {})
+    async def take(self, receipt_id: int, now: datetime) -> bool:
+        """Mark the receipt handled (and drop its payload) in this transaction.
 
-    async def handled(self, receipt_id: int, now: datetime) -> None:
-        await self.session.execute(
+        False when it was handled already: whoever commits first handles the message.
+        """
+        taken = await self.session.scalar(
             update(InboundReceipt)
-            .where(InboundReceipt.id == receipt_id)
+            .where(InboundReceipt.id == receipt_id, InboundReceipt.handled_at.is_(None))
             .values(handled_at=now, payload=None)
+            .returning(InboundReceipt.id)
         )
+        return taken is not None
 
-    async def pending(self, channel: str, limit: int = 500) -> list[int]:
-        rows = await self.session.scalars(
-            select(InboundReceipt.id)
+    async def pending(self, channel: str, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
+        """Receipts recorded but never handled (the process stopped in between)."""
+        rows = await self.session.execute(
+            select(InboundReceipt.id, InboundReceipt.payload)
             .where(InboundReceipt.handled_at.is_(None), InboundReceipt.channel == channel)
             .order_by(InboundReceipt.id)
             .limit(limit)
         )
-        return list(rows)
+        return [(receipt_id, payload or {}) for receipt_id, payload in rows]
 
 
 class LinkTokens(_Repository):

@@ -52,9 +52,11 @@ class Database:
 
     def __init__(self, url: str | URL, **engine_options: Any) -> None:
         self.url = database_url(str(url)) if isinstance(url, str) else url
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        # Sessions and connections here always end their transaction before closing, so the
+        # pool's own reset (one more round trip per checkout) is not needed.
+        options: dict[str, Any] = {"pool_pre_ping": True, "pool_reset_on_return": None}
         if self.url.get_backend_name() == "sqlite":
-            options = {"connect_args": {"timeout": 30}}
+            options = {"connect_args": {"timeout": 30}, "pool_reset_on_return": None}
         options.update(engine_options)
         self.engine = create_async_engine(self.url, **options)
         if self.is_sqlite:

@@ -101,8 +101,7 @@ class TelegramChannel:
 
     async def _skip(self, receipt_id: int) -> None:
         async with self.app.db.unit_of_work() as uow:
-            if await uow.receipts.claim(receipt_id) is not None:
-                await uow.receipts.handled(receipt_id, self.app.clock())
+            if await uow.receipts.take(receipt_id, self.app.clock()):
                 await uow.commit()
 
     async def _membership(self, receipt_id: int, update: Update) -> None:
@@ -111,10 +110,9 @@ class TelegramChannel:
         assert change is not None
         reachable = change.new_chat_member.status not in ("kicked", "left")
         async with self.app.db.unit_of_work() as uow:
-            if await uow.receipts.claim(receipt_id) is None:
+            if not await uow.receipts.take(receipt_id, self.app.clock()):
                 return
             await uow.identities.set_reachable(CHANNEL, str(change.from_user.id), reachable)
-            await uow.receipts.handled(receipt_id, self.app.clock())
             await uow.commit()
 
     async def catch_up(self) -> int:
@@ -122,12 +120,15 @@ class TelegramChannel:
         async with self.app.db.unit_of_work() as uow:
             pending = await uow.receipts.pending(CHANNEL)
         done = 0
-        for receipt_id in pending:
-            async with self.app.db.unit_of_work() as uow:
-                payload = await uow.receipts.claim(receipt_id)
-            if payload is not None:
+        for receipt_id, payload in pending:
+            try:
                 await self.process(receipt_id, payload)
-                done += 1
+            except Exception:  # one update that fails must not keep the bot from starting
+                log.exception(
+                    "update %s could not be handled; left for later", payload.get("update_id")
+                )
+                continue
+            done += 1
         return done
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None:

@@ -162,7 +162,7 @@ async def test_openapi_describes_the_purchase_body(client: httpx.AsyncClient) ->
     assert set(schema["required"]) == {"order_id", "phone", "amount", "currency", "purchased_at"}
 
 
-async def test_start_up_says_in_one_line_that_the_webhook_is_off(
+async def test_start_up_says_in_one_line_each_part_that_is_off(
     concierge: Concierge, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = create_app(concierge)
@@ -170,5 +170,6 @@ async def test_start_up_says_in_one_line_that_the_webhook_is_off(
         async with app.router.lifespan_context(app):
             pass
     assert [r.getMessage() for r in caplog.records] == [
-        "POS webhook off: CONCIERGE_POS_SECRET is not set"
+        "POS webhook off: CONCIERGE_POS_SECRET is not set",
+        "Telegram off: TELEGRAM_BOT_TOKEN is not set",
     ]
