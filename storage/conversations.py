@@ -58,6 +58,23 @@ class Identities(_Repository):
         identity.language = language
         await self.session.flush()
 
+    async def forget_member(self, member_id: int) -> dict[str, int]:
+        """Erase what the chat holds of a member: state, invitations, requests for a person."""
+        addresses = select(ChannelIdentity.channel, ChannelIdentity.address).where(
+            ChannelIdentity.member_id == member_id
+        )
+        removed = {}
+        for channel, address in (await self.session.execute(addresses)).all():
+            await self.session.execute(
+                delete(ConversationState).where(
+                    ConversationState.channel == channel, ConversationState.address == address
+                )
+            )
+        for model in (LinkToken, Handoff):
+            result = await self.session.execute(delete(model).where(model.member_id == member_id))
+            removed[model.__tablename__] = result.rowcount  # type: ignore[attr-defined]
+        return removed
+
     async def set_reachable(self, channel: str, address: str, reachable: bool) -> int:
         result = await self.session.execute(
             update(ChannelIdentity)

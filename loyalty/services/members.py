@@ -365,4 +365,5 @@ async def export(uow: UnitOfWork, member: Member) -> dict[str, Any]:
 
 async def erase(uow: UnitOfWork, member: Member, now: datetime) -> dict[str, int]:
     """Remove personal data; the ledger's sums stay under the member number for the books."""
-    return await uow.members.erase(member, now)
+    chat = await uow.identities.forget_member(member.id)
+    return {**chat, **await uow.members.erase(member, now)}

@@ -213,9 +213,20 @@ async def test_export_holds_everything_and_erase_keeps_only_anonymous_sums(
     assert exported["badges"][0]["badge"] == "first_purchase"
 
     async with database.unit_of_work() as uow:
+        await uow.identities.link(member.id, "telegram", "4242", "it", now)
+        await uow.conversations.save("telegram", "4242", "join:name", {"x": 1}, now + timedelta(1))
+        await members.invite(uow, member, "token-1", now)
+        await uow.handoffs.request(member.id, "telegram", "4242", now)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
         removed = await members.erase(uow, member, now)
         await uow.commit()
     assert removed["consent"] == 1 and removed["badge_award"] == 1
+    assert removed["channel_identity"] == 1
+    assert removed["link_token"] == 1 and removed["handoff"] == 1
+    async with database.unit_of_work() as uow:
+        assert await uow.conversations.get("telegram", "4242", now) == (None, {})
+        assert await uow.identities.member("telegram", "4242") is None
     async with database.unit_of_work() as uow:
         erased = await uow.members.get(member.id)
         assert (erased.name, erased.phone, erased.email) == (None, None, None)
