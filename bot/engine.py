@@ -6,15 +6,12 @@ Routing order: a button's action, then the answer the current state expects, the
 
 from __future__ import annotations
 
-import logging
+from dataclasses import replace
 
 from bot.bootstrap import Concierge
 from handlers import router as default_router
 from handlers.dialog import MAX_TEXT, STATE_TTL, Inbound, Reply, Router, State, Turn
 from handlers.language import speaker_for
-
-log = logging.getLogger("concierge.engine")
-
 
 class Engine:
     def __init__(self, app: Concierge, router: Router | None = None) -> None:
@@ -82,7 +79,7 @@ class Engine:
 
     async def _fallback(self, turn: Turn, notice: str | None) -> list[Reply]:
         assert self.router.fallback is not None, "the handlers register a fallback"
-        replies = await self.router.fallback(turn) or []
-        if notice is not None:
-            replies = [Reply(notice), *replies]
+        replies = await self.router.fallback(turn) or [Reply("")]
+        if notice is not None:  # the notice says what went wrong; the menu stays
+            replies = [replace(replies[0], text=notice), *replies[1:]]
         return replies

@@ -86,7 +86,7 @@ class Turn:
     def _(self) -> Callable[[str], str]:
         return self.speaker.gettext
 
-    def goto(self, name: str, **data: Any) -> None:
+    def goto(self, name: str, /, **data: Any) -> None:  # data may hold a "name"
         self.state = State(name, data)
 
     def done(self) -> None:

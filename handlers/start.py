@@ -205,6 +205,8 @@ async def join_consent_words(turn: Turn) -> list[Reply] | None:
     """Yes or no written instead of pressed."""
     _ = turn._
     text = turn.inbound.text or ""
+    if text.startswith("/"):
+        return None  # a command (/start <invitation>, /help...) is not an answer
     yes = says_any(text, _("yes, gladly, ok, sure") + ", yes")
     no = says_any(text, _("no, no thanks") + ", no")
     if yes != no:
@@ -216,10 +218,14 @@ async def _enrol(turn: Turn) -> list[Reply]:
     _ = turn._
     data = turn.state.data
     inbound = turn.inbound
-    member = await members.add(
-        turn.uow, turn.program, turn.now, data.get("phone"), name=data["name"],
-        birthday=data.get("birthday"), locale=turn.speaker.language,
-    )  # fmt: skip
+    phone = data.get("phone")
+    # the till may have enrolled this (shared, so proven) number while they were answering
+    member = await turn.uow.members.by_phone(phone) if phone else None
+    if member is None:
+        member = await members.add(
+            turn.uow, turn.program, turn.now, phone, name=data["name"],
+            birthday=data.get("birthday"), locale=turn.speaker.language,
+        )  # fmt: skip
     channel = Channel(CONSENT_CHANNELS[inbound.channel])
     for purpose in Purpose:
         if data["answers"][purpose.value]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, Literal
 
 from loyalty.purchases import PurchaseInput, Status
 
@@ -36,3 +37,140 @@ def purchase(
         limited_edition=limited_edition,
         status=status,
     )
+
+
+# Telegram updates, shaped like the Bot API's JSON (as PTB's tests/auxil/build_messages.py).
+
+TELEGRAM_USER_ID = 5_550_001
+TELEGRAM_BOT = {
+    "id": 7_000_000_001,
+    "is_bot": True,
+    "first_name": "Maison Aurelia",
+    "username": "AureliaConciergeBot",
+}
+TELEGRAM_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+_update_ids = itertools.count(700_000_001)
+_message_ids = itertools.count(1)
+_query_ids = itertools.count(4_382_000_000_000_001)
+
+
+def telegram_user(
+    user_id: int = TELEGRAM_USER_ID, first_name: str = "Giulia", language_code: str = "en"
+) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "is_bot": False,
+        "first_name": first_name,
+        "language_code": language_code,
+    }
+
+
+def _private_chat(user: dict[str, Any]) -> dict[str, Any]:
+    return {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+
+
+def _date(at: datetime | None) -> int:
+    return int((at or TELEGRAM_NOW).timestamp())
+
+
+def telegram_update(**content: Any) -> dict[str, Any]:
+    """An update with the next update_id around `content` (message=..., callback_query=...)."""
+    return {"update_id": next(_update_ids), **content}
+
+
+def message_update(
+    text: str | None = None,
+    *,
+    user: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A private message; a leading /command gets its bot_command entity, as Telegram sends."""
+    user = user or telegram_user()
+    message: dict[str, Any] = {
+        "message_id": next(_message_ids),
+        "from": user,
+        "chat": _private_chat(user),
+        "date": _date(at),
+    }
+    if text is not None:
+        message["text"] = text
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    message.update(fields)
+    return telegram_update(message=message)
+
+
+def contact_update(
+    phone_number: str,
+    *,
+    user: dict[str, Any] | None = None,
+    owner_id: int | Literal["sender"] | None = "sender",
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """A shared contact: by default the sender's own (Telegram gives the number without "+").
+
+    `owner_id` is the contact's Telegram user id; None for a phone-book card of someone who
+    is not on Telegram (Telegram then sends no user_id).
+    """
+    user = user or telegram_user()
+    contact: dict[str, Any] = {"phone_number": phone_number, "first_name": user["first_name"]}
+    owner = user["id"] if owner_id == "sender" else owner_id
+    if owner is not None:
+        contact["user_id"] = owner
+    return message_update(user=user, at=at, contact=contact)
+
+
+def callback_update(
+    data: str,
+    *,
+    user: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    message_text: str = "How may I help you?",
+) -> dict[str, Any]:
+    """A pressed inline button on a message the bot sent earlier."""
+    user = user or telegram_user()
+    message = {
+        "message_id": next(_message_ids),
+        "from": TELEGRAM_BOT,
+        "chat": _private_chat(user),
+        "date": _date(at),
+        "text": message_text,
+        "reply_markup": {"inline_keyboard": [[{"text": "…", "callback_data": data}]]},
+    }
+    query = {
+        "id": str(next(_query_ids)),
+        "from": user,
+        "message": message,
+        "chat_instance": "-8394629394629394629",
+        "data": data,
+    }
+    return telegram_update(callback_query=query)
+
+
+def chat_member_update(
+    status: str,
+    *,
+    old_status: str = "member",
+    user: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """The bot's own membership in a private chat changed: "kicked" is a block."""
+
+    def member(state: str) -> dict[str, Any]:
+        return {
+            "user": TELEGRAM_BOT,
+            "status": state,
+            **({"until_date": 0} if state == "kicked" else {}),
+        }
+
+    user = user or telegram_user()
+    change = {
+        "chat": _private_chat(user),
+        "from": user,
+        "date": _date(at),
+        "old_chat_member": member(old_status),
+        "new_chat_member": member(status),
+    }
+    return telegram_update(my_chat_member=change)

@@ -11,8 +11,11 @@ def split_text(text: str, limit: int) -> list[str]:
         if cut <= 0:
             cut = text.rfind(" ", 0, limit + 1)
         if cut <= 0:
-            cut = limit
+            pieces.append(text[:limit])  # no line end or space: cut the word
+            text = text[limit:]
+            continue
         pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n ") if cut < limit else text[cut:]
-    pieces.append(text)
+        text = text[cut:].lstrip("\n ")  # the separator may sit right at the limit
+    if text or not pieces:
+        pieces.append(text)  # never a blank last piece: Telegram refuses empty messages
     return pieces

@@ -1,0 +1,210 @@
+"""The Telegram Bot API faked at the wire (respx), and the web app that talks to it.
+
+Only https://telegram.test is mocked; the test client reaches the app through
+httpx.ASGITransport, which respx does not intercept.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+import respx
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from bot.bootstrap import Concierge
+from bot.web import create_app
+from tests.factories import TELEGRAM_BOT, TELEGRAM_NOW
+
+API_HOST = "https://telegram.test"
+TOKEN = f"{TELEGRAM_BOT['id']}:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+SECRET = "webhook-secret_0123456789-abcdef"
+WEBHOOK = "/telegram/webhook"
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One request the bot made to the Bot API: the method and its decoded parameters."""
+
+    method: str
+    params: dict[str, str]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def chat_id(self) -> str:
+        return self.params["chat_id"]
+
+    @property
+    def text(self) -> str:
+        return self.params.get("text", "")
+
+    @property
+    def markup(self) -> dict[str, Any] | None:
+        raw = self.params.get("reply_markup")
+        return json.loads(raw) if raw else None
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """The inline keyboard as (label, callback_data), row after row."""
+        rows = (self.markup or {}).get("inline_keyboard", [])
+        return [(b["text"], b["callback_data"]) for row in rows for b in row]
+
+
+def _decode(request: httpx.Request) -> tuple[dict[str, str], dict[str, bytes]]:
+    kind = request.headers.get("content-type", "")
+    if kind.startswith("multipart/form-data"):
+        head = f"Content-Type: {kind}\r\n\r\n".encode()
+        parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            head + request.content
+        )
+        params, files = {}, {}
+        for part in parsed.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            body = part.get_payload(decode=True)
+            if part.get_filename() is None:
+                params[name] = body.decode()
+            else:
+                files[name] = body
+        return params, files
+    form = parse_qs(request.content.decode(), keep_blank_values=True, strict_parsing=False)
+    return {name: values[-1] for name, values in form.items()}, {}
+
+
+class FakeTelegram:
+    """The Bot API: records every call and answers with results shaped like Telegram's."""
+
+    def __init__(self, mock: respx.MockRouter) -> None:
+        self.calls: list[ApiCall] = []
+        self.blocked: set[str] = set()  # chats that blocked the bot: sendMessage gets 403
+        self._message_ids = iter(range(9001, 10**6))
+        mock.post(path__regex=r"^/bot(?P<token>[^/]+)/(?P<method>\w+)$").mock(
+            side_effect=self._answer
+        )
+
+    def _answer(self, request: httpx.Request, token: str, method: str) -> httpx.Response:
+        if token != TOKEN:
+            return self._error(401, "Unauthorized")
+        params, files = _decode(request)
+        self.calls.append(ApiCall(method, params, files))
+        if method == "getMe":
+            return self._ok(
+                {
+                    **TELEGRAM_BOT,
+                    "can_join_groups": True,
+                    "can_read_all_group_messages": False,
+                    "supports_inline_queries": False,
+                }
+            )
+        if method == "answerCallbackQuery":
+            return self._ok(True)
+        if method in ("sendMessage", "sendPhoto"):
+            if params["chat_id"] in self.blocked:
+                return self._error(403, "Forbidden: bot was blocked by the user")
+            return self._ok(self._message(method, params))
+        return self._error(404, "Not Found")
+
+    def _message(self, method: str, params: dict[str, str]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "from": TELEGRAM_BOT,
+            "chat": {"id": chat_id, "type": "private", "first_name": "Giulia"},
+            "date": int(TELEGRAM_NOW.timestamp()),
+        }
+        if method == "sendMessage":
+            message["text"] = params["text"]
+        else:
+            message["photo"] = [
+                {
+                    "file_id": f"AgACAgQAAxkDAAI{size}",
+                    "file_unique_id": f"AQAD{size}",
+                    "width": size,
+                    "height": size,
+                    "file_size": size * 40,
+                }
+                for size in (90, 320)
+            ]
+        if "reply_markup" in params:
+            markup = json.loads(params["reply_markup"])
+            if "inline_keyboard" in markup:
+                message["reply_markup"] = markup
+        return message
+
+    @staticmethod
+    def _ok(result: Any) -> httpx.Response:
+        return httpx.Response(200, json={"ok": True, "result": result})
+
+    @staticmethod
+    def _error(status: int, description: str) -> httpx.Response:
+        return httpx.Response(
+            status, json={"ok": False, "error_code": status, "description": description}
+        )
+
+    def sent(self, since: int = 0) -> list[ApiCall]:
+        """The messages and photos sent (answerCallbackQuery and getMe left out)."""
+        return [c for c in self.calls[since:] if c.method in ("sendMessage", "sendPhoto")]
+
+
+@dataclass
+class Telegram:
+    """The app with Telegram on, a client for its webhook, and the faked Bot API."""
+
+    concierge: Concierge
+    app: FastAPI
+    http: httpx.AsyncClient
+    api: FakeTelegram
+
+    async def post(self, update: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
+        headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+        return await self.http.post(WEBHOOK, json=update, headers=headers)
+
+    async def send(self, update: dict[str, Any]) -> list[ApiCall]:
+        """Deliver one update; the API calls handling it made (the task runs before return)."""
+        before = len(self.api.calls)
+        response = await self.post(update)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"ok": True}
+        return self.api.calls[before:]
+
+    async def dialog(self, steps: list[tuple[dict[str, Any], str]]) -> None:
+        """Zulip's verify_dialog: each update's replies contain the expected text."""
+        for update, expected in steps:
+            calls = await self.send(update)
+            said = "\n".join(c.text for c in calls)
+            assert expected in said, f"{expected!r} not in replies to {update}: {said!r}"
+
+
+def telegram_settings(concierge: Concierge) -> Concierge:
+    settings = concierge.settings.model_copy(
+        update={
+            "telegram_bot_token": SecretStr(TOKEN),
+            "telegram_api_url": f"{API_HOST}/bot",
+            "telegram_webhook_secret": SecretStr(SECRET),
+        }
+    )
+    return replace(concierge, settings=settings)
+
+
+@pytest.fixture
+def api() -> Iterator[FakeTelegram]:
+    with respx.mock(base_url=API_HOST, assert_all_mocked=True, assert_all_called=False) as mock:
+        yield FakeTelegram(mock)
+
+
+@pytest.fixture
+async def telegram(concierge: Concierge, api: FakeTelegram) -> AsyncIterator[Telegram]:
+    """The web app, started and stopped through its lifespan as uvicorn would."""
+    app_concierge = telegram_settings(concierge)
+    app = create_app(app_concierge)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield Telegram(app_concierge, app, http, api)

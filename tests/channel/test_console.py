@@ -1,0 +1,121 @@
+"""The console chat as dialogs: what is typed, and what the concierge must answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.bootstrap import Concierge
+from bot.channels.console import ConsoleChat
+from bot.demo import DEMO_PHONE, seed
+from bot.engine import Engine
+from loyalty.consent import Channel, Purpose
+from loyalty.services import members
+from storage.models import ChannelIdentity
+
+ADDRESS = f"console:{DEMO_PHONE}"
+
+
+class Dialog:
+    """Zulip's verify_dialog for the console: each line typed, a text the answer holds."""
+
+    def __init__(self, chat: ConsoleChat, printed: list[str]) -> None:
+        self.chat = chat
+        self.printed = printed
+
+    async def verify(self, steps: list[tuple[str, str]]) -> None:
+        for said, expected in steps:
+            self.printed.clear()
+            await self.chat.send(said)
+            answer = "\n".join(self.printed)
+            assert expected in answer, f"{said!r} -> {answer!r}, expected {expected!r}"
+
+
+def console(concierge: Concierge, tmp_path: Path, address: str = ADDRESS) -> Dialog:
+    printed: list[str] = []
+    chat = ConsoleChat(Engine(concierge), address, DEMO_PHONE, printed.append, tmp_path)
+    return Dialog(chat, printed)
+
+
+@pytest.fixture
+async def giulia(concierge: Concierge) -> int:
+    """The demo club, with Giulia at the console as `concierge chat --demo` links her."""
+    await seed(concierge)
+    async with concierge.db.unit_of_work() as uow:
+        member = await members.find(uow, DEMO_PHONE, concierge.program)
+        await uow.identities.link(member.id, "console", ADDRESS, None, concierge.clock())
+        await uow.commit()
+        return member.id
+
+
+async def standing(concierge: Concierge, member_id: int) -> dict[tuple[Purpose, Channel], bool]:
+    async with concierge.db.unit_of_work() as uow:
+        member = await uow.members.get(member_id)
+        assert member is not None
+        return await members.consents(uow, member)
+
+
+async def test_demo_member_sees_card_history_preferences_and_stops(
+    concierge: Concierge, giulia: int, tmp_path: Path
+) -> None:
+    dialog = console(concierge, tmp_path)
+    await dialog.verify(
+        [
+            ("/start", "How may I help you, Giulia Rossi?\n  1. My card\n  2. My points history"),
+            ("1", "Giulia Rossi · member M00001\nPoints: 2,733\nTier: Gold"),
+            ("1", f"[image: {tmp_path / 'concierge-card-console-393471234567.png'}]"),
+            ("history", "Your latest points:\nNov 4, 2026      +588  Purchase DEMO-1004"),
+            ("history", "Oct 20, 2025      +850  Purchase DEMO-1001 at Milano Brera"),
+            ("preferences", "We may send you: Birthday wishes · Telegram, Private previews"),
+            ("1", "  7. ✗ New collections · Telegram"),
+            ("7", "  7. ✓ New collections · Telegram"),
+            ("stop", "Done: we will send you nothing more, on any channel."),
+            ("preferences", "We may send you: nothing"),
+        ]
+    )
+    card = tmp_path / "concierge-card-console-393471234567.png"
+    assert card.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert set((await standing(concierge, giulia)).values()) == {False}
+    async with concierge.db.unit_of_work() as uow:
+        history = await uow.consents.history(giulia)
+    news = [c for c in history if c.purpose is Purpose.NEWS]
+    assert [(c.granted, c.source) for c in news] == [
+        (True, "chat:console"),
+        (False, "chat:console"),
+    ]
+
+
+async def test_a_number_beyond_the_options_is_read_as_words(
+    concierge: Concierge, giulia: int, tmp_path: Path
+) -> None:
+    dialog = console(concierge, tmp_path)
+    await dialog.verify(
+        [
+            ("/start", "5. Help"),
+            ("6", "I am sorry, I did not understand."),
+            ("0", "I am sorry, I did not understand."),
+        ]
+    )
+
+
+async def test_a_stranger_at_the_console_links_by_sharing_the_number(
+    concierge: Concierge, giulia: int, tmp_path: Path
+) -> None:
+    dialog = console(concierge, tmp_path, address="console:someone")
+    await dialog.verify(
+        [
+            ("card", "This is for club members."),
+            ("/start", f"  4. Share my phone number ({DEMO_PHONE})"),
+            ("4", "Welcome, Giulia Rossi. Your membership is now linked to this chat."),
+            ("history", "Your latest points:"),
+        ]
+    )
+    async with concierge.db.unit_of_work() as uow:
+        rows = await uow.session.execute(
+            select(ChannelIdentity.address, ChannelIdentity.member_id)
+            .where(ChannelIdentity.channel == "console")
+            .order_by(ChannelIdentity.id)
+        )
+        assert [tuple(row) for row in rows] == [(ADDRESS, giulia), ("console:someone", giulia)]
