@@ -13,6 +13,7 @@ from handlers import router as default_router
 from handlers.dialog import MAX_TEXT, STATE_TTL, Inbound, Reply, Router, State, Turn
 from handlers.language import speaker_for
 
+
 class Engine:
     def __init__(self, app: Concierge, router: Router | None = None) -> None:
         self.app = app
