@@ -154,6 +154,28 @@ async def bare_echo(updates: int, members: int) -> dict[str, Any]:
     return summary("bare python-telegram-bot echo (process_update)", latencies, wall)
 
 
+async def round_trip_us(folder: str) -> tuple[float, float]:
+    """`SELECT 1` through aiosqlite (a thread hand-off) and through sqlite3 directly."""
+    import sqlite3
+
+    import aiosqlite
+
+    count = 2_000
+    async with aiosqlite.connect(Path(folder) / "hop.db") as connection:
+        began = time.perf_counter()
+        for _ in range(count):
+            async with connection.execute("SELECT 1") as cursor:
+                await cursor.fetchall()
+        through_thread = (time.perf_counter() - began) / count
+    direct = sqlite3.connect(Path(folder) / "hop.db")
+    began = time.perf_counter()
+    for _ in range(count):
+        direct.execute("SELECT 1").fetchall()
+    in_loop = (time.perf_counter() - began) / count
+    direct.close()
+    return through_thread * 1e6, in_loop * 1e6
+
+
 def idle_rss_mb(database_url: str) -> float:
     """Resident memory of a real `concierge serve`, idle after start-up."""
     with socket.socket() as probe:
@@ -208,6 +230,7 @@ async def main() -> None:
             full = await full_stack(app, args.updates, args.members)
         await app.db.close()
         rss = idle_rss_mb(url)
+        hop, direct = await round_trip_us(folder)
 
     print("| path | updates | updates/s | p50 ms | p99 ms | mean ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
@@ -218,6 +241,7 @@ async def main() -> None:
         )
     print(f"\nfull stack / bare echo throughput: {full['per_second'] / echo['per_second']:.2f}")
     print(f"web process resident memory when idle: {rss:.0f} MB")
+    print(f"SELECT 1 round trip: aiosqlite {hop:.0f} µs, sqlite3 directly {direct:.1f} µs")
 
 
 if __name__ == "__main__":
