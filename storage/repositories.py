@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.account import Account
@@ -32,6 +32,14 @@ _CHUNK = 500  # stays under SQLite's and asyncpg's bound-parameter limits
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
+
+
+def _table(model: type[Any]) -> Table:
+    """The model's table, for the bulk paths in Core: the ORM's bulk INSERT sends one
+    statement per run of rows whose None fields differ and costs about twice as much a
+    row, and its per-row loading is heavier than the import's account loads need."""
+    table: Table = model.__table__
+    return table
 
 
 _ENTRY_COLUMNS = (
@@ -81,7 +89,7 @@ class Members(_Repository):
         """Insert members by phone; returns phone -> id."""
         if not rows:
             return {}
-        await self.session.execute(insert(Member), list(rows))
+        await self.session.execute(insert(_table(Member)), list(rows))
         return await self.ids_by_phone([row["phone"] for row in rows])
 
     async def ids_after(self, after: int, limit: int) -> list[int]:
@@ -156,7 +164,7 @@ class Purchases(_Repository):
 
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(Purchase), list(rows))
+            await self.session.execute(insert(_table(Purchase)), list(rows))
 
     async def mark_refunded(self, purchase_ids: Sequence[int]) -> None:
         for part in _chunks(purchase_ids):
@@ -195,7 +203,7 @@ class Ledger(_Repository):
             for member_id, entry in entries
         ]
         if rows:
-            await self.session.execute(insert(LedgerEntry), rows)
+            await self.session.execute(insert(_table(LedgerEntry)), rows)
 
     async def latest(self, member_id: int, limit: int) -> list[Entry]:
         """The member's newest entries first."""
@@ -217,29 +225,35 @@ class Ledger(_Repository):
 
 
 class Accounts(_Repository):
-    """Loads what the rules need about many members in four queries, not four per member."""
+    """Loads what the rules need about many members in four queries, not four per member.
+
+    The queries name table columns, not mapped attributes, so the rows skip the ORM's
+    per-row loading machinery: this load is the hot path of a purchase import.
+    """
 
     async def load(self, member_ids: Iterable[int]) -> dict[int, Account]:
         ids = sorted(set(member_ids))
         accounts: dict[int, Account] = {}
+        member, purchase, ledger = _table(Member).c, _table(Purchase).c, _table(LedgerEntry).c
+        tier, badge = _table(TierStatus).c, _table(BadgeAward).c
         for part in _chunks(ids):
             members = await self.session.execute(
-                select(Member.id, Member.joined_at).where(Member.id.in_(part))
+                select(member.id, member.joined_at).where(member.id.in_(part))
             )
             accounts.update({mid: Account(mid, joined) for mid, joined in members})
             purchases = await self.session.execute(
                 select(
-                    Purchase.member_id,
-                    Purchase.order_id,
-                    Purchase.purchased_at,
-                    Purchase.base_amount,
-                    Purchase.points,
-                    Purchase.category,
-                    Purchase.limited_edition,
-                    Purchase.status,
+                    purchase.member_id,
+                    purchase.order_id,
+                    purchase.purchased_at,
+                    purchase.base_amount,
+                    purchase.points,
+                    purchase.category,
+                    purchase.limited_edition,
+                    purchase.status,
                 )
-                .where(Purchase.member_id.in_(part))
-                .order_by(Purchase.purchased_at, Purchase.id)
+                .where(purchase.member_id.in_(part))
+                .order_by(purchase.purchased_at, purchase.id)
             )
             for mid, order, at, spend, points, category, limited, status in purchases:
                 accounts[mid].purchases.append(
@@ -248,45 +262,61 @@ class Accounts(_Repository):
                     )
                 )
             entries = await self.session.execute(
-                select(LedgerEntry.member_id, *_ENTRY_COLUMNS)
-                .where(LedgerEntry.member_id.in_(part))
-                .order_by(LedgerEntry.occurred_at, LedgerEntry.id)
+                select(ledger.member_id, *(ledger[c.key] for c in _ENTRY_COLUMNS))
+                .where(ledger.member_id.in_(part))
+                .order_by(ledger.occurred_at, ledger.id)
             )
             for mid, *columns in entries:
                 accounts[mid].entries.append(_entry(*columns))
-            for status in await self.session.scalars(
-                select(TierStatus).where(TierStatus.member_id.in_(part))
-            ):
-                accounts[status.member_id].tier = TierState(
-                    status.tier, status.since, status.review_at, status.invited
-                )
-            awarded = await self.session.execute(
-                select(BadgeAward.member_id, BadgeAward.badge).where(
-                    BadgeAward.member_id.in_(part)
+            tiers = await self.session.execute(
+                select(tier.member_id, tier.tier, tier.since, tier.review_at, tier.invited).where(
+                    tier.member_id.in_(part)
                 )
             )
-            for mid, badge in awarded:
-                accounts[mid].badges.add(badge)
+            for mid, key, since, review_at, invited in tiers:
+                accounts[mid].tier = TierState(key, since, review_at, invited)
+            awarded = await self.session.execute(
+                select(badge.member_id, badge.badge).where(badge.member_id.in_(part))
+            )
+            for mid, key in awarded:
+                accounts[mid].badges.add(key)
         return accounts
 
 
 class Tiers(_Repository):
-    async def save(self, member_id: int, state: TierState) -> None:
-        row = await self.session.get(TierStatus, member_id)
-        if row is None:
-            row = TierStatus(member_id=member_id)
-            self.session.add(row)
-        row.tier, row.since, row.review_at, row.invited = (
-            state.tier,
-            state.since,
-            state.review_at,
-            state.invited,
-        )
-        await self.session.flush()
+    async def save_many(self, states: Sequence[tuple[int, TierState]]) -> None:
+        """`save` for many members: one query to tell rows to insert from rows to update."""
+        latest = dict(states)  # as saving one after the other would leave them
+        if not latest:
+            return
+        existing: set[int] = set()
+        for part in _chunks(sorted(latest)):
+            existing.update(
+                await self.session.scalars(
+                    select(TierStatus.member_id).where(TierStatus.member_id.in_(part))
+                )
+            )
+        new, changed = [], []
+        for member_id, state in latest.items():
+            row = {
+                "member_id": member_id,
+                "tier": state.tier,
+                "since": state.since,
+                "review_at": state.review_at,
+                "invited": state.invited,
+            }
+            (changed if member_id in existing else new).append(row)
+        if new:
+            await self.session.execute(insert(_table(TierStatus)), new)
+        if changed:
+            await self.session.execute(update(TierStatus), changed)
 
 
 class Badges(_Repository):
     async def add(self, member_id: int, awards: Iterable[Award]) -> None:
+        await self.add_many([(member_id, award) for award in awards])
+
+    async def add_many(self, awards: Sequence[tuple[int, Award]]) -> None:
         rows = [
             {
                 "member_id": member_id,
@@ -294,10 +324,10 @@ class Badges(_Repository):
                 "awarded_at": a.awarded_at,
                 "detail": a.detail,
             }
-            for a in awards
+            for member_id, a in awards
         ]
         if rows:
-            await self.session.execute(insert(BadgeAward), rows)
+            await self.session.execute(insert(_table(BadgeAward)), rows)
 
     async def for_member(self, member_id: int) -> list[BadgeAward]:
         rows = await self.session.scalars(

@@ -18,7 +18,7 @@ from loyalty.dates import Birthday
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
 from loyalty.segments import Segment
-from loyalty.services.purchases import save_settlement
+from loyalty.services.purchases import settle_accounts
 from loyalty.tiers import Progress, TierState, progress
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ async def add(
 async def account(uow: UnitOfWork, member_id: int, now: datetime, program: Program) -> Account:
     """The member's account brought up to `now` (due expiries, tier, badges written)."""
     acct = (await uow.accounts.load([member_id]))[member_id]
-    await save_settlement(uow, acct, settle(acct, now, program), "settle", now)
+    await settle_accounts(uow, [acct], now, program, "settle")
     return acct
 
 
@@ -280,12 +280,12 @@ async def set_invited_tier(
         if not level.invite_only:
             raise MemberError(f"{tier!r} is earned, not given: only invite-only tiers are")
         state = TierState(tier, now, None, invited=True)
-        await uow.tiers.save(member.id, state)
+        await uow.tiers.save_many([(member.id, state)])
         return state
     acct = (await uow.accounts.load([member.id]))[member.id]
     acct.tier = None
     state = settle(acct, now, program).tier or acct.tier_state(program)
-    await uow.tiers.save(member.id, state)
+    await uow.tiers.save_many([(member.id, state)])
     return state
 
 

@@ -6,10 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from loyalty.account import settle
 from loyalty.ports import Conflict
 from loyalty.program import Program
-from loyalty.services.purchases import RETRIES, save_settlement
+from loyalty.services.purchases import RETRIES, settle_accounts
 
 if TYPE_CHECKING:
     from storage.unit_of_work import UnitOfWork
@@ -28,12 +27,8 @@ async def settle_all(
                 async with units() as uow:
                     ids = await uow.members.ids_after(after, batch)
                     await uow.members.lock(ids)
-                    moved = 0
-                    for acct in (await uow.accounts.load(ids)).values():
-                        settlement = settle(acct, now, program)
-                        if settlement:
-                            moved += 1
-                            await save_settlement(uow, acct, settlement, "review", now)
+                    accounts = list((await uow.accounts.load(ids)).values())
+                    moved = await settle_accounts(uow, accounts, now, program, "review")
                     await uow.commit()
                 break
             except Conflict:

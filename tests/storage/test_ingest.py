@@ -166,3 +166,19 @@ async def test_twenty_concurrent_ingestions_of_one_order_give_one_entry(
     assert await _count(database, LedgerEntry) == 1
     assert await _count(database, Member) == 1
     assert await _balance(database, PHONE, program) == 400
+
+
+async def test_order_paid_and_refunded_in_one_batch_is_stored_refunded(
+    database: Database, program: Program, now: datetime
+) -> None:
+    paid = purchase(now - timedelta(days=2), "900.00")
+    refund = purchase(now, "900.00", order_id=paid.order_id, status=Status.REFUNDED)
+    outcomes = await ingest(database.unit_of_work, [paid, refund], "import", now, program)
+    assert [o.result for o in outcomes] == [Result.CREATED, Result.REFUNDED]
+    async with database.unit_of_work() as uow:
+        status = await uow.session.scalar(select(Purchase.status))
+        member = await find(uow, PHONE, program)
+        account = (await uow.accounts.load([member.id]))[member.id]
+    assert status == "refunded"
+    assert account.balance == 0
+    assert account.qualifying() == []  # a refunded order counts toward no tier
