@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint translations bench clean
+.PHONY: demo test translations bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Concierge needs Python 3.11 or newer (set PYTHON=...)")'
@@ -39,6 +39,7 @@ translations: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.import_purchases
+	$(BIN)/python -m bench.telegram_webhook
 
 clean:
 	rm -rf $(VENV) demo.db *.egg-info .pytest_cache .ruff_cache
