@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from locales import Speaker
@@ -187,5 +188,11 @@ class Router:
 def says_any(text: str, keywords: str) -> bool:
     """Whether `text` holds one of the comma-separated words or phrases, as whole words."""
     said = f" {' '.join(normalize(text).split())} "
+    return any(f" {phrase} " in said for phrase in _phrases(keywords))
+
+
+@lru_cache(maxsize=256)
+def _phrases(keywords: str) -> tuple[str, ...]:
+    """A keyword list, normalized once (it is read on every message)."""
     phrases = (" ".join(normalize(k).split()) for k in keywords.split(","))
-    return any(f" {phrase} " in said for phrase in phrases if phrase)
+    return tuple(phrase for phrase in phrases if phrase)

@@ -112,13 +112,6 @@ class Conversations(_Repository):
             self.session.add(row)
         row.state, row.data, row.expires_at = name, data, expires_at
 
-    async def forget(self, channel: str, address: str) -> None:
-        await self.session.execute(
-            delete(ConversationState).where(
-                ConversationState.channel == channel, ConversationState.address == address
-            )
-        )
-
 
 class Receipts(_Repository):
     async def record(
