@@ -1,17 +1,38 @@
 """The conversation engine: one unit of work per message, routed the same on every channel.
 
-Routing order: a button's action, then the answer the current state expects, then a
-/command, then keywords in the member's language; anything else gets the fallback.
+Routing order: a button's action; a STOP-like word that is the whole message; the number
+or words of an option offered where buttons are text (WhatsApp); a shared contact; the
+answer the current state expects; a /command; keywords in the member's language. Anything
+else gets the fallback.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 
 from bot.bootstrap import Concierge
 from handlers import router as default_router
-from handlers.dialog import MAX_TEXT, STATE_TTL, Inbound, Reply, Router, State, Turn
+from handlers.dialog import (
+    MAX_TEXT,
+    NUMBERED,
+    STATE_TTL,
+    Inbound,
+    Reply,
+    Router,
+    State,
+    Turn,
+    options,
+    pick,
+)
 from handlers.language import speaker_for
+from storage.conversations import Saved
+from storage.models import ChannelIdentity, Member
+from storage.unit_of_work import UnitOfWork
+
+# Writes the replies in the message's own transaction (the outbox), so none is lost.
+Deliver = Callable[[Turn, list[Reply]], Awaitable[None]]
 
 
 class Engine:
@@ -19,27 +40,57 @@ class Engine:
         self.app = app
         self.router = router or default_router()
 
-    async def handle(self, inbound: Inbound, receipt_id: int | None = None) -> list[Reply]:
+    async def handle(
+        self, inbound: Inbound, receipt_id: int | None = None, deliver: Deliver | None = None
+    ) -> list[Reply]:
         """Handle one message in one transaction; with a receipt, at most once."""
         app = self.app
         now = app.clock()
         async with app.db.unit_of_work() as uow:
-            if receipt_id is not None and not await uow.receipts.take(receipt_id, now):
-                return []  # handled already (a restart's catch-up met a live worker)
-            found = await uow.identities.member(inbound.channel, inbound.address)
-            member = found[1] if found else None
-            name, data = await uow.conversations.get(inbound.channel, inbound.address, now)
+            received: datetime | None = now
+            if receipt_id is not None:
+                received = await uow.receipts.take(receipt_id, now)
+                if received is None:
+                    return []  # handled already (a restart's catch-up met a live worker)
+            identity, member = await self._identity(uow, inbound, now)
+            if identity is not None and (
+                identity.last_inbound_at is None or identity.last_inbound_at < received
+            ):
+                identity.last_inbound_at = received
+            saved = await uow.conversations.get(inbound.channel, inbound.address, now)
             locale = (member.locale if member else None) or inbound.language
             speaker = speaker_for(locale, member.timezone if member else None, app.program)
-            turn = Turn(uow, app.program, now, inbound, member, State(name, data), speaker)
+            turn = Turn(
+                uow, app.program, now, inbound, member, State(saved.name, saved.data), speaker,
+                offered=saved.options,
+            )  # fmt: skip
             replies = await self.route(turn)
-            if (turn.state.name, turn.state.data) != (name, data):
+            offered = []
+            if inbound.channel in NUMBERED:
+                offered = [[button.label, button.action] for button in options(replies)]
+            kept = Saved(turn.state.name, turn.state.data, offered)
+            if kept != saved:
                 await uow.conversations.save(
-                    inbound.channel, inbound.address, turn.state.name, turn.state.data,
-                    now + STATE_TTL,
-                )  # fmt: skip
+                    inbound.channel, inbound.address, kept, now + STATE_TTL
+                )
+            if deliver is not None:
+                await deliver(turn, replies)
             await uow.commit()
         return replies
+
+    async def _identity(
+        self, uow: UnitOfWork, inbound: Inbound, now: datetime
+    ) -> tuple[ChannelIdentity | None, Member | None]:
+        """Who is writing; a number the platform vouches for finds its member by itself."""
+        found = await uow.identities.member(inbound.channel, inbound.address)
+        if found is None and inbound.verified_phone is not None:
+            member = await uow.members.by_phone(inbound.verified_phone)
+            if member is not None and member.erased_at is None:
+                await uow.identities.link(
+                    member.id, inbound.channel, inbound.address, inbound.language, now
+                )
+                found = await uow.identities.member(inbound.channel, inbound.address)
+        return found if found is not None else (None, None)
 
     async def route(self, turn: Turn) -> list[Reply]:
         router, inbound = self.router, turn.inbound
@@ -49,6 +100,13 @@ class Engine:
             return await self._fallback(
                 turn, _("That message is too long for me. Could you say it in a few words?")
             )
+        urgent = None
+        if text and not text.startswith("/"):  # "/start" is a command, not START
+            urgent = router.for_words(text, turn.speaker, urgent=True)
+        if inbound.action is None and urgent is None and text and turn.offered:
+            chosen = pick(text, turn.offered)
+            if chosen is not None:
+                turn.inbound = inbound = replace(inbound, text=None, action=chosen)
         if inbound.action is not None:
             handler = router.for_action(inbound.action)
             replies = await handler(turn) if handler else None
@@ -57,6 +115,8 @@ class Engine:
                     turn, _("That button is no longer valid. Here is the menu again.")
                 )
             return replies
+        if urgent is not None:
+            return await urgent(turn) or await self._fallback(turn, None)
         if inbound.contact is not None and router.on_contact is not None:
             replies = await router.on_contact(turn)
             if replies is not None:

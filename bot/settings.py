@@ -6,7 +6,14 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from loyalty.program import Program, ProgramError, parse_program
@@ -35,6 +42,11 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(
         None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
     )
+    public_url: str | None = Field(None, validation_alias="CONCIERGE_PUBLIC_URL")
+    twilio_account_sid: str | None = Field(None, validation_alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr | None = Field(None, validation_alias="TWILIO_AUTH_TOKEN")
+    twilio_whatsapp_from: str | None = Field(None, validation_alias="TWILIO_WHATSAPP_FROM")
+    twilio_api_url: str = Field("https://api.twilio.com", validation_alias="TWILIO_API_URL")
 
     @field_validator("database_url")
     @classmethod
@@ -57,12 +69,48 @@ class Settings(BaseSettings):
             raise ValueError("use 16 to 256 characters of A-Z, a-z, 0-9, _ and -")
         return value or None
 
-    @field_validator("telegram_api_url")
+    @field_validator("telegram_api_url", "twilio_api_url", "public_url")
     @classmethod
-    def _api_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+    def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value and info.field_name == "public_url":
+            return None
+        if value is None:
             raise ValueError("not an http(s) URL")
-        return value
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("not an http(s) URL (scheme and host, no query)")
+        return value.rstrip("/") if value.count("/") > 2 else value
+
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _account_sid(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"AC[0-9a-f]{32}", value):
+            raise ValueError("not a Twilio Account SID (AC and 32 hexadecimal digits)")
+        return value or None
+
+    @field_validator("twilio_auth_token")
+    @classmethod
+    def _auth_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[0-9a-f]{32}", value.get_secret_value()):
+            raise ValueError("not a Twilio Auth Token (32 hexadecimal digits)")
+        return value or None
+
+    @field_validator("twilio_whatsapp_from")
+    @classmethod
+    def _whatsapp_from(cls, value: str | None) -> str | None:
+        number = (value or "").removeprefix("whatsapp:")
+        if value and not re.fullmatch(r"\+[1-9]\d{6,14}", number):
+            raise ValueError("not a number in E.164 form, e.g. +14155238886")
+        return number or None
+
+    @property
+    def whatsapp(self) -> bool:
+        """WhatsApp is on when Twilio's credentials, our number and our public URL are set."""
+        return None not in (
+            self.twilio_account_sid,
+            self.twilio_auth_token,
+            self.twilio_whatsapp_from,
+            self.public_url,
+        )
 
     @field_validator("pos_secret")
     @classmethod
@@ -80,6 +128,11 @@ _ENV_NAMES = {
     "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
     "telegram_api_url": "TELEGRAM_API_URL",
     "telegram_webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+    "public_url": "CONCIERGE_PUBLIC_URL",
+    "twilio_account_sid": "TWILIO_ACCOUNT_SID",
+    "twilio_auth_token": "TWILIO_AUTH_TOKEN",
+    "twilio_whatsapp_from": "TWILIO_WHATSAPP_FROM",
+    "twilio_api_url": "TWILIO_API_URL",
 }
 
 

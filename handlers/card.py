@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import secrets
 from dataclasses import replace
-
-import qrcode
-from qrcode.image.pure import PyPNGImage
 
 from handlers.dialog import Reply, Router, Turn
 from handlers.menu import link_first, with_menu
@@ -89,14 +85,6 @@ def render_card(card: Card, program: Program, speaker: Speaker, staff: bool = Fa
     return "\n".join(lines)
 
 
-def qr_png(payload: str) -> bytes:
-    """The QR code a till scanner reads, as a PNG."""
-    image = qrcode.make(payload, image_factory=PyPNGImage, box_size=8, border=3)
-    out = io.BytesIO()
-    image.save(out)
-    return out.getvalue()
-
-
 @router.command("card")
 @router.action("card")
 @router.intent(lambda _: _("card, points, balance, tier, qr"))
@@ -105,6 +93,6 @@ async def show_card(turn: Turn) -> list[Reply]:
         return link_first(turn)
     card = await members.card(turn.uow, turn.member, turn.now, turn.program)
     key = await members.qr_key(turn.uow, lambda: secrets.token_urlsafe(32))
-    qr = qr_png(qr_payload(member_number(turn.member.id), key))
+    qr = qr_payload(member_number(turn.member.id), key)
     till = with_menu(turn, turn._("Show this code at the till."))
-    return [Reply(render_card(card, turn.program, turn.speaker)), replace(till, image=qr)]
+    return [Reply(render_card(card, turn.program, turn.speaker)), replace(till, qr=qr)]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from storage.unit_of_work import UnitOfWork
 
 CONSENT_CHANNELS = {"telegram": "telegram", "whatsapp": "whatsapp", "console": "telegram"}
+NUMBERED = frozenset({"whatsapp"})  # channels without buttons: options answered by number
 MAX_TEXT = 4000  # longer inbound text is refused, not processed
 ACTION_BYTES = 64  # Telegram's callback_data limit; every action id fits in it
 STATE_TTL = timedelta(hours=24)
@@ -43,6 +44,7 @@ class Inbound:
     contact: Contact | None = None
     language: str | None = None  # the platform's hint (Telegram language_code)
     first_name: str | None = None
+    verified_phone: str | None = None  # E.164 the platform vouches for (WhatsApp's sender)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Button:
 class Reply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
-    image: bytes | None = None  # PNG
+    qr: str | None = None  # text to show as a QR code (the member card); adapters draw it
     ask_contact: str | None = None  # label of a "share my phone number" button
 
 
@@ -82,6 +84,7 @@ class Turn:
     member: Member | None
     state: State
     speaker: Speaker
+    offered: list[list[str]] = field(default_factory=list)  # [label, action] numbered last time
 
     @property
     def _(self) -> Callable[[str], str]:
@@ -105,10 +108,37 @@ def normalize(text: str) -> str:
     return re.sub(r"[^\w\s]", " ", plain).strip()
 
 
+def options(replies: list[Reply]) -> list[Button]:
+    """Every button of a turn in reading order: what 1, 2, 3... mean where buttons are text."""
+    return [button for reply in replies for row in reply.buttons for button in row]
+
+
+def pick(text: str, offered: list[list[str]]) -> str | None:
+    """The action of the option a member answered: its number, or its words.
+
+    `offered` holds [label, action] pairs in order. The words match when they are the
+    option's whole label, or when they occur in exactly one option's label.
+    """
+    said = " ".join(normalize(text).split())
+    if said.isdigit():
+        number = int(said)
+        return offered[number - 1][1] if 1 <= number <= len(offered) else None
+    if not said:
+        return None
+    labels = [(" ".join(normalize(label).split()), action) for label, action in offered]
+    for label, action in labels:
+        if label == said:
+            return action
+    within = {action for label, action in labels if f" {said} " in f" {label} "}
+    return within.pop() if len(within) == 1 else None
+
+
 @dataclass
 class _Intent:
     keywords: Keywords
     handler: Handler
+    urgent: bool
+    alone: bool
 
 
 class Router:
@@ -146,11 +176,17 @@ class Router:
 
         return register
 
-    def intent(self, keywords: Keywords) -> Callable[[Handler], Handler]:
-        """Words (comma-separated, translated per language) that call this handler."""
+    def intent(
+        self, keywords: Keywords, urgent: bool = False, alone: bool = False
+    ) -> Callable[[Handler], Handler]:
+        """Words (comma-separated, translated per language) that call this handler.
+
+        An urgent intent (STOP) is obeyed even mid-question when a keyword is the whole
+        message; one that must stand `alone` (START) is heard only then.
+        """
 
         def register(handler: Handler) -> Handler:
-            self.intents.append(_Intent(keywords, handler))
+            self.intents.append(_Intent(keywords, handler, urgent, alone))
             return handler
 
         return register
@@ -176,11 +212,17 @@ class Router:
     def for_action(self, action: str) -> Handler | None:
         return self.actions.get(action.split(":", 1)[0])
 
-    def for_words(self, text: str, speaker: Speaker) -> Handler | None:
-        """The first intent one of whose keywords (in the member's language or English) is said."""
+    def for_words(self, text: str, speaker: Speaker, urgent: bool = False) -> Handler | None:
+        """The first intent one of whose keywords (in the member's language or English) is said.
+
+        With `urgent`, only urgent intents, and only when a keyword is the whole message.
+        """
+        said = " ".join(normalize(text).split())
         for intent in self.intents:
+            if (urgent and not intent.urgent) or (intent.alone and not urgent):
+                continue
             listed = intent.keywords(speaker.gettext) + "," + intent.keywords(lambda s: s)
-            if says_any(text, listed):
+            if said in _phrases(listed) if urgent else says_any(text, listed):
                 return intent.handler
         return None
 

@@ -23,17 +23,21 @@ def main_menu(turn: Turn) -> tuple[tuple[Button, ...], ...]:
 
 
 def with_menu(turn: Turn, text: str) -> Reply:
-    stranger = turn.member is None
-    share = turn._("Share my phone number") if stranger else None
+    """`text` and the main menu; a stranger may share their number, unless the channel knows it."""
+    unknown_number = turn.member is None and turn.inbound.verified_phone is None
+    share = turn._("Share my phone number") if unknown_number else None
     return Reply(text, main_menu(turn), ask_contact=share)
 
 
 def link_first(turn: Turn) -> list[Reply]:
     """The answer to a stranger asking for a member's thing."""
-    text = turn._(
-        "This is for club members. Share your phone number to link your membership, "
-        "or join the club."
-    )
+    if turn.inbound.verified_phone is not None:  # their number is no member's: only joining
+        text = turn._("This is for club members. Would you like to join the club?")
+    else:
+        text = turn._(
+            "This is for club members. Share your phone number to link your membership, "
+            "or join the club."
+        )
     return [with_menu(turn, text)]
 
 
@@ -43,6 +47,12 @@ def link_first(turn: Turn) -> list[Reply]:
 async def menu(turn: Turn) -> list[Reply]:
     _ = turn._
     turn.done()
+    if turn.member is None and turn.inbound.verified_phone is not None:
+        welcome = _(
+            "Welcome to {club}. I cannot find a membership with this number yet. Would you "
+            "like to join the club?"
+        )
+        return [with_menu(turn, welcome.format(club=turn.program.club.name))]
     if turn.member is None:
         welcome = _(
             "Welcome to {club}. Are you already a member? Share your phone number to link "
@@ -65,7 +75,7 @@ async def help_(turn: Turn) -> list[Reply]:
         _('• list your latest points ("history")'),
         _('• change what we may send you, your language and time zone ("preferences")'),
         _('• put you in touch with a member of our team ("person")'),
-        _('Write "stop" at any time to receive nothing more from us.'),
+        _('Write "stop" at any time to receive nothing more from us here, "start" to resume.'),
     ]
     return [with_menu(turn, "\n".join(lines))]
 

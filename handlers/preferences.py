@@ -9,11 +9,12 @@ from zoneinfo import available_timezones
 from babel import Locale
 from babel.core import get_global
 from babel.dates import get_timezone_location
+from babel.lists import format_list
 
 from handlers.dialog import CONSENT_CHANNELS, Button, Reply, Router, Turn, normalize
 from handlers.language import speaker_for
 from handlers.menu import link_first, with_menu
-from loyalty.consent import Channel, Purpose
+from loyalty.consent import STOP_SOURCE, Channel, Purpose
 from loyalty.services import members
 
 router = Router()
@@ -221,19 +222,28 @@ async def preferences(turn: Turn) -> list[Reply] | None:
         case ["ch", channel]:
             return await _set_channel(turn, channel)
         case ["stop"]:
-            return await stop(turn)
+            return await stop_everything(turn)
     return None
 
 
-@router.command("stop")
-@router.intent(lambda _: _("stop, unsubscribe, stop everything"))
-async def stop(turn: Turn) -> list[Reply]:
-    """STOP, in any of the club's languages: every consent revoked, at once."""
+def _listed(purposes: list[Purpose], turn: Turn) -> str:
+    return format_list([purpose_name(p, turn._) for p in purposes], locale=turn.speaker.language)
+
+
+def _here(turn: Turn) -> Channel:
+    return Channel(CONSENT_CHANNELS[turn.inbound.channel])
+
+
+async def stop_everything(turn: Turn) -> list[Reply]:
+    """The Preferences button: every consent on every channel revoked at once."""
     _ = turn._
-    if turn.member is None:
-        return [with_menu(turn, _("We have nothing to stop: we send you nothing."))]
-    await members.stop_everything(
-        turn.uow, turn.member, turn.now, f"chat:{turn.inbound.channel}", _("Stop everything")
+    assert turn.member is not None
+    await members.stop(
+        turn.uow,
+        turn.member,
+        turn.now,
+        f"chat:{turn.inbound.channel}{STOP_SOURCE}",
+        _("Stop everything"),
     )
     turn.done()
     text = _(
@@ -241,3 +251,46 @@ async def stop(turn: Turn) -> list[Reply]:
         "choose again in Preferences at any time."
     )
     return [with_menu(turn, text)]
+
+
+@router.command("stop")
+@router.intent(lambda _: _("stop, unsubscribe, stop all"), urgent=True)
+async def stop(turn: Turn) -> list[Reply]:
+    """STOP in any of the club's languages: nothing more on this channel, at once."""
+    _ = turn._
+    turn.done()
+    if turn.member is None:
+        return [Reply(_("We have nothing to stop: we send you nothing."))]
+    here = _here(turn)
+    await members.stop(
+        turn.uow, turn.member, turn.now, f"chat:{turn.inbound.channel}{STOP_SOURCE}",
+        _("STOP written on {channel}").format(channel=channel_name(here)), channels=[here],
+    )  # fmt: skip
+    text = _(
+        "You will receive nothing more from us on {channel}. Write START to receive it again."
+    )
+    return [Reply(text.format(channel=channel_name(here)))]
+
+
+@router.command("resume")
+@router.intent(lambda _: _("start, unstop, resume"), urgent=True, alone=True)
+async def start_again(turn: Turn) -> list[Reply]:
+    """START: what the last STOP on this channel revoked is granted again, and said."""
+    _ = turn._
+    if turn.member is None:
+        return link_first(turn)
+    turn.done()
+    here = _here(turn)
+    restored = await members.restart(
+        turn.uow, turn.member, here, turn.now, f"chat:{turn.inbound.channel}:start",
+        _("START written on {channel}").format(channel=channel_name(here)),
+    )  # fmt: skip
+    if restored:
+        text = _("Welcome back: on {channel} we will again send you {purposes}.")
+        return [Reply(text.format(channel=channel_name(here), purposes=_listed(restored, turn)))]
+    standing = await members.consents(turn.uow, turn.member)
+    granted = [p for p in Purpose if standing.get((p, here))]
+    if granted:
+        text = _("You already receive from us on {channel}: {purposes}.")
+        return [Reply(text.format(channel=channel_name(here), purposes=_listed(granted, turn)))]
+    return [Reply(_('You have not chosen any messages yet: write "preferences" to choose.'))]

@@ -104,7 +104,10 @@ async def join(turn: Turn) -> list[Reply] | None:
     if step == "":
         if turn.member is not None:
             return [with_menu(turn, _("You are already a member."))]
-        turn.goto("join:name", **turn.state.data)
+        data = dict(turn.state.data)
+        if turn.inbound.verified_phone is not None:  # WhatsApp: the number is proven
+            data["phone"] = turn.inbound.verified_phone
+        turn.goto("join:name", **data)
         return [_ask_name(turn)]
     if step == "cancel":
         turn.done()

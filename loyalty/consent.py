@@ -37,3 +37,22 @@ def current(changes: Iterable[ConsentChange]) -> dict[tuple[Purpose, Channel], b
     for change in sorted(changes, key=lambda c: c.at):
         state[(change.purpose, change.channel)] = change.granted
     return state
+
+
+STOP_SOURCE = (
+    ":stop"  # the end of the source of a change written by STOP (e.g. chat:whatsapp:stop)
+)
+
+
+def restorable(changes: Iterable[ConsentChange], channel: Channel) -> list[Purpose]:
+    """What START gives back on `channel`: granted before the last STOP there, off since."""
+    here = sorted((c for c in changes if c.channel == channel), key=lambda c: c.at)  # stable
+    stops = [i for i, c in enumerate(here) if c.source.endswith(STOP_SOURCE)]
+    if not stops:
+        return []
+    first = stops[-1]
+    while first > 0 and first - 1 in stops and here[first - 1].at == here[stops[-1]].at:
+        first -= 1  # one STOP revokes several purposes at once
+    before = current(here[:first])
+    standing = current(here)
+    return [p for p in Purpose if before.get((p, channel)) and not standing.get((p, channel))]

@@ -177,6 +177,39 @@ class Segments(_Strict):
     dormant_min_spend: Decimal = Field(ge=0)
 
 
+TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
+    # the kinds of message that may go out as a template, and the values each can fill in
+    "reopen": frozenset({"first_name", "club"}),
+}
+
+
+class Template(_Strict):
+    """A WhatsApp template approved by Meta: its Twilio Content SID, and what fills {{1}}..."""
+
+    sid: str = Field(pattern=r"^HX[0-9a-fA-F]{32}$")
+    variables: list[str] = Field(default_factory=list)
+
+
+class WhatsApp(_Strict):
+    templates: dict[str, dict[str, Template]] = Field(default_factory=dict)  # kind -> language
+
+    @field_validator("templates")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, dict[str, Template]]) -> dict[str, dict[str, Template]]:
+        for kind, languages in value.items():
+            if kind not in TEMPLATE_VARIABLES:
+                known = ", ".join(sorted(TEMPLATE_VARIABLES))
+                raise ValueError(f"unknown message kind {kind!r} (known: {known})")
+            for language, template in languages.items():
+                unknown = set(template.variables) - TEMPLATE_VARIABLES[kind]
+                if unknown:
+                    raise ValueError(
+                        f"{kind}.{language}: unknown variable {sorted(unknown)[0]!r} (known: "
+                        f"{', '.join(sorted(TEMPLATE_VARIABLES[kind]))})"
+                    )
+        return value
+
+
 class Program(_Strict):
     club: Club
     points: Points
@@ -184,6 +217,7 @@ class Program(_Strict):
     tiers: Tiers
     badges: dict[str, Badge] = Field(default_factory=dict)
     segments: Segments
+    whatsapp: WhatsApp = Field(default_factory=WhatsApp)
 
     @field_validator("exchange_rates")
     @classmethod
@@ -204,7 +238,18 @@ class Program(_Strict):
             missing = languages - names.keys()
             if missing:
                 raise ValueError(f"{where}.name: no name in {', '.join(sorted(missing))}")
+        for kind, templates in self.whatsapp.templates.items():
+            foreign = templates.keys() - languages
+            if foreign:
+                raise ValueError(
+                    f"whatsapp.templates.{kind}: {sorted(foreign)[0]!r} is not a club language"
+                )
         return self
+
+    def template(self, kind: str, language: str) -> Template | None:
+        """The approved template for `kind` in `language`, else in the club's default one."""
+        templates = self.whatsapp.templates.get(kind, {})
+        return templates.get(language) or templates.get(self.club.default_language)
 
     def rate(self, currency: str) -> Decimal:
         """Base-currency value of one unit of `currency`; KeyError if the club has no rate."""

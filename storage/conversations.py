@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from storage.models import (
     InboundReceipt,
     LinkToken,
     Member,
+    OutboxMessage,
 )
 
 
@@ -59,7 +61,7 @@ class Identities(_Repository):
         await self.session.flush()
 
     async def forget_member(self, member_id: int) -> dict[str, int]:
-        """Erase what the chat holds of a member: state, invitations, requests for a person."""
+        """Erase what the chat holds of a member: state, invitations, requests, messages."""
         addresses = select(ChannelIdentity.channel, ChannelIdentity.address).where(
             ChannelIdentity.member_id == member_id
         )
@@ -70,7 +72,7 @@ class Identities(_Repository):
                     ConversationState.channel == channel, ConversationState.address == address
                 )
             )
-        for model in (LinkToken, Handoff):
+        for model in (LinkToken, Handoff, OutboxMessage):
             result = await self.session.execute(delete(model).where(model.member_id == member_id))
             removed[model.__tablename__] = result.rowcount  # type: ignore[attr-defined]
         return removed
@@ -84,33 +86,34 @@ class Identities(_Repository):
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
+@dataclass(frozen=True)
+class Saved:
+    """A conversation between messages: the question pending, and the options offered."""
+
+    name: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    options: list[list[str]] = field(default_factory=list)  # [label, action], numbered 1...
+
+
 class Conversations(_Repository):
-    async def get(
-        self, channel: str, address: str, now: datetime
-    ) -> tuple[str | None, dict[str, Any]]:
-        """The state's name and data; (None, {}) when there is none or it expired."""
+    async def get(self, channel: str, address: str, now: datetime) -> Saved:
+        """What was saved; nothing when there is none or it expired."""
         row = await self.session.get(ConversationState, (channel, address))
         if row is None or row.expires_at <= now:
-            return None, {}
-        return row.state, dict(row.data or {})
+            return Saved()
+        return Saved(row.state, dict(row.data or {}), list(row.options or []))
 
-    async def save(
-        self,
-        channel: str,
-        address: str,
-        name: str | None,
-        data: dict[str, Any],
-        expires_at: datetime,
-    ) -> None:
+    async def save(self, channel: str, address: str, saved: Saved, expires_at: datetime) -> None:
         row = await self.session.get(ConversationState, (channel, address))
-        if name is None:
+        if saved == Saved():
             if row is not None:
                 await self.session.delete(row)
             return
         if row is None:
             row = ConversationState(channel=channel, address=address)
             self.session.add(row)
-        row.state, row.data, row.expires_at = name, data, expires_at
+        row.state, row.data, row.options = saved.name, saved.data, saved.options or None
+        row.expires_at = expires_at
 
 
 class Receipts(_Repository):
@@ -125,18 +128,18 @@ class Receipts(_Repository):
         await self.session.flush()
         return receipt.id
 
-    async def take(self, receipt_id: int, now: datetime) -> bool:
+    async def take(self, receipt_id: int, now: datetime) -> datetime | None:
         """Mark the receipt handled (and drop its payload) in this transaction.
 
-        False when it was handled already: whoever commits first handles the message.
+        Returns when it was received; None when it was handled already: whoever commits
+        first handles the message.
         """
-        taken = await self.session.scalar(
+        return await self.session.scalar(
             update(InboundReceipt)
             .where(InboundReceipt.id == receipt_id, InboundReceipt.handled_at.is_(None))
             .values(handled_at=now, payload=None)
-            .returning(InboundReceipt.id)
+            .returning(InboundReceipt.received_at)
         )
-        return taken is not None
 
     async def pending(self, channel: str, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
         """Receipts recorded but never handled (the process stopped in between)."""

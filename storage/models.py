@@ -99,6 +99,7 @@ class ChannelIdentity(Base):
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str | None] = mapped_column(String(16))  # the platform's hint
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # WhatsApp's window
 
 
 class Purchase(Base):
@@ -182,8 +183,9 @@ class ConversationState(Base):
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     address: Mapped[str] = mapped_column(String(64), primary_key=True)
-    state: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    options: Mapped[list[list[str]] | None] = mapped_column(JSON)  # numbered: [label, action]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -240,3 +242,32 @@ class Handoff(Base):
     address: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """One message to send, written in the transaction that decided it; sent at most once.
+
+    `status` moves forward only: pending -> sending -> queued -> sent -> delivered -> read
+    (or failed / undelivered with the provider's error code); `awaiting_window` waits for
+    the member to write again (WhatsApp's 24-hour window).
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_address", "channel", "address", "status"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(240), unique=True)  # idempotency
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))  # "reply", or a template kind
+    body: Mapped[str] = mapped_column(Text)
+    media: Mapped[str | None] = mapped_column(Text)  # what the attachment shows (a QR payload)
+    variables: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    provider_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from storage.conversations import (
     Receipts,
     Secrets,
 )
+from storage.outbox import Outbox
 from storage.repositories import Accounts, Badges, Consents, Ledger, Members, Purchases, Tiers
 
 
@@ -46,6 +47,7 @@ class UnitOfWork:
         self.link_tokens = LinkTokens(self.session)
         self.secrets = Secrets(self.session)
         self.handoffs = Handoffs(self.session)
+        self.outbox = Outbox(self.session)
         return self
 
     async def __aexit__(

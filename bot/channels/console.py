@@ -7,8 +7,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.channels.media import qr_png
 from bot.engine import Engine
-from handlers.dialog import Contact, Inbound, Reply
+from handlers.dialog import Contact, Inbound, Reply, options
 
 CHANNEL = "console"
 QUIT = {"/quit", "/exit", "quit", "exit"}
@@ -37,15 +38,14 @@ class ConsoleChat:
         self.options = []
         for reply in replies:
             self.say(reply.text)
-            if reply.image is not None:
+            if reply.qr is not None:
                 safe = re.sub(r"[^A-Za-z0-9]+", "-", self.address).strip("-")
                 path = self.images / f"concierge-card-{safe}.png"
-                path.write_bytes(reply.image)
+                path.write_bytes(qr_png(reply.qr))
                 self.say(f"[image: {path}]")
-            for row in reply.buttons:
-                for button in row:
-                    self.options.append(self._inbound(action=button.action))
-                    self.say(f"  {len(self.options)}. {button.label}")
+            for button in options([reply]):
+                self.options.append(self._inbound(action=button.action))
+                self.say(f"  {len(self.options)}. {button.label}")
             if reply.ask_contact and self.phone:
                 self.options.append(self._inbound(contact=Contact(self.phone, self.address)))
                 self.say(f"  {len(self.options)}. {reply.ask_contact} ({self.phone})")

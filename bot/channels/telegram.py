@@ -16,6 +16,7 @@ from telegram import (
 from telegram.error import Forbidden, TelegramError
 
 from bot.bootstrap import Concierge
+from bot.channels.media import qr_png
 from bot.channels.text import split_text
 from bot.engine import Engine
 from handlers.dialog import Contact, Inbound, Reply
@@ -145,11 +146,11 @@ class TelegramChannel:
     async def _send_one(self, chat_id: str, reply: Reply) -> None:
         parts = split_text(reply.text, MAX_MESSAGE)
         for index, part in enumerate(parts):
-            markup = _keyboard(reply) if index == len(parts) - 1 and not reply.image else None
+            markup = _keyboard(reply) if index == len(parts) - 1 and not reply.qr else None
             if part:
                 await self.bot.send_message(chat_id, part, reply_markup=markup)
-        if reply.image is not None:
-            await self.bot.send_photo(chat_id, reply.image, reply_markup=_keyboard(reply))
+        if reply.qr is not None:
+            await self.bot.send_photo(chat_id, qr_png(reply.qr), reply_markup=_keyboard(reply))
         if reply.ask_contact:
             keyboard = ReplyKeyboardMarkup(
                 [[KeyboardButton(reply.ask_contact, request_contact=True)]],

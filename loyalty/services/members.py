@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from loyalty import points
 from loyalty.account import Account, settle
 from loyalty.badges import within_reach
-from loyalty.consent import Channel, ConsentChange, Purpose, current
+from loyalty.consent import Channel, ConsentChange, Purpose, current, restorable
 from loyalty.dates import Birthday
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
@@ -239,16 +239,32 @@ async def consents(uow: UnitOfWork, member: Member) -> dict[tuple[Purpose, Chann
     return current(await uow.consents.history(member.id))
 
 
-async def stop_everything(
-    uow: UnitOfWork, member: Member, now: datetime, source: str, wording: str
+async def stop(
+    uow: UnitOfWork,
+    member: Member,
+    now: datetime,
+    source: str,
+    wording: str,
+    channels: Iterable[Channel] = tuple(Channel),
 ) -> int:
-    """Revoke every consent on every channel at once; returns how many were revoked."""
+    """Revoke every consent on `channels` (all by default) at once; returns how many."""
+    wanted = set(channels)
     revoked = 0
     for (purpose, channel), granted in (await consents(uow, member)).items():
-        if granted:
+        if granted and channel in wanted:
             await set_consent(uow, member, purpose, channel, False, now, source, wording)
             revoked += 1
     return revoked
+
+
+async def restart(
+    uow: UnitOfWork, member: Member, channel: Channel, now: datetime, source: str, wording: str
+) -> list[Purpose]:
+    """START: grant again on `channel` what the last STOP there revoked; returns it."""
+    purposes = restorable(await uow.consents.history(member.id), channel)
+    for purpose in purposes:
+        await set_consent(uow, member, purpose, channel, True, now, source, wording)
+    return purposes
 
 
 async def qr_key(uow: UnitOfWork, make: Callable[[], str]) -> str:

@@ -71,8 +71,11 @@ async def test_demo_member_sees_card_history_preferences_and_stops(
             ("preferences", "We may send you: Birthday wishes · Telegram, Private previews"),
             ("1", "  7. ✗ New collections · Telegram"),
             ("7", "  7. ✓ New collections · Telegram"),
-            ("stop", "Done: we will send you nothing more, on any channel."),
+            ("stop", "You will receive nothing more from us on Telegram. Write START to"),
             ("preferences", "We may send you: nothing"),
+            ("start", "Welcome back: on Telegram we will again send you Birthday wishes, "),
+            ("start", "You already receive from us on Telegram: Birthday wishes, "),
+            ("stop", "You will receive nothing more from us on Telegram."),
         ]
     )
     card = tmp_path / "concierge-card-console-393471234567.png"
@@ -83,7 +86,9 @@ async def test_demo_member_sees_card_history_preferences_and_stops(
     news = [c for c in history if c.purpose is Purpose.NEWS]
     assert [(c.granted, c.source) for c in news] == [
         (True, "chat:console"),
-        (False, "chat:console"),
+        (False, "chat:console:stop"),
+        (True, "chat:console:start"),  # START gives back what the STOP took
+        (False, "chat:console:stop"),
     ]
 
 

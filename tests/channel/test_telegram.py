@@ -19,12 +19,12 @@ from sqlalchemy import func, select
 from telegram import Bot
 
 from bot.bootstrap import Concierge
+from bot.channels.media import qr_png
 from bot.channels.telegram import MAX_MESSAGE, TelegramChannel, telegram_channel
 from bot.channels.text import split_text
 from bot.cli import main
 from bot.engine import Engine
 from bot.web import create_app
-from handlers.card import qr_png
 from handlers.dialog import Button, Reply, Router, Turn
 from handlers.language import speaker_for
 from handlers.start import consent_question
@@ -562,7 +562,9 @@ async def test_preferences_switch_a_consent_on_and_off_and_change_the_language(
     assert (await member_row(concierge, member_id)).locale == "it"
 
 
-async def test_stop_revokes_every_consent(telegram: Telegram, concierge: Concierge) -> None:
+async def test_stop_revokes_every_consent_on_this_channel_only(
+    telegram: Telegram, concierge: Concierge
+) -> None:
     member_id = await enrol(concierge)
     await telegram.send(contact_update("393471234567"))
     await telegram.send(callback_update("prefs:c:birthday:telegram"))
@@ -570,9 +572,39 @@ async def test_stop_revokes_every_consent(telegram: Telegram, concierge: Concier
 
     calls = await telegram.send(message_update("STOP"))
 
+    assert texts(calls) == [
+        "You will receive nothing more from us on Telegram. Write START to receive it again."
+    ]
+    assert calls[0].markup is None  # one line, nothing else
+    standing = [(p, c, granted) for p, c, granted, *_ in await consents(concierge, member_id)]
+    assert standing[2:] == [("birthday", "telegram", False)]  # WhatsApp untouched
+
+
+async def test_stop_everything_in_preferences_revokes_every_channel(
+    telegram: Telegram, concierge: Concierge
+) -> None:
+    member_id = await enrol(concierge)
+    await telegram.send(contact_update("393471234567"))
+    await telegram.send(callback_update("prefs:c:birthday:telegram"))
+    await telegram.send(callback_update("prefs:c:events:whatsapp"))
+
+    calls = await telegram.send(callback_update("prefs:stop"))
+
     assert texts(calls)[0].startswith("Done: we will send you nothing more, on any channel.")
     standing = [(p, c, granted) for p, c, granted, *_ in await consents(concierge, member_id)]
-    assert standing[2:] == [("birthday", "telegram", False), ("events", "whatsapp", False)]
+    assert sorted(standing[2:]) == [("birthday", "telegram", False), ("events", "whatsapp", False)]
+
+
+async def test_stop_is_obeyed_in_the_middle_of_joining(
+    telegram: Telegram, concierge: Concierge
+) -> None:
+    await telegram.send(callback_update("join"))
+
+    calls = await telegram.send(message_update("stop"))
+
+    assert texts(calls) == ["We have nothing to stop: we send you nothing."]
+    assert await conversation(concierge) == ("", {})  # not taken as a name; joining ends
+    assert await count_members(concierge) == 0
 
 
 # -- bad input changes nothing -------------------------------------------------------------

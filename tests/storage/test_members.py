@@ -14,6 +14,7 @@ from loyalty.program import Program
 from loyalty.services import members
 from loyalty.services.purchases import ingest
 from loyalty.services.reviews import settle_all
+from storage.conversations import Saved
 from storage.database import Database
 from storage.models import Consent, LedgerEntry, Member
 from tests.factories import PHONE, purchase
@@ -214,7 +215,12 @@ async def test_export_holds_everything_and_erase_keeps_only_anonymous_sums(
 
     async with database.unit_of_work() as uow:
         await uow.identities.link(member.id, "telegram", "4242", "it", now)
-        await uow.conversations.save("telegram", "4242", "join:name", {"x": 1}, now + timedelta(1))
+        await uow.conversations.save(
+            "telegram", "4242", Saved("join:name", {"x": 1}), now + timedelta(1)
+        )
+        await uow.outbox.add(
+            now, member_id=member.id, channel="whatsapp", address=PHONE, kind="reply", body="Hi"
+        )
         await members.invite(uow, member, "token-1", now)
         await uow.handoffs.request(member.id, "telegram", "4242", now)
         await uow.commit()
@@ -224,8 +230,9 @@ async def test_export_holds_everything_and_erase_keeps_only_anonymous_sums(
     assert removed["consent"] == 1 and removed["badge_award"] == 1
     assert removed["channel_identity"] == 1
     assert removed["link_token"] == 1 and removed["handoff"] == 1
+    assert removed["outbox_message"] == 1
     async with database.unit_of_work() as uow:
-        assert await uow.conversations.get("telegram", "4242", now) == (None, {})
+        assert await uow.conversations.get("telegram", "4242", now) == Saved()
         assert await uow.identities.member("telegram", "4242") is None
     async with database.unit_of_work() as uow:
         erased = await uow.members.get(member.id)

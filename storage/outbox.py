@@ -1,0 +1,140 @@
+"""The outbox: messages decided in a transaction, sent after it, each at most once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+
+PENDING = "pending"  # to send
+SENDING = "sending"  # claimed: the call to the provider is under way
+AWAITING_WINDOW = "awaiting_window"  # WhatsApp: waits for the member to write again
+FAILED = "failed"
+
+# Forward only: a status replaces another only if it ranks higher. The provider's
+# "accepted", "scheduled" and "sending" all mean it holds the message: stored as queued.
+RANK = {
+    PENDING: 0,
+    AWAITING_WINDOW: 0,
+    SENDING: 1,
+    "queued": 2,
+    "sent": 3,
+    FAILED: 4,
+    "undelivered": 4,
+    "delivered": 5,
+    "read": 6,
+}
+PROVIDER_STATUS = {"accepted": "queued", "scheduled": "queued", "sending": "queued"}
+
+
+def provider_status(status: str) -> str | None:
+    """Our name for a status the provider reports; None for one we do not track."""
+    status = PROVIDER_STATUS.get(status, status)
+    return status if RANK.get(status, 0) >= RANK["queued"] else None
+
+
+def moves_forward(current: str, new: str) -> bool:
+    return RANK.get(new, -1) > RANK.get(current, -1)
+
+
+class Outbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, now: datetime, **fields: Any) -> OutboxMessage:
+        row = OutboxMessage(status=PENDING, attempts=0, created_at=now, updated_at=now, **fields)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def add_once(self, key: str, now: datetime, **fields: Any) -> bool:
+        """Add the message unless one with this idempotency key exists; True when added."""
+        if await self.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
+            return False
+        try:
+            async with self.session.begin_nested():
+                await self.add(now, key=key, **fields)
+        except IntegrityError:  # written at the same moment by someone else
+            return False
+        return True
+
+    async def release(self, channel: str, address: str, now: datetime) -> int:
+        """The member wrote: what waited for the window may go now."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.address == address,
+                OutboxMessage.status == AWAITING_WINDOW,
+            )
+            .values(status=PENDING, updated_at=now)
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    async def claim_next(self, channel: str, address: str, now: datetime) -> OutboxMessage | None:
+        """The oldest pending message to `address`, marked sending (one claimer wins)."""
+        while True:
+            row_id = await self.session.scalar(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.channel == channel,
+                    OutboxMessage.address == address,
+                    OutboxMessage.status == PENDING,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(1)
+            )
+            if row_id is None:
+                return None
+            claimed = await self.session.scalar(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id, OutboxMessage.status == PENDING)
+                .values(status=SENDING, attempts=OutboxMessage.attempts + 1, updated_at=now)
+                .returning(OutboxMessage.id)
+            )
+            if claimed is not None:
+                return await self.session.get(OutboxMessage, claimed, populate_existing=True)
+
+    async def addresses_pending(self, channel: str) -> list[str]:
+        """Who has messages waiting to go (after a restart)."""
+        rows = await self.session.scalars(
+            select(OutboxMessage.address)
+            .where(OutboxMessage.channel == channel, OutboxMessage.status == PENDING)
+            .distinct()
+        )
+        return list(rows)
+
+    async def get(self, row_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, row_id)
+
+    async def advance(
+        self,
+        row: OutboxMessage,
+        status: str,
+        now: datetime,
+        provider_id: str | None = None,
+        error_code: str | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """Move `row` to `status` if that is forward; False (nothing changes) otherwise."""
+        if provider_id is not None and row.provider_id not in (None, provider_id):
+            return False  # a callback about another message
+        if provider_id is not None:
+            row.provider_id = provider_id
+        if not moves_forward(row.status, status):
+            return False
+        row.status, row.updated_at = status, now
+        if error_code is not None:
+            row.error_code = error_code
+        if error is not None:
+            row.last_error = error
+        return True
+
+    async def put_back(self, row: OutboxMessage, status: str, error: str, now: datetime) -> None:
+        """A send that did not happen: the message waits again (pending or for the window)."""
+        row.status, row.last_error, row.updated_at = status, error, now
