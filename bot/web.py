@@ -1,4 +1,4 @@
-"""The web app: the signed POS / e-commerce webhook and the health check."""
+"""The web app: the POS webhook, Telegram and Twilio webhooks, card images, the health check."""
 
 from __future__ import annotations
 
@@ -8,13 +8,17 @@ import json
 import logging
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import BackgroundTasks, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.datastructures import ImmutableMultiDict
 
 from bot.bootstrap import Concierge
+from bot.channels.media import QR_PATH, qr_link_ok, qr_png
 from bot.channels.telegram import telegram_channel
+from bot.channels.whatsapp import STATUS_PATH, whatsapp_channel
 from bot.engine import Engine
 from loyalty.purchases import InvalidPurchase, parse_purchase
 from loyalty.services.members import member_number
@@ -23,6 +27,7 @@ from loyalty.services.purchases import Result, ingest
 log = logging.getLogger("concierge.web")
 MAX_BODY = 64 * 1024
 MAX_UPDATE = 1024 * 1024
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 class PurchaseBody(BaseModel):
@@ -53,9 +58,27 @@ def _problem(status: int, detail: Any) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
+async def twilio_form(request: Request) -> ImmutableMultiDict[str, str] | None:
+    """Twilio's form body (x-www-form-urlencoded), repeated fields kept; None if unreadable."""
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return None
+    try:
+        return ImmutableMultiDict(parse_qsl(body.decode(), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _path_and_query(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
 def create_app(app: Concierge) -> FastAPI:
     pos_secret = app.settings.pos_secret
-    telegram = telegram_channel(app, Engine(app))
+    engine = Engine(app)
+    telegram = telegram_channel(app, engine)
+    whatsapp = whatsapp_channel(app, engine)
     telegram_secret = app.settings.telegram_webhook_secret
     telegram_hook = telegram if telegram is not None and telegram_secret is not None else None
 
@@ -67,18 +90,30 @@ def create_app(app: Concierge) -> FastAPI:
             log.warning("Telegram off: TELEGRAM_BOT_TOKEN is not set")
         elif telegram_secret is None:
             log.warning("Telegram webhook off: TELEGRAM_WEBHOOK_SECRET is not set")
+        if whatsapp is None:
+            log.warning(
+                "WhatsApp off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_FROM "
+                "and CONCIERGE_PUBLIC_URL"
+            )
         if telegram_hook is not None:
             caught_up = await telegram_hook.catch_up()
             if caught_up:
                 log.info(
                     "Telegram: handled %d updates left over from before the restart", caught_up
                 )
+        if whatsapp is not None:
+            caught_up = await whatsapp.catch_up()
+            if caught_up:
+                log.info("WhatsApp: handled %d messages left over from a restart", caught_up)
         yield
         if telegram is not None:
             await telegram.bot.shutdown()
+        if whatsapp is not None:
+            await whatsapp.aclose()
         await app.db.close()
 
     web = FastAPI(title="Concierge", version="0.1.0", lifespan=lifespan)
+    web.state.telegram, web.state.whatsapp = telegram, whatsapp
 
     @web.get("/healthz", summary="Answers 200 when the database does")
     async def healthz() -> JSONResponse:
@@ -158,5 +193,51 @@ def create_app(app: Concierge) -> FastAPI:
         if receipt is not None:  # a repeat is acknowledged and ignored
             background.add_task(telegram_hook.process, receipt, payload)
         return JSONResponse({"ok": True})
+
+    @web.post(
+        "/twilio/whatsapp",
+        summary="WhatsApp messages from Twilio (X-Twilio-Signature checked)",
+        include_in_schema=False,
+    )
+    async def whatsapp_webhook(request: Request, background: BackgroundTasks) -> Response:
+        if whatsapp is None:
+            return _problem(404, "Not Found")
+        form = await twilio_form(request)
+        signature = request.headers.get("x-twilio-signature")
+        if form is None or not whatsapp.signed(_path_and_query(request), form, signature):
+            return _problem(403, "forbidden")
+        sid = form.get("MessageSid", "")
+        if not (sid.isalnum() and 0 < len(sid) <= 64):
+            return _problem(400, "not a Twilio message")
+        payload = dict(form)
+        receipt = await whatsapp.receive(payload)
+        if receipt is not None:  # a repeat is acknowledged and ignored
+            background.add_task(whatsapp.process, receipt, payload)
+        return Response(EMPTY_TWIML, media_type="text/xml")
+
+    @web.post(STATUS_PATH, summary="Twilio status callbacks", include_in_schema=False)
+    async def twilio_status(request: Request) -> Response:
+        if whatsapp is None:
+            return _problem(404, "Not Found")
+        form = await twilio_form(request)
+        signature = request.headers.get("x-twilio-signature")
+        if form is None or not whatsapp.signed(_path_and_query(request), form, signature):
+            return _problem(403, "forbidden")
+        row = request.query_params.get("m", "")
+        if row.isdigit():
+            await whatsapp.status(int(row), form)
+        return Response(status_code=204)
+
+    @web.get(
+        QR_PATH,
+        summary="A member card's QR code, by signed expiring link",
+        include_in_schema=False,
+    )
+    async def qr_image(d: str = "", e: str = "", s: str = "") -> Response:
+        if whatsapp is None:
+            return _problem(404, "Not Found")
+        if not qr_link_ok(await whatsapp.media_key(), d, e, s, app.clock()):
+            return _problem(404, "Not Found")
+        return Response(qr_png(d), media_type="image/png", headers={"Cache-Control": "private"})
 
     return web

@@ -77,6 +77,14 @@ class Identities(_Repository):
             removed[model.__tablename__] = result.rowcount  # type: ignore[attr-defined]
         return removed
 
+    async def last_inbound(self, channel: str, address: str) -> datetime | None:
+        """When this person last wrote to us here (WhatsApp's 24-hour window runs from it)."""
+        return await self.session.scalar(
+            select(ChannelIdentity.last_inbound_at).where(
+                ChannelIdentity.channel == channel, ChannelIdentity.address == address
+            )
+        )
+
     async def set_reachable(self, channel: str, address: str, reachable: bool) -> int:
         result = await self.session.execute(
             update(ChannelIdentity)

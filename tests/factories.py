@@ -174,3 +174,68 @@ def chat_member_update(
         "new_chat_member": member(status),
     }
     return telegram_update(my_chat_member=change)
+
+
+# Twilio WhatsApp webhooks, shaped like the form Twilio posts (and signed as Twilio signs).
+
+TWILIO_ACCOUNT_SID = "AC5ef8732a3c49700934481addd5ce1659"
+TWILIO_AUTH_TOKEN = "9f1b0c2d3e4f5a6b7c8d9e0f1a2b3c4d"
+WHATSAPP_FROM = "+14155238886"  # the club's WhatsApp sender
+_message_sids = itertools.count(1)
+
+
+def message_sid() -> str:
+    return f"SM{next(_message_sids):032x}"
+
+
+def whatsapp_form(
+    body: str = "",
+    phone: str = PHONE,
+    *,
+    sid: str | None = None,
+    profile_name: str = "Giulia",
+    button_payload: str | None = None,
+) -> dict[str, str]:
+    """An inbound WhatsApp message as Twilio posts it to the webhook."""
+    sid = sid or message_sid()
+    form = {
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ProfileName": profile_name,
+        "MessageType": "button" if button_payload else "text",
+        "SmsSid": sid,
+        "WaId": phone.removeprefix("+"),
+        "SmsStatus": "received",
+        "Body": body,
+        "To": f"whatsapp:{WHATSAPP_FROM}",
+        "NumSegments": "1",
+        "ReferralNumMedia": "0",
+        "MessageSid": sid,
+        "AccountSid": TWILIO_ACCOUNT_SID,
+        "From": f"whatsapp:{phone}",
+        "ApiVersion": "2010-04-01",
+    }
+    if button_payload is not None:
+        form |= {"ButtonPayload": button_payload, "ButtonText": body}
+    return form
+
+
+def status_form(
+    sid: str, status: str, phone: str = PHONE, error_code: str | None = None
+) -> dict[str, str]:
+    """A status callback as Twilio posts it for an outbound WhatsApp message."""
+    form = {
+        "ChannelPrefix": "whatsapp",
+        "ApiVersion": "2010-04-01",
+        "MessageStatus": status,
+        "SmsSid": sid,
+        "SmsStatus": status,
+        "ChannelInstallSid": "XE" + "0" * 32,
+        "To": f"whatsapp:{phone}",
+        "From": f"whatsapp:{WHATSAPP_FROM}",
+        "MessageSid": sid,
+        "AccountSid": TWILIO_ACCOUNT_SID,
+    }
+    if error_code is not None:
+        form |= {"ErrorCode": error_code, "ChannelStatusMessage": "failed"}
+    return form

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 
 from bot.bootstrap import Concierge
 from bot.web import create_app
+from tests.channel.twilio import TWILIO_HOST, FakeTwilio, WhatsApp, whatsapp_settings
 from tests.factories import TELEGRAM_BOT, TELEGRAM_NOW
 
 API_HOST = "https://telegram.test"
@@ -208,3 +209,23 @@ async def telegram(concierge: Concierge, api: FakeTelegram) -> AsyncIterator[Tel
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield Telegram(app_concierge, app, http, api)
+
+
+@pytest.fixture
+def twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio()
+    with respx.mock(base_url=TWILIO_HOST, assert_all_mocked=True, assert_all_called=False) as mock:
+        fake.route(mock)
+        yield fake
+
+
+@pytest.fixture
+async def whatsapp(concierge: Concierge, twilio: FakeTwilio) -> AsyncIterator[WhatsApp]:
+    """The web app with WhatsApp on, started through its lifespan as uvicorn would."""
+    settings = concierge.settings.model_copy(update=whatsapp_settings(concierge))
+    app_concierge = replace(concierge, settings=settings)
+    app = create_app(app_concierge)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield WhatsApp(app_concierge, app, http, twilio)

@@ -1,0 +1,398 @@
+"""WhatsApp through Twilio: signed webhooks in; numbered options, media and templates out.
+
+Replies are written to the outbox in the message's own transaction, then sent oldest
+first. Outside the 24-hour window after the member's last message WhatsApp takes only
+approved templates: a reply waits (`awaiting_window`) and, for a member, one "reopen"
+template asks them to answer; their next message releases what waited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import phonenumbers
+from babel.languages import get_official_languages
+from twilio.base.exceptions import TwilioRestException
+from twilio.http import AsyncHttpClient
+from twilio.http.response import Response as TwilioResponse
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.bootstrap import Concierge
+from bot.channels.media import qr_url
+from bot.channels.text import split_text
+from bot.engine import Engine
+from handlers.dialog import Inbound, Reply, Turn, options
+from locales import Speaker
+from loyalty.phones import mask_phone
+from loyalty.ports import Conflict
+from loyalty.program import Program
+from storage.models import OutboxMessage
+from storage.outbox import AWAITING_WINDOW, FAILED, PENDING, provider_status
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger("concierge.whatsapp")
+CHANNEL = "whatsapp"
+MAX_MESSAGE = 1600  # Twilio's limit for one WhatsApp message body
+WINDOW = timedelta(hours=24)
+OUTSIDE_WINDOW = 63016  # Twilio: free-form message outside the allowed window
+TWILIO_ORIGIN = "https://api.twilio.com"
+STATUS_PATH = "/twilio/status"
+MEDIA_KEY = "media-url"
+
+
+class TwilioHttp(AsyncHttpClient):
+    """The twilio library's async client over httpx, aimed at TWILIO_API_URL."""
+
+    def __init__(self, api_url: str, timeout: float = 10.0) -> None:
+        super().__init__(log, is_async=True, timeout=timeout)
+        self.api_url = api_url
+        self.client = httpx.AsyncClient(timeout=timeout)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> TwilioResponse:
+        if url.startswith(TWILIO_ORIGIN):
+            url = self.api_url + url.removeprefix(TWILIO_ORIGIN)
+        response = await self.client.request(
+            method,
+            url,
+            params=params,  # type: ignore[arg-type]
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout or self.timeout,
+            follow_redirects=allow_redirects,
+        )
+        return TwilioResponse(response.status_code, response.text, response.headers)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def language_hint(phone: str, program: Program) -> str | None:
+    """A stranger's likely language: one the club speaks in their number's country."""
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return None
+    spoken = get_official_languages(region, de_facto=True) if region else ()
+    return next((lang for lang in spoken if lang in program.club.languages), None)
+
+
+def inbound_from(form: Mapping[str, str], program: Program) -> Inbound | None:
+    """The neutral message in Twilio's form; None for what is not a WhatsApp message."""
+    sender = form.get("From", "")
+    if not sender.startswith("whatsapp:+"):
+        return None
+    phone = sender.removeprefix("whatsapp:")
+    return Inbound(
+        CHANNEL, phone, text=form.get("Body") or None, action=form.get("ButtonPayload") or None,
+        language=language_hint(phone, program), first_name=form.get("ProfileName") or None,
+        verified_phone=phone,
+    )  # fmt: skip
+
+
+def render(replies: list[Reply], speaker: Speaker) -> list[tuple[str, str | None]]:
+    """Replies as WhatsApp messages (body, QR text): buttons become numbered lines.
+
+    Numbers run on across the turn's replies, as `handlers.dialog.options` counts them.
+    """
+    messages: list[tuple[str, str | None]] = []
+    number = 0
+    last_numbered = None
+    for reply in replies:
+        lines = [reply.text] if reply.text else []
+        for button in options([reply]):
+            number += 1
+            lines.append(f"{number}. {button.label}")
+        if reply.buttons:
+            last_numbered = len(messages)
+        messages.append(("\n".join(lines), reply.qr))
+    if last_numbered is not None:
+        body, qr = messages[last_numbered]
+        hint = speaker.gettext("Answer with a number, or in your own words.")
+        messages[last_numbered] = (f"{body}\n\n{hint}", qr)
+    split = []
+    for body, qr in messages:
+        parts = split_text(body, MAX_MESSAGE)
+        split += [(part, None) for part in parts[:-1]] + [(parts[-1], qr)]
+    return [(body, qr) for body, qr in split if body or qr]
+
+
+class WhatsAppChannel:
+    def __init__(
+        self,
+        app: Concierge,
+        engine: Engine,
+        client: Client,
+        http: TwilioHttp,
+        sender: str,
+        public_url: str,
+        auth_token: str,
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.client = client
+        self.http = http
+        self.sender = sender
+        self.public_url = public_url
+        self.validator = RequestValidator(auth_token)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+
+    def signed(self, path_and_query: str, form: Any, signature: str | None) -> bool:
+        """Whether Twilio signed this request, for the URL Twilio called (the public one)."""
+        if not signature:
+            return False
+        return bool(self.validator.validate(self.public_url + path_and_query, form, signature))
+
+    async def receive(self, form: dict[str, str]) -> int | None:
+        """Record the message before answering Twilio; None when it was seen before."""
+        try:
+            async with self.app.db.unit_of_work() as uow:
+                receipt = await uow.receipts.record(
+                    CHANNEL, form["MessageSid"], form, self.app.clock()
+                )
+                await uow.commit()
+                return receipt
+        except Conflict:
+            return None
+
+    async def process(self, receipt_id: int, form: dict[str, str]) -> None:
+        """Handle a recorded message exactly once, then send what it queued."""
+        inbound = inbound_from(form, self.app.program)
+        if inbound is None:
+            async with self.app.db.unit_of_work() as uow:
+                if await uow.receipts.take(receipt_id, self.app.clock()):
+                    await uow.commit()
+            return
+        await self.engine.handle(inbound, receipt_id, deliver=self.queue)
+        await self.flush(inbound.address)
+
+    async def queue(self, turn: Turn, replies: list[Reply]) -> None:
+        """Write the replies to the outbox, in the transaction that decided them."""
+        uow, address = turn.uow, turn.inbound.address
+        await uow.outbox.release(CHANNEL, address, turn.now)  # they wrote: the window is open
+        member_id = turn.member.id if turn.member else None
+        for body, qr in render(replies, turn.speaker):
+            await uow.outbox.add(
+                turn.now, member_id=member_id, channel=CHANNEL, address=address, kind="reply",
+                body=body, media=qr, variables={},
+            )  # fmt: skip
+
+    async def catch_up(self) -> int:
+        """After a restart: handle what was received but not handled, send what waits."""
+        async with self.app.db.unit_of_work() as uow:
+            pending = await uow.receipts.pending(CHANNEL)
+        for receipt_id, form in pending:
+            try:
+                await self.process(receipt_id, form)
+            except Exception:  # one message that fails must not keep the others waiting
+                log.exception("message %s could not be handled; left for later", receipt_id)
+        async with self.app.db.unit_of_work() as uow:
+            addresses = await uow.outbox.addresses_pending(CHANNEL)
+        for address in addresses:
+            await self.flush(address)
+        return len(pending)
+
+    async def flush(self, address: str) -> int:
+        """Send what waits for `address`, oldest first, one at a time; returns how many went."""
+        sent = 0
+        async with self._one_at_a_time(address):
+            while True:
+                async with self.app.db.unit_of_work() as uow:
+                    row = await uow.outbox.claim_next(CHANNEL, address, self.app.clock())
+                    request = await self._request(uow, row) if row is not None else None
+                    await uow.commit()
+                if row is None:
+                    break
+                if request is None:
+                    continue  # it waits for the window
+                outcome = await self._send(row, request)
+                if outcome is None:
+                    break  # Twilio unreachable or busy: the message is pending again
+                sent += outcome
+        return sent
+
+    @asynccontextmanager
+    async def _one_at_a_time(self, address: str) -> AsyncIterator[None]:
+        """Messages to one person leave in order: one sender per address in this process."""
+        lock = self._locks.setdefault(address, asyncio.Lock())
+        self._waiting[address] = self._waiting.get(address, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[address] -= 1
+            if not self._waiting[address]:
+                del self._waiting[address], self._locks[address]
+
+    async def _request(self, uow: UnitOfWork, row: OutboxMessage) -> dict[str, Any] | None:
+        """What to ask Twilio for this row; None when it must wait for the window."""
+        now = self.app.clock()
+        callback = f"{self.public_url}{STATUS_PATH}?m={row.id}"
+        request: dict[str, Any] = {
+            "from_": f"whatsapp:{self.sender}", "to": f"whatsapp:{row.address}",
+            "status_callback": callback,
+        }  # fmt: skip
+        opened = await uow.identities.last_inbound(CHANNEL, row.address) or row.created_at
+        language = await self._language(uow, row)
+        template = self.app.program.template(row.kind, language)
+        if opened + WINDOW > now and row.kind == "reply":
+            request["body"] = row.body
+            if row.media is not None:
+                key = await uow.secrets.get_or_create(MEDIA_KEY, lambda: secrets.token_hex(32))
+                request["media_url"] = [qr_url(self.public_url, key, row.media, now)]
+            return request
+        if template is not None:
+            variables = {
+                str(i): row.variables.get(name, "") for i, name in enumerate(template.variables, 1)
+            }
+            request.update(content_sid=template.sid, content_variables=json.dumps(variables))
+            return request
+        await uow.outbox.put_back(
+            row, AWAITING_WINDOW, "outside WhatsApp's 24-hour window: waits for the member", now
+        )
+        await self._reopen(uow, row, opened, language)
+        return None
+
+    async def _language(self, uow: UnitOfWork, row: OutboxMessage) -> str:
+        member = await uow.members.get(row.member_id) if row.member_id is not None else None
+        return self.app.program.language(member.locale if member else None)
+
+    async def _reopen(
+        self, uow: UnitOfWork, row: OutboxMessage, opened: datetime, language: str
+    ) -> None:
+        """Ask a member, once per closed window, to answer so that waiting replies can go."""
+        member = await uow.members.get(row.member_id) if row.member_id is not None else None
+        if member is None or member.erased_at is not None:
+            return  # a stranger agreed to nothing: their replies wait for them to write
+        if self.app.program.template("reopen", language) is None:
+            log.warning("no 'reopen' template in the program: replies wait for the member")
+            return
+        first_name = (member.name or "").split(" ")[0]
+        await uow.outbox.add_once(
+            f"reopen:{row.address}:{opened.isoformat()}", self.app.clock(),
+            member_id=member.id, channel=CHANNEL, address=row.address, kind="reopen", body="",
+            variables={"first_name": first_name, "club": self.app.program.club.name},
+        )  # fmt: skip
+
+    async def _send(self, row: OutboxMessage, request: dict[str, Any]) -> int | None:
+        """One call to Twilio and its outcome recorded: 1 sent, 0 refused, None try later."""
+        now = self.app.clock()
+        where = f"whatsapp message {row.id} to {mask_phone(row.address)}"
+        try:
+            message = await self.client.messages.create_async(**request)
+        except TwilioRestException as exc:
+            return await self._refused(row, exc, where)
+        except httpx.HTTPError as exc:
+            await self._record(row, PENDING, error=repr(exc))
+            log.warning("%s: Twilio unreachable; pending", where)
+            return None
+        status = provider_status(message.status or "") or "queued"
+        async with self.app.db.unit_of_work() as uow:
+            current = await uow.outbox.get(row.id)
+            assert current is not None
+            await uow.outbox.advance(current, status, now, provider_id=message.sid)
+            await uow.commit()
+        log.info("%s: %s", where, status)
+        return 1
+
+    async def _refused(
+        self, row: OutboxMessage, exc: TwilioRestException, where: str
+    ) -> int | None:
+        if exc.code == OUTSIDE_WINDOW and row.kind == "reply":
+            await self._record(row, AWAITING_WINDOW, error=exc.msg, reopen=True)
+            log.info("%s: outside the 24-hour window; waits", where)
+            return 0
+        if exc.status == 429 or exc.status >= 500:
+            await self._record(row, PENDING, error=exc.msg)
+            log.warning("%s: Twilio answered %s; pending", where, exc.status)
+            return None
+        await self._record(row, FAILED, error=exc.msg, code=str(exc.code))
+        log.warning("%s: failed, Twilio error %s", where, exc.code)
+        return 0
+
+    async def _record(
+        self,
+        row: OutboxMessage,
+        status: str,
+        error: str,
+        code: str | None = None,
+        reopen: bool = False,
+    ) -> None:
+        """A send that did not happen: failed for good, or waiting again."""
+        now = self.app.clock()
+        async with self.app.db.unit_of_work() as uow:
+            current = await uow.outbox.get(row.id)
+            assert current is not None
+            if status == FAILED:
+                await uow.outbox.advance(current, FAILED, now, error_code=code, error=error)
+            else:
+                await uow.outbox.put_back(current, status, error, now)
+            if reopen:
+                await self._reopen(
+                    uow, current, current.created_at, await self._language(uow, current)
+                )
+            await uow.commit()
+
+    async def status(self, row_id: int, form: Mapping[str, str]) -> bool:
+        """A status callback: the message moves forward only; True when it moved."""
+        status = provider_status(form.get("MessageStatus", ""))
+        sid = form.get("MessageSid")
+        if status is None or not sid:
+            return False
+        code = form.get("ErrorCode") or None
+        async with self.app.db.unit_of_work() as uow:
+            row = await uow.outbox.get(row_id)
+            if row is None or row.channel != CHANNEL:
+                return False
+            moved = await uow.outbox.advance(
+                row, status, self.app.clock(), provider_id=sid, error_code=code
+            )
+            await uow.commit()
+        if moved:
+            log.info("whatsapp message %s to %s: %s%s", row_id, mask_phone(row.address), status,
+                     f" (error {code})" if code else "")  # fmt: skip
+        return moved
+
+    async def media_key(self) -> str:
+        async with self.app.db.unit_of_work() as uow:
+            key = await uow.secrets.get_or_create(MEDIA_KEY, lambda: secrets.token_hex(32))
+            await uow.commit()
+        return key
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def whatsapp_channel(app: Concierge, engine: Engine) -> WhatsAppChannel | None:
+    """The channel, or None when Twilio's settings or CONCIERGE_PUBLIC_URL are missing."""
+    settings = app.settings
+    if not settings.whatsapp:
+        return None
+    assert settings.twilio_auth_token is not None and settings.public_url is not None
+    token = settings.twilio_auth_token.get_secret_value()
+    http = TwilioHttp(settings.twilio_api_url)
+    client = Client(settings.twilio_account_sid, token, http_client=http)
+    assert settings.twilio_whatsapp_from is not None
+    return WhatsAppChannel(
+        app, engine, client, http, settings.twilio_whatsapp_from, settings.public_url, token
+    )
