@@ -254,7 +254,7 @@ async def stop_everything(turn: Turn) -> list[Reply]:
 
 
 @router.command("stop")
-@router.intent(lambda _: _("stop, unsubscribe, stop all"), urgent=True)
+@router.intent(lambda _: _("stop, unsubscribe, stop all"), urgent=True, alone=True)
 async def stop(turn: Turn) -> list[Reply]:
     """STOP in any of the club's languages: nothing more on this channel, at once."""
     _ = turn._

@@ -67,6 +67,25 @@ def test_short_pos_secret_is_refused(run: Invoke, monkeypatch: pytest.MonkeyPatc
     assert result.stderr.startswith("concierge: CONCIERGE_POS_SECRET: too short")
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "line"),
+    [
+        ("TWILIO_ACCOUNT_SID", "SK123", "TWILIO_ACCOUNT_SID: not a Twilio Account SID"),
+        ("TWILIO_AUTH_TOKEN", "secret", "TWILIO_AUTH_TOKEN: not a Twilio Auth Token"),
+        ("TWILIO_WHATSAPP_FROM", "0612345678", "TWILIO_WHATSAPP_FROM: not a number in E.164"),
+        ("CONCIERGE_PUBLIC_URL", "club.example.com", "CONCIERGE_PUBLIC_URL: not an http(s) URL"),
+    ],
+)
+def test_a_wrong_whatsapp_setting_stops_with_one_line_naming_it(
+    run: Invoke, monkeypatch: pytest.MonkeyPatch, name: str, value: str, line: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    result = run("members", "show", "M00001")
+    assert result.exit_code == 2
+    [said] = result.stderr.strip().splitlines()
+    assert said.startswith(f"concierge: {line}")
+
+
 def test_import_keeps_good_rows_and_names_each_rejected_line(run: Invoke, tmp_path: Path) -> None:
     csv_file = write_csv(
         tmp_path / "purchases.csv",

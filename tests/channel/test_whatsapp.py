@@ -461,3 +461,14 @@ async def test_a_callback_about_another_message_or_forged_changes_nothing(
     assert other.status_code == 204 and forged.status_code == 403
     [row] = await outbox(concierge)
     assert (row.status, row.provider_id) == ("queued", message.sid)
+
+
+async def test_a_stop_word_inside_a_sentence_is_not_a_stop(
+    whatsapp: WhatsApp, concierge: Concierge
+) -> None:
+    member_id = await enrol(concierge, locale="it")
+    await grant(concierge, member_id, ("birthday", "whatsapp"))
+
+    await whatsapp.send(whatsapp_form("Grazie, mi basta così"))
+
+    assert [granted for *_, granted, _source in await consents(concierge, member_id)] == [True]

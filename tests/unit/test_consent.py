@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loyalty.consent import Channel, ConsentChange, Purpose, current
+from loyalty.consent import Channel, ConsentChange, Purpose, current, restorable
 
 from .factories import utc
 
@@ -45,3 +45,44 @@ def test_never_asked_is_absent() -> None:
     assert current([]) == {}
     state = current([change(Purpose.BIRTHDAY, Channel.TELEGRAM, True, 1)])
     assert (Purpose.ANNIVERSARY, Channel.TELEGRAM) not in state
+
+
+def _at(purpose: Purpose, granted: bool, day: int, source: str = "chat:whatsapp") -> ConsentChange:
+    return ConsentChange(purpose, Channel.WHATSAPP, granted, utc(2025, 3, day), source, "v1")
+
+
+def test_start_gives_back_what_the_last_stop_took_and_is_still_off() -> None:
+    changes = [
+        _at(Purpose.BIRTHDAY, True, 1),
+        _at(Purpose.NEWS, True, 1),
+        _at(Purpose.EVENTS, False, 2),  # said no before: START does not say yes for them
+        _at(Purpose.BIRTHDAY, False, 3, "chat:whatsapp:stop"),
+        _at(Purpose.NEWS, False, 3, "chat:whatsapp:stop"),
+        _at(Purpose.NEWS, True, 4),  # chosen again since
+    ]
+    assert restorable(changes, Channel.WHATSAPP) == [Purpose.BIRTHDAY]
+    assert restorable(changes, Channel.TELEGRAM) == []
+
+
+def test_start_looks_only_at_the_last_stop() -> None:
+    changes = [
+        _at(Purpose.BIRTHDAY, True, 1),
+        _at(Purpose.BIRTHDAY, False, 2, "chat:whatsapp:stop"),
+        _at(Purpose.EVENTS, True, 3),
+        _at(Purpose.EVENTS, False, 4, "chat:whatsapp:stop"),
+    ]
+    assert restorable(changes, Channel.WHATSAPP) == [Purpose.EVENTS]
+
+
+def test_a_stop_at_the_same_moment_as_the_grants_still_follows_them() -> None:
+    changes = [
+        _at(Purpose.BIRTHDAY, True, 1),
+        _at(Purpose.SERVICE, True, 1),
+        _at(Purpose.BIRTHDAY, False, 1, "chat:whatsapp:stop"),
+        _at(Purpose.SERVICE, False, 1, "chat:whatsapp:stop"),
+    ]
+    assert restorable(changes, Channel.WHATSAPP) == [Purpose.BIRTHDAY, Purpose.SERVICE]
+
+
+def test_without_a_stop_there_is_nothing_to_restore() -> None:
+    assert restorable([_at(Purpose.BIRTHDAY, False, 1)], Channel.WHATSAPP) == []

@@ -171,6 +171,33 @@ def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
             "does not match any of the expected tags: 'purchases', 'membership', 'events'",
             id="unknown-badge-kind",
         ),
+        pytest.param(
+            "[whatsapp.templates.reopen]",
+            "[whatsapp.templates.birthday]",
+            "program: whatsapp.templates: unknown message kind 'birthday' (known: reopen)",
+            id="unknown-template-kind",
+        ),
+        pytest.param(
+            'en = { sid = "HX00000000000000000000000000000e01", variables = ["first_name", '
+            '"club"] }',
+            'en = { sid = "HX00000000000000000000000000000e01", variables = ["points"] }',
+            "program: whatsapp.templates: reopen.en: unknown variable 'points' "
+            "(known: club, first_name)",
+            id="unknown-template-variable",
+        ),
+        pytest.param(
+            'sid = "HX00000000000000000000000000000f01"',
+            'sid = "SM00000000000000000000000000000f01"',
+            "program: whatsapp.templates.reopen.fr.sid: String should match pattern "
+            "'^HX[0-9a-fA-F]{32}$'",
+            id="not-a-content-sid",
+        ),
+        pytest.param(
+            "it = { sid",
+            "de = { sid",
+            "program: whatsapp.templates.reopen: 'de' is not a club language",
+            id="template-in-a-language-the-club-does-not-speak",
+        ),
     ],
 )
 def test_invalid_program_is_refused_naming_key_and_reason(
@@ -219,3 +246,13 @@ def test_language_is_the_closest_club_language_else_the_default(
     program: Program, wanted: str | None, language: str
 ) -> None:
     assert program.language(wanted) == language
+
+
+def test_a_language_without_its_template_uses_the_default_languages(
+    variant: Callable[..., Program],
+) -> None:
+    program = variant(("it = { sid", "# it = { sid"))
+    assert program.template("reopen", "it") == program.template("reopen", "en")
+    assert program.template("reopen", "fr") != program.template("reopen", "en")
+    assert program.template("reopen", "en") is not None
+    assert program.template("birthday", "en") is None

@@ -172,4 +172,6 @@ async def test_start_up_says_in_one_line_each_part_that_is_off(
     assert [r.getMessage() for r in caplog.records] == [
         "POS webhook off: CONCIERGE_POS_SECRET is not set",
         "Telegram off: TELEGRAM_BOT_TOKEN is not set",
+        "WhatsApp off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_FROM and "
+        "CONCIERGE_PUBLIC_URL",
     ]
