@@ -472,3 +472,15 @@ async def test_a_stop_word_inside_a_sentence_is_not_a_stop(
     await whatsapp.send(whatsapp_form("Grazie, mi basta così"))
 
     assert [granted for *_, granted, _source in await consents(concierge, member_id)] == [True]
+
+
+async def test_a_template_quick_reply_button_is_read_as_its_action(
+    whatsapp: WhatsApp, concierge: Concierge
+) -> None:
+    await enrol(concierge)
+
+    sent = await whatsapp.send(whatsapp_form("My card", button_payload="card"))
+    stale = await whatsapp.send(whatsapp_form("Old offer", button_payload="offer:2019"))
+
+    assert sent[1].media  # the card, with its QR code
+    assert bodies(stale)[0].startswith("That button is no longer valid.")
