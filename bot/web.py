@@ -194,18 +194,26 @@ def create_app(app: Concierge) -> FastAPI:
             background.add_task(telegram_hook.process, receipt, payload)
         return JSONResponse({"ok": True})
 
-    @web.post(
-        "/twilio/whatsapp",
-        summary="WhatsApp messages from Twilio (X-Twilio-Signature checked)",
-        include_in_schema=False,
-    )
-    async def whatsapp_webhook(request: Request, background: BackgroundTasks) -> Response:
+    async def from_twilio(request: Request) -> ImmutableMultiDict[str, str] | Response:
+        """The form of a request Twilio signed; else the answer: 404 when off, 403 unsigned."""
         if whatsapp is None:
             return _problem(404, "Not Found")
         form = await twilio_form(request)
         signature = request.headers.get("x-twilio-signature")
         if form is None or not whatsapp.signed(_path_and_query(request), form, signature):
             return _problem(403, "forbidden")
+        return form
+
+    @web.post(
+        "/twilio/whatsapp",
+        summary="WhatsApp messages from Twilio (X-Twilio-Signature checked)",
+        include_in_schema=False,
+    )
+    async def whatsapp_webhook(request: Request, background: BackgroundTasks) -> Response:
+        form = await from_twilio(request)
+        if isinstance(form, Response):
+            return form
+        assert whatsapp is not None
         sid = form.get("MessageSid", "")
         if not (sid.isalnum() and 0 < len(sid) <= 64):
             return _problem(400, "not a Twilio message")
@@ -217,12 +225,10 @@ def create_app(app: Concierge) -> FastAPI:
 
     @web.post(STATUS_PATH, summary="Twilio status callbacks", include_in_schema=False)
     async def twilio_status(request: Request) -> Response:
-        if whatsapp is None:
-            return _problem(404, "Not Found")
-        form = await twilio_form(request)
-        signature = request.headers.get("x-twilio-signature")
-        if form is None or not whatsapp.signed(_path_and_query(request), form, signature):
-            return _problem(403, "forbidden")
+        form = await from_twilio(request)
+        if isinstance(form, Response):
+            return form
+        assert whatsapp is not None
         row = request.query_params.get("m", "")
         if row.isdigit():
             await whatsapp.status(int(row), form)

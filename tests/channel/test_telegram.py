@@ -562,13 +562,19 @@ async def test_preferences_switch_a_consent_on_and_off_and_change_the_language(
     assert (await member_row(concierge, member_id)).locale == "it"
 
 
-async def test_stop_revokes_every_consent_on_this_channel_only(
-    telegram: Telegram, concierge: Concierge
-) -> None:
+async def linked_with_two_consents(telegram: Telegram, concierge: Concierge) -> int:
+    """A member on Telegram who agreed to birthday wishes there, and events on WhatsApp."""
     member_id = await enrol(concierge)
     await telegram.send(contact_update("393471234567"))
     await telegram.send(callback_update("prefs:c:birthday:telegram"))
     await telegram.send(callback_update("prefs:c:events:whatsapp"))
+    return member_id
+
+
+async def test_stop_revokes_every_consent_on_this_channel_only(
+    telegram: Telegram, concierge: Concierge
+) -> None:
+    member_id = await linked_with_two_consents(telegram, concierge)
 
     calls = await telegram.send(message_update("STOP"))
 
@@ -583,10 +589,7 @@ async def test_stop_revokes_every_consent_on_this_channel_only(
 async def test_stop_everything_in_preferences_revokes_every_channel(
     telegram: Telegram, concierge: Concierge
 ) -> None:
-    member_id = await enrol(concierge)
-    await telegram.send(contact_update("393471234567"))
-    await telegram.send(callback_update("prefs:c:birthday:telegram"))
-    await telegram.send(callback_update("prefs:c:events:whatsapp"))
+    member_id = await linked_with_two_consents(telegram, concierge)
 
     calls = await telegram.send(callback_update("prefs:stop"))
 
