@@ -39,7 +39,7 @@ translations: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.import_purchases
-	$(BIN)/python -m bench.telegram_webhook
+	$(BIN)/python -m bench.webhooks
 
 clean:
 	rm -rf $(VENV) demo.db *.egg-info .pytest_cache .ruff_cache

@@ -78,27 +78,43 @@ class Outbox:
 
     async def claim_next(self, channel: str, address: str, now: datetime) -> OutboxMessage | None:
         """The oldest pending message to `address`, marked sending (one claimer wins)."""
+        oldest = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.address == address,
+                OutboxMessage.status == PENDING,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(1)
+        )
         while True:
-            row_id = await self.session.scalar(
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.channel == channel,
-                    OutboxMessage.address == address,
-                    OutboxMessage.status == PENDING,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(1)
-            )
-            if row_id is None:
-                return None
-            claimed = await self.session.scalar(
+            claimed = await self.session.scalars(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row_id, OutboxMessage.status == PENDING)
+                .where(OutboxMessage.id == oldest.scalar_subquery())
+                .where(OutboxMessage.status == PENDING)
                 .values(status=SENDING, attempts=OutboxMessage.attempts + 1, updated_at=now)
-                .returning(OutboxMessage.id)
+                .returning(OutboxMessage),
+                execution_options={"populate_existing": True},
             )
-            if claimed is not None:
-                return await self.session.get(OutboxMessage, claimed, populate_existing=True)
+            row = claimed.first()
+            if row is not None:
+                return row
+            if await self.session.scalar(oldest) is None:
+                return None  # nothing pending; else someone claimed it first: take the next
+
+    async def sent(self, row_id: int, status: str, provider_id: str, now: datetime) -> None:
+        """The provider took the message: its id, and its status unless a callback was first."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == SENDING)
+            .values(status=status, provider_id=provider_id, updated_at=now)
+        )
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.provider_id.is_(None))
+            .values(provider_id=provider_id)
+        )
 
     async def addresses_pending(self, channel: str) -> list[str]:
         """Who has messages waiting to go (after a restart)."""

@@ -14,6 +14,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +36,7 @@ from locales import Speaker
 from loyalty.phones import mask_phone
 from loyalty.ports import Conflict
 from loyalty.program import Program
-from storage.models import OutboxMessage
+from storage.models import Member, OutboxMessage
 from storage.outbox import AWAITING_WINDOW, FAILED, PENDING, provider_status
 from storage.unit_of_work import UnitOfWork
 
@@ -136,6 +137,18 @@ def render(replies: list[Reply], speaker: Speaker) -> list[tuple[str, str | None
     return [(body, qr) for body, qr in split if body or qr]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one call to Twilio: the status it leaves the message in."""
+
+    row: OutboxMessage
+    status: str
+    provider_id: str | None = None
+    error: str | None = None
+    code: str | None = None
+    stop: bool = False  # Twilio unreachable or busy: try the rest later
+
+
 class WhatsAppChannel:
     def __init__(
         self,
@@ -213,23 +226,26 @@ class WhatsAppChannel:
         return len(pending)
 
     async def flush(self, address: str) -> int:
-        """Send what waits for `address`, oldest first, one at a time; returns how many went."""
+        """Send what waits for `address`, oldest first, one at a time; returns how many went.
+
+        Each transaction records the last call's outcome and claims the next message.
+        """
         sent = 0
+        outcome: Outcome | None = None
         async with self._one_at_a_time(address):
             while True:
                 async with self.app.db.unit_of_work() as uow:
-                    row = await uow.outbox.claim_next(CHANNEL, address, self.app.clock())
-                    request = await self._request(uow, row) if row is not None else None
+                    row, request = None, None
+                    if outcome is not None:
+                        await self._record(uow, outcome)
+                    if outcome is None or not outcome.stop:
+                        row = await uow.outbox.claim_next(CHANNEL, address, self.app.clock())
+                        request = await self._request(uow, row) if row is not None else None
                     await uow.commit()
                 if row is None:
-                    break
-                if request is None:
-                    continue  # it waits for the window
-                outcome = await self._send(row, request)
-                if outcome is None:
-                    break  # Twilio unreachable or busy: the message is pending again
-                sent += outcome
-        return sent
+                    return sent
+                outcome = await self._call(row, request) if request is not None else None
+                sent += outcome is not None and outcome.status != FAILED and not outcome.stop
 
     @asynccontextmanager
     async def _one_at_a_time(self, address: str) -> AsyncIterator[None]:
@@ -253,38 +269,33 @@ class WhatsAppChannel:
             "status_callback": callback,
         }  # fmt: skip
         opened = await uow.identities.last_inbound(CHANNEL, row.address) or row.created_at
-        language = await self._language(uow, row)
-        template = self.app.program.template(row.kind, language)
         if opened + WINDOW > now and row.kind == "reply":
             request["body"] = row.body
             if row.media is not None:
                 key = await uow.secrets.get_or_create(MEDIA_KEY, lambda: secrets.token_hex(32))
                 request["media_url"] = [qr_url(self.public_url, key, row.media, now)]
             return request
+        member = await uow.members.get(row.member_id) if row.member_id is not None else None
+        language = self.app.program.language(member.locale if member else None)
+        template = self.app.program.template(row.kind, language)
         if template is not None:
-            variables = {
-                str(i): row.variables.get(name, "") for i, name in enumerate(template.variables, 1)
-            }
+            values = row.variables
+            variables = {str(i): values.get(k, "") for i, k in enumerate(template.variables, 1)}
             request.update(content_sid=template.sid, content_variables=json.dumps(variables))
             return request
         await uow.outbox.put_back(
             row, AWAITING_WINDOW, "outside WhatsApp's 24-hour window: waits for the member", now
         )
-        await self._reopen(uow, row, opened, language)
+        await self._reopen(uow, row, member, opened)
         return None
 
-    async def _language(self, uow: UnitOfWork, row: OutboxMessage) -> str:
-        member = await uow.members.get(row.member_id) if row.member_id is not None else None
-        return self.app.program.language(member.locale if member else None)
-
     async def _reopen(
-        self, uow: UnitOfWork, row: OutboxMessage, opened: datetime, language: str
+        self, uow: UnitOfWork, row: OutboxMessage, member: Member | None, opened: datetime
     ) -> None:
         """Ask a member, once per closed window, to answer so that waiting replies can go."""
-        member = await uow.members.get(row.member_id) if row.member_id is not None else None
         if member is None or member.erased_at is not None:
             return  # a stranger agreed to nothing: their replies wait for them to write
-        if self.app.program.template("reopen", language) is None:
+        if self.app.program.template("reopen", self.app.program.language(member.locale)) is None:
             log.warning("no 'reopen' template in the program: replies wait for the member")
             return
         first_name = (member.name or "").split(" ")[0]
@@ -294,64 +305,43 @@ class WhatsAppChannel:
             variables={"first_name": first_name, "club": self.app.program.club.name},
         )  # fmt: skip
 
-    async def _send(self, row: OutboxMessage, request: dict[str, Any]) -> int | None:
-        """One call to Twilio and its outcome recorded: 1 sent, 0 refused, None try later."""
-        now = self.app.clock()
+    async def _call(self, row: OutboxMessage, request: dict[str, Any]) -> Outcome:
+        """One call to Twilio; what became of it (recorded in the next transaction)."""
         where = f"whatsapp message {row.id} to {mask_phone(row.address)}"
         try:
             message = await self.client.messages.create_async(**request)
         except TwilioRestException as exc:
-            return await self._refused(row, exc, where)
+            if exc.code == OUTSIDE_WINDOW and row.kind == "reply":
+                log.info("%s: outside the 24-hour window; waits", where)
+                return Outcome(row, AWAITING_WINDOW, error=exc.msg)
+            if exc.status == 429 or exc.status >= 500:
+                log.warning("%s: Twilio answered %s; pending", where, exc.status)
+                return Outcome(row, PENDING, error=exc.msg, stop=True)
+            log.warning("%s: failed, Twilio error %s", where, exc.code)
+            return Outcome(row, FAILED, error=exc.msg, code=str(exc.code))
         except httpx.HTTPError as exc:
-            await self._record(row, PENDING, error=repr(exc))
             log.warning("%s: Twilio unreachable; pending", where)
-            return None
+            return Outcome(row, PENDING, error=repr(exc), stop=True)
         status = provider_status(message.status or "") or "queued"
-        async with self.app.db.unit_of_work() as uow:
-            current = await uow.outbox.get(row.id)
-            assert current is not None
-            await uow.outbox.advance(current, status, now, provider_id=message.sid)
-            await uow.commit()
         log.info("%s: %s", where, status)
-        return 1
+        return Outcome(row, status, provider_id=message.sid)
 
-    async def _refused(
-        self, row: OutboxMessage, exc: TwilioRestException, where: str
-    ) -> int | None:
-        if exc.code == OUTSIDE_WINDOW and row.kind == "reply":
-            await self._record(row, AWAITING_WINDOW, error=exc.msg, reopen=True)
-            log.info("%s: outside the 24-hour window; waits", where)
-            return 0
-        if exc.status == 429 or exc.status >= 500:
-            await self._record(row, PENDING, error=exc.msg)
-            log.warning("%s: Twilio answered %s; pending", where, exc.status)
-            return None
-        await self._record(row, FAILED, error=exc.msg, code=str(exc.code))
-        log.warning("%s: failed, Twilio error %s", where, exc.code)
-        return 0
-
-    async def _record(
-        self,
-        row: OutboxMessage,
-        status: str,
-        error: str,
-        code: str | None = None,
-        reopen: bool = False,
-    ) -> None:
-        """A send that did not happen: failed for good, or waiting again."""
+    async def _record(self, uow: UnitOfWork, outcome: Outcome) -> None:
         now = self.app.clock()
-        async with self.app.db.unit_of_work() as uow:
-            current = await uow.outbox.get(row.id)
-            assert current is not None
-            if status == FAILED:
-                await uow.outbox.advance(current, FAILED, now, error_code=code, error=error)
-            else:
-                await uow.outbox.put_back(current, status, error, now)
-            if reopen:
-                await self._reopen(
-                    uow, current, current.created_at, await self._language(uow, current)
-                )
-            await uow.commit()
+        if outcome.provider_id is not None:
+            await uow.outbox.sent(outcome.row.id, outcome.status, outcome.provider_id, now)
+            return
+        row = await uow.outbox.get(outcome.row.id)
+        assert row is not None and outcome.error is not None
+        if outcome.status == FAILED:
+            await uow.outbox.advance(
+                row, FAILED, now, error_code=outcome.code, error=outcome.error
+            )
+            return
+        await uow.outbox.put_back(row, outcome.status, outcome.error, now)
+        if outcome.status == AWAITING_WINDOW:
+            member = await uow.members.get(row.member_id) if row.member_id is not None else None
+            await self._reopen(uow, row, member, row.created_at)
 
     async def status(self, row_id: int, form: Mapping[str, str]) -> bool:
         """A status callback: the message moves forward only; True when it moved."""

@@ -1,0 +1,429 @@
+"""Inbound webhooks, Telegram and WhatsApp, through the full stack beside a bare echo.
+
+    python -m bench.webhooks [--updates 10000] [--members 1000] [--database-url URL]
+
+Three paths in one process, one message after another, answering through one respx mock
+of the Bot API and of Twilio's Messages API:
+
+- bare echo: a python-telegram-bot Application (updater None) with one MessageHandler
+  that echoes the text, fed with `process_update`;
+- Telegram full stack: POST /telegram/webhook on our FastAPI app (secret check, receipt
+  recorded and committed; then the engine in its own transaction: receipt taken,
+  identity, state, handler), the replies sent to the mocked Bot API;
+- WhatsApp full stack: POST /twilio/whatsapp with Twilio's form, signed as Twilio signs it
+  (X-Twilio-Signature for the public URL), a new MessageSid each (signature checked,
+  receipt recorded and committed, empty TwiML; then the engine's transaction, which writes
+  the replies to the outbox; then each outbox row claimed in a transaction, sent to the
+  mocked Twilio, and its result recorded in another).
+
+The app runs in-process through httpx.ASGITransport, which returns once the background
+handling is done, so each latency covers the whole message, replies sent. Telegram runs
+before WhatsApp, on the same app and database: 1,000 members (by default), each with a
+phone number and linked on both channels, on a fresh SQLite file (or PostgreSQL with
+--database-url, on an empty database). The messages are members' everyday words
+("hello" -> the menu, "history", "help"). The SQL statements and transactions of each
+path are counted on the engine. The web process's resident memory when idle is read from
+a real `concierge serve` (Telegram and WhatsApp on) started on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import aiosqlite
+import httpx
+import respx
+from pydantic import SecretStr
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Update
+from telegram.ext import Application, MessageHandler, filters
+from twilio.request_validator import RequestValidator
+
+from bot.bootstrap import Concierge, bootstrap
+from bot.settings import Settings
+from bot.web import create_app
+from storage.migrate import upgrade
+
+TOKEN = "123456:bench-token-abcdefghijklmnopqrstuvwxyz"
+API = "https://telegram.bench/bot"
+SECRET = "bench-secret-0123456789abcdef"
+TWILIO_API = "https://twilio.bench"
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "fedcba9876543210" * 2
+WHATSAPP_FROM = "+14155238886"
+PUBLIC_URL = "https://club.bench"
+WHATSAPP_HOOK = "/twilio/whatsapp"
+WORDS = ("hello", "history", "help")
+
+# One request to the app: path, body, headers; built before the clock starts.
+Request = tuple[str, bytes, dict[str, str]]
+
+
+def telegram_id(index: int) -> int:
+    return 10_000 + index
+
+
+def phone(index: int) -> str:
+    return f"+{447_911_000_000 + index}"
+
+
+def update(update_id: int, user_id: int, text: str) -> dict[str, Any]:
+    user = {"id": user_id, "is_bot": False, "first_name": "Member", "language_code": "en"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_764_000_000,
+            "chat": {"id": user_id, "type": "private", "first_name": "Member"},
+            "from": user,
+            "text": text,
+        },
+    }
+
+
+def whatsapp_form(sid: str, number: str, text: str) -> dict[str, str]:
+    """An inbound WhatsApp message as Twilio posts it (as `tests.factories.whatsapp_form`)."""
+    return {
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ProfileName": "Member",
+        "MessageType": "text",
+        "SmsSid": sid,
+        "WaId": number.removeprefix("+"),
+        "SmsStatus": "received",
+        "Body": text,
+        "To": f"whatsapp:{WHATSAPP_FROM}",
+        "NumSegments": "1",
+        "ReferralNumMedia": "0",
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": f"whatsapp:{number}",
+        "ApiVersion": "2010-04-01",
+    }
+
+
+def telegram_requests(updates: int, members: int) -> Iterator[Request]:
+    headers = {"x-telegram-bot-api-secret-token": SECRET, "content-type": "application/json"}
+    for index in range(updates):
+        body = update(index + 1, telegram_id(index % members), WORDS[index % 3])
+        yield "/telegram/webhook", json.dumps(body).encode(), headers
+
+
+def whatsapp_requests(updates: int, members: int) -> Iterator[Request]:
+    validator = RequestValidator(AUTH_TOKEN)
+    for index in range(updates):
+        form = whatsapp_form(f"SM{index:032x}", phone(index % members), WORDS[index % 3])
+        headers = {
+            "x-twilio-signature": validator.compute_signature(PUBLIC_URL + WHATSAPP_HOOK, form),
+            "content-type": "application/x-www-form-urlencoded",
+        }
+        yield WHATSAPP_HOOK, urlencode(form).encode(), headers
+
+
+def mock_bot_api(router: respx.MockRouter) -> respx.Route:
+    """The Bot API's answers; returns the route of the send* methods."""
+    sent = {
+        "ok": True,
+        "result": {
+            "message_id": 1,
+            "date": 1_764_000_000,
+            "chat": {"id": 1, "type": "private"},
+            "text": "ok",
+        },
+    }
+    sends = router.post(url__regex=rf"{API}{TOKEN}/send\w+").mock(
+        return_value=httpx.Response(200, json=sent)
+    )
+    me = {"id": 123456, "is_bot": True, "first_name": "Concierge", "username": "bench_bot"}
+    router.post(f"{API}{TOKEN}/getMe").mock(
+        return_value=httpx.Response(200, json={"ok": True, "result": me})
+    )
+    router.post(url__regex=rf"{API}{TOKEN}/answerCallbackQuery").mock(
+        return_value=httpx.Response(200, json={"ok": True, "result": True})
+    )
+    return sends
+
+
+def mock_twilio(router: respx.MockRouter) -> respx.Route:
+    """Twilio's Messages API: 201 with a MessageInstance, a new sid each time."""
+    sids = itertools.count(0xA000)
+    messages = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages"
+
+    def create(request: httpx.Request) -> httpx.Response:
+        form = parse_qs(request.content.decode(), keep_blank_values=True)
+        sid = f"SM{next(sids):032x}"
+        return httpx.Response(
+            201,
+            json={
+                "account_sid": ACCOUNT_SID,
+                "api_version": "2010-04-01",
+                "body": form.get("Body", [""])[0],
+                "date_created": "Tue, 24 Nov 2026 10:00:00 +0000",
+                "date_sent": None,
+                "date_updated": "Tue, 24 Nov 2026 10:00:00 +0000",
+                "direction": "outbound-api",
+                "error_code": None,
+                "error_message": None,
+                "from": form["From"][0],
+                "messaging_service_sid": None,
+                "num_media": str(len(form.get("MediaUrl", []))),
+                "num_segments": "1",
+                "price": None,
+                "price_unit": None,
+                "sid": sid,
+                "status": "queued",
+                "subresource_uris": {"media": f"{messages}/{sid}/Media.json"},
+                "to": form["To"][0],
+                "uri": f"{messages}/{sid}.json",
+            },
+        )
+
+    return router.post(f"{TWILIO_API}{messages}.json").mock(side_effect=create)
+
+
+@dataclass
+class SqlCount:
+    """SQL statements (BEGIN aside) and transactions begun on an engine."""
+
+    statements: int = 0
+    transactions: int = 0
+
+    def listen(self, engine: AsyncEngine) -> None:
+        event.listen(engine.sync_engine, "begin", self._begin)
+        event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
+
+    def _begin(self, _connection: Any) -> None:
+        self.transactions += 1
+
+    def _statement(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            self.statements += 1
+
+
+def summary(name: str, latencies: list[float], wall: float) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    return {
+        "name": name,
+        "updates": len(latencies),
+        "per_second": len(latencies) / wall,
+        "p50_ms": ordered[len(ordered) // 2] * 1000,
+        "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+        "mean_ms": statistics.fmean(latencies) * 1000,
+    }
+
+
+async def seed(app: Concierge, members: int) -> None:
+    await upgrade(app.db)
+    now = app.clock()
+    async with app.db.unit_of_work() as uow:
+        for index in range(members):
+            member = await uow.members.add(
+                name=f"Member {index}", phone=phone(index), locale="en", joined_at=now
+            )
+            await uow.identities.link(member.id, "telegram", str(telegram_id(index)), "en", now)
+            await uow.identities.link(member.id, "whatsapp", phone(index), "en", now)
+        await uow.commit()
+
+
+async def full_stack(
+    name: str,
+    client: httpx.AsyncClient,
+    requests: list[Request],
+    sends: respx.Route,
+    sql: SqlCount,
+) -> dict[str, Any]:
+    """Post each request and wait for it (and its background handling) to finish."""
+    sent, statements, transactions = sends.call_count, sql.statements, sql.transactions
+    latencies = []
+    start = time.perf_counter()
+    for path, body, headers in requests:
+        began = time.perf_counter()
+        response = await client.post(path, content=body, headers=headers)
+        latencies.append(time.perf_counter() - began)
+        assert response.status_code == 200, response.text
+    wall = time.perf_counter() - start
+    count = len(requests)
+    return summary(name, latencies, wall) | {
+        "sent": (sends.call_count - sent) / count,
+        "statements": (sql.statements - statements) / count,
+        "transactions": (sql.transactions - transactions) / count,
+    }
+
+
+async def full_stacks(
+    app: Concierge, updates: int, members: int, bot_sends: respx.Route, twilio: respx.Route
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Telegram, then WhatsApp, through one app with both channels on."""
+    settings = app.settings.model_copy(
+        update={
+            "telegram_bot_token": SecretStr(TOKEN),
+            "telegram_api_url": API,
+            "telegram_webhook_secret": SecretStr(SECRET),
+            "public_url": PUBLIC_URL,
+            "twilio_account_sid": ACCOUNT_SID,
+            "twilio_auth_token": SecretStr(AUTH_TOKEN),
+            "twilio_whatsapp_from": WHATSAPP_FROM,
+            "twilio_api_url": TWILIO_API,
+        }
+    )
+    web = create_app(replace(app, settings=settings))
+    sql = SqlCount()
+    sql.listen(app.db.engine)
+    telegram = list(telegram_requests(updates, members))
+    whatsapp = list(whatsapp_requests(updates, members))
+    async with web.router.lifespan_context(web):
+        transport = httpx.ASGITransport(app=web)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            tg = await full_stack("Telegram full stack", client, telegram, bot_sends, sql)
+            wa = await full_stack("WhatsApp full stack", client, whatsapp, twilio, sql)
+    return tg, wa
+
+
+async def bare_echo(updates: int, members: int, sends: respx.Route) -> dict[str, Any]:
+    application = Application.builder().token(TOKEN).base_url(API).updater(None).build()
+
+    async def echo(update: Update, _: Any) -> None:
+        assert update.message is not None
+        await update.message.reply_text(update.message.text or "")
+
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    sent = sends.call_count
+    latencies = []
+    async with application:
+        start = time.perf_counter()
+        for index in range(updates):
+            payload = update(index + 1, telegram_id(index % members), WORDS[index % 3])
+            began = time.perf_counter()
+            await application.process_update(Update.de_json(payload, application.bot))
+            latencies.append(time.perf_counter() - began)
+        wall = time.perf_counter() - start
+    return summary("bare python-telegram-bot echo", latencies, wall) | {
+        "sent": (sends.call_count - sent) / updates,
+        "statements": 0.0,
+        "transactions": 0.0,
+    }
+
+
+async def round_trip_us(folder: str) -> tuple[float, float]:
+    """`SELECT 1` through aiosqlite (a thread hand-off) and through sqlite3 directly."""
+    count = 2_000
+    async with aiosqlite.connect(Path(folder) / "hop.db") as connection:
+        began = time.perf_counter()
+        for _ in range(count):
+            async with connection.execute("SELECT 1") as cursor:
+                await cursor.fetchall()
+        through_thread = (time.perf_counter() - began) / count
+    direct = sqlite3.connect(Path(folder) / "hop.db")
+    began = time.perf_counter()
+    for _ in range(count):
+        direct.execute("SELECT 1").fetchall()
+    in_loop = (time.perf_counter() - began) / count
+    direct.close()
+    return through_thread * 1e6, in_loop * 1e6
+
+
+def idle_rss_mb(database_url: str) -> float:
+    """Resident memory of a real `concierge serve`, Telegram and WhatsApp on, idle."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    never_called = "http://127.0.0.1:9"  # no message comes in while idle
+    env = {
+        **os.environ,
+        "CONCIERGE_DATABASE_URL": database_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": f"{never_called}/bot",
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "CONCIERGE_PUBLIC_URL": PUBLIC_URL,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
+        "TWILIO_API_URL": never_called,
+    }
+    concierge = Path(sys.executable).with_name("concierge")
+    server = subprocess.Popen(
+        [str(concierge), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("concierge serve did not answer /healthz within 30 s")
+        time.sleep(1)
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+        return kb / 1024
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--updates", type=int, default=10_000, help="per path")
+    parser.add_argument("--members", type=int, default=1_000)
+    parser.add_argument("--database-url", help="an empty database; default: a fresh SQLite file")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        app = bootstrap(Settings(database_url=url), clock=lambda: datetime.now(UTC))
+        await seed(app, args.members)
+        with respx.mock(assert_all_called=False) as router:
+            router.route(host="bench").pass_through()
+            bot_sends = mock_bot_api(router)
+            twilio = mock_twilio(router)
+            echo = await bare_echo(args.updates, args.members, bot_sends)
+            telegram, whatsapp = await full_stacks(
+                app, args.updates, args.members, bot_sends, twilio
+            )
+        rss = idle_rss_mb(url)
+        hop, direct = await round_trip_us(folder)
+
+    print(
+        "| path | updates | updates/s | p50 ms | p99 ms | mean ms "
+        "| replies sent/update | SQL statements/update | transactions/update |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for row in (echo, telegram, whatsapp):
+        print(
+            f"| {row['name']} | {row['updates']:,} | {row['per_second']:,.0f} | "
+            f"{row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['mean_ms']:.2f} | "
+            f"{row['sent']:.2f} | {row['statements']:.1f} | {row['transactions']:.1f} |"
+        )
+    print()
+    for row in (telegram, whatsapp):
+        ratio = row["per_second"] / echo["per_second"]
+        print(f"{row['name']} / bare echo throughput: {ratio:.3f}")
+    print(f"web process resident memory when idle: {rss:.0f} MB")
+    print(f"SELECT 1 round trip: aiosqlite {hop:.0f} µs, sqlite3 directly {direct:.1f} µs")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
