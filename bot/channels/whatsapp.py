@@ -137,6 +137,11 @@ def render(replies: list[Reply], speaker: Speaker) -> list[tuple[str, str | None
     return [(body, qr) for body, qr in split if body or qr]
 
 
+async def _media_key(uow: UnitOfWork) -> str:
+    """The club's key for signing media links, made on first use."""
+    return await uow.secrets.get_or_create(MEDIA_KEY, lambda: secrets.token_hex(32))
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What became of one call to Twilio: the status it leaves the message in."""
@@ -225,12 +230,11 @@ class WhatsAppChannel:
             await self.flush(address)
         return len(pending)
 
-    async def flush(self, address: str) -> int:
-        """Send what waits for `address`, oldest first, one at a time; returns how many went.
+    async def flush(self, address: str) -> None:
+        """Send what waits for `address`, oldest first, one at a time.
 
         Each transaction records the last call's outcome and claims the next message.
         """
-        sent = 0
         outcome: Outcome | None = None
         async with self._one_at_a_time(address):
             while True:
@@ -243,9 +247,8 @@ class WhatsAppChannel:
                         request = await self._request(uow, row) if row is not None else None
                     await uow.commit()
                 if row is None:
-                    return sent
+                    return
                 outcome = await self._call(row, request) if request is not None else None
-                sent += outcome is not None and outcome.status != FAILED and not outcome.stop
 
     @asynccontextmanager
     async def _one_at_a_time(self, address: str) -> AsyncIterator[None]:
@@ -272,7 +275,7 @@ class WhatsAppChannel:
         if opened + WINDOW > now and row.kind == "reply":
             request["body"] = row.body
             if row.media is not None:
-                key = await uow.secrets.get_or_create(MEDIA_KEY, lambda: secrets.token_hex(32))
+                key = await _media_key(uow)
                 request["media_url"] = [qr_url(self.public_url, key, row.media, now)]
             return request
         member = await uow.members.get(row.member_id) if row.member_id is not None else None
@@ -365,7 +368,7 @@ class WhatsAppChannel:
 
     async def media_key(self) -> str:
         async with self.app.db.unit_of_work() as uow:
-            key = await uow.secrets.get_or_create(MEDIA_KEY, lambda: secrets.token_hex(32))
+            key = await _media_key(uow)
             await uow.commit()
         return key
 
