@@ -61,14 +61,13 @@ from bot.bootstrap import Concierge, bootstrap
 from bot.settings import Settings
 from bot.web import create_app
 from storage.migrate import upgrade
+from tests.channel.twilio import message_instance
+from tests.factories import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, WHATSAPP_FROM, whatsapp_form
 
 TOKEN = "123456:bench-token-abcdefghijklmnopqrstuvwxyz"
 API = "https://telegram.bench/bot"
 SECRET = "bench-secret-0123456789abcdef"
 TWILIO_API = "https://twilio.bench"
-ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
-AUTH_TOKEN = "fedcba9876543210" * 2
-WHATSAPP_FROM = "+14155238886"
 PUBLIC_URL = "https://club.bench"
 WHATSAPP_HOOK = "/twilio/whatsapp"
 WORDS = ("hello", "history", "help")
@@ -99,27 +98,6 @@ def update(update_id: int, user_id: int, text: str) -> dict[str, Any]:
     }
 
 
-def whatsapp_form(sid: str, number: str, text: str) -> dict[str, str]:
-    """An inbound WhatsApp message as Twilio posts it (as `tests.factories.whatsapp_form`)."""
-    return {
-        "SmsMessageSid": sid,
-        "NumMedia": "0",
-        "ProfileName": "Member",
-        "MessageType": "text",
-        "SmsSid": sid,
-        "WaId": number.removeprefix("+"),
-        "SmsStatus": "received",
-        "Body": text,
-        "To": f"whatsapp:{WHATSAPP_FROM}",
-        "NumSegments": "1",
-        "ReferralNumMedia": "0",
-        "MessageSid": sid,
-        "AccountSid": ACCOUNT_SID,
-        "From": f"whatsapp:{number}",
-        "ApiVersion": "2010-04-01",
-    }
-
-
 def telegram_requests(updates: int, members: int) -> Iterator[Request]:
     headers = {"x-telegram-bot-api-secret-token": SECRET, "content-type": "application/json"}
     for index in range(updates):
@@ -128,9 +106,11 @@ def telegram_requests(updates: int, members: int) -> Iterator[Request]:
 
 
 def whatsapp_requests(updates: int, members: int) -> Iterator[Request]:
-    validator = RequestValidator(AUTH_TOKEN)
+    validator = RequestValidator(TWILIO_AUTH_TOKEN)
     for index in range(updates):
-        form = whatsapp_form(f"SM{index:032x}", phone(index % members), WORDS[index % 3])
+        form = whatsapp_form(
+            WORDS[index % 3], phone(index % members), sid=f"SM{index:032x}", profile_name="Member"
+        )
         headers = {
             "x-twilio-signature": validator.compute_signature(PUBLIC_URL + WHATSAPP_HOOK, form),
             "content-type": "application/x-www-form-urlencoded",
@@ -165,36 +145,11 @@ def mock_bot_api(router: respx.MockRouter) -> respx.Route:
 def mock_twilio(router: respx.MockRouter) -> respx.Route:
     """Twilio's Messages API: 201 with a MessageInstance, a new sid each time."""
     sids = itertools.count(0xA000)
-    messages = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages"
+    messages = f"/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages"
 
     def create(request: httpx.Request) -> httpx.Response:
         form = parse_qs(request.content.decode(), keep_blank_values=True)
-        sid = f"SM{next(sids):032x}"
-        return httpx.Response(
-            201,
-            json={
-                "account_sid": ACCOUNT_SID,
-                "api_version": "2010-04-01",
-                "body": form.get("Body", [""])[0],
-                "date_created": "Tue, 24 Nov 2026 10:00:00 +0000",
-                "date_sent": None,
-                "date_updated": "Tue, 24 Nov 2026 10:00:00 +0000",
-                "direction": "outbound-api",
-                "error_code": None,
-                "error_message": None,
-                "from": form["From"][0],
-                "messaging_service_sid": None,
-                "num_media": str(len(form.get("MediaUrl", []))),
-                "num_segments": "1",
-                "price": None,
-                "price_unit": None,
-                "sid": sid,
-                "status": "queued",
-                "subresource_uris": {"media": f"{messages}/{sid}/Media.json"},
-                "to": form["To"][0],
-                "uri": f"{messages}/{sid}.json",
-            },
-        )
+        return httpx.Response(201, json=message_instance(f"SM{next(sids):032x}", form))
 
     return router.post(f"{TWILIO_API}{messages}.json").mock(side_effect=create)
 
@@ -278,8 +233,8 @@ async def full_stacks(
             "telegram_api_url": API,
             "telegram_webhook_secret": SecretStr(SECRET),
             "public_url": PUBLIC_URL,
-            "twilio_account_sid": ACCOUNT_SID,
-            "twilio_auth_token": SecretStr(AUTH_TOKEN),
+            "twilio_account_sid": TWILIO_ACCOUNT_SID,
+            "twilio_auth_token": SecretStr(TWILIO_AUTH_TOKEN),
             "twilio_whatsapp_from": WHATSAPP_FROM,
             "twilio_api_url": TWILIO_API,
         }
@@ -353,8 +308,8 @@ def idle_rss_mb(database_url: str) -> float:
         "TELEGRAM_API_URL": f"{never_called}/bot",
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
         "CONCIERGE_PUBLIC_URL": PUBLIC_URL,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
         "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
         "TWILIO_API_URL": never_called,
     }

@@ -81,33 +81,34 @@ class FakeTwilio:
             )
         sid = f"SM{next(self._sids):032x}"
         self.sent.append(Sent(sid, form))
-        return httpx.Response(
-            201,
-            json={
-                "account_sid": TWILIO_ACCOUNT_SID,
-                "api_version": "2010-04-01",
-                "body": form.get("Body", [""])[0],
-                "date_created": "Tue, 24 Nov 2026 10:00:00 +0000",
-                "date_sent": None,
-                "date_updated": "Tue, 24 Nov 2026 10:00:00 +0000",
-                "direction": "outbound-api",
-                "error_code": None,
-                "error_message": None,
-                "from": form["From"][0],
-                "messaging_service_sid": None,
-                "num_media": str(len(form.get("MediaUrl", []))),
-                "num_segments": "1",
-                "price": None,
-                "price_unit": None,
-                "sid": sid,
-                "status": "queued",
-                "subresource_uris": {
-                    "media": f"/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages/{sid}/Media.json"
-                },
-                "to": form["To"][0],
-                "uri": f"/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages/{sid}.json",
-            },
-        )
+        return httpx.Response(201, json=message_instance(sid, form))
+
+
+def message_instance(sid: str, form: dict[str, list[str]]) -> dict[str, Any]:
+    """Twilio's answer to a message created with `form`: the MessageInstance JSON."""
+    messages = f"/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages"
+    return {
+        "account_sid": TWILIO_ACCOUNT_SID,
+        "api_version": "2010-04-01",
+        "body": form.get("Body", [""])[0],
+        "date_created": "Tue, 24 Nov 2026 10:00:00 +0000",
+        "date_sent": None,
+        "date_updated": "Tue, 24 Nov 2026 10:00:00 +0000",
+        "direction": "outbound-api",
+        "error_code": None,
+        "error_message": None,
+        "from": form["From"][0],
+        "messaging_service_sid": None,
+        "num_media": str(len(form.get("MediaUrl", []))),
+        "num_segments": "1",
+        "price": None,
+        "price_unit": None,
+        "sid": sid,
+        "status": "queued",
+        "subresource_uris": {"media": f"{messages}/{sid}/Media.json"},
+        "to": form["To"][0],
+        "uri": f"{messages}/{sid}.json",
+    }
 
 
 def sign(url: str, form: dict[str, str], token: str = TWILIO_AUTH_TOKEN) -> str:
