@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -19,6 +20,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from loyalty.occasions import QuietHours
 
 
 class ProgramError(ValueError):
@@ -177,6 +180,27 @@ class Segments(_Strict):
     dormant_min_spend: Decimal = Field(ge=0)
 
 
+class Occasions(_Strict):
+    """When the club writes for birthdays and anniversaries, and how often at most."""
+
+    send_hour: int = Field(default=10, ge=0, le=23)  # in each member's own zone
+    quiet_start: time = time(21)  # nothing is sent from here ...
+    quiet_end: time = time(9)  # ... to here, in the member's zone
+    cap_messages: int = Field(default=3, gt=0)  # at most this many messages ...
+    cap_days: int = Field(default=7, gt=0)  # ... in this many days (service reminders aside)
+    birthday_points: int = Field(default=0, ge=0)  # a gift, credited once with the wishes
+
+    @model_validator(mode="after")
+    def _send_hour_outside_quiet_hours(self) -> Occasions:
+        if self.quiet.contains(time(self.send_hour)):
+            raise ValueError(f"send_hour {self.send_hour} falls in the quiet hours")
+        return self
+
+    @property
+    def quiet(self) -> QuietHours:
+        return QuietHours(self.quiet_start, self.quiet_end)
+
+
 TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     # the kinds of message that may go out as a template, and the values each can fill in
     "reopen": frozenset({"first_name", "club"}),
@@ -218,6 +242,7 @@ class Program(_Strict):
     badges: dict[str, Badge] = Field(default_factory=dict)
     segments: Segments
     whatsapp: WhatsApp = Field(default_factory=WhatsApp)
+    occasions: Occasions = Field(default_factory=Occasions)
 
     @field_validator("exchange_rates")
     @classmethod

@@ -198,6 +198,18 @@ def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
             "program: whatsapp.templates.reopen: 'de' is not a club language",
             id="template-in-a-language-the-club-does-not-speak",
         ),
+        pytest.param(
+            "send_hour = 10",
+            "send_hour = 22",
+            "program: occasions: send_hour 22 falls in the quiet hours",
+            id="send-hour-in-quiet-hours",
+        ),
+        pytest.param(
+            "send_hour = 10",
+            "send_hour = 24",
+            "program: occasions.send_hour: Input should be less than or equal to 23",
+            id="no-such-hour",
+        ),
     ],
 )
 def test_invalid_program_is_refused_naming_key_and_reason(
