@@ -1,0 +1,93 @@
+"""How fast the dispatcher may send: token buckets per channel and per chat, and backoff.
+
+Pure and clock-free: callers pass the time (seconds, monotonic) and a random source, so
+the dispatcher and its tests decide when "now" is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Bucket:
+    """`rate` sends per `per` seconds, with bursts up to `rate` (a token bucket)."""
+
+    rate: float
+    per: float = 1.0
+    _tokens: float = field(init=False)
+    _at: float | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self._tokens = self.rate
+
+    def _refill(self, now: float) -> None:
+        if self._at is not None:
+            self._tokens = min(self.rate, self._tokens + (now - self._at) * self.rate / self.per)
+        self._at = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until one send is allowed (0 when it is now)."""
+        self._refill(now)
+        return max(0.0, (1 - self._tokens) * self.per / self.rate)
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self._tokens -= 1
+
+    def idle(self, now: float) -> bool:
+        """Full again: forgetting it changes nothing."""
+        self._refill(now)
+        return self._tokens >= self.rate
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Per channel: overall sends per second, and per chat (a person, or a staff group)."""
+
+    overall: float
+    per_chat: float
+    per_chat_seconds: float = 1.0
+
+
+# Telegram's published limits: about 30 messages/s overall (we keep 25), 1/s to one chat,
+# 20/minute to one group. WhatsApp: the sender's MPS (settings; Twilio's default 80).
+TELEGRAM = Rates(overall=25, per_chat=1)
+TELEGRAM_GROUP = Rates(overall=25, per_chat=20, per_chat_seconds=60)
+
+
+PRUNE_ABOVE = 10_000  # chats remembered before the idle ones are forgotten
+
+
+class Limits:
+    """The buckets of one dispatcher: one per channel, one per chat it has sent to."""
+
+    def __init__(self, rates: dict[str, Rates]) -> None:
+        self.rates = rates
+        self._overall = {channel: Bucket(r.overall) for channel, r in rates.items()}
+        self._chats: dict[tuple[str, str], Bucket] = {}
+
+    def _chat(self, channel: str, chat: str) -> Bucket:
+        key = (channel, chat)
+        if key not in self._chats:
+            rates = self.rates[channel]
+            self._chats[key] = Bucket(rates.per_chat, rates.per_chat_seconds)
+        return self._chats[key]
+
+    def wait(self, channel: str, chat: str, now: float) -> float:
+        """Seconds until a message to `chat` on `channel` may go."""
+        return max(self._overall[channel].wait(now), self._chat(channel, chat).wait(now))
+
+    def take(self, channel: str, chat: str, now: float) -> None:
+        self._overall[channel].take(now)
+        self._chat(channel, chat).take(now)
+        if len(self._chats) > PRUNE_ABOVE:  # a bucket per chat ever written to would grow
+            self._chats = {k: b for k, b in self._chats.items() if not b.idle(now)}
+
+
+def backoff(
+    attempt: int, random: Callable[[], float], base: float = 2.0, cap: float = 3600.0
+) -> float:
+    """Seconds before retry `attempt` (1, 2, ...): exponential, capped, with full jitter."""
+    return random() * min(cap, base * 2 ** (attempt - 1))
