@@ -99,7 +99,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration not yet applied."""
-    _run(lambda app: upgrade(app.db))
+    _run(lambda app: upgrade(app.db, store_zone=app.program.club.timezone))
     click.echo("database is up to date")
 
 
@@ -240,7 +240,7 @@ def members_add(phone: str, anniversaries: tuple[str, ...], **profile: Any) -> N
             member = await members.add(uow, app.program, app.clock(), phone, **profile)
             for anniversary in anniversaries:
                 kind, _, on = anniversary.partition("=")
-                await members.add_anniversary(uow, member, kind, on)
+                await members.add_anniversary(uow, member, kind, on, app.program)
             await uow.commit()
             return members.member_number(member.id)
 
@@ -418,7 +418,7 @@ def demo(database: str) -> None:
     app = _load(f"sqlite+aiosqlite:///{Path(database).resolve()}")
 
     async def work(app: Concierge) -> str:
-        await upgrade(app.db)
+        await upgrade(app.db, store_zone=app.program.club.timezone)
         return await seed(app)
 
     click.echo(_run(work, app))
@@ -439,7 +439,7 @@ def chat(demo_club: bool, phone: str | None) -> None:
 
     async def work(app: Concierge) -> None:
         if demo_club:
-            await upgrade(app.db)
+            await upgrade(app.db, store_zone=app.program.club.timezone)
             await seed(app)
         address = "console"
         if phone:

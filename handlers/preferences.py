@@ -164,7 +164,7 @@ async def _set_zone(turn: Turn, zone: str | None) -> list[Reply]:
     if zone is None:
         return [Reply(turn._("I do not know that place. Please write a large city near you."))]
     assert turn.member is not None
-    members.set_profile(turn.member, turn.program, timezone=zone)
+    await members.set_zone(turn.uow, turn.member, turn.program, zone)
     turn.speaker = speaker_for(turn.member.locale, zone, turn.program)
     turn.done()
     return await _overview(turn, turn._("Your time zone is now {zone}.").format(zone=zone))

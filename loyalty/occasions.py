@@ -55,33 +55,56 @@ def _local(day: date, hour: int, zone: ZoneInfo) -> datetime:
     return moment.astimezone(ZoneInfo("UTC")).astimezone(zone)
 
 
-def occasions_on(day: date, member: MemberDates, send_hour: int) -> list[Occasion]:
-    """The occasions falling on `day` (a date in the member's own zone)."""
-    found: list[Occasion] = []
+@dataclass(frozen=True)
+class Yearly:
+    """A date that comes back every year: its month and day, and the first one if known."""
 
-    def add(kind: str, since: date | None, month: int, dom: int, purpose: Purpose) -> None:
-        if occurrence_in(month, dom, day.year) != day:
-            return
-        years = day.year - since.year if since is not None else None
-        if years is not None and years < 1 and kind != BIRTHDAY:
-            return  # the first anniversary is a year after, not the day itself
-        found.append(
-            Occasion(
-                kind, member.member_id, day, years, purpose, _local(day, send_hour, member.zone)
-            )
-        )
+    kind: str
+    month: int
+    day: int
+    since: date | None
 
+
+def yearly(member: MemberDates) -> list[Yearly]:
+    """The member's yearly dates; a first purchase on the day they joined counts once."""
+    dates = []
     if member.birthday is not None:
-        born = date(member.birthday.year, 1, 1) if member.birthday.year else None
-        add(BIRTHDAY, born, member.birthday.month, member.birthday.day, Purpose.BIRTHDAY)
+        born = member.birthday
+        since = date(born.year, born.month, born.day) if born.year else None
+        dates.append(Yearly(BIRTHDAY, born.month, born.day, since))
     first = member.first_purchase if member.first_purchase != member.joined else None
-    for kind, since in (  # a first purchase on the day they joined: one message, not two
+    for kind, since in (
         (CLUB_ANNIVERSARY, member.joined),
         (FIRST_PURCHASE, first),
         *sorted(member.declared.items()),
     ):
         if since is not None:
-            add(kind, since, since.month, since.day, Purpose.ANNIVERSARY)
+            dates.append(Yearly(kind, since.month, since.day, since))
+    return dates
+
+
+def month_days(day: date) -> list[tuple[int, int]]:
+    """The (month, day) pairs whose occasions fall on `day`: 28 February also holds the 29th."""
+    pairs = [(day.month, day.day)]
+    if occurrence_in(2, 29, day.year) == day and day.day == 28:
+        pairs.append((2, 29))
+    return pairs
+
+
+def occasions_on(
+    day: date, member_id: int, zone: ZoneInfo, dates: Iterable[Yearly], send_hour: int
+) -> list[Occasion]:
+    """The occasions falling on `day` (a date in the member's own zone)."""
+    found = []
+    for when in dates:
+        if occurrence_in(when.month, when.day, day.year) != day:
+            continue
+        years = day.year - when.since.year if when.since is not None else None
+        if years is not None and years < 1 and when.kind != BIRTHDAY:
+            continue  # the first anniversary is a year after, not the day itself
+        purpose = Purpose.BIRTHDAY if when.kind == BIRTHDAY else Purpose.ANNIVERSARY
+        due = _local(day, send_hour, zone)
+        found.append(Occasion(when.kind, member_id, day, years, purpose, due))
     return found
 
 

@@ -88,6 +88,27 @@ class Anniversary(Base):
     on: Mapped[date] = mapped_column(Date)
 
 
+class OccasionDate(Base):
+    """A member's yearly dates, by month and day, so a day's occasions are an index lookup.
+
+    Kept by `storage.repositories.OccasionDates.refresh` from the member's birthday, join
+    date, first purchase and declared anniversaries (local dates in the member's zone).
+    """
+
+    __tablename__ = "occasion_date"
+    __table_args__ = (Index("ix_occasion_date_month_day", "month", "day"),)
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    day: Mapped[int] = mapped_column(SmallInteger)
+    since: Mapped[date | None] = mapped_column(
+        Date
+    )  # the first one; None: a birthday's year unknown
+
+
 class ChannelIdentity(Base):
     __tablename__ = "channel_identity"
     __table_args__ = (UniqueConstraint("channel", "address"),)
@@ -261,6 +282,8 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))  # "reply", or a template kind
+    purpose: Mapped[str | None] = mapped_column(String(16))  # consent needed; None: a reply
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # not before; None: now
     body: Mapped[str] = mapped_column(Text)
     media: Mapped[str | None] = mapped_column(Text)  # what the attachment shows (a QR payload)
     variables: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

@@ -22,6 +22,7 @@ from storage.models import (
     Consent,
     LedgerEntry,
     Member,
+    OccasionDate,
     Purchase,
     TierStatus,
 )
@@ -29,12 +30,12 @@ from storage.models import (
 _CHUNK = 500  # stays under SQLite's and asyncpg's bound-parameter limits
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+def chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
 
 
-def _table(model: type[Any]) -> Table:
+def core_table(model: type[Any]) -> Table:
     """The model's table, for the bulk paths in Core: the ORM's bulk INSERT sends one
     statement per run of rows whose None fields differ and costs about twice as much a
     row, and its per-row loading is heavier than the import's account loads need."""
@@ -72,7 +73,7 @@ class Members(_Repository):
 
     async def ids_by_phone(self, phones: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
-        for part in _chunks(phones):
+        for part in chunks(phones):
             rows = await self.session.execute(
                 select(Member.phone, Member.id).where(Member.phone.in_(part))
             )
@@ -89,7 +90,7 @@ class Members(_Repository):
         """Insert members by phone; returns phone -> id."""
         if not rows:
             return {}
-        await self.session.execute(insert(_table(Member)), list(rows))
+        await self.session.execute(insert(core_table(Member)), list(rows))
         return await self.ids_by_phone([row["phone"] for row in rows])
 
     async def ids_after(self, after: int, limit: int) -> list[int]:
@@ -106,7 +107,7 @@ class Members(_Repository):
     async def lock(self, member_ids: Iterable[int]) -> None:
         """Hold these members until commit (PostgreSQL; SQLite transactions are serial)."""
         ids = sorted(set(member_ids))
-        for part in _chunks(ids):
+        for part in chunks(ids):
             await self.session.execute(
                 select(Member.id).where(Member.id.in_(part)).order_by(Member.id).with_for_update()
             )
@@ -133,7 +134,7 @@ class Members(_Repository):
     async def erase(self, member: Member, now: datetime) -> dict[str, int]:
         """Remove what identifies a member; ledger and purchase sums stay for the books."""
         removed = {}
-        for model in (Anniversary, ChannelIdentity, Consent, BadgeAward, TierStatus):
+        for model in (Anniversary, OccasionDate, ChannelIdentity, Consent, BadgeAward, TierStatus):
             result = await self.session.execute(
                 delete(model).where(model.member_id == member.id)  # type: ignore[attr-defined]
             )
@@ -157,17 +158,17 @@ class Members(_Repository):
 class Purchases(_Repository):
     async def by_order(self, order_ids: Sequence[str]) -> dict[str, Purchase]:
         found: dict[str, Purchase] = {}
-        for part in _chunks(order_ids):
+        for part in chunks(order_ids):
             rows = await self.session.scalars(select(Purchase).where(Purchase.order_id.in_(part)))
             found.update({row.order_id: row for row in rows})
         return found
 
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(insert(_table(Purchase)), list(rows))
+            await self.session.execute(insert(core_table(Purchase)), list(rows))
 
     async def mark_refunded(self, purchase_ids: Sequence[int]) -> None:
-        for part in _chunks(purchase_ids):
+        for part in chunks(purchase_ids):
             await self.session.execute(
                 update(Purchase).where(Purchase.id.in_(part)).values(status=Status.REFUNDED)
             )
@@ -203,7 +204,7 @@ class Ledger(_Repository):
             for member_id, entry in entries
         ]
         if rows:
-            await self.session.execute(insert(_table(LedgerEntry)), rows)
+            await self.session.execute(insert(core_table(LedgerEntry)), rows)
 
     async def latest(self, member_id: int, limit: int) -> list[Entry]:
         """The member's newest entries first."""
@@ -234,9 +235,13 @@ class Accounts(_Repository):
     async def load(self, member_ids: Iterable[int]) -> dict[int, Account]:
         ids = sorted(set(member_ids))
         accounts: dict[int, Account] = {}
-        member, purchase, ledger = _table(Member).c, _table(Purchase).c, _table(LedgerEntry).c
-        tier, badge = _table(TierStatus).c, _table(BadgeAward).c
-        for part in _chunks(ids):
+        member, purchase, ledger = (
+            core_table(Member).c,
+            core_table(Purchase).c,
+            core_table(LedgerEntry).c,
+        )
+        tier, badge = core_table(TierStatus).c, core_table(BadgeAward).c
+        for part in chunks(ids):
             members = await self.session.execute(
                 select(member.id, member.joined_at).where(member.id.in_(part))
             )
@@ -290,7 +295,7 @@ class Tiers(_Repository):
         if not latest:
             return
         existing: set[int] = set()
-        for part in _chunks(sorted(latest)):
+        for part in chunks(sorted(latest)):
             existing.update(
                 await self.session.scalars(
                     select(TierStatus.member_id).where(TierStatus.member_id.in_(part))
@@ -307,7 +312,7 @@ class Tiers(_Repository):
             }
             (changed if member_id in existing else new).append(row)
         if new:
-            await self.session.execute(insert(_table(TierStatus)), new)
+            await self.session.execute(insert(core_table(TierStatus)), new)
         if changed:
             await self.session.execute(update(TierStatus), changed)
 
@@ -327,7 +332,7 @@ class Badges(_Repository):
             for member_id, a in awards
         ]
         if rows:
-            await self.session.execute(insert(_table(BadgeAward)), rows)
+            await self.session.execute(insert(core_table(BadgeAward)), rows)
 
     async def for_member(self, member_id: int) -> list[BadgeAward]:
         rows = await self.session.scalars(

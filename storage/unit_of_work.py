@@ -16,6 +16,7 @@ from storage.conversations import (
     Receipts,
     Secrets,
 )
+from storage.occasions import OccasionDates
 from storage.outbox import Outbox
 from storage.repositories import Accounts, Badges, Consents, Ledger, Members, Purchases, Tiers
 
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.secrets = Secrets(self.session)
         self.handoffs = Handoffs(self.session)
         self.outbox = Outbox(self.session)
+        self.occasion_dates = OccasionDates(self.session)
         return self
 
     async def __aexit__(

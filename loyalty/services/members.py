@@ -87,7 +87,7 @@ async def add(
     _check_profile(program, timezone, locale)
     if e164 is not None and await uow.members.by_phone(e164) is not None:
         raise MemberError("a member with this phone number already exists")
-    return await uow.members.add(
+    member = await uow.members.add(
         phone=e164,
         name=name,
         email=email,
@@ -98,6 +98,8 @@ async def add(
         birthday_day=day.day if day else None,
         birthday_year=day.year if day else None,
     )
+    await uow.occasion_dates.refresh([member.id], program.club.zone)
+    return member
 
 
 async def account(uow: UnitOfWork, member_id: int, now: datetime, program: Program) -> Account:
@@ -235,6 +237,12 @@ def set_profile(
         member.preferred_channel = preferred_channel
 
 
+async def set_zone(uow: UnitOfWork, member: Member, program: Program, zone: str) -> None:
+    """A new time zone: the member's dates fall on its days from now on."""
+    set_profile(member, program, timezone=zone)
+    await uow.occasion_dates.refresh([member.id], program.club.zone)
+
+
 async def consents(uow: UnitOfWork, member: Member) -> dict[tuple[Purpose, Channel], bool]:
     return current(await uow.consents.history(member.id))
 
@@ -272,7 +280,9 @@ async def qr_key(uow: UnitOfWork, make: Callable[[], str]) -> str:
     return await uow.secrets.get_or_create("member-qr", make)
 
 
-async def add_anniversary(uow: UnitOfWork, member: Member, kind: str, on: str) -> None:
+async def add_anniversary(
+    uow: UnitOfWork, member: Member, kind: str, on: str, program: Program
+) -> None:
     """A date the member declared (wedding, engagement...), replacing one of the same kind."""
     try:
         day = date.fromisoformat(on)
@@ -282,6 +292,7 @@ async def add_anniversary(uow: UnitOfWork, member: Member, kind: str, on: str) -
     if not kind or len(kind) > 32:
         raise MemberError("an anniversary needs a short kind, e.g. wedding")
     await uow.members.set_anniversary(member.id, kind, day)
+    await uow.occasion_dates.refresh([member.id], program.club.zone)
 
 
 async def set_invited_tier(

@@ -136,6 +136,7 @@ async def _ingest(
             await uow.members.set_joined(acct.member_id, first)
     await uow.ledger.add_many(reversals, source, now)
     await settle_accounts(uow, list(accounts.values()), now, program, source)
+    await uow.occasion_dates.refresh(list(touched), program.club.zone)  # join, first purchase
     return outcomes
 
 

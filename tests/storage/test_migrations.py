@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from storage.database import Database
 from storage.migrate import upgrade
@@ -20,3 +23,38 @@ async def test_migrated_schema_matches_the_models(database: Database) -> None:
     async with database.engine.connect() as connection:
         diff = await connection.run_sync(differences)
     assert diff == []
+
+
+async def test_migration_0004_files_the_dates_of_members_already_there(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(db, "0003")
+        async with db.engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO member (id, name, joined_at, birthday_month, birthday_day, "
+                    "timezone) VALUES (1, 'Giulia', '2024-03-01 23:30:00', 2, 29, NULL), "
+                    "(2, 'Erased', '2024-03-01 10:00:00', 5, 5, NULL)"
+                )
+            )
+            await connection.execute(text("UPDATE member SET erased_at = joined_at WHERE id = 2"))
+            await connection.execute(
+                text(
+                    'INSERT INTO anniversary (member_id, kind, "on") '
+                    "VALUES (1, 'wedding', '2010-09-18')"
+                )
+            )
+        await upgrade(db, store_zone="Europe/Rome")
+        async with db.engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT member_id, kind, month, day FROM occasion_date ORDER BY kind")
+                )
+            ).all()
+    finally:
+        await db.close()
+    assert [tuple(r) for r in rows] == [
+        (1, "birthday", 2, 29),
+        (1, "club_anniversary", 3, 2),  # 23:30 UTC is already the 2nd in Rome
+        (1, "wedding", 9, 18),
+    ]

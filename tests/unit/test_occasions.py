@@ -16,11 +16,14 @@ from loyalty.occasions import (
     CLUB_ANNIVERSARY,
     FIRST_PURCHASE,
     MemberDates,
+    Occasion,
     QuietHours,
     allowed_at,
-    occasions_on,
+    month_days,
     under_cap,
+    yearly,
 )
+from loyalty.occasions import occasions_on as due_on
 
 ROME = ZoneInfo("Europe/Rome")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -29,6 +32,10 @@ QUIET = QuietHours(time(21), time(9))
 
 def giulia(**dates: object) -> MemberDates:
     return MemberDates(member_id=7, zone=ROME, **dates)  # type: ignore[arg-type]
+
+
+def occasions_on(day: date, member: MemberDates, send_hour: int) -> list[Occasion]:
+    return due_on(day, member.member_id, member.zone, yearly(member), send_hour)
 
 
 def test_a_birthday_is_due_at_the_send_hour_in_the_members_zone() -> None:
@@ -133,3 +140,10 @@ def test_the_cap_counts_only_the_window() -> None:
     assert under_cap(sent, now, messages=3, days=7)
     assert not under_cap(sent, now, messages=2, days=7)
     assert under_cap([], now, messages=1, days=7)
+
+
+def test_28_february_of_a_common_year_also_looks_up_the_29th() -> None:
+    assert month_days(date(2027, 2, 28)) == [(2, 28), (2, 29)]
+    assert month_days(date(2028, 2, 28)) == [(2, 28)]
+    assert month_days(date(2028, 2, 29)) == [(2, 29)]
+    assert month_days(date(2027, 7, 14)) == [(7, 14)]
