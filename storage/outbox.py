@@ -77,13 +77,18 @@ class Outbox:
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
     async def claim_next(self, channel: str, address: str, now: datetime) -> OutboxMessage | None:
-        """The oldest pending message to `address`, marked sending (one claimer wins)."""
+        """The oldest pending reply to `address`, marked sending (one claimer wins).
+
+        Replies only: a message with a consent purpose is the dispatcher's, which checks
+        consent, quiet hours and the cap when it sends.
+        """
         oldest = (
             select(OutboxMessage.id)
             .where(
                 OutboxMessage.channel == channel,
                 OutboxMessage.address == address,
                 OutboxMessage.status == PENDING,
+                OutboxMessage.purpose.is_(None),
             )
             .order_by(OutboxMessage.id)
             .limit(1)
@@ -120,7 +125,11 @@ class Outbox:
         """Who has messages waiting to go (after a restart)."""
         rows = await self.session.scalars(
             select(OutboxMessage.address)
-            .where(OutboxMessage.channel == channel, OutboxMessage.status == PENDING)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.status == PENDING,
+                OutboxMessage.purpose.is_(None),
+            )
             .distinct()
         )
         return list(rows)

@@ -82,3 +82,17 @@ async def test_a_reply_waiting_for_the_window_is_released_when_the_member_writes
         assert await uow.outbox.release("whatsapp", ADDRESS, now + timedelta(days=2)) == 1
         await uow.commit()
     assert await claim(database, now) == row_id
+
+
+async def test_a_message_with_a_consent_purpose_is_left_to_the_dispatcher(
+    database: Database, now: datetime
+) -> None:
+    async with database.unit_of_work() as uow:
+        await uow.outbox.add(
+            now, channel="whatsapp", address=ADDRESS, kind="birthday", body="", purpose="birthday"
+        )
+        await uow.commit()
+
+    assert await claim(database, now) is None
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.addresses_pending("whatsapp") == []
