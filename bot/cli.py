@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -22,7 +23,7 @@ from handlers.history import render_history
 from handlers.language import speaker_for
 from loyalty.consent import Channel, Purpose
 from loyalty.points import InsufficientPoints
-from loyalty.services import members
+from loyalty.services import members, occasions
 from storage.migrate import upgrade
 
 T = TypeVar("T")
@@ -461,3 +462,52 @@ def chat(demo_club: bool, phone: str | None) -> None:
                 await console.send(line)
 
     _run(work, app)
+
+
+@main.group("occasions")
+def occasions_group() -> None:
+    """Birthdays and anniversaries: who the club writes to, and when."""
+
+
+def _planned_line(p: occasions.Planned, store: ZoneInfo) -> str:
+    zone = ZoneInfo(p.member.timezone) if p.member.timezone else store
+    when = p.due.astimezone(zone)
+    years = f" ({p.occasion.years})" if p.occasion.years else ""
+    who = f"{members.member_number(p.member.id)} {p.member.name or ''}".strip()
+    where = p.channel if p.skip is None else f"not sent: {p.skip}"
+    return f"{when:%Y-%m-%d %H:%M} {zone.key}  {who}  {p.occasion.kind}{years}  {where}"
+
+
+@occasions_group.command("preview")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today.")
+def occasions_preview(day: Any) -> None:
+    """A dry run: who would be written to on DATE (in their own zone), and who not, why."""
+
+    async def work(app: Concierge) -> None:
+        async with app.db.unit_of_work() as uow:
+            planned = await occasions.plan(
+                uow, app.program, app.clock(), day.date() if day else None
+            )
+        for p in planned:
+            click.echo(_planned_line(p, app.program.club.zone))
+        going = sum(p.skip is None for p in planned)
+        click.echo(f"{going} to send, {len(planned) - going} not")
+
+    _run(work)
+
+
+@occasions_group.command("run")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today.")
+def occasions_run(day: Any) -> None:
+    """Queue the occasions of DATE (in each member's zone); running it again adds nothing."""
+
+    async def work(app: Concierge) -> None:
+        now = app.clock()
+        async with app.db.unit_of_work() as uow:
+            planned = await occasions.plan(uow, app.program, now, day.date() if day else None)
+            added = await occasions.queue(uow, app.program, now, planned)
+            await uow.commit()
+        skipped = sum(p.skip is not None for p in planned)
+        click.echo(f"queued {added}, {skipped} not sent (see `occasions preview`)")
+
+    _run(work)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,7 @@ from storage.models import (
     Member,
     OutboxMessage,
 )
+from storage.repositories import chunks
 
 
 class _Repository:
@@ -76,6 +77,19 @@ class Identities(_Repository):
             result = await self.session.execute(delete(model).where(model.member_id == member_id))
             removed[model.__tablename__] = result.rowcount  # type: ignore[attr-defined]
         return removed
+
+    async def of_members(self, member_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """Where each member can be reached: channel -> address (reachable identities only)."""
+        found: dict[int, dict[str, str]] = {}
+        for part in chunks(sorted(set(member_ids))):
+            rows = await self.session.execute(
+                select(
+                    ChannelIdentity.member_id, ChannelIdentity.channel, ChannelIdentity.address
+                ).where(ChannelIdentity.member_id.in_(part), ChannelIdentity.reachable)
+            )
+            for member_id, channel, address in rows:
+                found.setdefault(member_id, {})[channel] = address
+        return found
 
     async def last_inbound(self, channel: str, address: str) -> datetime | None:
         """When this person last wrote to us here (WhatsApp's 24-hour window runs from it)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
+from storage.repositories import chunks
 
 PENDING = "pending"  # to send
 SENDING = "sending"  # claimed: the call to the provider is under way
@@ -62,6 +64,17 @@ class Outbox:
         except IntegrityError:  # written at the same moment by someone else
             return False
         return True
+
+    async def existing(self, keys: Sequence[str]) -> set[str]:
+        """Which of these idempotency keys are already in the outbox."""
+        found: set[str] = set()
+        for part in chunks(sorted(set(keys))):
+            found.update(
+                await self.session.scalars(
+                    select(OutboxMessage.key).where(OutboxMessage.key.in_(part))  # type: ignore[arg-type]
+                )
+            )
+        return found
 
     async def release(self, channel: str, address: str, now: datetime) -> int:
         """The member wrote: what waited for the window may go now."""

@@ -68,6 +68,16 @@ class Members(_Repository):
     async def get(self, member_id: int) -> Member | None:
         return await self.session.get(Member, member_id)
 
+    async def many(self, member_ids: Sequence[int]) -> dict[int, Member]:
+        """These members (erased ones left out), by id."""
+        found: dict[int, Member] = {}
+        for part in chunks(sorted(set(member_ids))):
+            rows = await self.session.scalars(
+                select(Member).where(Member.id.in_(part), Member.erased_at.is_(None))
+            )
+            found.update({member.id: member for member in rows})
+        return found
+
     async def by_phone(self, phone: str) -> Member | None:
         return await self.session.scalar(select(Member).where(Member.phone == phone))
 
@@ -359,12 +369,20 @@ class Consents(_Repository):
         await self.session.flush()
 
     async def history(self, member_id: int) -> list[ConsentChange]:
-        rows = await self.session.scalars(
-            select(Consent).where(Consent.member_id == member_id).order_by(Consent.at, Consent.id)
-        )
-        return [
-            ConsentChange(
-                Purpose(r.purpose), Channel(r.channel), r.granted, r.at, r.source, r.wording
+        return (await self.histories([member_id])).get(member_id, [])
+
+    async def histories(self, member_ids: Sequence[int]) -> dict[int, list[ConsentChange]]:
+        """Each member's consent changes, oldest first."""
+        found: dict[int, list[ConsentChange]] = {}
+        for part in chunks(sorted(set(member_ids))):
+            rows = await self.session.scalars(
+                select(Consent).where(Consent.member_id.in_(part)).order_by(Consent.at, Consent.id)
             )
-            for r in rows
-        ]
+            for r in rows:
+                found.setdefault(r.member_id, []).append(
+                    ConsentChange(
+                        Purpose(r.purpose), Channel(r.channel), r.granted, r.at, r.source,
+                        r.wording,
+                    )
+                )  # fmt: skip
+        return found

@@ -224,3 +224,19 @@ def test_add_with_an_anniversary_appears_in_the_export(run: Invoke, tmp_path: Pa
     assert run("members", "show", "+33612345678").exit_code == 1  # nothing was written
     exported = json.loads(run("members", "export", "M1").stdout)
     assert exported["anniversaries"] == [{"kind": "wedding", "date": "2015-06-20"}]
+
+
+def test_occasions_preview_and_run_say_who_and_why_not(run: Invoke) -> None:
+    run("members", "add", "+393471234567", "--name", "Giulia Rossi", "--birthday", "07-14")
+    run("members", "consent", "M00001", "birthday", "whatsapp", "--grant")
+
+    preview = run("occasions", "preview", "--date", "2027-07-14")
+    queued = run("occasions", "run", "--date", "2027-07-14")
+
+    assert preview.stdout.splitlines() == [
+        "2027-07-14 10:00 Europe/Rome  M00001 Giulia Rossi  birthday  "
+        "not sent: agreed, but on no channel we can reach them on",
+        "0 to send, 1 not",
+    ]
+    assert queued.stdout.strip() == "queued 0, 1 not sent (see `occasions preview`)"
+    assert run("occasions", "preview", "--date", "2027-07-15").stdout == "0 to send, 0 not\n"

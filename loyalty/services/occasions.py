@@ -1,0 +1,108 @@
+"""The occasion scan: who is written to for a birthday or an anniversary, on which channel.
+
+`plan` is the dry run (`concierge occasions preview`); `queue` writes what `plan` found to
+the outbox, each message under its idempotency key, with the birthday gift in the same
+transaction, so running it twice queues nothing new.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from loyalty.consent import Channel, current
+from loyalty.occasions import BIRTHDAY, Occasion, allowed_at, month_days, occasions_on
+from loyalty.points import Entry, Kind, Reason
+from loyalty.program import Program
+
+if TYPE_CHECKING:
+    from storage.models import Member
+    from storage.unit_of_work import UnitOfWork
+
+NO_CONSENT = "no consent for this on any channel"
+NO_CHAT = "agreed, but on no channel we can reach them on"
+QUEUED = "already queued"
+
+
+@dataclass(frozen=True)
+class Planned:
+    occasion: Occasion
+    member: Member
+    channel: Channel | None  # None: not sent, `skip` says why
+    address: str | None
+    due: datetime  # the occasion's send hour, moved out of the quiet hours
+    skip: str | None = None
+
+
+def _local_days(day: date | None, now: datetime) -> list[date]:
+    """The days to look up: `day`, or every date it is somewhere on Earth right now."""
+    if day is not None:
+        return [day]
+    return sorted({(now + timedelta(hours=h)).date() for h in (-12, 0, 14)})
+
+
+def _channels(member: Member) -> list[Channel]:
+    """The preferred channel first, then the others."""
+    preferred = [Channel(member.preferred_channel)] if member.preferred_channel else []
+    return preferred + [c for c in Channel if c not in preferred]
+
+
+async def plan(
+    uow: UnitOfWork, program: Program, now: datetime, day: date | None = None
+) -> list[Planned]:
+    """The occasions of `day` in each member's own zone (default: today there)."""
+    pairs = sorted({pair for local in _local_days(day, now) for pair in month_days(local)})
+    dates = await uow.occasion_dates.on(pairs)
+    members = await uow.members.many(list(dates))
+    histories = await uow.consents.histories(list(members))
+    reachable = await uow.identities.of_members(list(members))
+    settings = program.occasions
+    found: list[tuple[Occasion, Member, ZoneInfo]] = []
+    for member_id, member in members.items():
+        zone = ZoneInfo(member.timezone) if member.timezone else program.club.zone
+        local = day or now.astimezone(zone).date()
+        for occasion in occasions_on(local, member_id, zone, dates[member_id], settings.send_hour):
+            found.append((occasion, member, zone))
+    queued = await uow.outbox.existing([occasion.key for occasion, _, _ in found])
+    planned = []
+    for occasion, member, zone in found:
+        due = allowed_at(occasion.due, zone, settings.quiet)
+        standing = current(histories.get(member.id, []))
+        agreed = [c for c in _channels(member) if standing.get((occasion.purpose, c))]
+        chats = reachable.get(member.id, {})
+        channel = next((c for c in agreed if c in chats), None)
+        skip = QUEUED if occasion.key in queued else None
+        if skip is None and not agreed:
+            skip = NO_CONSENT
+        elif skip is None and channel is None:
+            skip = NO_CHAT
+        address = chats.get(channel) if channel is not None and skip is None else None
+        planned.append(Planned(occasion, member, None if skip else channel, address, due, skip))
+    return sorted(planned, key=lambda p: (p.due, p.member.id, p.occasion.kind))
+
+
+async def queue(uow: UnitOfWork, program: Program, now: datetime, planned: list[Planned]) -> int:
+    """Write the planned messages (and birthday gifts) to the outbox; returns how many."""
+    added = 0
+    gift = program.occasions.birthday_points
+    for p in planned:
+        if p.skip is not None or p.channel is None or p.address is None:
+            continue
+        occasion = p.occasion
+        fresh = await uow.outbox.add_once(
+            occasion.key, now, member_id=p.member.id, channel=p.channel, address=p.address,
+            kind=occasion.kind, purpose=occasion.purpose, body="", due_at=p.due,
+            variables={"years": str(occasion.years or ""), "on": occasion.on.isoformat()},
+        )  # fmt: skip
+        if not fresh:
+            continue
+        added += 1
+        if gift and occasion.kind == BIRTHDAY:
+            entry = Entry(
+                Kind.ADJUST, gift, now, f"gift:{occasion.key}", Reason.REWARD,
+                {"note": "birthday"},
+            )  # fmt: skip
+            await uow.ledger.add(p.member.id, [entry], "occasions", now)
+    return added
