@@ -511,3 +511,54 @@ def occasions_run(day: Any) -> None:
         click.echo(f"queued {added}, {skipped} not sent (see `occasions preview`)")
 
     _run(work)
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """Messages waiting to go, gone, or stuck: see them, send one again, or cancel it."""
+
+
+@outbox_group.command("list")
+@click.option("--status", help="Only this status (pending, uncertain, dead, failed...).")
+@click.option("--last", type=click.IntRange(1, 1000), default=50, show_default=True)
+def outbox_list(status: str | None, last: int) -> None:
+    """The newest messages: id, status, channel, purpose, due time, last error."""
+
+    async def work(app: Concierge) -> None:
+        async with app.db.unit_of_work() as uow:
+            rows = await uow.outbox.latest(last, status)
+        for row in rows:
+            due = f"{row.due_at:%Y-%m-%d %H:%M}Z" if row.due_at else "now"
+            error = "".join(f"  {part}" for part in (row.error_code, row.last_error) if part)
+            click.echo(
+                f"{row.id:>7}  {row.status:<15} {row.channel:<9} {row.purpose or 'reply':<11} "
+                f"{row.kind:<26} due {due}{error}"
+            )
+
+    _run(work)
+
+
+def _decide(row_id: int, status: str, done: str) -> None:
+    async def work(app: Concierge) -> None:
+        async with app.db.unit_of_work() as uow:
+            row = await uow.outbox.decide(row_id, status, app.clock())
+            await uow.commit()
+        if row is None:
+            _fail(f"message {row_id}: no such message, or it cannot change now", 1)
+        click.echo(f"message {row_id}: {done}")
+
+    _run(work)
+
+
+@outbox_group.command("retry")
+@click.argument("row_id", metavar="ID", type=int)
+def outbox_retry(row_id: int) -> None:
+    """Send a message again (uncertain, dead, failed, cancelled): staff decided it should go."""
+    _decide(row_id, "pending", "will be sent again")
+
+
+@outbox_group.command("cancel")
+@click.argument("row_id", metavar="ID", type=int)
+def outbox_cancel(row_id: int) -> None:
+    """Never send this message."""
+    _decide(row_id, "cancelled", "cancelled")

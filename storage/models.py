@@ -274,7 +274,10 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_address", "channel", "address", "status"),)
+    __table_args__ = (
+        Index("ix_outbox_message_address", "channel", "address", "status"),
+        Index("ix_outbox_message_due", "status", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     key: Mapped[str | None] = mapped_column(String(240), unique=True)  # idempotency
@@ -284,6 +287,8 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(32))  # "reply", or a template kind
     purpose: Mapped[str | None] = mapped_column(String(16))  # consent needed; None: a reply
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # not before; None: now
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # the dispatcher holding it
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # then others may act
     body: Mapped[str] = mapped_column(Text)
     media: Mapped[str | None] = mapped_column(Text)  # what the attachment shows (a QR payload)
     variables: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

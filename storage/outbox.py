@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +14,12 @@ from storage.models import OutboxMessage
 from storage.repositories import chunks
 
 PENDING = "pending"  # to send
-SENDING = "sending"  # claimed: the call to the provider is under way
+CLAIMED = "claimed"  # a dispatcher holds it; the call has not begun (others may take over)
+SENDING = "sending"  # the call to the provider is under way
+UNCERTAIN = "uncertain"  # a sender stopped mid-call: maybe sent; never sent blindly again
 AWAITING_WINDOW = "awaiting_window"  # WhatsApp: waits for the member to write again
+CANCELLED = "cancelled"  # never to be sent (consent withdrawn, unreachable, staff)
+DEAD = "dead"  # given up after every attempt; the reason is kept
 FAILED = "failed"
 
 # Forward only: a status replaces another only if it ranks higher. The provider's
@@ -23,7 +27,9 @@ FAILED = "failed"
 RANK = {
     PENDING: 0,
     AWAITING_WINDOW: 0,
+    CLAIMED: 0,
     SENDING: 1,
+    UNCERTAIN: 1,
     "queued": 2,
     "sent": 3,
     FAILED: 4,
@@ -120,6 +126,96 @@ class Outbox:
                 return row
             if await self.session.scalar(oldest) is None:
                 return None  # nothing pending; else someone claimed it first: take the next
+
+    async def claim_due(
+        self, worker: str, now: datetime, lease: timedelta, limit: int
+    ) -> list[OutboxMessage]:
+        """Due messages with a consent purpose, held by `worker` until the lease ends.
+
+        PostgreSQL skips rows another dispatcher holds (FOR UPDATE SKIP LOCKED); SQLite's
+        writers take turns anyway (BEGIN IMMEDIATE).
+        """
+        due = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.purpose.is_not(None),
+                or_(OutboxMessage.due_at.is_(None), OutboxMessage.due_at <= now),
+            )
+            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = await self.session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due.scalar_subquery()))
+            .values(status=CLAIMED, claimed_by=worker, lease_until=now + lease, updated_at=now)
+            .returning(OutboxMessage),
+            execution_options={"populate_existing": True},
+        )
+        return sorted(rows.all(), key=lambda row: (row.due_at or now, row.id))
+
+    async def start_call(self, row_id: int, worker: str, now: datetime) -> bool:
+        """Mark a claimed message sending, just before the call; False if no longer ours."""
+        started = await self.session.scalar(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.status == CLAIMED,
+                OutboxMessage.claimed_by == worker,
+            )
+            .values(status=SENDING, attempts=OutboxMessage.attempts + 1, updated_at=now)
+            .returning(OutboxMessage.id)
+        )
+        return started is not None
+
+    async def expire_leases(self, now: datetime) -> tuple[int, int]:
+        """After a dispatcher stopped: claimed rows go back to pending; rows it was sending
+        become uncertain, for staff to decide. Returns (taken back, uncertain)."""
+        expired = OutboxMessage.lease_until < now
+        back = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == CLAIMED, expired)
+            .values(status=PENDING, claimed_by=None, lease_until=None, updated_at=now)
+        )
+        stuck = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == SENDING, expired)
+            .values(
+                status=UNCERTAIN, updated_at=now,
+                last_error="the sender stopped during the call: it may have been sent",
+            )
+        )  # fmt: skip
+        return back.rowcount, stuck.rowcount  # type: ignore[attr-defined]
+
+    async def latest(self, limit: int, status: str | None = None) -> list[OutboxMessage]:
+        """The newest messages first (optionally of one status), for staff to look at."""
+        query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(OutboxMessage.status == status)
+        return list(await self.session.scalars(query))
+
+    async def decide(self, row_id: int, status: str, now: datetime) -> OutboxMessage | None:
+        """Staff's word on a message: send it again (pending) or never (cancelled).
+
+        Only a message that is not under way and not with the provider can change.
+        """
+        movable = {
+            PENDING: (UNCERTAIN, DEAD, FAILED, CANCELLED, AWAITING_WINDOW),
+            CANCELLED: (PENDING, CLAIMED, AWAITING_WINDOW, UNCERTAIN, DEAD),
+        }[status]
+        row = await self.session.get(OutboxMessage, row_id, with_for_update=True)
+        if row is None or row.status not in movable:
+            return None
+        row.status, row.updated_at, row.due_at = (
+            status,
+            now,
+            now if status == PENDING else row.due_at,
+        )
+        row.claimed_by = row.lease_until = None
+        if status == PENDING:
+            row.provider_id = None  # a new attempt gets its own provider id
+        return row
 
     async def sent(self, row_id: int, status: str, provider_id: str, now: datetime) -> None:
         """The provider took the message: its id, and its status unless a callback was first."""

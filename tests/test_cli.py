@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
+from storage.database import Database
 
 Invoke = Callable[..., Result]
 HEADER = "order_id,phone,amount,currency,purchased_at,name,category,limited_edition,status\n"
@@ -240,3 +243,36 @@ def test_occasions_preview_and_run_say_who_and_why_not(run: Invoke) -> None:
     ]
     assert queued.stdout.strip() == "queued 0, 1 not sent (see `occasions preview`)"
     assert run("occasions", "preview", "--date", "2027-07-15").stdout == "0 to send, 0 not\n"
+
+
+def test_outbox_list_retry_and_cancel(run: Invoke, tmp_path: Path) -> None:
+    async def stuck_message() -> int:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'club.db'}")
+        try:
+            async with db.unit_of_work() as uow:
+                at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+                row = await uow.outbox.add(
+                    at, channel="whatsapp", address="+393471234567", kind="birthday", body="",
+                    purpose="birthday", key="birthday:1:2026", due_at=at,
+                )  # fmt: skip
+                await uow.outbox.put_back(row, "uncertain", "stopped during the call", at)
+                await uow.commit()
+                return row.id
+        finally:
+            await db.close()
+
+    row_id = asyncio.run(stuck_message())
+
+    listed = run("outbox", "list", "--status", "uncertain").stdout.splitlines()
+    assert listed == [
+        f"{row_id:>7}  uncertain       whatsapp  birthday    birthday                   "
+        "due 2026-11-24 09:00Z  stopped during the call"
+    ]
+    assert (
+        run("outbox", "retry", str(row_id)).stdout.strip()
+        == f"message {row_id}: will be sent again"
+    )
+    again = run("outbox", "retry", str(row_id))
+    assert again.exit_code == 1 and "cannot change now" in again.stderr
+    assert run("outbox", "cancel", str(row_id)).stdout.strip() == f"message {row_id}: cancelled"
+    assert "cancelled" in run("outbox", "list").stdout

@@ -96,3 +96,75 @@ async def test_a_message_with_a_consent_purpose_is_left_to_the_dispatcher(
     assert await claim(database, now) is None
     async with database.unit_of_work() as uow:
         assert await uow.outbox.addresses_pending("whatsapp") == []
+
+
+LEASE = timedelta(minutes=5)
+
+
+async def queue_due(database: Database, now: datetime, count: int, **fields: object) -> list[int]:
+    async with database.unit_of_work() as uow:
+        ids = []
+        for i in range(count):
+            row = await uow.outbox.add(
+                now, channel="whatsapp", address=f"+39347123{i:04d}", kind="birthday", body="",
+                purpose="birthday", key=f"birthday:{i}:2026:{fields.get('tag', '')}",
+                due_at=fields.get("due_at", now),
+            )  # fmt: skip
+            ids.append(row.id)
+        await uow.commit()
+        return ids
+
+
+async def claim_due(database: Database, worker: str, now: datetime, limit: int = 5) -> list[int]:
+    async with database.unit_of_work() as uow:
+        rows = await uow.outbox.claim_due(worker, now, LEASE, limit)
+        await uow.commit()
+        return [row.id for row in rows]
+
+
+async def test_two_dispatchers_never_claim_the_same_message(
+    database: Database, now: datetime
+) -> None:
+    ids = await queue_due(database, now, 20)
+
+    async def drain(worker: str) -> list[int]:
+        mine: list[int] = []
+        while batch := await claim_due(database, worker, now, limit=3):
+            mine += batch
+        return mine
+
+    first, second = await asyncio.gather(drain("a"), drain("b"))
+
+    assert sorted(first + second) == ids  # every message claimed once, by one of them
+    assert not set(first) & set(second)
+
+
+async def test_only_due_messages_with_a_purpose_are_claimed(
+    database: Database, now: datetime
+) -> None:
+    [later] = await queue_due(database, now, 1, due_at=now + timedelta(hours=1), tag="later")
+    await queue(database, now, 1)  # a reply: the channel's own sender takes it
+
+    assert await claim_due(database, "a", now) == []
+    assert await claim_due(database, "a", now + timedelta(hours=1)) == [later]
+
+
+async def test_a_dispatcher_that_stopped_before_its_call_is_taken_over_and_one_during_it_is_not(
+    database: Database, now: datetime
+) -> None:
+    before_call, during_call = await queue_due(database, now, 2)
+    assert await claim_due(database, "crashed", now) == [before_call, during_call]
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.start_call(during_call, "crashed", now)
+        assert not await uow.outbox.start_call(before_call, "someone-else", now)
+        await uow.commit()
+
+    later = now + LEASE + timedelta(seconds=1)
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.expire_leases(later) == (1, 1)
+        await uow.commit()
+
+    assert await claim_due(database, "other", later) == [before_call]  # sent once, by other
+    async with database.unit_of_work() as uow:
+        row = await uow.outbox.get(during_call)
+        assert row is not None and row.status == "uncertain"  # never sent blindly again
