@@ -562,3 +562,23 @@ def outbox_retry(row_id: int) -> None:
 def outbox_cancel(row_id: int) -> None:
     """Never send this message."""
     _decide(row_id, "cancelled", "cancelled")
+
+
+@outbox_group.command("drain")
+def outbox_drain() -> None:
+    """Send what is due now (consent, quiet hours and the cap checked again), then exit."""
+    from scheduler.dispatcher import dispatcher
+
+    async def work(app: Concierge) -> None:
+        sending = dispatcher(app, f"drain-{uuid.uuid4().hex[:8]}")
+        try:
+            report = await sending.drain()
+        finally:
+            await sending.aclose()
+        click.echo(
+            f"sent {report.sent}, deferred {report.deferred}, cancelled {report.cancelled}, "
+            f"to retry {report.retried}, failed {report.failed}; leases expired: "
+            f"{report.taken_back} taken back, {report.uncertain} uncertain"
+        )
+
+    _run(work)

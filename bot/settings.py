@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = Field(None, validation_alias="TWILIO_AUTH_TOKEN")
     twilio_whatsapp_from: str | None = Field(None, validation_alias="TWILIO_WHATSAPP_FROM")
     twilio_api_url: str = Field("https://api.twilio.com", validation_alias="TWILIO_API_URL")
+    twilio_whatsapp_mps: int = Field(
+        80, ge=1, le=1000, validation_alias="TWILIO_WHATSAPP_MPS"
+    )  # the sender's messages per second
 
     @field_validator("database_url")
     @classmethod
@@ -133,6 +136,7 @@ _ENV_NAMES = {
     "twilio_auth_token": "TWILIO_AUTH_TOKEN",
     "twilio_whatsapp_from": "TWILIO_WHATSAPP_FROM",
     "twilio_api_url": "TWILIO_API_URL",
+    "twilio_whatsapp_mps": "TWILIO_WHATSAPP_MPS",
 }
 
 

@@ -107,7 +107,7 @@ def create_app(app: Concierge) -> FastAPI:
                 log.info("WhatsApp: handled %d messages left over from a restart", caught_up)
         yield
         if telegram is not None:
-            await telegram.bot.shutdown()
+            await telegram.aclose()
         if whatsapp is not None:
             await whatsapp.aclose()
         await app.db.close()

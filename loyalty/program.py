@@ -204,6 +204,8 @@ class Occasions(_Strict):
 TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     # the kinds of message that may go out as a template, and the values each can fill in
     "reopen": frozenset({"first_name", "club"}),
+    "birthday": frozenset({"first_name", "club", "tier", "points"}),
+    "anniversary": frozenset({"first_name", "club", "tier", "years", "occasion"}),
 }
 
 

@@ -188,6 +188,55 @@ class Outbox:
         )  # fmt: skip
         return back.rowcount, stuck.rowcount  # type: ignore[attr-defined]
 
+    async def settle(
+        self,
+        row_id: int,
+        status: str,
+        now: datetime,
+        error: str | None = None,
+        code: str | None = None,
+        due_at: datetime | None = None,
+    ) -> None:
+        """Where the dispatcher leaves a message it held: pending again (from `due_at`),
+        cancelled, failed or dead, with the reason; the hold is released."""
+        values: dict[str, Any] = {
+            "status": status, "updated_at": now, "claimed_by": None, "lease_until": None,
+            "last_error": error,
+        }  # fmt: skip
+        if code is not None:
+            values["error_code"] = code
+        if due_at is not None:
+            values["due_at"] = due_at
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id).values(values)
+        )
+
+    async def cancel_waiting(self, channel: str, address: str, reason: str, now: datetime) -> int:
+        """Nothing more to this chat (the person blocked us): what waits is cancelled."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.address == address,
+                OutboxMessage.status.in_((PENDING, AWAITING_WINDOW)),
+            )
+            .values(status=CANCELLED, last_error=reason, updated_at=now)
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    async def sent_since(self, member_id: int, since: datetime) -> list[datetime]:
+        """When the member was last written to for a purpose other than service (the cap)."""
+        rows = await self.session.scalars(
+            select(OutboxMessage.updated_at).where(
+                OutboxMessage.member_id == member_id,
+                OutboxMessage.purpose.is_not(None),
+                OutboxMessage.purpose != "service",
+                OutboxMessage.status.in_(("queued", "sent", "delivered", "read")),
+                OutboxMessage.updated_at > since,
+            )
+        )
+        return list(rows)
+
     async def latest(self, limit: int, status: str | None = None) -> list[OutboxMessage]:
         """The newest messages first (optionally of one status), for staff to look at."""
         query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)

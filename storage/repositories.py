@@ -299,6 +299,12 @@ class Accounts(_Repository):
 
 
 class Tiers(_Repository):
+    async def current(self, member_id: int) -> str | None:
+        """The member's tier key; None before the first settlement (the entry tier)."""
+        return await self.session.scalar(
+            select(TierStatus.tier).where(TierStatus.member_id == member_id)
+        )
+
     async def save_many(self, states: Sequence[tuple[int, TierState]]) -> None:
         """`save` for many members: one query to tell rows to insert from rows to update."""
         latest = dict(states)  # as saving one after the other would leave them

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -13,14 +14,17 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.bootstrap import Concierge
+from bot.channels.delivery import BLOCKED, REFUSED, RETRY, Delivery
 from bot.channels.media import qr_png
 from bot.channels.text import split_text
 from bot.engine import Engine
 from handlers.dialog import Contact, Inbound, Reply
+from handlers.occasions import Greeting
 from loyalty.ports import Conflict
+from storage.models import OutboxMessage
 
 log = logging.getLogger("concierge.telegram")
 CHANNEL = "telegram"
@@ -142,6 +146,25 @@ class TelegramChannel:
             async with self.app.db.unit_of_work() as uow:
                 await uow.identities.set_reachable(CHANNEL, chat_id, False)
                 await uow.commit()
+
+    async def deliver(self, row: OutboxMessage, greeting: Greeting, language: str) -> Delivery:
+        """Send a message the dispatcher cleared; Telegram's refusals say what to do next."""
+        try:
+            message = await self.bot.send_message(row.address, greeting.text)
+        except Forbidden as exc:
+            return Delivery(BLOCKED, error=str(exc))
+        except RetryAfter as exc:
+            after = exc.retry_after  # an int in PTB 22, a timedelta later
+            seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
+            return Delivery(RETRY, error=str(exc), retry_after=seconds)
+        except (TimedOut, NetworkError) as exc:
+            return Delivery(RETRY, error=str(exc))
+        except TelegramError as exc:
+            return Delivery(REFUSED, error=str(exc))
+        return Delivery("sent", provider_id=f"{row.address}:{message.message_id}")
+
+    async def aclose(self) -> None:
+        await self.bot.shutdown()
 
     async def _send_one(self, chat_id: str, reply: Reply) -> None:
         parts = split_text(reply.text, MAX_MESSAGE)

@@ -28,10 +28,12 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.bootstrap import Concierge
+from bot.channels.delivery import REFUSED, RETRY, Delivery
 from bot.channels.media import qr_url
 from bot.channels.text import split_text
 from bot.engine import Engine
 from handlers.dialog import Inbound, Reply, Turn, options
+from handlers.occasions import Greeting
 from locales import Speaker
 from loyalty.phones import mask_phone
 from loyalty.ports import Conflict
@@ -345,6 +347,34 @@ class WhatsAppChannel:
         if outcome.status == AWAITING_WINDOW:
             member = await uow.members.get(row.member_id) if row.member_id is not None else None
             await self._reopen(uow, row, member, row.created_at)
+
+    async def deliver(self, row: OutboxMessage, greeting: Greeting, language: str) -> Delivery:
+        """Send a message the dispatcher cleared: as text inside the 24-hour window, else as
+        the approved template of its kind and the member's language."""
+        async with self.app.db.unit_of_work() as uow:
+            opened = await uow.identities.last_inbound(CHANNEL, row.address)
+        request: dict[str, Any] = {
+            "from_": f"whatsapp:{self.sender}", "to": f"whatsapp:{row.address}",
+            "status_callback": f"{self.public_url}{STATUS_PATH}?m={row.id}",
+        }  # fmt: skip
+        if opened is not None and opened + WINDOW > self.app.clock():
+            request["body"] = greeting.text
+        else:
+            template = self.app.program.template(greeting.template, language)
+            if template is None:
+                return Delivery(
+                    REFUSED, error=f"outside WhatsApp's 24-hour window and no approved "
+                    f"'{greeting.template}' template for {language}", code="no_template",
+                )  # fmt: skip
+            values = greeting.variables
+            variables = {str(i): values.get(k, "") for i, k in enumerate(template.variables, 1)}
+            request.update(content_sid=template.sid, content_variables=json.dumps(variables))
+        outcome = await self._call(row, request)
+        if outcome.provider_id is not None:
+            return Delivery(outcome.status, provider_id=outcome.provider_id)
+        if outcome.stop:
+            return Delivery(RETRY, error=outcome.error)
+        return Delivery(REFUSED, error=outcome.error, code=outcome.code)
 
     async def status(self, row_id: int, form: Mapping[str, str]) -> bool:
         """A status callback: the message moves forward only; True when it moved."""

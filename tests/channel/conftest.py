@@ -85,6 +85,7 @@ class FakeTelegram:
     def __init__(self, mock: respx.MockRouter) -> None:
         self.calls: list[ApiCall] = []
         self.blocked: set[str] = set()  # chats that blocked the bot: sendMessage gets 403
+        self.flooded: dict[str, int] = {}  # chats sent too much: 429 with retry_after (once)
         self._message_ids = iter(range(9001, 10**6))
         mock.post(path__regex=r"^/bot(?P<token>[^/]+)/(?P<method>\w+)$").mock(
             side_effect=self._answer
@@ -109,6 +110,17 @@ class FakeTelegram:
         if method in ("sendMessage", "sendPhoto"):
             if params["chat_id"] in self.blocked:
                 return self._error(403, "Forbidden: bot was blocked by the user")
+            if params["chat_id"] in self.flooded:
+                after = self.flooded.pop(params["chat_id"])
+                return httpx.Response(
+                    429,
+                    json={
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {after}",
+                        "parameters": {"retry_after": after},
+                    },
+                )
             return self._ok(self._message(method, params))
         return self._error(404, "Not Found")
 

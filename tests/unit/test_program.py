@@ -173,8 +173,9 @@ def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
         ),
         pytest.param(
             "[whatsapp.templates.reopen]",
-            "[whatsapp.templates.birthday]",
-            "program: whatsapp.templates: unknown message kind 'birthday' (known: reopen)",
+            "[whatsapp.templates.gala]",
+            "program: whatsapp.templates: unknown message kind 'gala' "
+            "(known: anniversary, birthday, reopen)",
             id="unknown-template-kind",
         ),
         pytest.param(
@@ -193,8 +194,8 @@ def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
             id="not-a-content-sid",
         ),
         pytest.param(
-            "it = { sid",
-            "de = { sid",
+            'it = { sid = "HX00000000000000000000000000000101"',
+            'de = { sid = "HX00000000000000000000000000000101"',
             "program: whatsapp.templates.reopen: 'de' is not a club language",
             id="template-in-a-language-the-club-does-not-speak",
         ),
@@ -263,8 +264,8 @@ def test_language_is_the_closest_club_language_else_the_default(
 def test_a_language_without_its_template_uses_the_default_languages(
     variant: Callable[..., Program],
 ) -> None:
-    program = variant(("it = { sid", "# it = { sid"))
+    program = variant(('it = { sid = "HX00000000000000000000000000000101"', '# it = { sid = "'))
     assert program.template("reopen", "it") == program.template("reopen", "en")
     assert program.template("reopen", "fr") != program.template("reopen", "en")
     assert program.template("reopen", "en") is not None
-    assert program.template("birthday", "en") is None
+    assert program.template("gala", "en") is None

@@ -1,0 +1,198 @@
+"""The outbox dispatcher: what is due goes out, each message at most once, within limits.
+
+Per message: a transaction checks the rules again (consent now, quiet hours, the cap),
+writes the words and marks it sending; then the call; then a transaction records what
+came of it. A dispatcher that stops leaves its messages held only until its lease ends:
+what it had not begun is taken over, what it was sending becomes `uncertain` for staff
+(a birthday greeting at most once beats twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.bootstrap import Concierge
+from bot.channels.delivery import BLOCKED, REFUSED, RETRY, Delivery
+from bot.channels.telegram import telegram_channel
+from bot.channels.whatsapp import whatsapp_channel
+from bot.engine import Engine
+from handlers.language import speaker_for
+from handlers.occasions import Greeting, greeting
+from loyalty.consent import Channel, Purpose, current
+from loyalty.phones import mask_phone
+from loyalty.sending import Cancel, Cap, Defer, decide
+from scheduler.limits import TELEGRAM, Limits, Rates, backoff
+from storage.models import OutboxMessage
+from storage.outbox import CANCELLED, DEAD, FAILED, PENDING
+
+log = logging.getLogger("concierge.dispatcher")
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 6
+
+
+class Sender(Protocol):
+    async def deliver(self, row: OutboxMessage, greeting: Greeting, language: str) -> Delivery: ...
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    deferred: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    failed: int = 0
+    taken_back: int = 0
+    uncertain: int = 0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        app: Concierge,
+        senders: dict[str, Sender],
+        limits: Limits,
+        worker: str,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+        batch: int = 100,
+    ) -> None:
+        self.app = app
+        self.senders = senders
+        self.limits = limits
+        self.worker = worker
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.jitter = jitter
+        self.batch = batch
+
+    async def aclose(self) -> None:
+        for sender in self.senders.values():
+            await sender.aclose()
+
+    async def drain(self) -> Report:
+        """Send everything due now; returns what happened."""
+        report = Report()
+        async with self.app.db.unit_of_work() as uow:
+            report.taken_back, report.uncertain = await uow.outbox.expire_leases(self.app.clock())
+            await uow.commit()
+        while True:
+            async with self.app.db.unit_of_work() as uow:
+                rows = await uow.outbox.claim_due(self.worker, self.app.clock(), LEASE, self.batch)
+                await uow.commit()
+            if not rows:
+                return report
+            for row in rows:
+                await self._one(row, report)
+
+    async def _one(self, row: OutboxMessage, report: Report) -> None:
+        app, now = self.app, self.app.clock()
+        settings = app.program.occasions
+        async with app.db.unit_of_work() as uow:
+            member = await uow.members.get(row.member_id) if row.member_id else None
+            sender = self.senders.get(row.channel)
+            if member is None or member.erased_at is not None or sender is None:
+                why = "the channel is off" if member is not None else "no such member"
+                await uow.outbox.settle(row.id, CANCELLED, now, error=why)
+                await uow.commit()
+                report.cancelled += 1
+                return
+            zone = ZoneInfo(member.timezone) if member.timezone else app.program.club.zone
+            standing = current(await uow.consents.history(member.id))
+            sent = await uow.outbox.sent_since(member.id, now - timedelta(days=settings.cap_days))
+            purpose = Purpose(row.purpose) if row.purpose else None
+            decision = decide(
+                purpose, Channel(row.channel), standing, now, zone, settings.quiet,
+                Cap(settings.cap_messages, settings.cap_days), sent,
+            )  # fmt: skip
+            if isinstance(decision, Cancel):
+                await uow.outbox.settle(row.id, CANCELLED, now, error=decision.reason)
+                report.cancelled += 1
+            elif isinstance(decision, Defer):
+                await uow.outbox.settle(
+                    row.id, PENDING, now, error=decision.reason, due_at=decision.until
+                )
+                report.deferred += 1
+            else:
+                tier_key = await uow.tiers.current(member.id) or app.program.tiers.public[0].key
+                speaker = speaker_for(member.locale, member.timezone, app.program)
+                words = greeting(
+                    row.kind, int(row.variables.get("years") or 0) or None,
+                    (member.name or "").split(" ")[0],
+                    app.program.tiers.level(tier_key).name[speaker.language],
+                    settings.birthday_points, app.program.club.name, speaker,
+                )  # fmt: skip
+                started = await uow.outbox.start_call(row.id, self.worker, now)
+            await uow.commit()
+        if isinstance(decision, Cancel | Defer) or not started:
+            return
+        await self._pace(row)
+        delivery = await sender.deliver(row, words, speaker.language)
+        await self._record(row, delivery, report)
+
+    async def _pace(self, row: OutboxMessage) -> None:
+        """Wait until the channel's and the chat's limits allow one more."""
+        while (wait := self.limits.wait(row.channel, row.address, self.monotonic())) > 0:
+            await self.sleep(wait)
+        self.limits.take(row.channel, row.address, self.monotonic())
+
+    async def _record(self, row: OutboxMessage, delivery: Delivery, report: Report) -> None:
+        now = self.app.clock()
+        where = f"{row.channel} message {row.id} to {mask_phone(row.address)}"
+        async with self.app.db.unit_of_work() as uow:
+            if delivery.provider_id is not None:
+                await uow.outbox.sent(row.id, delivery.status, delivery.provider_id, now)
+                report.sent += 1
+                log.info("%s: %s", where, delivery.status)
+            elif delivery.status == RETRY and row.attempts + 1 < MAX_ATTEMPTS:
+                wait = delivery.retry_after or backoff(row.attempts + 1, self.jitter)
+                await uow.outbox.settle(
+                    row.id,
+                    PENDING,
+                    now,
+                    error=delivery.error,
+                    due_at=now + timedelta(seconds=wait),
+                )
+                report.retried += 1
+                log.warning("%s: %s; again in %.0f s", where, delivery.error, wait)
+            elif delivery.status == RETRY:
+                await uow.outbox.settle(row.id, DEAD, now, error=f"gave up: {delivery.error}")
+                report.failed += 1
+                log.warning("%s: given up after %d attempts", where, MAX_ATTEMPTS)
+            elif delivery.status == BLOCKED:
+                await uow.identities.set_reachable(row.channel, row.address, False)
+                await uow.outbox.settle(row.id, CANCELLED, now, error="blocked by the member")
+                await uow.outbox.cancel_waiting(row.channel, row.address, "blocked", now)
+                report.cancelled += 1
+                log.info("%s: blocked; marked unreachable", where)
+            else:
+                assert delivery.status == REFUSED
+                await uow.outbox.settle(
+                    row.id, FAILED, now, error=delivery.error, code=delivery.code
+                )
+                report.failed += 1
+                log.warning("%s: refused (%s)", where, delivery.code or delivery.error)
+            await uow.commit()
+
+
+def dispatcher(app: Concierge, worker: str) -> Dispatcher:
+    """The dispatcher with the channels that are on, at the rates they allow."""
+    engine = Engine(app)
+    senders: dict[str, Sender] = {}
+    rates = {}
+    telegram = telegram_channel(app, engine)
+    if telegram is not None:
+        senders["telegram"], rates["telegram"] = telegram, TELEGRAM
+    whatsapp = whatsapp_channel(app, engine)
+    if whatsapp is not None:
+        mps = app.settings.twilio_whatsapp_mps
+        senders["whatsapp"], rates["whatsapp"] = whatsapp, Rates(overall=mps, per_chat=1)
+    return Dispatcher(app, senders, Limits(rates), worker)

@@ -1,0 +1,231 @@
+"""The dispatcher end to end: occasions queued, rules asked again, channels at the wire."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.bootstrap import Concierge
+from bot.channels.telegram import TelegramChannel, telegram_channel
+from bot.engine import Engine
+from loyalty.consent import Channel, Purpose
+from loyalty.services import members, occasions
+from scheduler.dispatcher import MAX_ATTEMPTS, Dispatcher
+from scheduler.limits import TELEGRAM, Limits, Rates
+from storage.models import ChannelIdentity, OutboxMessage
+from tests.channel.conftest import FakeTelegram, telegram_settings
+from tests.channel.twilio import WhatsApp
+from tests.conftest import Clock
+from tests.factories import PHONE, TELEGRAM_USER_ID
+
+CHAT = str(TELEGRAM_USER_ID)
+
+
+class Waits:
+    """An injected sleep: counts the pauses, never sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.pauses: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+async def birthday_today(
+    concierge: Concierge,
+    channel: Channel = Channel.WHATSAPP,
+    wrote_ago: timedelta | None = timedelta(hours=1),
+) -> int:
+    """Giulia, born on this day, agreed to birthday wishes on `channel`; the scan ran."""
+    now = concierge.clock()
+    async with concierge.db.unit_of_work() as uow:
+        member = await members.add(
+            uow, concierge.program, now - timedelta(days=400), PHONE, name="Giulia Rossi",
+            birthday="1990-11-24", locale="en",
+        )  # fmt: skip
+        await members.set_consent(
+            uow, member, Purpose.BIRTHDAY, channel, True, now - timedelta(days=2), "test", "asked"
+        )
+        address = PHONE if channel is Channel.WHATSAPP else CHAT
+        await uow.identities.link(member.id, channel, address, "en", now - timedelta(days=3))
+        if wrote_ago is not None:
+            identity = await uow.session.scalar(select(ChannelIdentity))
+            assert identity is not None
+            identity.last_inbound_at = now - wrote_ago
+        planned = await occasions.plan(uow, concierge.program, now)
+        assert await occasions.queue(uow, concierge.program, now, planned) == 1
+        await uow.commit()
+        return member.id
+
+
+def dispatcher(concierge: Concierge, waits: Waits, **senders: object) -> Dispatcher:
+    rates = {"telegram": TELEGRAM, "whatsapp": Rates(overall=80, per_chat=1)}
+    return Dispatcher(
+        concierge, senders, Limits(rates), "test-worker",  # type: ignore[arg-type]
+        sleep=waits.sleep, monotonic=waits.monotonic, jitter=lambda: 1.0,
+    )  # fmt: skip
+
+
+async def the_row(concierge: Concierge) -> OutboxMessage:
+    async with concierge.db.unit_of_work() as uow:
+        [row] = (await uow.session.scalars(select(OutboxMessage))).all()
+        return row
+
+
+async def test_a_birthday_inside_the_window_goes_as_text_once(
+    whatsapp: WhatsApp, concierge: Concierge
+) -> None:
+    await birthday_today(concierge)
+    sending = dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp)
+
+    first = await sending.drain()
+    second = await sending.drain()
+
+    [message] = whatsapp.twilio.sent
+    assert message.body == (
+        "Happy birthday, Giulia!\nEveryone at Maison Aurelia sends you their warmest wishes.\n"
+        "As a Silver member, 100 points have been added to your card."
+    )
+    assert (first.sent, second.sent) == (1, 0)
+    row = await the_row(concierge)
+    assert (row.status, row.provider_id, row.attempts) == ("queued", message.sid, 1)
+
+
+async def test_outside_the_window_the_approved_template_carries_it(
+    whatsapp: WhatsApp, concierge: Concierge
+) -> None:
+    await birthday_today(concierge, wrote_ago=timedelta(days=3))
+
+    await dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp).drain()
+
+    [message] = whatsapp.twilio.sent
+    assert message.content_sid == "HX00000000000000000000000000000e02"
+    assert message.form["ContentVariables"] == ['{"1": "Giulia", "2": "Maison Aurelia"}']
+
+
+async def test_consent_revoked_after_queueing_means_nothing_is_sent(
+    whatsapp: WhatsApp, concierge: Concierge
+) -> None:
+    member_id = await birthday_today(concierge)
+    async with concierge.db.unit_of_work() as uow:
+        member = await uow.members.get(member_id)
+        assert member is not None
+        await members.stop(uow, member, concierge.clock(), "chat:whatsapp:stop", "STOP")
+        await uow.commit()
+
+    report = await dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp).drain()
+
+    assert whatsapp.twilio.sent == [] and report.cancelled == 1
+    row = await the_row(concierge)
+    assert (row.status, row.last_error) == ("cancelled", "no consent for birthday on whatsapp")
+
+
+async def test_quiet_hours_in_the_members_zone_defer_to_the_morning(
+    whatsapp: WhatsApp, concierge: Concierge, clock: Clock
+) -> None:
+    await birthday_today(concierge)
+    clock.current = datetime(2026, 11, 24, 21, 30, tzinfo=UTC)  # 22:30 in Rome
+    sending = dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp)
+
+    assert (await sending.drain()).deferred == 1
+    row = await the_row(concierge)
+    assert (row.status, row.due_at) == ("pending", datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+    assert whatsapp.twilio.sent == []
+
+    clock.current = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # 09:00 in Rome
+    assert (await sending.drain()).sent == 1
+
+
+async def test_twilio_down_is_retried_with_backoff_then_given_up(
+    whatsapp: WhatsApp, concierge: Concierge, clock: Clock
+) -> None:
+    await birthday_today(concierge)
+    whatsapp.twilio.refusals.extend([(500, 20500)] * MAX_ATTEMPTS)
+    sending = dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp)
+
+    await sending.drain()
+    row = await the_row(concierge)
+    assert (row.status, row.due_at) == ("pending", clock.current + timedelta(seconds=2))
+
+    for _ in range(MAX_ATTEMPTS):
+        clock.current += timedelta(minutes=2)  # past each backoff (2, 4, 8... seconds)
+        await sending.drain()
+    row = await the_row(concierge)
+    assert row.status == "dead" and row.attempts == MAX_ATTEMPTS
+    assert whatsapp.twilio.sent == []
+
+
+@pytest.fixture
+def telegram_sender(concierge: Concierge, api: FakeTelegram) -> TelegramChannel:
+    app = telegram_settings(concierge)
+    channel = telegram_channel(app, Engine(app))
+    assert channel is not None
+    return channel
+
+
+async def test_telegram_429_waits_as_long_as_telegram_says(
+    telegram_sender: TelegramChannel, api: FakeTelegram, concierge: Concierge, clock: Clock
+) -> None:
+    await birthday_today(concierge, Channel.TELEGRAM)
+    api.flooded[CHAT] = 7
+
+    await dispatcher(concierge, Waits(), telegram=telegram_sender).drain()
+
+    row = await the_row(concierge)
+    assert (row.status, row.due_at) == ("pending", clock.current + timedelta(seconds=7))
+    clock.current += timedelta(seconds=7)
+    assert (await dispatcher(concierge, Waits(), telegram=telegram_sender).drain()).sent == 1
+    greetings = [c.text.splitlines()[0] for c in api.sent()]
+    assert greetings == ["Happy birthday, Giulia!"] * 2  # the first was refused with 429
+
+
+async def test_a_member_who_blocked_the_bot_is_marked_unreachable(
+    telegram_sender: TelegramChannel, api: FakeTelegram, concierge: Concierge
+) -> None:
+    await birthday_today(concierge, Channel.TELEGRAM)
+    api.blocked.add(CHAT)
+
+    report = await dispatcher(concierge, Waits(), telegram=telegram_sender).drain()
+
+    assert report.cancelled == 1
+    async with concierge.db.unit_of_work() as uow:
+        identity = await uow.session.scalar(select(ChannelIdentity))
+        assert identity is not None and identity.reachable is False
+    assert (await the_row(concierge)).last_error == "blocked by the member"
+
+
+async def test_a_burst_is_paced_to_one_message_a_second_per_chat(
+    telegram_sender: TelegramChannel, api: FakeTelegram, concierge: Concierge
+) -> None:
+    member_id = await birthday_today(concierge, Channel.TELEGRAM)
+    async with concierge.db.unit_of_work() as uow:
+        for year in (2027, 2028):  # two more to the same chat, due now
+            await uow.outbox.add(
+                concierge.clock(), member_id=member_id, channel="telegram", address=CHAT,
+                kind="birthday", body="", purpose="service", key=f"x:{year}",
+                due_at=concierge.clock(),
+            )  # fmt: skip
+        member = await uow.members.get(member_id)
+        assert member is not None
+        await members.set_consent(
+            uow,
+            member,
+            Purpose.SERVICE,
+            Channel.TELEGRAM,
+            True,
+            concierge.clock(),
+            "test",
+            "asked",
+        )
+        await uow.commit()
+    waits = Waits()
+
+    assert (await dispatcher(concierge, waits, telegram=telegram_sender).drain()).sent == 3
+    assert waits.pauses == [1.0, 1.0]  # never two to one chat within a second
