@@ -1,18 +1,28 @@
-"""The worker process: APScheduler decides when; the services decide what."""
+"""The worker process: APScheduler decides when; the services decide what.
+
+Exactly one worker runs the schedule. Any number of `concierge outbox drain` (or other
+dispatchers) may send on PostgreSQL beside it: the outbox decides who sends what.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.bootstrap import Concierge
+from loyalty.services import occasions
 from loyalty.services.reviews import settle_all
+from scheduler.dispatcher import Dispatcher, dispatcher
 
 log = logging.getLogger("concierge.worker")
 SETTLE_HOUR = 3  # store time: after closing, before the morning's messages
+SCAN_MINUTE = 5  # every hour: a new day begins somewhere at each hour
+DISPATCH_SECONDS = 15
 
 
 async def settle_job(app: Concierge) -> None:
@@ -20,28 +30,60 @@ async def settle_job(app: Concierge) -> None:
     log.info("daily settle: %d accounts changed (expiry, tier review, badges)", changed)
 
 
-def build_scheduler(app: Concierge) -> AsyncIOScheduler:
-    """One scheduler per deployment (APScheduler cannot share its jobs between processes)."""
+async def occasions_job(app: Concierge) -> None:
+    """Queue today's occasions wherever today has begun; a second run adds nothing."""
+    now = app.clock()
+    async with app.db.unit_of_work() as uow:
+        planned = await occasions.plan(uow, app.program, now)
+        added = await occasions.queue(uow, app.program, now, planned)
+        await uow.commit()
+    if added:
+        log.info("occasions: %d messages queued", added)
+
+
+async def dispatch_job(sending: Dispatcher) -> None:
+    report = await sending.drain()
+    if report.sent or report.failed or report.uncertain:
+        log.info(
+            "outbox: %d sent, %d deferred, %d cancelled, %d to retry, %d failed, %d uncertain",
+            report.sent, report.deferred, report.cancelled, report.retried, report.failed,
+            report.uncertain,
+        )  # fmt: skip
+
+
+def build_scheduler(app: Concierge, sending: Dispatcher) -> AsyncIOScheduler:
+    """One scheduler per deployment (APScheduler cannot share its jobs between processes).
+
+    Each job catches up at start, coalesces what it missed, and never overlaps itself.
+    """
     scheduler = AsyncIOScheduler(timezone=app.program.club.zone)
+    common = {"coalesce": True, "max_instances": 1, "next_run_time": app.clock()}
     scheduler.add_job(
-        settle_job,
-        CronTrigger(hour=SETTLE_HOUR, timezone=app.program.club.zone),
-        args=[app],
-        id="settle",
-        misfire_grace_time=6 * 3600,
-        coalesce=True,
-        max_instances=1,
-        next_run_time=app.clock(),  # catch up at start: a restart never skips a day
-    )
+        settle_job, CronTrigger(hour=SETTLE_HOUR, timezone=app.program.club.zone), args=[app],
+        id="settle", misfire_grace_time=6 * 3600, **common,
+    )  # fmt: skip
+    scheduler.add_job(
+        occasions_job, CronTrigger(minute=SCAN_MINUTE), args=[app], id="occasions",
+        misfire_grace_time=6 * 3600, **common,
+    )  # fmt: skip
+    scheduler.add_job(
+        dispatch_job, IntervalTrigger(seconds=DISPATCH_SECONDS), args=[sending], id="outbox",
+        misfire_grace_time=3600, **common,
+    )  # fmt: skip
     return scheduler
 
 
 async def run(app: Concierge) -> None:
-    scheduler = build_scheduler(app)
+    sending = dispatcher(app, f"worker-{os.getpid()}")
+    scheduler = build_scheduler(app, sending)
     scheduler.start()
-    log.info("worker started: daily settle at %02d:00 %s", SETTLE_HOUR, app.program.club.timezone)
+    log.info(
+        "worker started: daily settle at %02d:00 %s, occasions hourly, outbox every %d s",
+        SETTLE_HOUR, app.program.club.timezone, DISPATCH_SECONDS,
+    )  # fmt: skip
     try:
         await asyncio.Event().wait()
     finally:
         scheduler.shutdown(wait=False)
+        await sending.aclose()
         await app.db.close()
