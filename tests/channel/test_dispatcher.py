@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from bot.channels.telegram import TelegramChannel, telegram_channel
 from bot.engine import Engine
 from loyalty.consent import Channel, Purpose
 from loyalty.services import members, occasions
-from scheduler.dispatcher import MAX_ATTEMPTS, Dispatcher
+from scheduler.dispatcher import LEASE, MAX_ATTEMPTS, Dispatcher
 from scheduler.limits import TELEGRAM, Limits, Rates
 from storage.models import ChannelIdentity, OutboxMessage
 from tests.channel.conftest import FakeTelegram, telegram_settings
@@ -229,3 +230,76 @@ async def test_a_burst_is_paced_to_one_message_a_second_per_chat(
 
     assert (await dispatcher(concierge, waits, telegram=telegram_sender).drain()).sent == 3
     assert waits.pauses == [1.0, 1.0]  # never two to one chat within a second
+
+
+async def test_two_dispatchers_on_one_database_send_each_message_once(
+    whatsapp: WhatsApp, concierge: Concierge
+) -> None:
+    async with concierge.db.unit_of_work() as uow:
+        now = concierge.clock()
+        for i in range(20):
+            phone = f"+4479111234{i:02d}"
+            member = await members.add(
+                uow, concierge.program, now - timedelta(days=400), phone, name=f"Member {i}",
+                birthday="11-24", locale="en",
+            )  # fmt: skip
+            await members.set_consent(
+                uow, member, Purpose.BIRTHDAY, Channel.WHATSAPP, True, now, "test", "asked"
+            )
+            await uow.identities.link(member.id, "whatsapp", phone, "en", now)
+        planned = await occasions.plan(uow, concierge.program, now)
+        assert await occasions.queue(uow, concierge.program, now, planned) == 20
+        await uow.commit()
+    channel = whatsapp.app.state.whatsapp
+    first = dispatcher(concierge, Waits(), whatsapp=channel)
+    second = dispatcher(concierge, Waits(), whatsapp=channel)
+    second.worker, second.batch, first.batch = "other-worker", 3, 3
+
+    reports = await asyncio.gather(first.drain(), second.drain())
+
+    recipients = [message.to for message in whatsapp.twilio.sent]
+    assert len(recipients) == 20 == len(set(recipients))
+    assert sum(report.sent for report in reports) == 20
+
+
+class DiesAfterTheCall:
+    """A sender whose process dies once the provider has the message, before recording it."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+
+    async def deliver(self, *args: object) -> object:
+        await self.real.deliver(*args)  # type: ignore[attr-defined]
+        raise SystemExit("killed")
+
+
+async def test_a_worker_killed_after_its_call_never_has_the_message_sent_twice(
+    whatsapp: WhatsApp, concierge: Concierge, clock: Clock
+) -> None:
+    await birthday_today(concierge)
+    channel = whatsapp.app.state.whatsapp
+    with pytest.raises(SystemExit):
+        await dispatcher(concierge, Waits(), whatsapp=DiesAfterTheCall(channel)).drain()
+
+    clock.current += LEASE + timedelta(seconds=1)
+    report = await dispatcher(concierge, Waits(), whatsapp=channel).drain()
+
+    assert len(whatsapp.twilio.sent) == 1 and report.uncertain == 1 and report.sent == 0
+    assert (await the_row(concierge)).status == "uncertain"  # for staff: outbox list / retry
+
+
+async def test_a_worker_killed_before_its_call_is_taken_over_and_sent_once(
+    whatsapp: WhatsApp, concierge: Concierge, clock: Clock
+) -> None:
+    await birthday_today(concierge)
+    async with concierge.db.unit_of_work() as uow:  # the dead worker had claimed it only
+        assert len(await uow.outbox.claim_due("dead-worker", clock.current, LEASE, 10)) == 1
+        await uow.commit()
+    channel = whatsapp.app.state.whatsapp
+
+    assert (await dispatcher(concierge, Waits(), whatsapp=channel).drain()).sent == 0  # held
+    clock.current += LEASE + timedelta(seconds=1)
+    report = await dispatcher(concierge, Waits(), whatsapp=channel).drain()
+
+    assert (report.taken_back, report.sent) == (1, 1)
+    assert len(whatsapp.twilio.sent) == 1

@@ -147,3 +147,13 @@ def test_28_february_of_a_common_year_also_looks_up_the_29th() -> None:
     assert month_days(date(2028, 2, 28)) == [(2, 28)]
     assert month_days(date(2028, 2, 29)) == [(2, 29)]
     assert month_days(date(2027, 7, 14)) == [(7, 14)]
+
+
+def test_the_send_hour_stays_local_across_a_dst_change() -> None:
+    def due(day: date) -> datetime:
+        member = MemberDates(member_id=7, zone=NEW_YORK, birthday=Birthday(day.month, day.day))
+        [occasion] = occasions_on(day, member, 10)
+        return occasion.due.astimezone(UTC)
+
+    assert due(date(2026, 10, 31)) == datetime(2026, 10, 31, 14, 0, tzinfo=UTC)  # EDT
+    assert due(date(2026, 11, 1)) == datetime(2026, 11, 1, 15, 0, tzinfo=UTC)  # EST since 2:00
