@@ -51,10 +51,9 @@ class Rates:
     per_chat_seconds: float = 1.0
 
 
-# Telegram's published limits: about 30 messages/s overall (we keep 25), 1/s to one chat,
-# 20/minute to one group. WhatsApp: the sender's MPS (settings; Twilio's default 80).
+# Telegram's published limits: about 30 messages/s overall (we keep 25), 1/s to one chat
+# (20/minute to a group: Rates(25, 20, 60)). WhatsApp: the sender's MPS (settings).
 TELEGRAM = Rates(overall=25, per_chat=1)
-TELEGRAM_GROUP = Rates(overall=25, per_chat=20, per_chat_seconds=60)
 
 
 PRUNE_ABOVE = 10_000  # chats remembered before the idle ones are forgotten
