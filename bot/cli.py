@@ -119,12 +119,15 @@ def serve(host: str, port: int | None) -> None:
 
 @main.command()
 def worker() -> None:
-    """Run the scheduler: daily points expiry and tier reviews."""
-    from scheduler.worker import run
+    """Run the scheduler: settle daily, occasions hourly, send the outbox (one per database)."""
+    from scheduler.worker import AnotherWorker, run
 
     app = _load()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(app))
+        try:
+            asyncio.run(run(app))
+        except AnotherWorker as exc:
+            _fail(str(exc), 1)
 
 
 @main.group("import")

@@ -73,17 +73,25 @@ def build_scheduler(app: Concierge, sending: Dispatcher) -> AsyncIOScheduler:
     return scheduler
 
 
+class AnotherWorker(RuntimeError):
+    """A second scheduler would run every job twice: it refuses to start."""
+
+
 async def run(app: Concierge) -> None:
-    sending = dispatcher(app, f"worker-{os.getpid()}")
-    scheduler = build_scheduler(app, sending)
-    scheduler.start()
-    log.info(
-        "worker started: daily settle at %02d:00 %s, occasions hourly, outbox every %d s",
-        SETTLE_HOUR, app.program.club.timezone, DISPATCH_SECONDS,
-    )  # fmt: skip
-    try:
-        await asyncio.Event().wait()
-    finally:
-        scheduler.shutdown(wait=False)
-        await sending.aclose()
-        await app.db.close()
+    async with app.db.only_one("concierge-worker") as alone:
+        if not alone:
+            await app.db.close()
+            raise AnotherWorker("another `concierge worker` is running on this database")
+        sending = dispatcher(app, f"worker-{os.getpid()}")
+        scheduler = build_scheduler(app, sending)
+        scheduler.start()
+        log.info(
+            "worker started: daily settle at %02d:00 %s, occasions hourly, outbox every %d s",
+            SETTLE_HOUR, app.program.club.timezone, DISPATCH_SECONDS,
+        )  # fmt: skip
+        try:
+            await asyncio.Event().wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            await sending.aclose()
+    await app.db.close()

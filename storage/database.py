@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
@@ -73,6 +75,27 @@ class Database:
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+
+    @asynccontextmanager
+    async def only_one(self, name: str) -> AsyncIterator[bool]:
+        """Hold a lock no other process can hold at once (PostgreSQL advisory lock, kept
+        for the block's lifetime); False when someone holds it. SQLite: one host, True."""
+        if self.is_sqlite:
+            yield True
+            return
+        async with self.engine.connect() as connection:
+            held = await connection.scalar(
+                text("SELECT pg_try_advisory_lock(hashtext(:name))"), {"name": name}
+            )
+            await connection.commit()
+            try:
+                yield bool(held)
+            finally:
+                if held:
+                    await connection.execute(
+                        text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": name}
+                    )
+                    await connection.commit()
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -168,3 +168,22 @@ async def test_a_dispatcher_that_stopped_before_its_call_is_taken_over_and_one_d
     async with database.unit_of_work() as uow:
         row = await uow.outbox.get(during_call)
         assert row is not None and row.status == "uncertain"  # never sent blindly again
+
+
+async def test_only_one_process_holds_the_worker_lock(database: Database) -> None:
+    async with database.only_one("concierge-worker") as first:
+        if database.is_sqlite:
+            assert first  # one host: nothing to share
+            return
+        other = Database(database.url)
+        try:
+            async with other.only_one("concierge-worker") as second:
+                assert (first, second) == (True, False)
+        finally:
+            await other.close()
+    other = Database(database.url)
+    try:
+        async with other.only_one("concierge-worker") as after:
+            assert after  # released with the first holder
+    finally:
+        await other.close()
