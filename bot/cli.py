@@ -24,7 +24,7 @@ from handlers.language import speaker_for
 from loyalty.consent import Channel, Purpose
 from loyalty.points import InsufficientPoints
 from loyalty.services import members, occasions
-from storage.migrate import upgrade
+from storage.migrate import behind, upgrade
 
 T = TypeVar("T")
 
@@ -61,6 +61,20 @@ def _run(work: Callable[[Concierge], Awaitable[T]], app: Concierge | None = None
     except (members.MemberError, InsufficientPoints) as exc:
         _fail(str(exc), 1)
         raise AssertionError("unreachable") from None
+
+
+def _schema_current(app: Concierge) -> None:
+    """A long-running process on an old schema would fail later, message by message."""
+
+    async def check() -> str | None:
+        try:
+            return await behind(app.db)
+        finally:
+            await app.db.engine.dispose()
+
+    problem = asyncio.run(check())
+    if problem is not None:
+        _fail(problem)
 
 
 def _member_command(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
@@ -114,6 +128,7 @@ def serve(host: str, port: int | None) -> None:
     from bot.web import create_app
 
     app = _load()
+    _schema_current(app)
     uvicorn.run(create_app(app), host=host, port=port or app.settings.port, log_level="info")
 
 
@@ -123,6 +138,7 @@ def worker() -> None:
     from scheduler.worker import AnotherWorker, run
 
     app = _load()
+    _schema_current(app)
     with contextlib.suppress(KeyboardInterrupt):
         try:
             asyncio.run(run(app))

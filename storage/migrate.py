@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from storage.database import Database
@@ -27,3 +29,17 @@ async def upgrade(db: Database, revision: str = "head", store_zone: str = "UTC")
         await connection.run_sync(
             lambda sync: command.upgrade(_config(sync, store_zone), revision)
         )
+
+
+async def behind(db: Database) -> str | None:
+    """None when the schema is the newest; else what it is and what to run."""
+    async with db.engine.connect() as connection:
+        current = await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    if current == head:
+        return None
+    return (
+        f"the database is at revision {current or 'none'}, not {head}: run `concierge db upgrade`"
+    )

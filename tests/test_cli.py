@@ -276,3 +276,15 @@ def test_outbox_list_retry_and_cancel(run: Invoke, tmp_path: Path) -> None:
     assert again.exit_code == 1 and "cannot change now" in again.stderr
     assert run("outbox", "cancel", str(row_id)).stdout.strip() == f"message {row_id}: cancelled"
     assert "cancelled" in run("outbox", "list").stdout
+
+
+def test_worker_and_serve_refuse_a_database_not_upgraded(
+    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONCIERGE_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    for command in ("worker", "serve"):
+        result = run(command)
+        assert result.exit_code == 2
+        assert result.stderr.strip() == (
+            "concierge: the database is at revision none, not 0005: run `concierge db upgrade`"
+        )
