@@ -285,6 +285,6 @@ def test_worker_and_serve_refuse_a_database_not_upgraded(
     for command in ("worker", "serve"):
         result = run(command)
         assert result.exit_code == 2
-        assert result.stderr.strip() == (
-            "concierge: the database is at revision none, not 0005: run `concierge db upgrade`"
-        )
+        said = result.stderr.strip()
+        assert said.startswith("concierge: the database is at revision none, not 0")
+        assert said.endswith(": run `concierge db upgrade`")
