@@ -40,6 +40,8 @@ translations: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.import_purchases
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.occasions
+	$(BIN)/python -m bench.dispatcher --steady 3 --free 1000
 
 clean:
 	rm -rf $(VENV) demo.db *.egg-info .pytest_cache .ruff_cache

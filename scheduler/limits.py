@@ -44,16 +44,21 @@ class Bucket:
 
 @dataclass(frozen=True)
 class Rates:
-    """Per channel: overall sends per second, and per chat (a person, or a staff group)."""
+    """Per channel: overall sends per second, and per chat (a person, or a staff group).
+
+    `burst`: how many may go at once after a quiet spell (default: a second's worth). A
+    full second's burst on top of the steady rate would exceed Telegram's 30/s.
+    """
 
     overall: float
     per_chat: float
     per_chat_seconds: float = 1.0
+    burst: float | None = None
 
 
-# Telegram's published limits: about 30 messages/s overall (we keep 25), 1/s to one chat
-# (20/minute to a group: Rates(25, 20, 60)). WhatsApp: the sender's MPS (settings).
-TELEGRAM = Rates(overall=25, per_chat=1)
+# Telegram's published limits: about 30 messages/s overall (we keep 25, bursting 3), 1/s to
+# one chat (20/minute to a group: Rates(25, 20, 60)). WhatsApp: the sender's MPS (settings).
+TELEGRAM = Rates(overall=25, per_chat=1, burst=3)
 
 
 PRUNE_ABOVE = 10_000  # chats remembered before the idle ones are forgotten
@@ -64,7 +69,10 @@ class Limits:
 
     def __init__(self, rates: dict[str, Rates]) -> None:
         self.rates = rates
-        self._overall = {channel: Bucket(r.overall) for channel, r in rates.items()}
+        self._overall = {
+            channel: Bucket(r.burst or r.overall, per=(r.burst or r.overall) / r.overall)
+            for channel, r in rates.items()
+        }
         self._chats: dict[tuple[str, str], Bucket] = {}
 
     def _chat(self, channel: str, chat: str) -> Bucket:
