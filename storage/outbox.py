@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,6 +71,29 @@ class Outbox:
         except IntegrityError:  # written at the same moment by someone else
             return False
         return True
+
+    async def add_many_once(self, now: datetime, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Add messages in bulk, skipping keys already there; returns the keys added.
+
+        One `INSERT … ON CONFLICT (key) DO NOTHING RETURNING key` per chunk, so a message
+        written at the same moment by another scan is skipped, not doubled.
+        """
+        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        added: set[str] = set()
+        for part in chunks(list(rows)):
+            values = [
+                {"status": PENDING, "attempts": 0, "created_at": now, "updated_at": now,
+                 "body": "", "media": None, **row}
+                for row in part
+            ]  # fmt: skip
+            statement = (
+                dialect.insert(OutboxMessage.__table__)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(OutboxMessage.key)
+            )
+            added.update(await self.session.scalars(statement))
+        return added
 
     async def existing(self, keys: Sequence[str]) -> set[str]:
         """Which of these idempotency keys are already in the outbox."""

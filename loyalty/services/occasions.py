@@ -84,25 +84,33 @@ async def plan(
 
 
 async def queue(uow: UnitOfWork, program: Program, now: datetime, planned: list[Planned]) -> int:
-    """Write the planned messages (and birthday gifts) to the outbox; returns how many."""
-    added = 0
+    """Write the planned messages (and birthday gifts) to the outbox; returns how many.
+
+    In bulk: the messages whose key is new are added, and only those earn the gift.
+    """
+    going = [p for p in planned if p.skip is None and p.channel and p.address]
+    added = await uow.outbox.add_many_once(
+        now,
+        [
+            {
+                "key": p.occasion.key, "member_id": p.member.id, "channel": p.channel,
+                "address": p.address, "kind": p.occasion.kind, "purpose": p.occasion.purpose,
+                "due_at": p.due, "variables": {
+                    "years": str(p.occasion.years or ""), "on": p.occasion.on.isoformat()
+                },
+            }
+            for p in going
+        ],
+    )  # fmt: skip
     gift = program.occasions.birthday_points
-    for p in planned:
-        if p.skip is not None or p.channel is None or p.address is None:
-            continue
-        occasion = p.occasion
-        fresh = await uow.outbox.add_once(
-            occasion.key, now, member_id=p.member.id, channel=p.channel, address=p.address,
-            kind=occasion.kind, purpose=occasion.purpose, body="", due_at=p.due,
-            variables={"years": str(occasion.years or ""), "on": occasion.on.isoformat()},
-        )  # fmt: skip
-        if not fresh:
-            continue
-        added += 1
-        if gift and occasion.kind == BIRTHDAY:
-            entry = Entry(
-                Kind.ADJUST, gift, now, f"gift:{occasion.key}", Reason.REWARD,
+    if gift:
+        gifts = [
+            (p.member.id, Entry(
+                Kind.ADJUST, gift, now, f"gift:{p.occasion.key}", Reason.REWARD,
                 {"note": "birthday"},
-            )  # fmt: skip
-            await uow.ledger.add(p.member.id, [entry], "occasions", now)
-    return added
+            ))
+            for p in going
+            if p.occasion.kind == BIRTHDAY and p.occasion.key in added
+        ]  # fmt: skip
+        await uow.ledger.add_many(gifts, "occasions", now)
+    return len(added)
