@@ -65,8 +65,8 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import make_url
 
+from bench.occasions import recreate_postgres
 from bot.bootstrap import Concierge, bootstrap
 from bot.settings import Settings
 from scheduler.dispatcher import Dispatcher, Report, dispatcher
@@ -507,25 +507,6 @@ def machine(app: Concierge) -> str:
 
 
 # --- the run ------------------------------------------------------------------------------
-
-
-async def recreate_postgres(url: str) -> None:
-    """Drop and create the benchmark's database: every run starts empty."""
-    import asyncpg
-
-    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
-    name = parsed.database or ""
-    if "bench" not in name:
-        raise SystemExit(f"refusing to drop the database {name!r}: its name must contain 'bench'")
-    connection = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
-        user=parsed.username or "postgres", password=parsed.password, database="postgres",
-    )  # fmt: skip
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
 
 
 def main() -> None:
