@@ -47,8 +47,6 @@ import asyncio
 import functools
 import math
 import os
-import platform
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -66,7 +64,7 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
-from bench.occasions import recreate_postgres
+from bench.occasions import machine, recreate_postgres
 from bot.bootstrap import Concierge, bootstrap
 from bot.settings import Settings
 from scheduler.dispatcher import Dispatcher, Report, dispatcher
@@ -488,22 +486,6 @@ def split_table(runs: list[Run]) -> str:
                 f"| {r.name} | {label} | {ms(values, 0.5)} | {ms(values, 0.99)} | {mean:.1f} |"
             )
     return "\n".join(lines)
-
-
-def machine(app: Concierge) -> str:
-    """One line on where the figures come from: they compare only on the same machine."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return (
-        f"{os.cpu_count()} vCPUs, {cpu}; Python {platform.python_version()}; "
-        f"SQLite {sqlite3.sqlite_version}; database {app.db.url.get_backend_name()}"
-    )
 
 
 # --- the run ------------------------------------------------------------------------------
