@@ -37,7 +37,7 @@ from handlers.occasions import Greeting
 from locales import Speaker
 from loyalty.phones import mask_phone
 from loyalty.ports import Conflict
-from loyalty.program import Program
+from loyalty.program import Program, Template
 from storage.models import Member, OutboxMessage
 from storage.outbox import AWAITING_WINDOW, FAILED, PENDING, provider_status
 from storage.unit_of_work import UnitOfWork
@@ -137,6 +137,12 @@ def render(replies: list[Reply], speaker: Speaker) -> list[tuple[str, str | None
         parts = split_text(body, MAX_MESSAGE)
         split += [(part, None) for part in parts[:-1]] + [(parts[-1], qr)]
     return [(body, qr) for body, qr in split if body or qr]
+
+
+def _filled(template: Template, values: dict[str, str]) -> dict[str, str]:
+    """A template's Content SID and its variables, numbered as Twilio wants them."""
+    numbered = {str(i): values.get(name, "") for i, name in enumerate(template.variables, 1)}
+    return {"content_sid": template.sid, "content_variables": json.dumps(numbered)}
 
 
 async def _media_key(uow: UnitOfWork) -> str:
@@ -265,14 +271,17 @@ class WhatsAppChannel:
             if not self._waiting[address]:
                 del self._waiting[address], self._locks[address]
 
+    def _addressed(self, row: OutboxMessage) -> dict[str, Any]:
+        """From us, to them, with the status callback that names the row."""
+        return {
+            "from_": f"whatsapp:{self.sender}", "to": f"whatsapp:{row.address}",
+            "status_callback": f"{self.public_url}{STATUS_PATH}?m={row.id}",
+        }  # fmt: skip
+
     async def _request(self, uow: UnitOfWork, row: OutboxMessage) -> dict[str, Any] | None:
         """What to ask Twilio for this row; None when it must wait for the window."""
         now = self.app.clock()
-        callback = f"{self.public_url}{STATUS_PATH}?m={row.id}"
-        request: dict[str, Any] = {
-            "from_": f"whatsapp:{self.sender}", "to": f"whatsapp:{row.address}",
-            "status_callback": callback,
-        }  # fmt: skip
+        request = self._addressed(row)
         opened = await uow.identities.last_inbound(CHANNEL, row.address) or row.created_at
         if opened + WINDOW > now and row.kind == "reply":
             request["body"] = row.body
@@ -284,10 +293,7 @@ class WhatsAppChannel:
         language = self.app.program.language(member.locale if member else None)
         template = self.app.program.template(row.kind, language)
         if template is not None:
-            values = row.variables
-            variables = {str(i): values.get(k, "") for i, k in enumerate(template.variables, 1)}
-            request.update(content_sid=template.sid, content_variables=json.dumps(variables))
-            return request
+            return request | _filled(template, row.variables)
         await uow.outbox.put_back(
             row, AWAITING_WINDOW, "outside WhatsApp's 24-hour window: waits for the member", now
         )
@@ -353,10 +359,7 @@ class WhatsAppChannel:
         the approved template of its kind and the member's language."""
         async with self.app.db.unit_of_work() as uow:
             opened = await uow.identities.last_inbound(CHANNEL, row.address)
-        request: dict[str, Any] = {
-            "from_": f"whatsapp:{self.sender}", "to": f"whatsapp:{row.address}",
-            "status_callback": f"{self.public_url}{STATUS_PATH}?m={row.id}",
-        }  # fmt: skip
+        request = self._addressed(row)
         if opened is not None and opened + WINDOW > self.app.clock():
             request["body"] = greeting.text
         else:
@@ -366,9 +369,7 @@ class WhatsAppChannel:
                     REFUSED, error=f"outside WhatsApp's 24-hour window and no approved "
                     f"'{greeting.template}' template for {language}", code="no_template",
                 )  # fmt: skip
-            values = greeting.variables
-            variables = {str(i): values.get(k, "") for i, k in enumerate(template.variables, 1)}
-            request.update(content_sid=template.sid, content_variables=json.dumps(variables))
+            request |= _filled(template, greeting.variables)
         outcome = await self._call(row, request)
         if outcome.provider_id is not None:
             return Delivery(outcome.status, provider_id=outcome.provider_id)
