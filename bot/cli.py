@@ -521,11 +521,10 @@ def occasions_run(day: Any) -> None:
     """Queue the occasions of DATE (in each member's zone); running it again adds nothing."""
 
     async def work(app: Concierge) -> None:
-        now = app.clock()
         async with app.db.unit_of_work() as uow:
-            planned = await occasions.plan(uow, app.program, now, day.date() if day else None)
-            added = await occasions.queue(uow, app.program, now, planned)
-            await uow.commit()
+            planned, added = await occasions.scan(
+                uow, app.program, app.clock(), day.date() if day else None
+            )
         skipped = sum(p.skip is not None for p in planned)
         click.echo(f"queued {added}, {skipped} not sent (see `occasions preview`)")
 

@@ -32,11 +32,8 @@ async def settle_job(app: Concierge) -> None:
 
 async def occasions_job(app: Concierge) -> None:
     """Queue today's occasions wherever today has begun; a second run adds nothing."""
-    now = app.clock()
     async with app.db.unit_of_work() as uow:
-        planned = await occasions.plan(uow, app.program, now)
-        added = await occasions.queue(uow, app.program, now, planned)
-        await uow.commit()
+        _, added = await occasions.scan(uow, app.program, app.clock())
     if added:
         log.info("occasions: %d messages queued", added)
 

@@ -114,3 +114,14 @@ async def queue(uow: UnitOfWork, program: Program, now: datetime, planned: list[
         ]  # fmt: skip
         await uow.ledger.add_many(gifts, "occasions", now)
     return len(added)
+
+
+async def scan(
+    uow: UnitOfWork, program: Program, now: datetime, day: date | None = None
+) -> tuple[list[Planned], int]:
+    """Plan and queue in one transaction (the worker's job, `occasions run`); what was
+    planned, and how many messages were added."""
+    planned = await plan(uow, program, now, day)
+    added = await queue(uow, program, now, planned)
+    await uow.commit()
+    return planned, added

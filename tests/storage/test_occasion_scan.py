@@ -52,9 +52,7 @@ async def plan(database: Database, program: Program, day: date | None = None):  
 
 async def run(database: Database, program: Program, day: date | None = None) -> int:
     async with database.unit_of_work() as uow:
-        planned = await occasions.plan(uow, program, NOW, day)
-        added = await occasions.queue(uow, program, NOW, planned)
-        await uow.commit()
+        _, added = await occasions.scan(uow, program, NOW, day)
         return added
 
 
