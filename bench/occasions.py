@@ -254,7 +254,7 @@ class Steps:
         (repositories.Consents, "histories"),
         (conversations.Identities, "of_members"),
         (outbox.Outbox, "existing"),
-        (outbox.Outbox, "add_once"),
+        (outbox.Outbox, "add_many_once"),
         (repositories.Ledger, "add"),
         (UnitOfWork, "commit"),
     )

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
@@ -60,17 +59,6 @@ class Outbox:
         self.session.add(row)
         await self.session.flush()
         return row
-
-    async def add_once(self, key: str, now: datetime, **fields: Any) -> bool:
-        """Add the message unless one with this idempotency key exists; True when added."""
-        if await self.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
-            return False
-        try:
-            async with self.session.begin_nested():
-                await self.add(now, key=key, **fields)
-        except IntegrityError:  # written at the same moment by someone else
-            return False
-        return True
 
     async def add_many_once(self, now: datetime, rows: Sequence[dict[str, Any]]) -> set[str]:
         """Add messages in bulk, skipping keys already there; returns the keys added.

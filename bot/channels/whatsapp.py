@@ -310,11 +310,11 @@ class WhatsAppChannel:
             log.warning("no 'reopen' template in the program: replies wait for the member")
             return
         first_name = (member.name or "").split(" ")[0]
-        await uow.outbox.add_once(
-            f"reopen:{row.address}:{opened.isoformat()}", self.app.clock(),
-            member_id=member.id, channel=CHANNEL, address=row.address, kind="reopen", body="",
-            variables={"first_name": first_name, "club": self.app.program.club.name},
-        )  # fmt: skip
+        await uow.outbox.add_many_once(self.app.clock(), [{
+            "key": f"reopen:{row.address}:{opened.isoformat()}", "member_id": member.id,
+            "channel": CHANNEL, "address": row.address, "kind": "reopen",
+            "variables": {"first_name": first_name, "club": self.app.program.club.name},
+        }])  # fmt: skip
 
     async def _call(self, row: OutboxMessage, request: dict[str, Any]) -> Outcome:
         """One call to Twilio; what became of it (recorded in the next transaction)."""

@@ -51,13 +51,13 @@ async def test_messages_are_claimed_oldest_first(database: Database, now: dateti
 
 async def test_a_key_queues_a_message_once(database: Database, now: datetime) -> None:
     async def add_once() -> bool:
+        key = "reopen:+393471234567:2026-11-24"
         async with database.unit_of_work() as uow:
-            added = await uow.outbox.add_once(
-                "reopen:+393471234567:2026-11-24", now, channel="whatsapp", address=ADDRESS,
-                kind="reopen", body="",
-            )  # fmt: skip
+            added = await uow.outbox.add_many_once(
+                now, [{"key": key, "channel": "whatsapp", "address": ADDRESS, "kind": "reopen"}]
+            )
             await uow.commit()
-            return added
+            return added == {key}
 
     results = [await add_once(), await add_once()]
 
