@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, tzinfo
+
+
+def wall_clock(day: date, at: time, zone: tzinfo) -> datetime:
+    """`at` on `day` in `zone`, aware; a wall time a DST change skips moves forward."""
+    moment = datetime.combine(day, at).replace(tzinfo=zone)
+    # round trip through UTC: a skipped wall time comes back shifted, a real one unchanged
+    return moment.astimezone(UTC).astimezone(zone)
 
 
 def add_months(moment: datetime, months: int) -> datetime:

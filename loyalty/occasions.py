@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from loyalty.consent import Purpose
-from loyalty.dates import Birthday, occurrence_in
+from loyalty.dates import Birthday, occurrence_in, wall_clock
 
 BIRTHDAY = "birthday"
 CLUB_ANNIVERSARY = "club_anniversary"  # a year (or more) in the club
@@ -45,14 +45,6 @@ class Occasion:
     def key(self) -> str:
         """The idempotency key: one message per occasion, member and year, ever."""
         return f"{self.kind}:{self.member_id}:{self.on.year}"
-
-
-def _local(day: date, hour: int, zone: ZoneInfo) -> datetime:
-    """`hour` o'clock on `day` in `zone`; a time a DST change skips moves forward."""
-    naive = datetime.combine(day, time(hour))
-    moment = naive.replace(tzinfo=zone)
-    # round trip through UTC: a skipped wall time comes back shifted, a real one unchanged
-    return moment.astimezone(ZoneInfo("UTC")).astimezone(zone)
 
 
 @dataclass(frozen=True)
@@ -103,7 +95,7 @@ def occasions_on(
         if years is not None and years < 1 and when.kind != BIRTHDAY:
             continue  # the first anniversary is a year after, not the day itself
         purpose = Purpose.BIRTHDAY if when.kind == BIRTHDAY else Purpose.ANNIVERSARY
-        due = _local(day, send_hour, zone)
+        due = wall_clock(day, time(send_hour), zone)
         found.append(Occasion(when.kind, member_id, day, years, purpose, due))
     return found
 

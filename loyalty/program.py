@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from loyalty.hours import DAYS, Opening, OpeningHours, parse_day
 from loyalty.occasions import QuietHours
 
 
@@ -201,6 +202,34 @@ class Occasions(_Strict):
         return QuietHours(self.quiet_start, self.quiet_end)
 
 
+class Store(_Strict):
+    """Opening hours by weekday in the store's zone: "10:00-19:00", "10:00-13:00, 14:00-19:00"
+    or "closed" (a day left out is closed)."""
+
+    hours: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("hours")
+    @classmethod
+    def _days(cls, value: dict[str, str]) -> dict[str, str]:
+        for day, text in value.items():
+            if day not in DAYS:
+                raise ValueError(f"unknown day {day!r} (known: {', '.join(DAYS)})")
+            try:
+                parse_day(text)
+            except ValueError as exc:
+                raise ValueError(f"{day}: {exc}") from exc
+        return value
+
+    def week(self) -> tuple[tuple[Opening, ...], ...]:
+        return tuple(parse_day(self.hours.get(day, "closed")) for day in DAYS)
+
+
+class Handoffs(_Strict):
+    """Conversations with staff: how long their transcripts are kept after they close."""
+
+    retention_days: int = Field(default=365, gt=0)
+
+
 TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     # the kinds of message that may go out as a template, and the values each can fill in
     "reopen": frozenset({"first_name", "club"}),
@@ -245,6 +274,8 @@ class Program(_Strict):
     segments: Segments
     whatsapp: WhatsApp = Field(default_factory=WhatsApp)
     occasions: Occasions = Field(default_factory=Occasions)
+    store: Store = Field(default_factory=Store)
+    handoff: Handoffs = Field(default_factory=Handoffs)
 
     @field_validator("exchange_rates")
     @classmethod
@@ -272,6 +303,10 @@ class Program(_Strict):
                     f"whatsapp.templates.{kind}: {sorted(foreign)[0]!r} is not a club language"
                 )
         return self
+
+    @property
+    def opening_hours(self) -> OpeningHours:
+        return OpeningHours(self.store.week(), self.club.zone)
 
     def template(self, kind: str, language: str) -> Template | None:
         """The approved template for `kind` in `language`, else in the club's default one."""

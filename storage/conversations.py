@@ -202,23 +202,3 @@ class Secrets(_Repository):
             self.session.add(row)
             await self.session.flush()
         return row.value
-
-
-class Handoffs(_Repository):
-    async def request(
-        self, member_id: int | None, channel: str, address: str, now: datetime
-    ) -> tuple[Handoff, bool]:
-        """The open request for this conversation, or a new one; True when new."""
-        row = await self.session.scalar(
-            select(Handoff).where(
-                Handoff.channel == channel, Handoff.address == address, Handoff.status == "open"
-            )
-        )
-        if row is not None:
-            return row, False
-        row = Handoff(
-            member_id=member_id, channel=channel, address=address, status="open", requested_at=now
-        )
-        self.session.add(row)
-        await self.session.flush()
-        return row, True

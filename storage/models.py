@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -207,6 +208,9 @@ class ConversationState(Base):
     state: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     options: Mapped[list[list[str]] | None] = mapped_column(JSON)  # numbered: [label, action]
+    # messages not understood in a row (two: a person is asked to help)
+    misses: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    recent: Mapped[list[list[str]] | None] = mapped_column(JSON)  # last lines: [who, text]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -251,18 +255,67 @@ class ClubSecret(Base):
     value: Mapped[str] = mapped_column(String(128))
 
 
+class Staff(Base):
+    """Someone of the shop who may act in the staff group; removed staff are kept for the
+    transcripts they wrote, but may no longer act."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(16))  # concierge | manager
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Handoff(Base):
-    """A member's request to talk to a person."""
+    """A conversation with staff: open from the member's request until staff close it.
+
+    At most one is open per chat (a partial UNIQUE index); its topic in the staff group is
+    `thread_id`, known once Telegram has made it.
+    """
 
     __tablename__ = "handoff"
-    __table_args__ = (Index("ix_handoff_member", "member_id", "status"),)
+    __table_args__ = (
+        Index("ix_handoff_member", "member_id", "status"),
+        Index(
+            "uq_handoff_open_chat",
+            "channel",
+            "address",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_handoff_thread", "thread_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # open | closed
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(16))  # asked | confused
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class TranscriptLine(Base):
+    """One line of a conversation with staff, kept for the program's retention period."""
+
+    __tablename__ = "transcript_line"
+    __table_args__ = (Index("ix_transcript_line_handoff", "handoff_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoff.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author: Mapped[str] = mapped_column(String(8))  # member | bot | staff | note
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    text: Mapped[str] = mapped_column(Text)
+    photo: Mapped[str | None] = mapped_column(String(512))  # the channel's reference to it
 
 
 class OutboxMessage(Base):
@@ -291,6 +344,8 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # then others may act
     body: Mapped[str] = mapped_column(Text)
     media: Mapped[str | None] = mapped_column(Text)  # what the attachment shows (a QR payload)
+    photo: Mapped[str | None] = mapped_column(String(512))  # a photo relayed, by reference
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoff.id", ondelete="CASCADE"))
     variables: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -53,11 +53,14 @@ def moves_forward(current: str, new: str) -> bool:
 class Outbox:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.touched: set[tuple[str, str]] = set()  # chats given a message to send right away
 
     async def add(self, now: datetime, **fields: Any) -> OutboxMessage:
         row = OutboxMessage(status=PENDING, attempts=0, created_at=now, updated_at=now, **fields)
         self.session.add(row)
         await self.session.flush()
+        if row.purpose is None and row.due_at is None:
+            self.touched.add((row.channel, row.address))
         return row
 
     async def add_many_once(self, now: datetime, rows: Sequence[dict[str, Any]]) -> set[str]:

@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from loyalty.ports import Conflict
 from storage.conversations import (
     Conversations,
-    Handoffs,
     Identities,
     LinkTokens,
     Receipts,
     Secrets,
 )
+from storage.handoffs import Handoffs, StaffMembers, Transcripts
 from storage.occasions import OccasionDates
 from storage.outbox import Outbox
 from storage.repositories import Accounts, Badges, Consents, Ledger, Members, Purchases, Tiers
@@ -48,6 +48,8 @@ class UnitOfWork:
         self.link_tokens = LinkTokens(self.session)
         self.secrets = Secrets(self.session)
         self.handoffs = Handoffs(self.session)
+        self.staff = StaffMembers(self.session)
+        self.transcripts = Transcripts(self.session)
         self.outbox = Outbox(self.session)
         self.occasion_dates = OccasionDates(self.session)
         return self

@@ -8,13 +8,10 @@ template asks them to answer; their next message releases what waited.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +25,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.bootstrap import Concierge
+from bot.channels.courier import Courier, Outcome
 from bot.channels.delivery import REFUSED, RETRY, Delivery
 from bot.channels.media import qr_url
 from bot.channels.text import split_text
@@ -150,18 +148,6 @@ async def _media_key(uow: UnitOfWork) -> str:
     return await uow.secrets.get_or_create(MEDIA_KEY, lambda: secrets.token_hex(32))
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one call to Twilio: the status it leaves the message in."""
-
-    row: OutboxMessage
-    status: str
-    provider_id: str | None = None
-    error: str | None = None
-    code: str | None = None
-    stop: bool = False  # Twilio unreachable or busy: try the rest later
-
-
 class WhatsAppChannel:
     def __init__(
         self,
@@ -180,8 +166,7 @@ class WhatsAppChannel:
         self.sender = sender
         self.public_url = public_url
         self.validator = RequestValidator(auth_token)
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._waiting: dict[str, int] = {}
+        self.courier = Courier(app, CHANNEL, self)
 
     def signed(self, path_and_query: str, form: Any, signature: str | None) -> bool:
         """Whether Twilio signed this request, for the URL Twilio called (the public one)."""
@@ -239,37 +224,8 @@ class WhatsAppChannel:
         return len(pending)
 
     async def flush(self, address: str) -> None:
-        """Send what waits for `address`, oldest first, one at a time.
-
-        Each transaction records the last call's outcome and claims the next message.
-        """
-        outcome: Outcome | None = None
-        async with self._one_at_a_time(address):
-            while True:
-                async with self.app.db.unit_of_work() as uow:
-                    row, request = None, None
-                    if outcome is not None:
-                        await self._record(uow, outcome)
-                    if outcome is None or not outcome.stop:
-                        row = await uow.outbox.claim_next(CHANNEL, address, self.app.clock())
-                        request = await self._request(uow, row) if row is not None else None
-                    await uow.commit()
-                if row is None:
-                    return
-                outcome = await self._call(row, request) if request is not None else None
-
-    @asynccontextmanager
-    async def _one_at_a_time(self, address: str) -> AsyncIterator[None]:
-        """Messages to one person leave in order: one sender per address in this process."""
-        lock = self._locks.setdefault(address, asyncio.Lock())
-        self._waiting[address] = self._waiting.get(address, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._waiting[address] -= 1
-            if not self._waiting[address]:
-                del self._waiting[address], self._locks[address]
+        """Send what waits for `address`, oldest first, one at a time."""
+        await self.courier.flush(address)
 
     def _addressed(self, row: OutboxMessage) -> dict[str, Any]:
         """From us, to them, with the status callback that names the row."""
@@ -278,7 +234,7 @@ class WhatsAppChannel:
             "status_callback": f"{self.public_url}{STATUS_PATH}?m={row.id}",
         }  # fmt: skip
 
-    async def _request(self, uow: UnitOfWork, row: OutboxMessage) -> dict[str, Any] | None:
+    async def prepare(self, uow: UnitOfWork, row: OutboxMessage) -> dict[str, Any] | None:
         """What to ask Twilio for this row; None when it must wait for the window."""
         now = self.app.clock()
         request = self._addressed(row)
@@ -316,7 +272,7 @@ class WhatsAppChannel:
             "variables": {"first_name": first_name, "club": self.app.program.club.name},
         }])  # fmt: skip
 
-    async def _call(self, row: OutboxMessage, request: dict[str, Any]) -> Outcome:
+    async def call(self, row: OutboxMessage, request: dict[str, Any]) -> Outcome:
         """One call to Twilio; what became of it (recorded in the next transaction)."""
         where = f"whatsapp message {row.id} to {mask_phone(row.address)}"
         try:
@@ -337,7 +293,7 @@ class WhatsAppChannel:
         log.info("%s: %s", where, status)
         return Outcome(row, status, provider_id=message.sid)
 
-    async def _record(self, uow: UnitOfWork, outcome: Outcome) -> None:
+    async def record(self, uow: UnitOfWork, outcome: Outcome) -> None:
         now = self.app.clock()
         if outcome.provider_id is not None:
             await uow.outbox.sent(outcome.row.id, outcome.status, outcome.provider_id, now)
@@ -370,7 +326,7 @@ class WhatsAppChannel:
                     f"'{greeting.template}' template for {language}", code="no_template",
                 )  # fmt: skip
             request |= _filled(template, greeting.variables)
-        outcome = await self._call(row, request)
+        outcome = await self.call(row, request)
         if outcome.provider_id is not None:
             return Delivery(outcome.status, provider_id=outcome.provider_id)
         if outcome.stop:
