@@ -233,6 +233,64 @@ def telegram_poll() -> None:
         _run(lambda app: poll(channel), app)
 
 
+@main.group("staff")
+def staff_group() -> None:
+    """Who may act in the staff group (Telegram user ids: ask @userinfobot, or see the log)."""
+
+
+@staff_group.command("add")
+@click.argument("telegram_user_id", type=int)
+@click.option("--name", required=True, help="Shown to members: their first name only.")
+@click.option(
+    "--role", type=click.Choice(["concierge", "manager"]), default="concierge", show_default=True
+)
+def staff_add(telegram_user_id: int, name: str, role: str) -> None:
+    """Register a staff member (again, with a new name or role)."""
+    name = " ".join(name.split())
+    if not name or len(name) > 80:
+        _fail("--name: give a name of 1 to 80 characters")
+
+    async def work(app: Concierge) -> None:
+        async with app.db.unit_of_work() as uow:
+            await uow.staff.add(telegram_user_id, name, role, app.clock())
+            await uow.commit()
+
+    _run(work)
+    click.echo(f"{name} ({role}) may now act in the staff group")
+
+
+@staff_group.command("list")
+def staff_list() -> None:
+    """The registered staff."""
+
+    async def work(app: Concierge) -> list[tuple[int, str, str]]:
+        async with app.db.unit_of_work() as uow:
+            return [(s.telegram_user_id, s.name, s.role) for s in await uow.staff.all()]
+
+    rows = _run(work)
+    for user_id, name, role in rows:
+        click.echo(f"{user_id:>12}  {role:<9}  {name}")
+    if not rows:
+        click.echo("no staff registered: concierge staff add TELEGRAM_USER_ID --name NAME")
+
+
+@staff_group.command("remove")
+@click.argument("telegram_user_id", type=int)
+def staff_remove(telegram_user_id: int) -> None:
+    """Stop someone acting in the staff group (what they wrote stays in the transcripts)."""
+
+    async def work(app: Concierge) -> str | None:
+        async with app.db.unit_of_work() as uow:
+            removed = await uow.staff.remove(telegram_user_id, app.clock())
+            await uow.commit()
+            return removed.name if removed else None
+
+    name = _run(work)
+    if name is None:
+        _fail(f"no staff member with Telegram id {telegram_user_id}", 1)
+    click.echo(f"{name} may no longer act in the staff group")
+
+
 @main.group("members")
 def members_group() -> None:
     """Staff tools for members: MEMBER is a member number (M00042) or a phone number."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 from bot.bootstrap import Concierge
 from handlers import router as default_router
+from handlers.desk import remember
 from handlers.dialog import (
     MAX_TEXT,
     NUMBERED,
@@ -33,17 +35,32 @@ from storage.unit_of_work import UnitOfWork
 
 # Writes the replies in the message's own transaction (the outbox), so none is lost.
 Deliver = Callable[[Turn, list[Reply]], Awaitable[None]]
+CONFUSED_AFTER = 2  # messages not understood in a row before a person is called
+
+
+class Flusher(Protocol):
+    async def flush(self, address: str) -> None: ...
 
 
 class Engine:
     def __init__(self, app: Concierge, router: Router | None = None) -> None:
         self.app = app
         self.router = router or default_router()
+        # who sends what a message queued for a chat (the web app fills it in): channel ->
+        self.couriers: dict[str, Flusher] = {}
 
     async def handle(
-        self, inbound: Inbound, receipt_id: int | None = None, deliver: Deliver | None = None
+        self,
+        inbound: Inbound,
+        receipt_id: int | None = None,
+        deliver: Deliver | None = None,
+        send: Callable[[list[Reply]], Awaitable[None]] | None = None,
     ) -> list[Reply]:
-        """Handle one message in one transaction; with a receipt, at most once."""
+        """Handle one message in one transaction; with a receipt, at most once.
+
+        After the commit: `send` the replies (channels that answer at once), then send what
+        the message queued, to this chat first (the staff group's pace must not delay it).
+        """
         app = self.app
         now = app.clock()
         async with app.db.unit_of_work() as uow:
@@ -62,13 +79,24 @@ class Engine:
             speaker = speaker_for(locale, member.timezone if member else None, app.program)
             turn = Turn(
                 uow, app.program, now, inbound, member, State(saved.name, saved.data), speaker,
-                offered=saved.options,
+                offered=saved.options, recent=saved.recent, staff_desk=app.settings.staff_desk,
             )  # fmt: skip
+            if turn.staff_desk:
+                turn.handoff = await uow.handoffs.open_for(inbound.channel, inbound.address)
+            remember(turn, "member", inbound.text or f"[{inbound.action or inbound.photo}]")
             replies = await self.route(turn)
+            misses = saved.misses + 1 if turn.misunderstood else 0
+            if misses >= CONFUSED_AFTER and self.router.on_confused is not None:
+                confused = await self.router.on_confused(turn)
+                replies, misses = (confused, 0) if confused is not None else (replies, misses)
+            for reply in replies:
+                remember(turn, "bot", reply.text)
             offered = []
             if inbound.channel in NUMBERED:
                 offered = [[button.label, button.action] for button in options(replies)]
-            kept = Saved(turn.state.name, turn.state.data, offered)
+            if turn.handoff is not None:
+                turn.recent = []  # with staff, the transcript keeps the conversation
+            kept = Saved(turn.state.name, turn.state.data, offered, misses, turn.recent)
             if kept != saved:
                 await uow.conversations.save(
                     inbound.channel, inbound.address, kept, now + STATE_TTL
@@ -76,7 +104,17 @@ class Engine:
             if deliver is not None:
                 await deliver(turn, replies)
             await uow.commit()
+        if send is not None:
+            await send(replies)
+        await self.flush(uow.outbox.touched, first=inbound.channel)
         return replies
+
+    async def flush(self, touched: set[tuple[str, str]], first: str | None = None) -> None:
+        """Send what a transaction queued, chat by chat (`first`'s channel first)."""
+        for channel, address in sorted(touched, key=lambda chat: (chat[0] != first, chat)):
+            courier = self.couriers.get(channel)
+            if courier is not None:
+                await courier.flush(address)
 
     async def _identity(
         self, uow: UnitOfWork, inbound: Inbound, now: datetime
@@ -96,13 +134,15 @@ class Engine:
         router, inbound = self.router, turn.inbound
         _ = turn.speaker.gettext
         text = (inbound.text or "").strip()
+        urgent = None
+        if text and not text.startswith("/"):  # "/start" is a command, not START
+            urgent = router.for_words(text, turn.speaker, urgent=True)
+        if turn.handoff is not None and router.with_staff is not None:
+            return await (urgent or router.with_staff)(turn) or []
         if len(text) > MAX_TEXT:
             return await self._fallback(
                 turn, _("That message is too long for me. Could you say it in a few words?")
             )
-        urgent = None
-        if text and not text.startswith("/"):  # "/start" is a command, not START
-            urgent = router.for_words(text, turn.speaker, urgent=True)
         if inbound.action is None and urgent is None and text and turn.offered:
             chosen = pick(text, turn.offered)
             if chosen is not None:
@@ -140,6 +180,7 @@ class Engine:
 
     async def _fallback(self, turn: Turn, notice: str | None) -> list[Reply]:
         assert self.router.fallback is not None, "the handlers register a fallback"
+        turn.misunderstood = notice is None
         replies = await self.router.fallback(turn) or [Reply("")]
         if notice is not None:  # the notice says what went wrong; the menu stays
             replies = [replace(replies[0], text=notice), *replies[1:]]

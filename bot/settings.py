@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(
         None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
     )
+    telegram_staff_chat_id: int | None = Field(None, validation_alias="TELEGRAM_STAFF_CHAT_ID")
     public_url: str | None = Field(None, validation_alias="CONCIERGE_PUBLIC_URL")
     twilio_account_sid: str | None = Field(None, validation_alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: SecretStr | None = Field(None, validation_alias="TWILIO_AUTH_TOKEN")
@@ -115,6 +116,18 @@ class Settings(BaseSettings):
             self.public_url,
         )
 
+    @field_validator("telegram_staff_chat_id")
+    @classmethod
+    def _staff_chat(cls, value: int | None) -> int | None:
+        if value is not None and not str(value).startswith("-100"):
+            raise ValueError("not a supergroup id (they begin with -100, e.g. -1001234567890)")
+        return value
+
+    @property
+    def staff_desk(self) -> bool:
+        """Conversations can go to staff when the bot and its staff group are set."""
+        return self.telegram_bot_token is not None and self.telegram_staff_chat_id is not None
+
     @field_validator("pos_secret")
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -131,6 +144,7 @@ _ENV_NAMES = {
     "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
     "telegram_api_url": "TELEGRAM_API_URL",
     "telegram_webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+    "telegram_staff_chat_id": "TELEGRAM_STAFF_CHAT_ID",
     "public_url": "CONCIERGE_PUBLIC_URL",
     "twilio_account_sid": "TWILIO_ACCOUNT_SID",
     "twilio_auth_token": "TWILIO_AUTH_TOKEN",

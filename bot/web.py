@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import ImmutableMultiDict
 
 from bot.bootstrap import Concierge
-from bot.channels.media import QR_PATH, qr_link_ok, qr_png
+from bot.channels.media import PHOTO_PATH, QR_PATH, media_link_ok, qr_png
+from bot.channels.staff import TELEGRAM_PHOTO, staff_desk
 from bot.channels.telegram import telegram_channel
 from bot.channels.whatsapp import STATUS_PATH, whatsapp_channel
 from bot.engine import Engine
@@ -74,6 +75,16 @@ def _path_and_query(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+async def pending_chats(app: Concierge, channels: tuple[str, ...]) -> set[tuple[str, str]]:
+    """Chats with messages left to send (a restart came in between)."""
+    async with app.db.unit_of_work() as uow:
+        return {
+            (channel, address)
+            for channel in channels
+            for address in await uow.outbox.addresses_pending(channel)
+        }
+
+
 def create_app(app: Concierge) -> FastAPI:
     pos_secret = app.settings.pos_secret
     engine = Engine(app)
@@ -81,6 +92,14 @@ def create_app(app: Concierge) -> FastAPI:
     whatsapp = whatsapp_channel(app, engine)
     telegram_secret = app.settings.telegram_webhook_secret
     telegram_hook = telegram if telegram is not None and telegram_secret is not None else None
+    desk = staff_desk(
+        app, engine, telegram.bot if telegram else None, whatsapp.fetch_media if whatsapp else None
+    )
+    for name, courier in (("telegram", telegram), ("whatsapp", whatsapp), ("staff", desk)):
+        if courier is not None:
+            engine.couriers[name] = courier
+    if telegram is not None:
+        telegram.desk = desk
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
@@ -105,6 +124,10 @@ def create_app(app: Concierge) -> FastAPI:
             caught_up = await whatsapp.catch_up()
             if caught_up:
                 log.info("WhatsApp: handled %d messages left over from a restart", caught_up)
+        if desk is not None:
+            await engine.flush(await pending_chats(app, ("staff", "telegram")))
+        elif telegram is not None:
+            log.warning("Staff group off: TELEGRAM_STAFF_CHAT_ID is not set")
         yield
         if telegram is not None:
             await telegram.aclose()
@@ -242,8 +265,19 @@ def create_app(app: Concierge) -> FastAPI:
     async def qr_image(d: str = "", e: str = "", s: str = "") -> Response:
         if whatsapp is None:
             return _problem(404, "Not Found")
-        if not qr_link_ok(await whatsapp.media_key(), d, e, s, app.clock()):
+        if not media_link_ok(await whatsapp.media_key(), QR_PATH, d, e, s, app.clock()):
             return _problem(404, "Not Found")
         return Response(qr_png(d), media_type="image/png", headers={"Cache-Control": "private"})
+
+    @web.get(PHOTO_PATH, summary="A photo staff sent, by signed link", include_in_schema=False)
+    async def staff_photo(d: str = "", e: str = "", s: str = "") -> Response:
+        if whatsapp is None or telegram is None or not d.startswith(TELEGRAM_PHOTO):
+            return _problem(404, "Not Found")
+        if not media_link_ok(await whatsapp.media_key(), PHOTO_PATH, d, e, s, app.clock()):
+            return _problem(404, "Not Found")
+        photo = await telegram.photo(d.removeprefix(TELEGRAM_PHOTO))
+        if photo is None:
+            return _problem(404, "Not Found")
+        return Response(photo, media_type="image/jpeg", headers={"Cache-Control": "private"})
 
     return web

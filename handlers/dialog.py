@@ -17,7 +17,7 @@ from locales import Speaker
 from loyalty.program import Program
 
 if TYPE_CHECKING:
-    from storage.models import Member
+    from storage.models import Handoff, Member
     from storage.unit_of_work import UnitOfWork
 
 CONSENT_CHANNELS = {"telegram": "telegram", "whatsapp": "whatsapp", "console": "telegram"}
@@ -45,6 +45,7 @@ class Inbound:
     language: str | None = None  # the platform's hint (Telegram language_code)
     first_name: str | None = None
     verified_phone: str | None = None  # E.164 the platform vouches for (WhatsApp's sender)
+    photo: str | None = None  # a photo sent, by the channel's reference (relayed to staff)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ class Turn:
     state: State
     speaker: Speaker
     offered: list[list[str]] = field(default_factory=list)  # [label, action] numbered last time
+    recent: list[list[str]] = field(default_factory=list)  # the last lines: [who, text]
+    staff_desk: bool = False  # a staff group is set up: conversations can go to a person
+    handoff: Handoff | None = None  # the conversation is with staff
+    misunderstood: bool = False  # the answer was the fallback
 
     @property
     def _(self) -> Callable[[str], str]:
@@ -101,11 +106,33 @@ Handler = Callable[[Turn], Awaitable[list[Reply] | None]]  # None: "not mine", r
 Keywords = Callable[[Callable[[str], str]], str]  # gettext -> "word, other word"
 
 
+def channel_name(channel: str) -> str:
+    return {"telegram": "Telegram", "whatsapp": "WhatsApp"}.get(channel, channel)
+
+
 def normalize(text: str) -> str:
     """Lower case, accents and punctuation gone: "Arrêt!" and "arret" read the same."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return re.sub(r"[^\w\s]", " ", plain).strip()
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut at line ends where possible, never lost."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            pieces.append(text[:limit])  # no line end or space: cut the word
+            text = text[limit:]
+            continue
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n ")  # the separator may sit right at the limit
+    if text or not pieces:
+        pieces.append(text)  # never a blank last piece: Telegram refuses empty messages
+    return pieces
 
 
 def options(replies: list[Reply]) -> list[Button]:
@@ -151,6 +178,8 @@ class Router:
         self.intents: list[_Intent] = []
         self.on_contact: Handler | None = None
         self.fallback: Handler | None = None
+        self.with_staff: Handler | None = None
+        self.on_confused: Handler | None = None
 
     def command(self, *names: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -201,6 +230,16 @@ class Router:
         self.fallback = handler
         return handler
 
+    def during_handoff(self, handler: Handler) -> Handler:
+        """The handler for what a member writes while the conversation is with staff."""
+        self.with_staff = handler
+        return handler
+
+    def confused(self, handler: Handler) -> Handler:
+        """The answer when a member was not understood twice in a row."""
+        self.on_confused = handler
+        return handler
+
     def include(self, other: Router) -> None:
         self.commands.update(other.commands)
         self.actions.update(other.actions)
@@ -208,6 +247,8 @@ class Router:
         self.intents.extend(other.intents)
         self.on_contact = other.on_contact or self.on_contact
         self.fallback = other.fallback or self.fallback
+        self.with_staff = other.with_staff or self.with_staff
+        self.on_confused = other.on_confused or self.on_confused
 
     def for_action(self, action: str) -> Handler | None:
         return self.actions.get(action.split(":", 1)[0])

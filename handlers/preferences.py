@@ -11,7 +11,8 @@ from babel.core import get_global
 from babel.dates import get_timezone_location
 from babel.lists import format_list
 
-from handlers.dialog import CONSENT_CHANNELS, Button, Reply, Router, Turn, normalize
+from handlers import desk
+from handlers.dialog import CONSENT_CHANNELS, Button, Reply, Router, Turn, channel_name, normalize
 from handlers.language import speaker_for
 from handlers.menu import link_first, with_menu
 from loyalty.consent import STOP_SOURCE, Channel, Purpose
@@ -29,10 +30,6 @@ def purpose_name(purpose: Purpose, _: Callable[[str], str]) -> str:
         Purpose.NEWS: _("New collections"),
         Purpose.SERVICE: _("Appointments and repairs"),
     }[purpose]
-
-
-def channel_name(channel: str) -> str:
-    return {"telegram": "Telegram", "whatsapp": "WhatsApp"}.get(channel, channel)
 
 
 def language_name(code: str) -> str:
@@ -256,9 +253,12 @@ async def stop_everything(turn: Turn) -> list[Reply]:
 @router.command("stop")
 @router.intent(lambda _: _("stop, unsubscribe, stop all"), urgent=True, alone=True)
 async def stop(turn: Turn) -> list[Reply]:
-    """STOP in any of the club's languages: nothing more on this channel, at once."""
+    """STOP in any of the club's languages: nothing more on this channel, at once (a
+    conversation with staff ends too)."""
     _ = turn._
     turn.done()
+    if turn.handoff is not None:
+        await desk.member_left(turn, turn.handoff)
     if turn.member is None:
         return [Reply(_("We have nothing to stop: we send you nothing."))]
     here = _here(turn)

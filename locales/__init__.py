@@ -7,7 +7,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
@@ -42,3 +42,10 @@ class Speaker:
 
     def moment(self, moment: datetime) -> str:
         return format_datetime(moment, format="medium", tzinfo=self.zone, locale=self.language)
+
+    def day(self, moment: datetime) -> str:
+        """The weekday and date, short: "Wed, Nov 25", "mer. 25 nov."."""
+        return format_skeleton("MMMEd", moment, tzinfo=self.zone, locale=self.language)
+
+    def time(self, moment: datetime) -> str:
+        return format_time(moment, format="short", tzinfo=self.zone, locale=self.language)

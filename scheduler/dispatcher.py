@@ -140,9 +140,7 @@ class Dispatcher:
 
     async def _pace(self, row: OutboxMessage) -> None:
         """Wait until the channel's and the chat's limits allow one more."""
-        while (wait := self.limits.wait(row.channel, row.address, self.monotonic())) > 0:
-            await self.sleep(wait)
-        self.limits.take(row.channel, row.address, self.monotonic())
+        await self.limits.acquire(row.channel, row.address, self.monotonic, self.sleep)
 
     async def _record(self, row: OutboxMessage, delivery: Delivery, report: Report) -> None:
         now = self.app.clock()

@@ -6,7 +6,7 @@ the dispatcher and its tests decide when "now" is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 
@@ -57,8 +57,9 @@ class Rates:
 
 
 # Telegram's published limits: about 30 messages/s overall (we keep 25, bursting 3), 1/s to
-# one chat (20/minute to a group: Rates(25, 20, 60)). WhatsApp: the sender's MPS (settings).
+# one chat, 20/minute to a group. WhatsApp: the sender's MPS (settings).
 TELEGRAM = Rates(overall=25, per_chat=1, burst=3)
+STAFF_GROUP = Rates(overall=1, per_chat=20, per_chat_seconds=60, burst=1)  # the one group
 
 
 PRUNE_ABOVE = 10_000  # chats remembered before the idle ones are forgotten
@@ -85,6 +86,18 @@ class Limits:
     def wait(self, channel: str, chat: str, now: float) -> float:
         """Seconds until a message to `chat` on `channel` may go."""
         return max(self._overall[channel].wait(now), self._chat(channel, chat).wait(now))
+
+    async def acquire(
+        self,
+        channel: str,
+        chat: str,
+        monotonic: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        """Wait until one more message to `chat` may go, and count it."""
+        while (wait := self.wait(channel, chat, monotonic())) > 0:
+            await sleep(wait)
+        self.take(channel, chat, monotonic())
 
     def take(self, channel: str, chat: str, now: float) -> None:
         self._overall[channel].take(now)

@@ -15,7 +15,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.bootstrap import Concierge
-from loyalty.services import occasions
+from bot.channels.staff import StaffDesk, staff_desk
+from bot.engine import Engine
+from loyalty.services import handoffs, occasions
 from loyalty.services.reviews import settle_all
 from scheduler.dispatcher import Dispatcher, dispatcher
 
@@ -38,6 +40,19 @@ async def occasions_job(app: Concierge) -> None:
         log.info("occasions: %d messages queued", added)
 
 
+async def retention_job(app: Concierge, desk: StaffDesk | None) -> None:
+    """Forget what is kept only for a while: conversations with staff past the program's
+    retention (their topics deleted), and conversations with the bot that expired."""
+    now = app.clock()
+    async with app.db.unit_of_work() as uow:
+        forgotten = await handoffs.purge(uow, now, app.program.handoff.retention_days)
+        expired = await uow.conversations.purge(now)
+        await uow.commit()
+    if desk is not None:
+        await desk.flush()
+    log.info("retention: %d staff conversations and %d chat states deleted", forgotten, expired)
+
+
 async def dispatch_job(sending: Dispatcher) -> None:
     report = await sending.drain()
     if report.sent or report.failed or report.uncertain:
@@ -48,7 +63,9 @@ async def dispatch_job(sending: Dispatcher) -> None:
         )  # fmt: skip
 
 
-def build_scheduler(app: Concierge, sending: Dispatcher) -> AsyncIOScheduler:
+def build_scheduler(
+    app: Concierge, sending: Dispatcher, desk: StaffDesk | None = None
+) -> AsyncIOScheduler:
     """One scheduler per deployment (APScheduler cannot share its jobs between processes).
 
     Each job catches up at start, coalesces what it missed, and never overlaps itself.
@@ -58,6 +75,10 @@ def build_scheduler(app: Concierge, sending: Dispatcher) -> AsyncIOScheduler:
     scheduler.add_job(
         settle_job, CronTrigger(hour=SETTLE_HOUR, timezone=app.program.club.zone), args=[app],
         id="settle", misfire_grace_time=6 * 3600, **common,
+    )  # fmt: skip
+    scheduler.add_job(
+        retention_job, CronTrigger(hour=SETTLE_HOUR, minute=30, timezone=app.program.club.zone),
+        args=[app, desk], id="retention", misfire_grace_time=6 * 3600, **common,
     )  # fmt: skip
     scheduler.add_job(
         occasions_job, CronTrigger(minute=SCAN_MINUTE), args=[app], id="occasions",
@@ -80,7 +101,9 @@ async def run(app: Concierge) -> None:
             await app.db.close()
             raise AnotherWorker("another `concierge worker` is running on this database")
         sending = dispatcher(app, f"worker-{os.getpid()}")
-        scheduler = build_scheduler(app, sending)
+        telegram = sending.senders.get("telegram")
+        desk = staff_desk(app, Engine(app), getattr(telegram, "bot", None), None)
+        scheduler = build_scheduler(app, sending, desk)
         scheduler.start()
         log.info(
             "worker started: daily settle at %02d:00 %s, occasions hourly, outbox every %d s",

@@ -14,7 +14,6 @@ from storage.models import (
     ChannelIdentity,
     ClubSecret,
     ConversationState,
-    Handoff,
     InboundReceipt,
     LinkToken,
     Member,
@@ -62,7 +61,7 @@ class Identities(_Repository):
         await self.session.flush()
 
     async def forget_member(self, member_id: int) -> dict[str, int]:
-        """Erase what the chat holds of a member: state, invitations, requests, messages."""
+        """Erase what the chat holds of a member: state, invitations, messages."""
         addresses = select(ChannelIdentity.channel, ChannelIdentity.address).where(
             ChannelIdentity.member_id == member_id
         )
@@ -73,7 +72,7 @@ class Identities(_Repository):
                     ConversationState.channel == channel, ConversationState.address == address
                 )
             )
-        for model in (LinkToken, Handoff, OutboxMessage):
+        for model in (LinkToken, OutboxMessage):
             result = await self.session.execute(delete(model).where(model.member_id == member_id))
             removed[model.__tablename__] = result.rowcount  # type: ignore[attr-defined]
         return removed
@@ -115,6 +114,8 @@ class Saved:
     name: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     options: list[list[str]] = field(default_factory=list)  # [label, action], numbered 1...
+    misses: int = 0  # messages not understood in a row
+    recent: list[list[str]] = field(default_factory=list)  # the last lines: [who, text]
 
 
 class Conversations(_Repository):
@@ -123,7 +124,10 @@ class Conversations(_Repository):
         row = await self.session.get(ConversationState, (channel, address))
         if row is None or row.expires_at <= now:
             return Saved()
-        return Saved(row.state, dict(row.data or {}), list(row.options or []))
+        return Saved(
+            row.state, dict(row.data or {}), list(row.options or []), row.misses or 0,
+            list(row.recent or []),
+        )  # fmt: skip
 
     async def save(self, channel: str, address: str, saved: Saved, expires_at: datetime) -> None:
         row = await self.session.get(ConversationState, (channel, address))
@@ -135,7 +139,16 @@ class Conversations(_Repository):
             row = ConversationState(channel=channel, address=address)
             self.session.add(row)
         row.state, row.data, row.options = saved.name, saved.data, saved.options or None
+        row.misses, row.recent = saved.misses, saved.recent or None
         row.expires_at = expires_at
+
+
+    async def purge(self, now: datetime) -> int:
+        """Forget conversations that expired (they hold the last lines people wrote)."""
+        result = await self.session.execute(
+            delete(ConversationState).where(ConversationState.expires_at <= now)
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
 class Receipts(_Repository):

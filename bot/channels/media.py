@@ -1,7 +1,8 @@
-"""Pictures the channels attach: the member card's QR code, and signed links to it.
+"""Pictures the channels attach: the member card's QR code, staff photos, signed links.
 
-WhatsApp fetches media from a URL; the link carries the QR text, an expiry and an
-HMAC signature, so the web app draws only codes we issued, and only for a while.
+WhatsApp fetches media from a URL; the link carries what to show (the QR text, or the
+Telegram file a staff member sent), an expiry and an HMAC signature over the path too, so
+the web app serves only what we issued, where we issued it, and only for a while.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from qrcode.image.pure import PyPNGImage
 
 MEDIA_TTL = timedelta(hours=2)  # Twilio fetches at once; WhatsApp keeps its own copy
 QR_PATH = "/media/qr.png"
+PHOTO_PATH = "/media/photo"
 
 
 def qr_png(payload: str) -> bytes:
@@ -27,20 +29,22 @@ def qr_png(payload: str) -> bytes:
     return out.getvalue()
 
 
-def _signature(key: str, payload: str, expires: int) -> str:
-    message = f"{payload}\n{expires}".encode()
+def _signature(key: str, path: str, payload: str, expires: int) -> str:
+    message = f"{path}\n{payload}\n{expires}".encode()
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def qr_url(public_url: str, key: str, payload: str, now: datetime) -> str:
-    """A link to the PNG of `payload` that works until MEDIA_TTL from now."""
+def media_url(public_url: str, key: str, path: str, payload: str, now: datetime) -> str:
+    """A link to `path` showing `payload` that works until MEDIA_TTL from now."""
     expires = int((now + MEDIA_TTL).timestamp())
-    query = urlencode({"d": payload, "e": expires, "s": _signature(key, payload, expires)})
-    return f"{public_url}{QR_PATH}?{query}"
+    signature = _signature(key, path, payload, expires)
+    return f"{public_url}{path}?{urlencode({'d': payload, 'e': expires, 's': signature})}"
 
 
-def qr_link_ok(key: str, payload: str, expires: str, signature: str, now: datetime) -> bool:
+def media_link_ok(
+    key: str, path: str, payload: str, expires: str, signature: str, now: datetime
+) -> bool:
     """Whether a link's signature is ours and it has not expired (constant-time compare)."""
     if not expires.isdigit() or int(expires) < now.timestamp():
         return False
-    return hmac.compare_digest(_signature(key, payload, int(expires)), signature)
+    return hmac.compare_digest(_signature(key, path, payload, int(expires)), signature)

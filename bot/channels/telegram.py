@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -17,14 +16,18 @@ from telegram import (
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.bootstrap import Concierge
+from bot.channels.courier import Courier, Outcome
 from bot.channels.delivery import BLOCKED, REFUSED, RETRY, Delivery
 from bot.channels.media import qr_png
-from bot.channels.text import split_text
+from bot.channels.staff import TELEGRAM_PHOTO, StaffDesk, seconds, telegram_photo
 from bot.engine import Engine
-from handlers.dialog import Contact, Inbound, Reply
+from handlers.desk import undelivered
+from handlers.dialog import Contact, Inbound, Reply, split_text
 from handlers.occasions import Greeting
 from loyalty.ports import Conflict
 from storage.models import OutboxMessage
+from storage.outbox import FAILED, PENDING
+from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.telegram")
 CHANNEL = "telegram"
@@ -53,7 +56,7 @@ def inbound_from(update: Update) -> Inbound | None:
         contact = Contact(phone, str(owner) if owner is not None else None)
     return Inbound(
         CHANNEL, str(user.id), text=message.text or message.caption, contact=contact,
-        language=user.language_code, first_name=user.first_name,
+        language=user.language_code, first_name=user.first_name, photo=telegram_photo(message),
     )  # fmt: skip
 
 
@@ -73,6 +76,8 @@ class TelegramChannel:
         self.app = app
         self.engine = engine
         self.bot = bot
+        self.courier = Courier(app, CHANNEL, self)
+        self.desk: StaffDesk | None = None  # the staff group, when there is one
 
     async def receive(self, payload: dict[str, Any]) -> int | None:
         """Record the update before answering Telegram; None when it was seen before."""
@@ -92,17 +97,23 @@ class TelegramChannel:
         if update.my_chat_member is not None:
             await self._membership(receipt_id, update)
             return
+        if self.desk is not None and self.desk.ours(update):
+            await self.desk.process(receipt_id, update)
+            return
         inbound = inbound_from(update)
         if inbound is None:
             await self._skip(receipt_id)
             return
-        replies = await self.engine.handle(inbound, receipt_id)
-        if update.callback_query is not None:
-            try:
-                await self.bot.answer_callback_query(update.callback_query.id)
-            except TelegramError:
-                log.info("callback query %s could not be answered", update.callback_query.id)
-        await self.send(inbound.address, replies)
+
+        async def answer(replies: list[Reply]) -> None:
+            if update.callback_query is not None:
+                try:
+                    await self.bot.answer_callback_query(update.callback_query.id)
+                except TelegramError:
+                    log.info("callback query %s not answered", update.callback_query.id)
+            await self.send(inbound.address, replies)
+
+        await self.engine.handle(inbound, receipt_id, send=answer)
 
     async def _skip(self, receipt_id: int) -> None:
         async with self.app.db.unit_of_work() as uow:
@@ -154,14 +165,58 @@ class TelegramChannel:
         except Forbidden as exc:
             return Delivery(BLOCKED, error=str(exc))
         except RetryAfter as exc:
-            after = exc.retry_after  # an int in PTB 22, a timedelta later
-            seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
-            return Delivery(RETRY, error=str(exc), retry_after=seconds)
+            return Delivery(RETRY, error=str(exc), retry_after=seconds(exc.retry_after))
         except (TimedOut, NetworkError) as exc:
             return Delivery(RETRY, error=str(exc))
         except TelegramError as exc:
             return Delivery(REFUSED, error=str(exc))
         return Delivery("sent", provider_id=f"{row.address}:{message.message_id}")
+
+    async def flush(self, address: str) -> None:
+        """Send what waits in the outbox for this chat (what staff answered)."""
+        await self.courier.flush(address)
+
+    async def prepare(self, uow: UnitOfWork, row: OutboxMessage) -> OutboxMessage:
+        return row
+
+    async def call(self, row: OutboxMessage, request: OutboxMessage) -> Outcome:
+        try:
+            if row.photo is not None and row.photo.startswith(TELEGRAM_PHOTO):
+                photo = row.photo.removeprefix(TELEGRAM_PHOTO)
+                message = await self.bot.send_photo(row.address, photo, caption=row.body or None)
+            else:
+                message = await self.bot.send_message(row.address, row.body)
+        except Forbidden as exc:
+            return Outcome(row, FAILED, error=str(exc), code="blocked")
+        except RetryAfter as exc:
+            return Outcome(row, PENDING, error=str(exc), wait=seconds(exc.retry_after))
+        except (TimedOut, NetworkError) as exc:
+            return Outcome(row, PENDING, error=str(exc), stop=True)
+        except TelegramError as exc:
+            return Outcome(row, FAILED, error=str(exc))
+        return Outcome(row, "sent", provider_id=f"{row.address}:{message.message_id}")
+
+    async def record(self, uow: UnitOfWork, outcome: Outcome) -> None:
+        now, row = self.app.clock(), outcome.row
+        if outcome.provider_id is not None:
+            await uow.outbox.sent(row.id, outcome.status, outcome.provider_id, now)
+            return
+        await uow.outbox.settle(
+            row.id, outcome.status, now, error=outcome.error, code=outcome.code
+        )
+        if outcome.status == FAILED:
+            if outcome.code == "blocked":
+                await uow.identities.set_reachable(CHANNEL, row.address, False)
+            await undelivered(uow, self.app.program, now, row, outcome.error)
+
+    async def photo(self, file_id: str) -> bytes | None:
+        """A photo Telegram holds (one staff sent), for a channel that fetches by URL."""
+        try:
+            found = await self.bot.get_file(file_id)
+            return bytes(await found.download_as_bytearray())
+        except TelegramError as exc:
+            log.info("photo could not be fetched from Telegram: %s", exc)
+            return None
 
     async def aclose(self) -> None:
         await self.bot.shutdown()

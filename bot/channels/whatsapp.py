@@ -27,10 +27,10 @@ from twilio.rest import Client
 from bot.bootstrap import Concierge
 from bot.channels.courier import Courier, Outcome
 from bot.channels.delivery import REFUSED, RETRY, Delivery
-from bot.channels.media import qr_url
-from bot.channels.text import split_text
+from bot.channels.media import PHOTO_PATH, QR_PATH, media_url
 from bot.engine import Engine
-from handlers.dialog import Inbound, Reply, Turn, options
+from handlers.desk import undelivered
+from handlers.dialog import Inbound, Reply, Turn, options, split_text
 from handlers.occasions import Greeting
 from locales import Speaker
 from loyalty.phones import mask_phone
@@ -69,11 +69,9 @@ class TwilioHttp(AsyncHttpClient):
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> TwilioResponse:
-        if url.startswith(TWILIO_ORIGIN):
-            url = self.api_url + url.removeprefix(TWILIO_ORIGIN)
         response = await self.client.request(
             method,
-            url,
+            self.aimed(url),
             params=params,  # type: ignore[arg-type]
             data=data,
             headers=headers,
@@ -82,6 +80,21 @@ class TwilioHttp(AsyncHttpClient):
             follow_redirects=allow_redirects,
         )
         return TwilioResponse(response.status_code, response.text, response.headers)
+
+    def aimed(self, url: str) -> str:
+        return (
+            self.api_url + url.removeprefix(TWILIO_ORIGIN)
+            if url.startswith(TWILIO_ORIGIN)
+            else url
+        )
+
+    async def download(self, url: str, auth: tuple[str, str]) -> bytes:
+        """Media Twilio keeps for us (a member's photo), following its redirect to storage."""
+        if not url.startswith(TWILIO_ORIGIN + "/") and not url.startswith(self.api_url + "/"):
+            raise httpx.InvalidURL("not a Twilio media URL")  # never send our keys elsewhere
+        response = await self.client.get(self.aimed(url), auth=auth, follow_redirects=True)
+        response.raise_for_status()
+        return response.content
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -103,10 +116,13 @@ def inbound_from(form: Mapping[str, str], program: Program) -> Inbound | None:
     if not sender.startswith("whatsapp:+"):
         return None
     phone = sender.removeprefix("whatsapp:")
+    photo = None
+    if form.get("MediaContentType0", "").startswith("image/"):
+        photo = form.get("MediaUrl0") or None  # Twilio's copy, fetched with our credentials
     return Inbound(
         CHANNEL, phone, text=form.get("Body") or None, action=form.get("ButtonPayload") or None,
         language=language_hint(phone, program), first_name=form.get("ProfileName") or None,
-        verified_phone=phone,
+        verified_phone=phone, photo=photo,
     )  # fmt: skip
 
 
@@ -195,7 +211,6 @@ class WhatsAppChannel:
                     await uow.commit()
             return
         await self.engine.handle(inbound, receipt_id, deliver=self.queue)
-        await self.flush(inbound.address)
 
     async def queue(self, turn: Turn, replies: list[Reply]) -> None:
         """Write the replies to the outbox, in the transaction that decided them."""
@@ -241,9 +256,11 @@ class WhatsAppChannel:
         opened = await uow.identities.last_inbound(CHANNEL, row.address) or row.created_at
         if opened + WINDOW > now and row.kind == "reply":
             request["body"] = row.body
-            if row.media is not None:
+            if row.media is not None or row.photo is not None:
                 key = await _media_key(uow)
-                request["media_url"] = [qr_url(self.public_url, key, row.media, now)]
+                path, shown = (QR_PATH, row.media) if row.media else (PHOTO_PATH, row.photo)
+                assert shown is not None
+                request["media_url"] = [media_url(self.public_url, key, path, shown, now)]
             return request
         member = await uow.members.get(row.member_id) if row.member_id is not None else None
         language = self.app.program.language(member.locale if member else None)
@@ -304,6 +321,7 @@ class WhatsAppChannel:
             await uow.outbox.advance(
                 row, FAILED, now, error_code=outcome.code, error=outcome.error
             )
+            await undelivered(uow, self.app.program, now, row, outcome.error)
             return
         await uow.outbox.put_back(row, outcome.status, outcome.error, now)
         if outcome.status == AWAITING_WINDOW:
@@ -352,6 +370,10 @@ class WhatsAppChannel:
             log.info("whatsapp message %s to %s: %s%s", row_id, mask_phone(row.address), status,
                      f" (error {code})" if code else "")  # fmt: skip
         return moved
+
+    async def fetch_media(self, url: str) -> bytes:
+        """A photo a member sent: Twilio keeps it behind our account's credentials."""
+        return await self.http.download(url, (self.client.username, self.client.password))
 
     async def media_key(self) -> str:
         async with self.app.db.unit_of_work() as uow:

@@ -18,6 +18,7 @@ from loyalty.dates import Birthday
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
 from loyalty.segments import Segment
+from loyalty.services import handoffs
 from loyalty.services.purchases import settle_accounts
 from loyalty.tiers import Progress, TierState, progress
 
@@ -387,10 +388,28 @@ async def export(uow: UnitOfWork, member: Member) -> dict[str, Any]:
             {"badge": b.badge, "awarded_at": when(b.awarded_at)}
             for b in await uow.badges.for_member(member.id)
         ],
+        "conversations_with_staff": [
+            {
+                "channel": h.channel,
+                "opened_at": when(h.requested_at),
+                "closed_at": when(h.closed_at),
+                "lines": [
+                    {
+                        "at": when(line.at),
+                        "from": line.author,
+                        "text": line.text,
+                        "photo": line.photo is not None,
+                    }
+                    for line in await uow.transcripts.of(h.id)
+                ],
+            }
+            for h in await uow.handoffs.of_member(member.id)
+        ],
     }
 
 
 async def erase(uow: UnitOfWork, member: Member, now: datetime) -> dict[str, int]:
     """Remove personal data; the ledger's sums stay under the member number for the books."""
+    talks = await handoffs.forget(uow, await uow.handoffs.of_member(member.id), now)
     chat = await uow.identities.forget_member(member.id)
-    return {**chat, **await uow.members.erase(member, now)}
+    return {**chat, "handoff": talks, **await uow.members.erase(member, now)}

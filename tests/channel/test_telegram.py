@@ -21,7 +21,7 @@ from telegram import Bot
 from bot.bootstrap import Concierge
 from bot.channels.media import qr_png
 from bot.channels.telegram import MAX_MESSAGE, TelegramChannel, telegram_channel
-from bot.channels.text import split_text
+from handlers.dialog import split_text
 from bot.cli import main
 from bot.engine import Engine
 from bot.web import create_app
@@ -113,7 +113,7 @@ async def identities(concierge: Concierge) -> list[tuple[str, int, bool]]:
 async def conversation(concierge: Concierge, address: str = ME) -> tuple[str, dict[str, Any]]:
     async with concierge.db.unit_of_work() as uow:
         row = await uow.session.get(ConversationState, ("telegram", address))
-        return (row.state, row.data) if row else ("", {})
+        return (row.state or "", row.data or {}) if row else ("", {})
 
 
 async def receipts(concierge: Concierge) -> list[tuple[str, bool]]:

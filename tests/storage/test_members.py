@@ -222,7 +222,7 @@ async def test_export_holds_everything_and_erase_keeps_only_anonymous_sums(
             now, member_id=member.id, channel="whatsapp", address=PHONE, kind="reply", body="Hi"
         )
         await members.invite(uow, member, "token-1", now)
-        await uow.handoffs.request(member.id, "telegram", "4242", now)
+        await uow.handoffs.open(member.id, "telegram", "4242", "asked", now)
         await uow.commit()
     async with database.unit_of_work() as uow:
         removed = await members.erase(uow, member, now)

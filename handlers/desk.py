@@ -1,0 +1,252 @@
+"""The staff group's side of a conversation with a person: topics, relays, /claim /close /note.
+
+Everything posted to the staff group goes through the outbox (channel "staff"), so the
+group's budget of about 20 messages a minute queues a burst instead of dropping it. Staff
+read the club's default language; members read theirs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from handlers.card import render_card
+from handlers.dialog import Turn, channel_name, split_text
+from handlers.language import speaker_for
+from locales import Speaker
+from loyalty.program import Program
+from loyalty.services import members
+from loyalty.services.handoffs import CHANNEL, GROUP
+from storage.models import Handoff, Member, OutboxMessage, Staff
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger("concierge.desk")
+POST, CLOSE = "post", "close"  # what a staff-group row asks of Telegram (and DELETE)
+MAX_RELAY = 1600  # the smallest message a member's channel takes (WhatsApp)
+MAX_POST = 4096  # Telegram's
+RECENT_LINES = 8  # lines of the conversation with the bot kept for the context card
+COMMANDS = ("claim", "close", "note")
+
+
+@dataclass(frozen=True)
+class StaffMessage:
+    """Something written in the staff group, as the adapter read it."""
+
+    user_id: int
+    thread_id: int | None  # the topic; None in the group's General
+    text: str | None = None
+    photo: str | None = None  # the channel's reference to a photo
+
+
+def staff_speaker(program: Program) -> Speaker:
+    return speaker_for(program.club.default_language, None, program)
+
+
+def first_name(name: str | None) -> str:
+    return (name or "").split(" ")[0]
+
+
+async def post(
+    uow: UnitOfWork,
+    now: datetime,
+    handoff: Handoff | None,
+    body: str,
+    kind: str = POST,
+    photo: str | None = None,
+    variables: dict[str, str] | None = None,
+) -> None:
+    """Queue a post for the staff group, in the handoff's topic (None: the General topic)."""
+    for part in split_text(body, MAX_POST) if body else [""]:
+        await uow.outbox.add(
+            now, channel=CHANNEL, address=GROUP, kind=kind, body=part, photo=photo,
+            handoff_id=handoff.id if handoff else None, variables=variables or {},
+        )  # fmt: skip
+        photo = None
+
+
+def remember(turn: Turn, who: str, text: str) -> None:
+    """Keep the last lines of the conversation with the bot, for a person who takes over."""
+    turn.recent = [*turn.recent, [who, text[:300]]][-RECENT_LINES:]
+
+
+async def topic_name(uow: UnitOfWork, turn: Turn, speaker: Speaker) -> str:
+    """ "Giulia · WhatsApp · Gold": who, where, and how much they matter to the club."""
+    _ = speaker.gettext
+    channel = channel_name(turn.inbound.channel)
+    if turn.member is None:
+        who = turn.inbound.first_name or _("Guest")
+        return f"{who} · {channel} · {_('not a member')}"[:128]
+    tier = await uow.tiers.current(turn.member.id) or turn.program.tiers.public[0].key
+    who = first_name(turn.member.name) or _("Member")
+    level = turn.program.tiers.level(tier).name[speaker.language]
+    return f"{who} · {channel} · {level}"[:128]
+
+
+async def announce(turn: Turn, handoff: Handoff) -> None:
+    """Open the conversation's topic with a context card: who, their standing, the talk so far."""
+    uow, program = turn.uow, turn.program
+    speaker = staff_speaker(program)
+    _ = speaker.gettext
+    lines = [
+        _("Asked to talk to a person.")
+        if handoff.reason == "asked"
+        else _("The concierge did not understand twice and called for a person."),
+        "",
+    ]
+    if turn.member is not None:
+        card = await members.card(uow, turn.member, turn.now, program)
+        lines.append(render_card(card, program, speaker, staff=True))
+        bought = [p for p in await uow.purchases.for_member(turn.member.id) if p.status == "paid"]
+        if bought:
+            lines += ["", _("Last purchases:")]
+            for purchase in reversed(bought[-3:]):
+                lines.append(
+                    f"• {speaker.date(purchase.purchased_at)} · "
+                    f"{speaker.money(purchase.amount, purchase.currency)}"
+                    + (f" · {purchase.category}" if purchase.category else "")
+                )
+    else:
+        lines.append(
+            _("Not a member. Wrote from {channel}.").format(
+                channel=channel_name(turn.inbound.channel)
+            )
+        )
+    if turn.recent:
+        lines += ["", _("Last messages with the concierge:")]
+        for who, text in turn.recent:
+            said = _("Member") if who == "member" else _("Concierge")
+            lines.append(f"{said}: {text}")
+            await uow.transcripts.add(handoff.id, who, text, turn.now)
+        turn.recent = []  # from now on the transcript keeps them
+    lines += [
+        "",
+        _("Answer in this topic: the member receives it under your first name. "
+          "/claim takes the conversation, /note adds a note the member never sees, "
+          "/close gives the member back to the concierge."),
+    ]  # fmt: skip
+    name = await topic_name(uow, turn, speaker)
+    await post(uow, turn.now, handoff, "\n".join(lines), variables={"topic": name})
+
+
+async def from_member(turn: Turn, handoff: Handoff) -> None:
+    """What the member wrote goes to the topic and into the transcript."""
+    text = (turn.inbound.text or "").strip()
+    await turn.uow.transcripts.add(handoff.id, "member", text, turn.now, photo=turn.inbound.photo)
+    who = first_name(turn.member.name if turn.member else turn.inbound.first_name)
+    body = f"{who}: {text}" if who and text else text
+    await post(turn.uow, turn.now, handoff, body, photo=turn.inbound.photo)
+
+
+async def member_left(turn: Turn, handoff: Handoff) -> None:
+    """The member wrote STOP: the conversation ends and staff are told why."""
+    _ = staff_speaker(turn.program).gettext
+    await turn.uow.transcripts.add(handoff.id, "member", turn.inbound.text or "", turn.now)
+    await turn.uow.handoffs.close(handoff, None, turn.now)
+    notice = _(
+        "The member wrote STOP: they receive nothing more on this channel. Conversation closed."
+    )
+    await post(turn.uow, turn.now, handoff, notice, kind=CLOSE)
+
+
+def _command(text: str) -> tuple[str | None, str]:
+    """("note", "rest") for "/note rest" (or "/note@ourbot rest"); (None, text) otherwise."""
+    if not text.startswith("/"):
+        return None, text
+    word, _, rest = text[1:].partition(" ")
+    name = word.split("@")[0].lower()
+    return (name, rest.strip()) if name in COMMANDS else (None, text)
+
+
+async def from_staff(uow: UnitOfWork, program: Program, now: datetime, said: StaffMessage) -> bool:
+    """Act on a message in the staff group; False when it was not for us to act on."""
+    staff = await uow.staff.acting(said.user_id)
+    if staff is None:
+        log.info("staff group: message from %s ignored: not registered staff", said.user_id)
+        return False
+    _ = staff_speaker(program).gettext
+    command, text = _command((said.text or "").strip())
+    handoff = await uow.handoffs.by_thread(said.thread_id) if said.thread_id else None
+    if handoff is None:
+        if command is not None:  # chatter in General is the staff's own
+            await post(
+                uow, now, None, _("Use /claim, /note and /close in a conversation's topic.")
+            )
+            return True
+        return False
+    if handoff.status != "open":
+        await post(
+            uow, now, handoff, _("This conversation is closed: the member is with the concierge.")
+        )
+        return True
+    if command == "note":
+        await uow.transcripts.add(handoff.id, "note", text, now, staff_id=staff.id)
+        return True
+    if command == "claim":
+        await _claim(uow, now, handoff, staff, program)
+        return True
+    member = await uow.members.get(handoff.member_id) if handoff.member_id else None
+    speaker = _member_speaker(program, member)
+    if command == "close":
+        await uow.handoffs.close(handoff, staff.id, now)
+        await uow.transcripts.add(handoff.id, "staff", "/close", now, staff_id=staff.id)
+        goodbye = speaker.gettext(
+            '{name} has closed our conversation. You are back with the concierge: write "menu" '
+            "to see what I can do."
+        ).format(name=first_name(staff.name))
+        await _to_member(uow, now, handoff, goodbye, None)
+        await post(uow, now, handoff, _("Closed by {name}.").format(name=staff.name), kind=CLOSE)
+        return True
+    if not text and said.photo is None:
+        return False
+    if handoff.claimed_by is None:
+        handoff.claimed_by = staff.id  # the first to answer takes the conversation
+    await uow.transcripts.add(handoff.id, "staff", text, now, staff_id=staff.id, photo=said.photo)
+    body = f"{first_name(staff.name)}: {text}" if text else first_name(staff.name)
+    await _to_member(uow, now, handoff, body, said.photo)
+    return True
+
+
+async def _claim(
+    uow: UnitOfWork, now: datetime, handoff: Handoff, staff: Staff, program: Program
+) -> None:
+    _ = staff_speaker(program).gettext
+    before = await uow.staff.get(handoff.claimed_by) if handoff.claimed_by else None
+    handoff.claimed_by = staff.id
+    if before is not None and before.id != staff.id:
+        text = _("{name} takes over from {before}.").format(name=staff.name, before=before.name)
+    else:
+        text = _("{name} takes this conversation.").format(name=staff.name)
+    await post(uow, now, handoff, text)
+
+
+def _member_speaker(program: Program, member: Member | None) -> Speaker:
+    if member is None:
+        return staff_speaker(program)
+    return speaker_for(member.locale, member.timezone, program)
+
+
+async def _to_member(
+    uow: UnitOfWork, now: datetime, handoff: Handoff, body: str, photo: str | None
+) -> None:
+    """Queue a message to the member on their channel; long texts in several parts."""
+    for part in split_text(body, MAX_RELAY):
+        await uow.outbox.add(
+            now, member_id=handoff.member_id, channel=handoff.channel, address=handoff.address,
+            kind="reply", body=part, photo=photo, handoff_id=handoff.id, variables={},
+        )  # fmt: skip
+        photo = None
+
+
+async def undelivered(
+    uow: UnitOfWork, program: Program, now: datetime, row: OutboxMessage, why: str | None
+) -> None:
+    """Staff are told in the topic when what they wrote did not reach the member."""
+    if row.handoff_id is None or row.channel == CHANNEL:
+        return
+    handoff = await uow.handoffs.get(row.handoff_id)
+    if handoff is None:
+        return
+    _ = staff_speaker(program).gettext
+    notice = _("Not delivered to the member: {reason}").format(reason=why or _("refused"))
+    await post(uow, now, handoff, notice)
