@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,6 +13,7 @@ from loyalty.program import Program
 from storage.database import Database
 
 Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 def utc_now() -> datetime:
@@ -19,12 +22,15 @@ def utc_now() -> datetime:
 
 @dataclass
 class Concierge:
-    """What every entry point (CLI, web app, worker) works with."""
+    """What every entry point (CLI, web app, worker) works with; time is passed in (tests
+    move it by hand and never sleep)."""
 
     settings: Settings
     program: Program
     db: Database
     clock: Clock = utc_now
+    sleep: Sleep = asyncio.sleep  # pauses: pacing to a provider's limits
+    monotonic: Callable[[], float] = time.monotonic
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Concierge:

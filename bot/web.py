@@ -136,7 +136,7 @@ def create_app(app: Concierge) -> FastAPI:
         await app.db.close()
 
     web = FastAPI(title="Concierge", version="0.1.0", lifespan=lifespan)
-    web.state.telegram, web.state.whatsapp = telegram, whatsapp
+    web.state.telegram, web.state.whatsapp, web.state.desk = telegram, whatsapp, desk
 
     @web.get("/healthz", summary="Answers 200 when the database does")
     async def healthz() -> JSONResponse:

@@ -10,6 +10,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 
+EPSILON = 1e-9  # seconds: below this a wait is float rounding, not a limit
+
+
 @dataclass
 class Bucket:
     """`rate` sends per `per` seconds, with bursts up to `rate` (a token bucket)."""
@@ -30,7 +33,8 @@ class Bucket:
     def wait(self, now: float) -> float:
         """Seconds until one send is allowed (0 when it is now)."""
         self._refill(now)
-        return max(0.0, (1 - self._tokens) * self.per / self.rate)
+        wait = (1 - self._tokens) * self.per / self.rate
+        return wait if wait > EPSILON else 0.0  # a rounding crumb is no wait (nor a busy loop)
 
     def take(self, now: float) -> None:
         self._refill(now)
@@ -59,7 +63,9 @@ class Rates:
 # Telegram's published limits: about 30 messages/s overall (we keep 25, bursting 3), 1/s to
 # one chat, 20/minute to a group. WhatsApp: the sender's MPS (settings).
 TELEGRAM = Rates(overall=25, per_chat=1, burst=3)
-STAFF_GROUP = Rates(overall=1, per_chat=20, per_chat_seconds=60, burst=1)  # the one group
+# The staff group (one chat): never more than 20 in any minute, one a second: a burst of 5,
+# then 15 a minute (a token bucket lets burst + rate x window through in a window).
+STAFF_GROUP = Rates(overall=15 / 60, per_chat=1, burst=5)
 
 
 PRUNE_ABOVE = 10_000  # chats remembered before the idle ones are forgotten

@@ -142,7 +142,6 @@ class Conversations(_Repository):
         row.misses, row.recent = saved.misses, saved.recent or None
         row.expires_at = expires_at
 
-
     async def purge(self, now: datetime) -> int:
         """Forget conversations that expired (they hold the last lines people wrote)."""
         result = await self.session.execute(

@@ -108,6 +108,8 @@ class Outbox:
             )
             .values(status=PENDING, updated_at=now)
         )
+        if result.rowcount:  # type: ignore[attr-defined]
+            self.touched.add((channel, address))
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
     async def claim_next(self, channel: str, address: str, now: datetime) -> OutboxMessage | None:

@@ -11,7 +11,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +40,24 @@ def now() -> datetime:
 
 
 class Clock:
-    """A clock the test moves by hand."""
+    """A clock the test moves by hand; a pause moves it (and counts), never sleeps."""
 
     def __init__(self, start: datetime) -> None:
         self.current = start
+        self.elapsed = 0.0  # monotonic seconds
+        self.pauses: list[float] = []
 
     def __call__(self) -> datetime:
         return self.current
+
+    async def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.elapsed += seconds
+        self.current += timedelta(seconds=seconds)
+        await asyncio.sleep(0)  # others may run, as in a real pause
+
+    def monotonic(self) -> float:
+        return self.elapsed
 
 
 @pytest.fixture
@@ -124,4 +135,4 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 @pytest.fixture
 def concierge(database: Database, program: Program, clock: Clock) -> Concierge:
     settings = Settings(database_url=str(database.url.render_as_string(hide_password=False)))
-    return Concierge(settings, program, database, clock)
+    return Concierge(settings, program, database, clock, clock.sleep, clock.monotonic)

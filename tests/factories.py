@@ -102,6 +102,46 @@ def message_update(
     return telegram_update(message=message)
 
 
+def photo_sizes(name: str) -> list[dict[str, Any]]:
+    """A photo as Telegram describes it: the same picture in growing sizes."""
+    return [
+        {"file_id": f"AgACAgQ{name}{size}", "file_unique_id": f"AQAD{name}{size}",
+         "width": size, "height": size, "file_size": size * 40}
+        for size in (90, 320, 1280)
+    ]  # fmt: skip
+
+
+STAFF_CHAT_ID = -1001987654321  # the staff supergroup, with topics
+ANNA = {"id": 6_660_001, "is_bot": False, "first_name": "Anna", "language_code": "en"}
+MARCO = {"id": 6_660_002, "is_bot": False, "first_name": "Marco", "language_code": "it"}
+
+
+def group_update(
+    text: str | None = None,
+    *,
+    user: dict[str, Any] = ANNA,
+    thread: int | None = None,
+    at: datetime | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A message in the staff group: in a topic (`thread`) or in General."""
+    message: dict[str, Any] = {
+        "message_id": next(_message_ids),
+        "from": user,
+        "chat": {"id": STAFF_CHAT_ID, "type": "supergroup", "title": "Staff", "is_forum": True},
+        "date": _date(at),
+    }
+    if thread is not None:
+        message |= {"message_thread_id": thread, "is_topic_message": True}
+    if text is not None:
+        message["text"] = text
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    message.update(fields)
+    return telegram_update(message=message)
+
+
 def contact_update(
     phone_number: str,
     *,
@@ -195,8 +235,10 @@ def whatsapp_form(
     sid: str | None = None,
     profile_name: str = "Giulia",
     button_payload: str | None = None,
+    image: str | None = None,
 ) -> dict[str, str]:
-    """An inbound WhatsApp message as Twilio posts it to the webhook."""
+    """An inbound WhatsApp message as Twilio posts it to the webhook (`image`: a media
+    id, for a photo Twilio keeps at its media URL)."""
     sid = sid or message_sid()
     form = {
         "SmsMessageSid": sid,
@@ -217,6 +259,12 @@ def whatsapp_form(
     }
     if button_payload is not None:
         form |= {"ButtonPayload": button_payload, "ButtonText": body}
+    if image is not None:
+        form |= {
+            "NumMedia": "1", "MessageType": "image", "MediaContentType0": "image/jpeg",
+            "MediaUrl0": f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}"
+            f"/Messages/{sid}/Media/{image}",
+        }  # fmt: skip
     return form
 
 

@@ -7,7 +7,6 @@ the next flush (the chat's next message, or the next start).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -42,23 +41,19 @@ class Post(Protocol):
     async def record(self, uow: UnitOfWork, outcome: Outcome) -> None: ...
 
 
+Then = Callable[[set[tuple[str, str]]], Awaitable[None]]
+
+
 class Courier:
     """One sender per chat in this process: a flush asked for while another runs is left
-    to it (it looks again before it stops)."""
+    to it (it looks again before it stops). What recording an outcome queued for other
+    chats (staff told a message failed) goes to `then`."""
 
-    def __init__(
-        self,
-        app: Concierge,
-        channel: str,
-        post: Post,
-        pace: Callable[[str], Awaitable[None]] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
+    def __init__(self, app: Concierge, channel: str, post: Post, then: Then | None = None) -> None:
         self.app = app
         self.channel = channel
         self.post = post
-        self.pace = pace
-        self.sleep = sleep
+        self.then = then
         self._busy: set[str] = set()
         self._again: set[str] = set()
 
@@ -67,13 +62,17 @@ class Courier:
             self._again.add(address)
             return
         self._busy.add(address)
+        queued: set[tuple[str, str]] = set()
         try:
-            await self._drain(address)
+            await self._drain(address, queued)
         finally:
             self._busy.discard(address)
             self._again.discard(address)
+        queued.discard((self.channel, address))
+        if queued and self.then is not None:
+            await self.then(queued)
 
-    async def _drain(self, address: str) -> None:
+    async def _drain(self, address: str, queued: set[tuple[str, str]]) -> None:
         outcome: Outcome | None = None
         while True:
             async with self.app.db.unit_of_work() as uow:
@@ -84,10 +83,11 @@ class Courier:
                     row = await uow.outbox.claim_next(self.channel, address, self.app.clock())
                     request = await self.post.prepare(uow, row) if row is not None else None
                 await uow.commit()
+            queued |= uow.outbox.touched
             if outcome is not None and outcome.stop:
                 return
             if outcome is not None and outcome.wait:
-                await self.sleep(outcome.wait)
+                await self.app.sleep(outcome.wait)
                 outcome = None
                 continue
             if row is None:
@@ -98,6 +98,4 @@ class Courier:
                 continue
             outcome = None
             if request is not None:
-                if self.pace is not None:
-                    await self.pace(address)
                 outcome = await self.post.call(row, request)

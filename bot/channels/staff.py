@@ -7,10 +7,8 @@ post goes. Messages from the group are read only from registered staff.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -65,8 +63,6 @@ class StaffDesk:
         bot: Bot,
         chat_id: int,
         fetch: Fetch | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.app = app
@@ -74,11 +70,9 @@ class StaffDesk:
         self.bot = bot
         self.chat_id = chat_id
         self.fetch = fetch
-        self.monotonic = monotonic
         self.jitter = jitter
         self.limits = Limits({CHANNEL: STAFF_GROUP})
-        self.sleep = sleep
-        self.courier = Courier(app, CHANNEL, self, sleep=sleep)
+        self.courier = Courier(app, CHANNEL, self)
 
     def ours(self, update: Update) -> bool:
         message = update.message
@@ -100,7 +94,7 @@ class StaffDesk:
         await self.courier.flush(address)
 
     async def _paced(self) -> None:
-        await self.limits.acquire(CHANNEL, GROUP, self.monotonic, self.sleep)
+        await self.limits.acquire(CHANNEL, GROUP, self.app.monotonic, self.app.sleep)
 
     async def prepare(self, uow: UnitOfWork, row: OutboxMessage) -> dict[str, Any]:
         """Where the post goes: its conversation's topic (to be made if new), or General."""

@@ -76,7 +76,7 @@ class TelegramChannel:
         self.app = app
         self.engine = engine
         self.bot = bot
-        self.courier = Courier(app, CHANNEL, self)
+        self.courier = Courier(app, CHANNEL, self, then=engine.flush)
         self.desk: StaffDesk | None = None  # the staff group, when there is one
 
     async def receive(self, payload: dict[str, Any]) -> int | None:
@@ -243,7 +243,10 @@ def telegram_channel(app: Concierge, engine: Engine) -> TelegramChannel | None:
     token = app.settings.telegram_bot_token
     if token is None:
         return None
-    bot = Bot(token.get_secret_value(), base_url=app.settings.telegram_api_url)
+    api = app.settings.telegram_api_url
+    bot = Bot(
+        token.get_secret_value(), base_url=api, base_file_url=api.removesuffix("bot") + "file/bot"
+    )
     return TelegramChannel(app, engine, bot)
 
 

@@ -182,7 +182,7 @@ class WhatsAppChannel:
         self.sender = sender
         self.public_url = public_url
         self.validator = RequestValidator(auth_token)
-        self.courier = Courier(app, CHANNEL, self)
+        self.courier = Courier(app, CHANNEL, self, then=engine.flush)
 
     def signed(self, path_and_query: str, form: Any, signature: str | None) -> bool:
         """Whether Twilio signed this request, for the URL Twilio called (the public one)."""

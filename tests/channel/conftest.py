@@ -9,7 +9,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs
@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from bot.bootstrap import Concierge
 from bot.web import create_app
 from tests.channel.twilio import TWILIO_HOST, FakeTwilio, WhatsApp, whatsapp_settings
-from tests.factories import TELEGRAM_BOT, TELEGRAM_NOW
+from tests.factories import STAFF_CHAT_ID, TELEGRAM_BOT, TELEGRAM_NOW, group_update
 
 API_HOST = "https://telegram.test"
 TOKEN = f"{TELEGRAM_BOT['id']}:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
@@ -38,6 +38,8 @@ class ApiCall:
     method: str
     params: dict[str, str]
     files: dict[str, bytes] = field(default_factory=dict)
+    at: float = 0.0  # the test's monotonic clock when the call came
+    status: int = 200  # what the Bot API answered
 
     @property
     def chat_id(self) -> str:
@@ -84,18 +86,36 @@ class FakeTelegram:
 
     def __init__(self, mock: respx.MockRouter) -> None:
         self.calls: list[ApiCall] = []
+        self.timer: Callable[[], float] = lambda: 0.0  # the test's monotonic clock
         self.blocked: set[str] = set()  # chats that blocked the bot: sendMessage gets 403
         self.flooded: dict[str, int] = {}  # chats sent too much: 429 with retry_after (once)
         self._message_ids = iter(range(9001, 10**6))
+        self._threads = iter(range(501, 10**6))
+        self.topics: dict[int, str] = {}  # message_thread_id -> name, as made
+        self.closed: list[int] = []
+        self.deleted: list[int] = []
         mock.post(path__regex=r"^/bot(?P<token>[^/]+)/(?P<method>\w+)$").mock(
             side_effect=self._answer
         )
+        mock.get(path__regex=r"^/file/bot(?P<token>[^/]+)/(?P<path>.+)$").mock(
+            side_effect=self._file
+        )
+
+    def _file(self, request: httpx.Request, token: str, path: str) -> httpx.Response:
+        if token != TOKEN:
+            return httpx.Response(404)
+        return httpx.Response(200, content=b"\xff\xd8JPEG " + path.encode())
 
     def _answer(self, request: httpx.Request, token: str, method: str) -> httpx.Response:
         if token != TOKEN:
             return self._error(401, "Unauthorized")
         params, files = _decode(request)
-        self.calls.append(ApiCall(method, params, files))
+        at = self.timer()
+        response = self._result(method, params)
+        self.calls.append(ApiCall(method, params, files, at, response.status_code))
+        return response
+
+    def _result(self, method: str, params: dict[str, str]) -> httpx.Response:
         if method == "getMe":
             return self._ok(
                 {
@@ -107,7 +127,26 @@ class FakeTelegram:
             )
         if method == "answerCallbackQuery":
             return self._ok(True)
+        if method == "createForumTopic":
+            thread = next(self._threads)
+            self.topics[thread] = params["name"]
+            return self._ok({"message_thread_id": thread, "name": params["name"],
+                             "icon_color": 7322096})  # fmt: skip
+        if method in ("closeForumTopic", "deleteForumTopic"):
+            thread = int(params["message_thread_id"])
+            if thread not in self.topics or thread in self.deleted:
+                return self._error(400, "Bad Request: message thread not found")
+            (self.closed if method == "closeForumTopic" else self.deleted).append(thread)
+            return self._ok(True)
+        if method == "getFile":
+            file_id = params["file_id"]
+            found = {"file_id": file_id, "file_unique_id": "AQAD" + file_id[-6:],
+                     "file_size": 51234, "file_path": f"photos/{file_id}.jpg"}  # fmt: skip
+            return self._ok(found)
         if method in ("sendMessage", "sendPhoto"):
+            thread = int(params.get("message_thread_id", 0))
+            if thread and (thread not in self.topics or thread in self.deleted):
+                return self._error(400, "Bad Request: message thread not found")
             if params["chat_id"] in self.blocked:
                 return self._error(403, "Forbidden: bot was blocked by the user")
             if params["chat_id"] in self.flooded:
@@ -126,12 +165,18 @@ class FakeTelegram:
 
     def _message(self, method: str, params: dict[str, str]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
+        chat = {"id": chat_id, "type": "private", "first_name": "Giulia"}
+        if chat_id < 0:
+            chat = {"id": chat_id, "type": "supergroup", "title": "Staff", "is_forum": True}
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "from": TELEGRAM_BOT,
-            "chat": {"id": chat_id, "type": "private", "first_name": "Giulia"},
+            "chat": chat,
             "date": int(TELEGRAM_NOW.timestamp()),
         }
+        if "message_thread_id" in params:
+            message |= {"message_thread_id": int(params["message_thread_id"]),
+                        "is_topic_message": True}  # fmt: skip
         if method == "sendMessage":
             message["text"] = params["text"]
         else:
@@ -164,6 +209,17 @@ class FakeTelegram:
     def sent(self, since: int = 0) -> list[ApiCall]:
         """The messages and photos sent (answerCallbackQuery and getMe left out)."""
         return [c for c in self.calls[since:] if c.method in ("sendMessage", "sendPhoto")]
+
+    def posts(self, thread: int | None = None) -> list[ApiCall]:
+        """What the bot posted in the staff group (in one topic, when `thread` is given)."""
+        return [
+            c for c in self.sent() if c.chat_id == str(STAFF_CHAT_ID) and c.status == 200
+            and (thread is None or c.params.get("message_thread_id") == str(thread))
+        ]  # fmt: skip
+
+    def to(self, chat: str) -> list[ApiCall]:
+        """What the bot sent to one member's chat."""
+        return [c for c in self.sent() if c.chat_id == chat]
 
 
 @dataclass
@@ -241,3 +297,41 @@ async def whatsapp(concierge: Concierge, twilio: FakeTwilio) -> AsyncIterator[Wh
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield WhatsApp(app_concierge, app, http, twilio)
+
+
+@dataclass
+class Desk:
+    """The app with both channels and the staff group on: members on Telegram and
+    WhatsApp, staff in their supergroup's topics."""
+
+    concierge: Concierge
+    telegram: Telegram
+    whatsapp: WhatsApp
+    api: FakeTelegram
+    twilio: FakeTwilio
+
+    async def staff(self, text: str | None, thread: int | None, **fields: Any) -> list[ApiCall]:
+        """A staff member writes in the group (in topic `thread`); the calls it caused."""
+        return await self.telegram.send(group_update(text, thread=thread, **fields))
+
+    def thread_of(self, name_start: str) -> int:
+        """The topic made for a conversation, by the start of its name."""
+        [thread] = [t for t, name in self.api.topics.items() if name.startswith(name_start)]
+        return thread
+
+
+@pytest.fixture
+async def desk(concierge: Concierge, api: FakeTelegram, twilio: FakeTwilio) -> AsyncIterator[Desk]:
+    on = telegram_settings(concierge).settings.model_copy(
+        update={**whatsapp_settings(concierge), "telegram_staff_chat_id": STAFF_CHAT_ID}
+    )
+    app_concierge = replace(concierge, settings=on)
+    api.timer = app_concierge.monotonic
+    app = create_app(app_concierge)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield Desk(
+                app_concierge, Telegram(app_concierge, app, http, api),
+                WhatsApp(app_concierge, app, http, twilio), api, twilio,
+            )  # fmt: skip

@@ -21,11 +21,10 @@ from telegram import Bot
 from bot.bootstrap import Concierge
 from bot.channels.media import qr_png
 from bot.channels.telegram import MAX_MESSAGE, TelegramChannel, telegram_channel
-from handlers.dialog import split_text
 from bot.cli import main
 from bot.engine import Engine
 from bot.web import create_app
-from handlers.dialog import Button, Reply, Router, Turn
+from handlers.dialog import Button, Reply, Router, Turn, split_text
 from handlers.language import speaker_for
 from handlers.start import consent_question
 from loyalty.consent import Purpose

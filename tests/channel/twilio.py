@@ -64,6 +64,15 @@ class FakeTwilio:
 
     def route(self, mock: respx.MockRouter) -> None:
         mock.post(MESSAGES).mock(side_effect=self._create)
+        mock.get(path__regex=rf"^/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages/\w+/Media/"
+                 r"(?P<media>\w+)$").mock(side_effect=self._media)  # fmt: skip
+
+    def _media(self, request: httpx.Request, media: str) -> httpx.Response:
+        """A photo a member sent, behind the account's credentials as Twilio keeps it."""
+        if not request.headers.get("authorization", "").startswith("Basic "):
+            return httpx.Response(401, json={"code": 20003, "message": "Authenticate"})
+        return httpx.Response(200, content=b"\xff\xd8JPEG " + media.encode(),
+                              headers={"content-type": "image/jpeg"})  # fmt: skip
 
     def _create(self, request: httpx.Request) -> httpx.Response:
         assert request.headers["authorization"].startswith("Basic ")
