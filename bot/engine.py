@@ -15,7 +15,7 @@ from typing import Protocol
 
 from bot.bootstrap import Concierge
 from handlers import router as default_router
-from handlers.desk import remember
+from handlers.desk import gist, remember
 from handlers.dialog import (
     MAX_TEXT,
     NUMBERED,
@@ -29,6 +29,7 @@ from handlers.dialog import (
     pick,
 )
 from handlers.language import speaker_for
+from loyalty.services.handoffs import CHANNEL as STAFF
 from storage.conversations import Saved
 from storage.models import ChannelIdentity, Member
 from storage.unit_of_work import UnitOfWork
@@ -46,7 +47,8 @@ class Engine:
     def __init__(self, app: Concierge, router: Router | None = None) -> None:
         self.app = app
         self.router = router or default_router()
-        # who sends what a message queued for a chat (the web app fills it in): channel ->
+        # who sends what a message queued, by channel (the web app fills it in); with the
+        # staff group's ("staff") and the member's, conversations can go to a person
         self.couriers: dict[str, Flusher] = {}
 
     async def handle(
@@ -79,11 +81,12 @@ class Engine:
             speaker = speaker_for(locale, member.timezone if member else None, app.program)
             turn = Turn(
                 uow, app.program, now, inbound, member, State(saved.name, saved.data), speaker,
-                offered=saved.options, recent=saved.recent, staff_desk=app.settings.staff_desk,
+                offered=saved.options, recent=saved.recent,
+                staff_desk=STAFF in self.couriers and inbound.channel in self.couriers,
             )  # fmt: skip
             if turn.staff_desk:
                 turn.handoff = await uow.handoffs.open_for(inbound.channel, inbound.address)
-            remember(turn, "member", inbound.text or f"[{inbound.action or inbound.photo}]")
+            remember(turn, "member", gist(inbound))
             replies = await self.route(turn)
             misses = saved.misses + 1 if turn.misunderstood else 0
             if misses >= CONFUSED_AFTER and self.router.on_confused is not None:

@@ -123,11 +123,6 @@ class Settings(BaseSettings):
             raise ValueError("not a supergroup id (they begin with -100, e.g. -1001234567890)")
         return value
 
-    @property
-    def staff_desk(self) -> bool:
-        """Conversations can go to staff when the bot and its staff group are set."""
-        return self.telegram_bot_token is not None and self.telegram_staff_chat_id is not None
-
     @field_validator("pos_secret")
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:

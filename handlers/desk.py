@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.card import render_card
-from handlers.dialog import Turn, channel_name, split_text
+from handlers.dialog import Inbound, Turn, channel_name, split_text
 from handlers.language import speaker_for
 from locales import Speaker
 from loyalty.program import Program
@@ -63,6 +63,15 @@ async def post(
             handoff_id=handoff.id if handoff else None, variables=variables or {},
         )  # fmt: skip
         photo = None
+
+
+def gist(inbound: Inbound) -> str:
+    """What a message said, for staff reading the conversation so far."""
+    if inbound.text:
+        return inbound.text
+    return (
+        "[photo]" if inbound.photo else "[contact]" if inbound.contact else f"[{inbound.action}]"
+    )
 
 
 def remember(turn: Turn, who: str, text: str) -> None:

@@ -87,7 +87,7 @@ class Turn:
     speaker: Speaker
     offered: list[list[str]] = field(default_factory=list)  # [label, action] numbered last time
     recent: list[list[str]] = field(default_factory=list)  # the last lines: [who, text]
-    staff_desk: bool = False  # a staff group is set up: conversations can go to a person
+    staff_desk: bool = False  # the staff group and this channel can carry a conversation
     handoff: Handoff | None = None  # the conversation is with staff
     misunderstood: bool = False  # the answer was the fallback
 

@@ -288,3 +288,36 @@ def test_worker_and_serve_refuse_a_database_not_upgraded(
         said = result.stderr.strip()
         assert said.startswith("concierge: the database is at revision none, not 0")
         assert said.endswith(": run `concierge db upgrade`")
+
+
+def test_staff_add_list_and_remove(run: Invoke) -> None:
+    assert run("staff", "list").output.startswith("no staff registered")
+    added = run("staff", "add", "6660001", "--name", "Anna  Bianchi")
+    assert added.exit_code == 0 and "Anna Bianchi (concierge) may now act" in added.output
+    assert run("staff", "add", "6660002", "--name", "Marco", "--role", "manager").exit_code == 0
+    assert run("staff", "list").output.splitlines() == [
+        "     6660001  concierge  Anna Bianchi",
+        "     6660002  manager    Marco",
+    ]
+    assert (
+        run("staff", "remove", "6660001").output
+        == "Anna Bianchi may no longer act in the staff group\n"
+    )
+    assert [line.split()[0] for line in run("staff", "list").output.splitlines()] == ["6660002"]
+
+    missing = run("staff", "remove", "6660001")
+    assert missing.exit_code == 1 and "no staff member with Telegram id 6660001" in missing.stderr
+    assert run("staff", "add", "42", "--name", " ").exit_code == 2
+    assert run("staff", "add", "42", "--name", "X", "--role", "boss").exit_code == 2
+
+
+def test_a_staff_chat_that_is_no_supergroup_stops_with_one_line(
+    run: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_STAFF_CHAT_ID", "123456")
+    result = run("staff", "list")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "concierge: TELEGRAM_STAFF_CHAT_ID: not a supergroup id (they begin with -100, "
+        "e.g. -1001234567890)"
+    )

@@ -58,3 +58,24 @@ async def test_migration_0004_files_the_dates_of_members_already_there(tmp_path:
         (1, "club_anniversary", 3, 2),  # 23:30 UTC is already the 2nd in Rome
         (1, "wedding", 9, 18),
     ]
+
+
+async def test_migration_0006_closes_requests_made_before_there_was_a_staff_group(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(db, "0005")
+        async with db.engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO handoff (channel, address, status, requested_at) "
+                    "VALUES ('telegram', '4242', 'open', '2026-11-01 10:00:00')"
+                )
+            )
+        await upgrade(db)
+        async with db.engine.connect() as connection:
+            status = await connection.scalar(text("SELECT status FROM handoff"))
+    finally:
+        await db.close()
+    assert status == "closed"  # else the bot would stay silent for a topic nobody sees

@@ -206,6 +206,25 @@ def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
             id="send-hour-in-quiet-hours",
         ),
         pytest.param(
+            'sat = "10:00-13:00, 14:00-19:00"',
+            'sat = "10:00-13:00, 12:00-19:00"',
+            "program: store.hours: sat: '12:00-19:00': ranges must run forward and not overlap",
+            id="overlapping-opening-hours",
+        ),
+        pytest.param(
+            'sun = "closed"',
+            'sunday = "closed"',
+            "program: store.hours: unknown day 'sunday' "
+            "(known: mon, tue, wed, thu, fri, sat, sun)",
+            id="unknown-day",
+        ),
+        pytest.param(
+            "retention_days = 365",
+            "retention_days = 0",
+            "program: handoff.retention_days: Input should be greater than 0",
+            id="no-retention",
+        ),
+        pytest.param(
             "send_hour = 10",
             "send_hour = 24",
             "program: occasions.send_hour: Input should be less than or equal to 23",
