@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-
 EPSILON = 1e-9  # seconds: below this a wait is float rounding, not a limit
 
 

@@ -78,6 +78,16 @@ def telegram_update(**content: Any) -> dict[str, Any]:
     return {"update_id": next(_update_ids), **content}
 
 
+def _with_text(message: dict[str, Any], text: str | None) -> dict[str, Any]:
+    """A leading /command gets its bot_command entity, as Telegram sends it."""
+    if text is not None:
+        message["text"] = text
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    return message
+
+
 def message_update(
     text: str | None = None,
     *,
@@ -93,13 +103,7 @@ def message_update(
         "chat": _private_chat(user),
         "date": _date(at),
     }
-    if text is not None:
-        message["text"] = text
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-    message.update(fields)
-    return telegram_update(message=message)
+    return telegram_update(message=_with_text(message, text) | fields)
 
 
 def photo_sizes(name: str) -> list[dict[str, Any]]:
@@ -133,13 +137,7 @@ def group_update(
     }
     if thread is not None:
         message |= {"message_thread_id": thread, "is_topic_message": True}
-    if text is not None:
-        message["text"] = text
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-    message.update(fields)
-    return telegram_update(message=message)
+    return telegram_update(message=_with_text(message, text) | fields)
 
 
 def contact_update(

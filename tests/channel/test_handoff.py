@@ -79,6 +79,12 @@ def texts(calls: list[ApiCall]) -> list[str]:
     return [c.text or c.params.get("caption", "") for c in calls]
 
 
+async def with_staff(desk: Desk, user: dict[str, object] = GIULIA) -> int:
+    """The member taps *Talk to a person*; the topic made for it."""
+    await desk.telegram.send(callback_update("person", user=user))
+    return desk.thread_of(str(user["first_name"]))
+
+
 @pytest.fixture
 async def giulia(desk: Desk) -> int:
     """Giulia, a member on Telegram; Anna and Marco are registered staff."""
@@ -165,8 +171,7 @@ async def test_photos_go_both_ways(desk: Desk, giulia: int) -> None:
 async def test_someone_in_the_group_who_is_not_staff_is_ignored_and_logged(
     desk: Desk, giulia: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await desk.telegram.send(callback_update("person", user=GIULIA))
-    thread = desk.thread_of("Giulia")
+    thread = await with_staff(desk)
     stranger = {"id": 7_770_001, "is_bot": False, "first_name": "Eve"}
     with caplog.at_level(logging.INFO, logger="concierge.desk"):
         calls = await desk.staff("I can answer too", thread, user=stranger)
@@ -200,8 +205,7 @@ async def test_two_conversations_in_two_topics_never_cross(desk: Desk, giulia: i
 async def test_claim_note_and_close_then_the_member_is_back_with_the_bot(
     desk: Desk, giulia: int
 ) -> None:
-    await desk.telegram.send(callback_update("person", user=GIULIA))
-    thread = desk.thread_of("Giulia")
+    thread = await with_staff(desk)
     to_giulia = len(desk.api.to(ME))
 
     await desk.staff("/claim", thread)
@@ -269,8 +273,7 @@ async def test_staff_outside_the_whatsapp_window_reopen_it_with_the_template(
 async def test_a_burst_of_a_hundred_messages_reaches_the_group_paced_and_complete(
     desk: Desk, giulia: int
 ) -> None:
-    await desk.telegram.send(callback_update("person", user=GIULIA))
-    thread = desk.thread_of("Giulia")
+    thread = await with_staff(desk)
     desk.api.flooded[GROUP] = 7  # Telegram pushes back once in the middle of it
 
     for n in range(100):
@@ -311,8 +314,7 @@ async def test_stop_during_a_conversation_with_staff_is_obeyed_and_ends_it(
             uow, member, Purpose.EVENTS, Channel.TELEGRAM, True, desk.concierge.clock(), "t", "w"
         )
         await uow.commit()
-    await desk.telegram.send(callback_update("person", user=GIULIA))
-    thread = desk.thread_of("Giulia")
+    thread = await with_staff(desk)
 
     await desk.telegram.send(message_update("STOP", user=GIULIA))
 
@@ -329,8 +331,7 @@ async def test_stop_during_a_conversation_with_staff_is_obeyed_and_ends_it(
 async def test_an_old_button_while_with_staff_gets_an_answer_and_is_not_relayed(
     desk: Desk, giulia: int
 ) -> None:
-    await desk.telegram.send(callback_update("person", user=GIULIA))
-    thread = desk.thread_of("Giulia")
+    thread = await with_staff(desk)
     posts = len(desk.api.posts(thread))
 
     await desk.telegram.send(callback_update("card", user=GIULIA))
@@ -342,8 +343,7 @@ async def test_an_old_button_while_with_staff_gets_an_answer_and_is_not_relayed(
 async def test_a_message_to_a_member_who_blocked_the_bot_is_reported_in_the_topic(
     desk: Desk, giulia: int
 ) -> None:
-    await desk.telegram.send(callback_update("person", user=GIULIA))
-    thread = desk.thread_of("Giulia")
+    thread = await with_staff(desk)
     desk.api.blocked.add(ME)
 
     await desk.staff("Are you there?", thread)
@@ -357,8 +357,7 @@ async def test_a_message_to_a_member_who_blocked_the_bot_is_reported_in_the_topi
 async def test_transcripts_are_deleted_after_the_retention_period_with_their_topics(
     desk: Desk, giulia: int, clock: Clock
 ) -> None:
-    await desk.telegram.send(callback_update("person", user=GIULIA))
-    old_thread = desk.thread_of("Giulia")
+    old_thread = await with_staff(desk)
     await desk.telegram.send(message_update("an old question", user=GIULIA))
     await desk.staff("/close", old_thread)
     clock.current += timedelta(days=200)
@@ -378,8 +377,7 @@ async def test_transcripts_are_deleted_after_the_retention_period_with_their_top
 async def test_export_holds_the_transcript_and_erase_removes_it_and_the_topic(
     desk: Desk, giulia: int
 ) -> None:
-    await desk.telegram.send(callback_update("person", user=GIULIA))
-    thread = desk.thread_of("Giulia")
+    thread = await with_staff(desk)
     await desk.telegram.send(message_update("my ring size is 52", user=GIULIA))
     await desk.staff("/note VIP, handle with care", thread)
 
