@@ -84,15 +84,15 @@ class Engine:
                 offered=saved.options, recent=saved.recent,
                 staff_desk=STAFF in self.couriers and inbound.channel in self.couriers,
             )  # fmt: skip
-            if turn.staff_desk:
+            if turn.staff_desk:  # the last lines are kept only for someone to take over
                 turn.handoff = await uow.handoffs.open_for(inbound.channel, inbound.address)
-            remember(turn, "member", gist(inbound))
+                remember(turn, "member", gist(inbound))
             replies = await self.route(turn)
             misses = saved.misses + 1 if turn.misunderstood else 0
             if misses >= CONFUSED_AFTER and self.router.on_confused is not None:
                 confused = await self.router.on_confused(turn)
                 replies, misses = (confused, 0) if confused is not None else (replies, misses)
-            for reply in replies:
+            for reply in replies if turn.staff_desk else ():
                 remember(turn, "bot", reply.text)
             offered = []
             if inbound.channel in NUMBERED:
