@@ -59,11 +59,20 @@ class Button:
 
 
 @dataclass(frozen=True)
+class CalendarFile:
+    """An event as an .ics file: adapters attach it, or link to it by the event's id."""
+
+    event_id: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
-    qr: str | None = None  # text to show as a QR code (the member card); adapters draw it
+    qr: str | None = None  # text to show as a QR code (card, ticket); adapters draw it
     ask_contact: str | None = None  # label of a "share my phone number" button
+    calendar: CalendarFile | None = None
 
 
 @dataclass

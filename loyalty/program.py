@@ -230,11 +230,25 @@ class Handoffs(_Strict):
     retention_days: int = Field(default=365, gt=0)
 
 
+class EventRules(_Strict):
+    """How the club runs its invitation-only events."""
+
+    priority_tiers: list[str] = Field(default_factory=list)  # these tiers may answer first...
+    priority_hours: int = Field(default=0, ge=0)  # ...and everyone else this much later
+    offer_hours: int = Field(default=24, gt=0)  # a freed seat waits this long for an answer
+    conversion_days: int = Field(default=30, gt=0)  # purchases after an event that count
+
+
 TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     # the kinds of message that may go out as a template, and the values each can fill in
     "reopen": frozenset({"first_name", "club"}),
     "birthday": frozenset({"first_name", "club", "tier", "points"}),
     "anniversary": frozenset({"first_name", "club", "tier", "years", "occasion"}),
+    # news of an event: an invitation, a reminder, a freed seat, a cancellation
+    **{
+        kind: frozenset({"first_name", "club", "event", "when"})
+        for kind in ("invitation", "reminder", "seat_offered", "event_cancelled")
+    },
 }
 
 
@@ -276,6 +290,7 @@ class Program(_Strict):
     occasions: Occasions = Field(default_factory=Occasions)
     store: Store = Field(default_factory=Store)
     handoff: Handoffs = Field(default_factory=Handoffs)
+    events: EventRules = Field(default_factory=EventRules)
 
     @field_validator("exchange_rates")
     @classmethod
@@ -296,6 +311,9 @@ class Program(_Strict):
             missing = languages - names.keys()
             if missing:
                 raise ValueError(f"{where}.name: no name in {', '.join(sorted(missing))}")
+        unknown = set(self.events.priority_tiers) - {level.key for level in self.tiers.levels}
+        if unknown:
+            raise ValueError(f"events.priority_tiers: unknown tier {sorted(unknown)[0]!r}")
         for kind, templates in self.whatsapp.templates.items():
             foreign = templates.keys() - languages
             if foreign:

@@ -26,12 +26,16 @@ from bot.channels.whatsapp import whatsapp_channel
 from bot.engine import Engine
 from handlers.language import speaker_for
 from handlers.occasions import Greeting, greeting
+from handlers.previews import notice
+from locales import Speaker
 from loyalty.consent import Channel, Purpose, current
 from loyalty.phones import mask_phone
 from loyalty.sending import Cancel, Cap, Defer, decide
+from loyalty.services.events import PURPOSES as EVENT_MESSAGES
 from scheduler.limits import TELEGRAM, Limits, Rates, backoff
-from storage.models import OutboxMessage
+from storage.models import Member, OutboxMessage
 from storage.outbox import CANCELLED, DEAD, FAILED, PENDING
+from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.dispatcher")
 LEASE = timedelta(minutes=5)
@@ -122,14 +126,8 @@ class Dispatcher:
                 )
                 report.deferred += 1
             else:
-                tier_key = await uow.tiers.current(member.id) or app.program.tiers.public[0].key
                 speaker = speaker_for(member.locale, member.timezone, app.program)
-                words = greeting(
-                    row.kind, int(row.variables.get("years") or 0) or None,
-                    (member.name or "").split(" ")[0],
-                    app.program.tiers.level(tier_key).name[speaker.language],
-                    settings.birthday_points, app.program.club.name, speaker,
-                )  # fmt: skip
+                words = await self._words(uow, row, member, speaker)
                 started = await uow.outbox.start_call(row.id, self.worker, now)
             await uow.commit()
         if isinstance(decision, Cancel | Defer) or not started:
@@ -137,6 +135,23 @@ class Dispatcher:
         await self._pace(row)
         delivery = await sender.deliver(row, words, speaker.language)
         await self._record(row, delivery, report)
+
+    async def _words(
+        self, uow: UnitOfWork, row: OutboxMessage, member: Member, speaker: Speaker
+    ) -> Greeting:
+        """What the message says, in the member's language: an occasion, or news of an event."""
+        program = self.app.program
+        if row.kind in EVENT_MESSAGES:
+            event = await uow.events.get(int(row.variables["event"]))
+            assert event is not None  # an event is never deleted (cancelled, at most)
+            return notice(row.kind, event, member, speaker, program.club.name)
+        tier_key = await uow.tiers.current(member.id) or program.tiers.public[0].key
+        tier = program.tiers.level(tier_key).name[speaker.language]
+        return greeting(
+            row.kind, int(row.variables.get("years") or 0) or None,
+            (member.name or "").split(" ")[0], tier, program.occasions.birthday_points,
+            program.club.name, speaker,
+        )  # fmt: skip
 
     async def _pace(self, row: OutboxMessage) -> None:
         """Wait until the channel's and the chat's limits allow one more."""

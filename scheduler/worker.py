@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.bootstrap import Concierge
 from bot.channels.staff import StaffDesk, staff_desk
 from bot.engine import Engine
-from loyalty.services import handoffs, occasions
+from loyalty.services import events, handoffs, occasions
 from loyalty.services.reviews import settle_all
 from scheduler.dispatcher import Dispatcher, dispatcher
 
@@ -25,6 +25,7 @@ log = logging.getLogger("concierge.worker")
 SETTLE_HOUR = 3  # store time: after closing, before the morning's messages
 SCAN_MINUTE = 5  # every hour: a new day begins somewhere at each hour
 DISPATCH_SECONDS = 15
+EVENTS_MINUTES = 5  # offers that ran out, reminders due
 
 
 async def settle_job(app: Concierge) -> None:
@@ -51,6 +52,15 @@ async def retention_job(app: Concierge, desk: StaffDesk | None) -> None:
     if desk is not None:
         await desk.flush()
     log.info("retention: %d staff conversations and %d chat states deleted", forgotten, expired)
+
+
+async def events_job(app: Concierge) -> None:
+    """Seats offered to the waitlist and not taken in time pass on; reminders go out."""
+    async with app.db.unit_of_work() as uow:
+        offered, reminded = await events.tick(uow, app.program, app.clock())
+        await uow.commit()
+    if offered or reminded:
+        log.info("events: %d seats offered to the waitlist, %d reminders", offered, reminded)
 
 
 async def dispatch_job(sending: Dispatcher) -> None:
@@ -83,6 +93,10 @@ def build_scheduler(
     scheduler.add_job(
         occasions_job, CronTrigger(minute=SCAN_MINUTE), args=[app], id="occasions",
         misfire_grace_time=6 * 3600, **common,
+    )  # fmt: skip
+    scheduler.add_job(
+        events_job, IntervalTrigger(minutes=EVENTS_MINUTES), args=[app], id="events",
+        misfire_grace_time=3600, **common,
     )  # fmt: skip
     scheduler.add_job(
         dispatch_job, IntervalTrigger(seconds=DISPATCH_SECONDS), args=[sending], id="outbox",

@@ -97,6 +97,13 @@ class Outbox:
             )
         return found
 
+    async def keys_like(self, pattern: str) -> list[str]:
+        """Idempotency keys matching a LIKE pattern (who was invited to an event)."""
+        rows = await self.session.scalars(
+            select(OutboxMessage.key).where(OutboxMessage.key.like(pattern))
+        )
+        return [key for key in rows if key is not None]
+
     async def release(self, channel: str, address: str, now: datetime) -> int:
         """The member wrote: what waited for the window may go now."""
         result = await self.session.execute(

@@ -24,6 +24,7 @@ from storage.models import (
     Member,
     OccasionDate,
     Purchase,
+    Rsvp,
     TierStatus,
 )
 
@@ -295,6 +296,13 @@ class Accounts(_Repository):
             )
             for mid, key in awarded:
                 accounts[mid].badges.add(key)
+            attended = await self.session.execute(
+                select(Rsvp.member_id, func.count())
+                .where(Rsvp.member_id.in_(part), Rsvp.checked_in_at.is_not(None))
+                .group_by(Rsvp.member_id)
+            )
+            for mid, count in attended:
+                accounts[mid].events_attended = count
         return accounts
 
 

@@ -15,6 +15,7 @@ from storage.conversations import (
     Receipts,
     Secrets,
 )
+from storage.events import Events, Rsvps
 from storage.handoffs import Handoffs, StaffMembers, Transcripts
 from storage.occasions import OccasionDates
 from storage.outbox import Outbox
@@ -50,6 +51,8 @@ class UnitOfWork:
         self.handoffs = Handoffs(self.session)
         self.staff = StaffMembers(self.session)
         self.transcripts = Transcripts(self.session)
+        self.events = Events(self.session)
+        self.rsvps = Rsvps(self.session)
         self.outbox = Outbox(self.session)
         self.occasion_dates = OccasionDates(self.session)
         return self

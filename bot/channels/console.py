@@ -38,11 +38,15 @@ class ConsoleChat:
         self.options = []
         for reply in replies:
             self.say(reply.text)
+            safe = re.sub(r"[^A-Za-z0-9]+", "-", self.address).strip("-")
             if reply.qr is not None:
-                safe = re.sub(r"[^A-Za-z0-9]+", "-", self.address).strip("-")
                 path = self.images / f"concierge-card-{safe}.png"
                 path.write_bytes(qr_png(reply.qr))
                 self.say(f"[image: {path}]")
+            if reply.calendar is not None:
+                path = self.images / f"concierge-event-{reply.calendar.event_id}-{safe}.ics"
+                path.write_text(reply.calendar.text, encoding="utf-8")
+                self.say(f"[calendar: {path}]")
             for button in options([reply]):
                 self.options.append(self._inbound(action=button.action))
                 self.say(f"  {len(self.options)}. {button.label}")

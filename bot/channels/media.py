@@ -19,6 +19,8 @@ from qrcode.image.pure import PyPNGImage
 MEDIA_TTL = timedelta(hours=2)  # Twilio fetches at once; WhatsApp keeps its own copy
 QR_PATH = "/media/qr.png"
 PHOTO_PATH = "/media/photo"
+CALENDAR_PATH = "/media/event.ics"
+CALENDAR_FILE = "event.ics"
 
 
 def qr_png(payload: str) -> bytes:

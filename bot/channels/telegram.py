@@ -9,6 +9,7 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     ReplyKeyboardMarkup,
     Update,
@@ -18,7 +19,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, T
 from bot.bootstrap import Concierge
 from bot.channels.courier import Courier, Outcome
 from bot.channels.delivery import BLOCKED, REFUSED, RETRY, Delivery
-from bot.channels.media import qr_png
+from bot.channels.media import CALENDAR_FILE, qr_png
 from bot.channels.staff import TELEGRAM_PHOTO, StaffDesk, seconds, telegram_photo
 from bot.engine import Engine
 from handlers.desk import undelivered
@@ -229,6 +230,9 @@ class TelegramChannel:
                 await self.bot.send_message(chat_id, part, reply_markup=markup)
         if reply.qr is not None:
             await self.bot.send_photo(chat_id, qr_png(reply.qr), reply_markup=_keyboard(reply))
+        if reply.calendar is not None:
+            ics = InputFile(reply.calendar.text.encode(), filename=CALENDAR_FILE)
+            await self.bot.send_document(chat_id, ics)
         if reply.ask_contact:
             keyboard = ReplyKeyboardMarkup(
                 [[KeyboardButton(reply.ask_contact, request_contact=True)]],

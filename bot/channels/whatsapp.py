@@ -12,6 +12,7 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from twilio.rest import Client
 from bot.bootstrap import Concierge
 from bot.channels.courier import Courier, Outcome
 from bot.channels.delivery import REFUSED, RETRY, Delivery
-from bot.channels.media import PHOTO_PATH, QR_PATH, media_url
+from bot.channels.media import CALENDAR_PATH, PHOTO_PATH, QR_PATH, media_url
 from bot.engine import Engine
 from handlers.desk import undelivered
 from handlers.dialog import Inbound, Reply, Turn, options, split_text
@@ -217,11 +218,23 @@ class WhatsAppChannel:
         uow, address = turn.uow, turn.inbound.address
         await uow.outbox.release(CHANNEL, address, turn.now)  # they wrote: the window is open
         member_id = turn.member.id if turn.member else None
+        if any(reply.calendar for reply in replies):  # WhatsApp takes no .ics: a link to it
+            key = await _media_key(uow)
+            replies = [self._with_calendar_link(r, key, turn) for r in replies]
         for body, qr in render(replies, turn.speaker):
             await uow.outbox.add(
                 turn.now, member_id=member_id, channel=CHANNEL, address=address, kind="reply",
                 body=body, media=qr, variables={},
             )  # fmt: skip
+
+    def _with_calendar_link(self, reply: Reply, key: str, turn: Turn) -> Reply:
+        if reply.calendar is None:
+            return reply
+        link = media_url(
+            self.public_url, key, CALENDAR_PATH, str(reply.calendar.event_id), turn.now
+        )
+        line = turn.speaker.gettext("Add it to your calendar: {link}").format(link=link)
+        return replace(reply, text=f"{reply.text}\n{line}", calendar=None)
 
     async def catch_up(self) -> int:
         """After a restart: handle what was received but not handled, send what waits."""

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from loyalty.consent import Channel, current
+from loyalty.consent import Channel, Purpose, current
 from loyalty.occasions import BIRTHDAY, Occasion, allowed_at, month_days, occasions_on
 from loyalty.points import Entry, Kind, Reason
 from loyalty.program import Program
@@ -49,6 +49,21 @@ def _channels(member: Member) -> list[Channel]:
     return preferred + [c for c in Channel if c not in preferred]
 
 
+def reach(
+    member: Member,
+    standing: dict[tuple[Purpose, Channel], bool],
+    chats: dict[str, str],
+    purpose: Purpose,
+) -> tuple[Channel | None, str | None]:
+    """The channel to write on for `purpose`: the preferred one, else one with consent and a
+    chat we can reach; or None and why not."""
+    agreed = [c for c in _channels(member) if standing.get((purpose, c))]
+    channel = next((c for c in agreed if c in chats), None)
+    if not agreed:
+        return None, NO_CONSENT
+    return channel, None if channel is not None else NO_CHAT
+
+
 async def plan(
     uow: UnitOfWork, program: Program, now: datetime, day: date | None = None
 ) -> list[Planned]:
@@ -70,14 +85,10 @@ async def plan(
     for occasion, member, zone in found:
         due = allowed_at(occasion.due, zone, settings.quiet)
         standing = current(histories.get(member.id, []))
-        agreed = [c for c in _channels(member) if standing.get((occasion.purpose, c))]
         chats = reachable.get(member.id, {})
-        channel = next((c for c in agreed if c in chats), None)
-        skip = QUEUED if occasion.key in queued else None
-        if skip is None and not agreed:
-            skip = NO_CONSENT
-        elif skip is None and channel is None:
-            skip = NO_CHAT
+        channel, skip = reach(member, standing, chats, occasion.purpose)
+        if occasion.key in queued:
+            skip = QUEUED
         address = chats.get(channel) if channel is not None and skip is None else None
         planned.append(Planned(occasion, member, None if skip else channel, address, due, skip))
     return sorted(planned, key=lambda p: (p.due, p.member.id, p.occasion.kind))

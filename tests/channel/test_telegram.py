@@ -65,8 +65,9 @@ STRANGER = telegram_user(6_660_002, first_name="Luca")
 MEMBER_MENU = [
     ("My card", "card"),
     ("My points history", "history"),
-    ("Preferences", "prefs"),
+    ("Previews for you", "events"),
     ("Talk to a person", "person"),
+    ("Preferences", "prefs"),
     ("Help", "help"),
 ]
 STRANGER_MENU = [("Join the club", "join"), ("Help", "help"), ("Talk to a person", "person")]

@@ -1,0 +1,75 @@
+"""Private previews and trunk shows: who is invited, when they may answer, who gets a seat.
+
+Pure: the caller passes the member's standing, the event's rules and the time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+GOING, DECLINED, WAITING, OFFERED, CANCELLED = (
+    "going",
+    "declined",
+    "waiting",
+    "offered",
+    "cancelled",
+)
+HOLDING = (GOING, OFFERED)  # answers that hold seats
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Who an event is for. Each kind given must match (any of its values); a member named
+    on the guest list is always in. Nothing given: every member."""
+
+    tiers: frozenset[str] = frozenset()
+    segments: frozenset[str] = frozenset()
+    badges: frozenset[str] = frozenset()
+    guests: frozenset[int] = frozenset()
+
+    def admits(
+        self, member_id: int, tier: str, segments: Collection[str], badges: Collection[str]
+    ) -> bool:
+        if member_id in self.guests:
+            return True
+        if not (self.tiers or self.segments or self.badges):
+            return not self.guests  # a guest list alone names everyone invited
+        return (
+            (not self.tiers or tier in self.tiers)
+            and (not self.segments or bool(self.segments.intersection(segments)))
+            and (not self.badges or bool(self.badges.intersection(badges)))
+        )
+
+
+@dataclass(frozen=True)
+class Priority:
+    """The program may open events to some tiers first, and to everyone else `hours` later."""
+
+    tiers: frozenset[str] = frozenset()
+    hours: int = 0
+
+    def opens_for(self, tier: str, published: datetime) -> datetime:
+        if not self.tiers or tier in self.tiers:
+            return published
+        return published + timedelta(hours=self.hours)
+
+
+def answers_until(starts_at: datetime, deadline: datetime | None) -> datetime:
+    """The last moment an RSVP is taken: the deadline, else the start."""
+    return min(deadline, starts_at) if deadline else starts_at
+
+
+def seats(plus_ones: int) -> int:
+    """The seats an answer takes: the member and their guests."""
+    return 1 + plus_ones
+
+
+def fits(taken: int, capacity: int, wanted: int) -> bool:
+    return taken + wanted <= capacity
+
+
+def rate(part: int, whole: int) -> float | None:
+    """A share, None when there is nothing to share (no invitation, no guest)."""
+    return part / whole if whole else None

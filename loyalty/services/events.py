@@ -1,0 +1,429 @@
+"""Events as a service: create, show a member what is for them, take answers, keep capacity.
+
+Seats change only with the event's row locked (`SELECT … FOR UPDATE` on PostgreSQL; SQLite
+writers take turns), and a CHECK keeps `seats_taken` within capacity, so concurrent
+answers never overbook. Freed seats go to the waitlist in order, each offer held for the
+program's `offer_hours`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from loyalty.consent import Purpose, current
+from loyalty.events import (
+    CANCELLED,
+    DECLINED,
+    GOING,
+    HOLDING,
+    OFFERED,
+    WAITING,
+    Eligibility,
+    Priority,
+    answers_until,
+    fits,
+    rate,
+    seats,
+)
+from loyalty.program import Program
+from loyalty.segments import Segment
+from loyalty.services.members import account
+from loyalty.services.occasions import reach
+
+if TYPE_CHECKING:
+    from storage.models import Event, Member, Rsvp
+    from storage.unit_of_work import UnitOfWork
+
+
+class EventError(ValueError):
+    """An event that cannot be, or an answer that cannot be taken; the message says why (in
+    English, for staff), `code` what (for the chat to say in the member's language)."""
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+FULL = "full"  # an answer's outcome: no seat, and the waitlist was not asked for
+# the messages about events (outbox kinds), and the consent each needs
+INVITATION, REMINDER, SEAT_OFFERED, EVENT_CANCELLED = (
+    "invitation", "reminder", "seat_offered", "event_cancelled",
+)  # fmt: skip
+PURPOSES = {
+    INVITATION: Purpose.EVENTS,  # "selected for you": the events consent
+    REMINDER: Purpose.SERVICE,  # about a place the member asked for: service messages
+    SEAT_OFFERED: Purpose.SERVICE,
+    EVENT_CANCELLED: Purpose.SERVICE,
+}
+GONE, NOT_FOR_YOU, CLOSED, NOT_YET, GUESTS, NO_ROOM = (
+    "gone", "not_for_you", "closed", "not_yet", "guests", "no_room",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Standing:
+    tier: str
+    segments: frozenset[str]
+    badges: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ForMember:
+    """An event as one member sees it: seats left and their own answer."""
+
+    event: Event
+    seats_left: int
+    answer: Rsvp | None
+    place_in_line: int | None
+    opens_at: datetime  # when this member may answer (tier priority)
+
+
+async def create(
+    uow: UnitOfWork,
+    program: Program,
+    now: datetime,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    capacity: int,
+    plus_ones: int = 0,
+    tiers: list[str] | None = None,
+    segments: list[str] | None = None,
+    badges: list[str] | None = None,
+    guests: list[int] | None = None,
+    deadline: datetime | None = None,
+    description: str = "",
+    place: str = "",
+) -> Event:
+    title = " ".join(title.split())
+    if not title or len(title) > 200:
+        raise EventError("the title must be 1 to 200 characters")
+    if ends_at <= starts_at:
+        raise EventError("it must end after it starts")
+    if capacity <= 0 or plus_ones < 0:
+        raise EventError("capacity must be at least 1, plus-ones at least 0")
+    if deadline is not None and deadline > starts_at:
+        raise EventError("the RSVP deadline must be before the start")
+    known = {
+        "tier": {level.key for level in program.tiers.levels},
+        "segment": {s.value for s in Segment},
+        "badge": set(program.badges),
+    }
+    for kind, given in (("tier", tiers), ("segment", segments), ("badge", badges)):
+        unknown = set(given or ()) - known[kind]
+        if unknown:
+            raise EventError(f"unknown {kind} {sorted(unknown)[0]!r}")
+    return await uow.events.add(
+        guests or [], title=title, starts_at=starts_at, ends_at=ends_at, capacity=capacity,
+        plus_ones=plus_ones, tiers=sorted(set(tiers or ())), segments=sorted(set(segments or ())),
+        badges=sorted(set(badges or ())), deadline=deadline, description=description,
+        place=place, created_at=now,
+    )  # fmt: skip
+
+
+def eligibility(event: Event, guests: set[int]) -> Eligibility:
+    return Eligibility(
+        frozenset(event.tiers), frozenset(event.segments), frozenset(event.badges),
+        frozenset(guests),
+    )  # fmt: skip
+
+
+def priority(program: Program) -> Priority:
+    return Priority(frozenset(program.events.priority_tiers), program.events.priority_hours)
+
+
+async def standing(uow: UnitOfWork, member: Member, now: datetime, program: Program) -> Standing:
+    acct = await account(uow, member.id, now, program)
+    return Standing(
+        acct.tier_state(program).tier,
+        frozenset(s.value for s in acct.segments(now, program)),
+        frozenset(acct.badges),
+    )
+
+
+async def for_member(
+    uow: UnitOfWork, member: Member, now: datetime, program: Program
+) -> list[ForMember]:
+    """The upcoming events this member is eligible for (hidden from everyone else)."""
+    mine = await standing(uow, member, now, program)
+    answers = await uow.rsvps.of_member(member.id)
+    found = []
+    for event in await uow.events.upcoming(now):
+        guests = await uow.events.guests(event.id)
+        if not eligibility(event, guests).admits(member.id, mine.tier, mine.segments, mine.badges):
+            continue
+        answer = answers.get(event.id)
+        line = (
+            await uow.rsvps.place_in_line(answer) if answer and answer.status == WAITING else None
+        )
+        found.append(
+            ForMember(
+                event,
+                event.capacity - event.seats_taken,
+                answer,
+                line,
+                priority(program).opens_for(mine.tier, event.created_at),
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: str
+    place_in_line: int | None = None
+    offered: list[Rsvp] | None = None  # seats freed and offered to the waitlist meanwhile
+
+
+async def answer(
+    uow: UnitOfWork,
+    program: Program,
+    member: Member,
+    event_id: int,
+    now: datetime,
+    going: bool,
+    plus_ones: int = 0,
+    waitlist: bool = False,
+) -> Answer:
+    """Take a member's answer: a seat (or the waitlist, when asked and full), or none."""
+    event = await uow.events.get(event_id, lock=True)
+    if event is None or event.cancelled_at is not None:
+        raise EventError("this event is no longer on", GONE)
+    mine = await standing(uow, member, now, program)
+    guests = await uow.events.guests(event.id)
+    if not eligibility(event, guests).admits(member.id, mine.tier, mine.segments, mine.badges):
+        raise EventError("this event is not open to you", NOT_FOR_YOU)
+    row = await uow.rsvps.of(event.id, member.id)
+    holding = row is not None and row.status in HOLDING
+    if now >= answers_until(event.starts_at, event.deadline) and not (holding and not going):
+        raise EventError("answers for this event are closed", CLOSED)
+    if going and now < priority(program).opens_for(mine.tier, event.created_at):
+        raise EventError("this event is not open to answers yet", NOT_YET)
+    if plus_ones < 0 or plus_ones > event.plus_ones:
+        raise EventError("too many guests for this event", GUESTS)
+    if row is None:
+        row = await uow.rsvps.add(
+            event_id=event.id, member_id=member.id, status=DECLINED, plus_ones=0,
+            answered_at=now,
+        )  # fmt: skip
+    if holding:  # give back what they hold; what they want is taken again below
+        event.seats_taken -= seats(row.plus_ones)
+    row.answered_at, row.offered_until = now, None
+    if not going:
+        row.status = CANCELLED if holding else DECLINED
+        row.waiting_since = None
+        return Answer(row.status, offered=await promote(uow, program, event, now))
+    if fits(event.seats_taken, event.capacity, seats(plus_ones)):
+        event.seats_taken += seats(plus_ones)
+        row.status, row.plus_ones, row.waiting_since = GOING, plus_ones, None
+        return Answer(GOING, offered=await promote(uow, program, event, now))
+    if holding:  # more guests than seats left: they keep what they had
+        event.seats_taken += seats(row.plus_ones)
+        raise EventError("not enough seats left for your guests", NO_ROOM)
+    if not waitlist:
+        return Answer(FULL)
+    if row.status != WAITING:
+        row.status, row.plus_ones, row.waiting_since = WAITING, plus_ones, now
+    await uow.session.flush()
+    return Answer(WAITING, place_in_line=await uow.rsvps.place_in_line(row))
+
+
+async def promote(uow: UnitOfWork, program: Program, event: Event, now: datetime) -> list[Rsvp]:
+    """Offer freed seats to the waitlist in order; each offer holds its seats for a while."""
+    offered = []
+    until = now + timedelta(hours=program.events.offer_hours)
+    while (first := await uow.rsvps.first_waiting(event.id)) is not None:
+        if not fits(event.seats_taken, event.capacity, seats(first.plus_ones)):
+            break
+        event.seats_taken += seats(first.plus_ones)
+        first.status, first.offered_until = OFFERED, min(until, event.starts_at)
+        await uow.session.flush()
+        offered.append(first)
+    return offered
+
+
+async def expire_offers(uow: UnitOfWork, program: Program, now: datetime) -> list[Rsvp]:
+    """Offers not taken in time pass on; returns the new offers made."""
+    offered = []
+    for row in await uow.rsvps.offers_expired(now):
+        event = await uow.events.get(row.event_id, lock=True)
+        assert event is not None
+        event.seats_taken -= seats(row.plus_ones)
+        row.status, row.offered_until, row.answered_at = CANCELLED, None, now
+        offered += await promote(uow, program, event, now)
+    return offered
+
+
+async def cancel(uow: UnitOfWork, event_id: int, now: datetime) -> tuple[Event, list[Rsvp]]:
+    """The club cancels: every answer is released; returns who was coming or waiting."""
+    event = await uow.events.get(event_id, lock=True)
+    if event is None:
+        raise EventError(f"no event {event_id}")
+    if event.cancelled_at is not None:
+        raise EventError(f"event {event_id} was cancelled already")
+    told = await uow.rsvps.for_event(event.id, (*HOLDING, WAITING))
+    event.cancelled_at, event.seats_taken = now, 0
+    await uow.rsvps.release_all(event.id, CANCELLED, now)
+    return event, told
+
+
+async def notify(
+    uow: UnitOfWork, program: Program, now: datetime, kind: str, rsvps: list[Rsvp] | None
+) -> int:
+    """Queue a message about an event to each of these answers' members, once each, on a
+    channel they agreed to for it; returns how many were queued."""
+    return await queue(uow, now, kind, [(row.event_id, row.member_id) for row in rsvps or []])
+
+
+async def queue(
+    uow: UnitOfWork, now: datetime, kind: str, pairs: list[tuple[int, int]], key: str = ""
+) -> int:
+    """Messages of `kind` for (event, member) pairs, under `kind[key]:event:member` keys."""
+    members = await uow.members.many([member for _, member in pairs])
+    histories = await uow.consents.histories(list(members))
+    chats = await uow.identities.of_members(list(members))
+    rows = []
+    for event_id, member_id in pairs:
+        member = members.get(member_id)
+        if member is None or member.erased_at is not None:
+            continue
+        standing = current(histories.get(member_id, []))
+        reachable = chats.get(member_id, {})
+        channel, _ = reach(member, standing, reachable, PURPOSES[kind])
+        if channel is None:
+            continue
+        rows.append({
+            "key": f"{kind}{key}:{event_id}:{member_id}", "member_id": member_id,
+            "channel": channel.value, "address": reachable[channel], "kind": kind,
+            "purpose": PURPOSES[kind].value, "due_at": now, "variables": {"event": str(event_id)},
+        })  # fmt: skip
+    return len(await uow.outbox.add_many_once(now, rows))
+
+
+@dataclass(frozen=True)
+class Invited:
+    queued: int  # new invitations written to the outbox
+    already: int  # invited before: not again
+    skipped: dict[str, int]  # why others were not: no consent, no chat
+
+
+async def invite(uow: UnitOfWork, program: Program, event_id: int, now: datetime) -> Invited:
+    """Invite every eligible member who agreed to hear about events, once each."""
+    event = await uow.events.get(event_id)
+    if event is None or event.cancelled_at is not None or event.starts_at <= now:
+        raise EventError(f"event {event_id} is not upcoming", GONE)
+    admits = eligibility(event, await uow.events.guests(event.id))
+    chosen = []
+    after = 0
+    while ids := await uow.members.ids_after(after, 1000):
+        after = ids[-1]
+        members = await uow.members.many(ids)
+        for acct in (await uow.accounts.load(ids)).values():
+            member = members[acct.member_id]
+            if member.erased_at is not None:
+                continue
+            tier = acct.tier_state(program).tier
+            found = {s.value for s in acct.segments(now, program)}
+            if admits.admits(member.id, tier, found, acct.badges):
+                chosen.append(member.id)
+    histories = await uow.consents.histories(chosen)
+    chats = await uow.identities.of_members(chosen)
+    members = await uow.members.many(chosen)
+    skipped: dict[str, int] = {}
+    reachable = []
+    for member_id in chosen:
+        standing = current(histories.get(member_id, []))
+        _, why = reach(members[member_id], standing, chats.get(member_id, {}), Purpose.EVENTS)
+        if why is None:
+            reachable.append((event.id, member_id))
+        else:
+            skipped[why] = skipped.get(why, 0) + 1
+    queued = await queue(uow, now, INVITATION, reachable)
+    return Invited(queued, len(reachable) - queued, skipped)
+
+
+REMINDERS = (24, 2)  # hours before the start
+
+
+async def tick(uow: UnitOfWork, program: Program, now: datetime) -> tuple[int, int]:
+    """The worker's round: offers not taken pass on, reminders go out (once each).
+
+    Returns (new offers, reminders queued). A reminder goes only to those who answered
+    before its time (who said yes an hour before needs no "tomorrow" message).
+    """
+    offered = await expire_offers(uow, program, now)
+    await notify(uow, program, now, SEAT_OFFERED, offered)
+    reminded = 0
+    for hours in REMINDERS:
+        ahead = timedelta(hours=hours)
+        for event in await uow.events.starting_between(now, now + ahead):
+            coming = [
+                (event.id, row.member_id)
+                for row in await uow.rsvps.for_event(event.id, (GOING,))
+                if row.answered_at <= event.starts_at - ahead
+            ]
+            reminded += await queue(uow, now, REMINDER, coming, key=str(hours))
+    return len(offered), reminded
+
+
+async def check_in(
+    uow: UnitOfWork, program: Program, event_id: int, member: Member, now: datetime
+) -> Rsvp:
+    """Record that a member came (their ticket scanned at the door); once only."""
+    row = await uow.rsvps.of(event_id, member.id)
+    if row is None or row.status != GOING:
+        raise EventError("no place at this event for this member", NOT_FOR_YOU)
+    if row.checked_in_at is None:
+        row.checked_in_at = now
+        await uow.session.flush()
+        await account(uow, member.id, now, program)  # the community badge counts events
+    return row
+
+
+@dataclass(frozen=True)
+class Report:
+    invited: int
+    answered_yes: int
+    declined: int
+    attended: int
+    bought_after: int  # attendees with a purchase within the program's conversion days
+    seats: int  # held now (going and offered), of capacity
+
+    @property
+    def rsvp_rate(self) -> float | None:
+        return rate(self.answered_yes, self.invited)
+
+    @property
+    def attendance_rate(self) -> float | None:
+        return rate(self.attended, self.answered_yes)
+
+    @property
+    def conversion(self) -> float | None:
+        return rate(self.bought_after, self.attended)
+
+
+async def report(uow: UnitOfWork, program: Program, event_id: int) -> Report:
+    event = await uow.events.get(event_id)
+    if event is None:
+        raise EventError(f"no event {event_id}", GONE)
+    rows = await uow.rsvps.for_event(event.id)
+    invited = {int(key.rsplit(":", 1)[1]) for key in await uow.outbox.keys_like(
+        f"{INVITATION}:{event.id}:%")}  # fmt: skip
+    yes = [r for r in rows if r.status == GOING or r.checked_in_at is not None]
+    came = [r for r in rows if r.checked_in_at is not None]
+    window = timedelta(days=program.events.conversion_days)
+    bought = 0
+    for row in came:
+        purchases = await uow.purchases.for_member(row.member_id)
+        if any(
+            p.status == "paid" and event.starts_at <= p.purchased_at <= event.ends_at + window
+            for p in purchases
+        ):
+            bought += 1
+    return Report(
+        len(invited | {r.member_id for r in rows}), len(yes),
+        sum(r.status == DECLINED for r in rows), len(came), bought, event.seats_taken,
+    )  # fmt: skip
