@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import functools
+import io
 import json
 import logging
+import secrets
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -22,8 +25,10 @@ from handlers.card import render_card
 from handlers.history import render_history
 from handlers.language import speaker_for
 from loyalty.consent import Channel, Purpose
+from loyalty.dates import moment_in
+from loyalty.membercard import verify_ticket
 from loyalty.points import InsufficientPoints
-from loyalty.services import members, occasions
+from loyalty.services import events, members, occasions
 from storage.migrate import behind, upgrade
 
 T = TypeVar("T")
@@ -231,6 +236,206 @@ def telegram_poll() -> None:
     channel = _telegram(app)
     with contextlib.suppress(KeyboardInterrupt):
         _run(lambda app: poll(channel), app)
+
+
+@main.group("events")
+def events_group() -> None:
+    """Private previews and trunk shows. Times without an offset are the store's."""
+
+
+def _names(values: tuple[str, ...]) -> list[str]:
+    """`--tiers gold,platinum` or `--tiers gold --tiers platinum`."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def _moment(app: Concierge, option: str, text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return moment_in(text, app.program.club.zone)
+    except ValueError:
+        _fail(f"{option}: not an ISO 8601 date and time, e.g. 2026-12-08T18:30", 1)
+
+
+def _event_command(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+    """Run `func(uow, app, **options)` in one unit of work and commit; an EventError is
+    one line on stderr and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(**options: Any) -> Any:
+        async def work(app: Concierge) -> Any:
+            async with app.db.unit_of_work() as uow:
+                try:
+                    result = await func(uow, app, **options)
+                except events.EventError as exc:
+                    _fail(str(exc), 1)
+                await uow.commit()
+                return result
+
+        return _run(work)
+
+    return wrapper
+
+
+@events_group.command("create")
+@click.option("--title", required=True)
+@click.option("--starts", required=True, help="ISO 8601, e.g. 2026-12-08T18:30")
+@click.option("--ends", required=True)
+@click.option("--capacity", required=True, type=int)
+@click.option(
+    "--plus-ones", default=0, show_default=True, type=int, help="guests a member may bring"
+)
+@click.option("--tiers", multiple=True, help="only these tiers (comma-separated)")
+@click.option("--segments", multiple=True, help="only these segments (comma-separated)")
+@click.option("--badges", multiple=True, help="only holders of these badges (comma-separated)")
+@click.option(
+    "--guest", "guests", multiple=True, metavar="MEMBER", help="named guest (repeatable)"
+)
+@click.option("--deadline", help="RSVP deadline, ISO 8601")
+@click.option("--place", default="")
+@click.option("--description", default="")
+@_event_command
+async def events_create(uow: Any, app: Concierge, **options: Any) -> None:
+    """Create an event; prints its id. With no eligibility option, every member may come."""
+    guests = [(await members.find(uow, ref, app.program)).id for ref in options["guests"]]
+    event = await events.create(
+        uow, app.program, app.clock(), title=options["title"],
+        starts_at=_moment(app, "--starts", options["starts"]),
+        ends_at=_moment(app, "--ends", options["ends"]), capacity=options["capacity"],
+        plus_ones=options["plus_ones"], tiers=_names(options["tiers"]),
+        segments=_names(options["segments"]), badges=_names(options["badges"]), guests=guests,
+        deadline=_moment(app, "--deadline", options["deadline"]), place=options["place"],
+        description=options["description"],
+    )  # fmt: skip
+    click.echo(event.id)
+
+
+def _when(app: Concierge, moment: Any) -> str:
+    return moment.astimezone(app.program.club.zone).strftime("%Y-%m-%d %H:%M")
+
+
+@events_group.command("list")
+@_event_command
+async def events_list(uow: Any, app: Concierge) -> None:
+    """Every event, soonest first: id, start (store time), seats held, title."""
+    for event in await uow.events.all():
+        state = " CANCELLED" if event.cancelled_at else ""
+        click.echo(
+            f"{event.id:>4}  {_when(app, event.starts_at)}  "
+            f"{event.seats_taken:>3}/{event.capacity:<3}  {event.title}{state}"
+        )
+
+
+@events_group.command("show")
+@click.argument("event_id", type=int)
+@_event_command
+async def events_show(uow: Any, app: Concierge, event_id: int) -> None:
+    """One event: when, where, who may come, seats, answers."""
+    event = await uow.events.get(event_id)
+    if event is None:
+        raise events.EventError(f"no event {event_id}")
+    guests = await uow.members.many(sorted(await uow.events.guests(event.id)))
+    rows = await uow.rsvps.for_event(event.id)
+    counts = {status: sum(r.status == status for r in rows) for status in {r.status for r in rows}}
+    lines = [
+        f"{event.title}" + (" (cancelled)" if event.cancelled_at else ""),
+        f"when: {_when(app, event.starts_at)} – {_when(app, event.ends_at)} "
+        f"({app.program.club.timezone})",
+        f"place: {event.place or '—'}",
+        f"seats: {event.seats_taken} held of {event.capacity}; "
+        f"up to {event.plus_ones} guest(s) each",
+        f"deadline: {_when(app, event.deadline) if event.deadline else 'the start'}",
+        f"tiers: {', '.join(event.tiers) or 'any'}; "
+        f"segments: {', '.join(event.segments) or 'any'}; "
+        f"badges: {', '.join(event.badges) or 'any'}",
+        f"guest list: {', '.join(members.member_number(m) for m in guests) or '—'}",
+        "answers: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none yet"),
+    ]
+    click.echo("\n".join(lines))
+
+
+@events_group.command("guests")
+@click.argument("event_id", type=int)
+@click.option("--csv", "as_csv", is_flag=True, help="CSV for a spreadsheet")
+@_event_command
+async def events_guests(uow: Any, app: Concierge, event_id: int, as_csv: bool) -> None:
+    """Who answered: member, name, answer, guests, place in line, checked in."""
+    rows = await uow.rsvps.for_event(event_id)
+    people = await uow.members.many([r.member_id for r in rows])
+    table = [("member", "name", "answer", "guests", "checked_in")]
+    for row in sorted(rows, key=lambda r: (r.status, r.waiting_since or r.answered_at)):
+        person = people.get(row.member_id)
+        table.append((
+            members.member_number(row.member_id), (person.name if person else None) or "",
+            row.status, str(row.plus_ones),
+            _when(app, row.checked_in_at) if row.checked_in_at else "",
+        ))  # fmt: skip
+    if as_csv:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(table)
+        click.echo(out.getvalue(), nl=False)
+        return
+    for member, name, answer, guests, came in table[1:]:
+        click.echo(f"{member}  {answer:<9}  +{guests}  {came or '-':<16}  {name}")
+
+
+@events_group.command("cancel")
+@click.argument("event_id", type=int)
+@_event_command
+async def events_cancel(uow: Any, app: Concierge, event_id: int) -> None:
+    """Cancel an event: everyone coming or waiting is told."""
+    event, told = await events.cancel(uow, event_id, app.clock())
+    queued = await events.notify(uow, app.program, app.clock(), events.EVENT_CANCELLED, told)
+    click.echo(f"{event.title}: cancelled; {queued} of {len(told)} members told")
+
+
+@events_group.command("invite")
+@click.argument("event_id", type=int)
+@_event_command
+async def events_invite(uow: Any, app: Concierge, event_id: int) -> None:
+    """Invite every eligible member who agreed to hear about events (once each)."""
+    invited = await events.invite(uow, app.program, event_id, app.clock())
+    click.echo(f"{invited.queued} invitations queued, {invited.already} invited before")
+    for why, count in sorted(invited.skipped.items()):
+        click.echo(f"{count} not invited: {why}")
+
+
+@events_group.command("check-in")
+@click.argument("payload")
+@_event_command
+async def events_check_in(uow: Any, app: Concierge, payload: str) -> None:
+    """Record attendance from the text the door's scanner reads from a ticket."""
+    key = await members.qr_key(uow, lambda: secrets.token_urlsafe(32))
+    found = verify_ticket(payload, key)
+    if found is None:
+        raise events.EventError("not a ticket of this club (forged or misread)")
+    event_id, number = found
+    member = await members.find(uow, number, app.program)
+    row = await events.check_in(uow, app.program, event_id, member, app.clock())
+    guests = f", with {row.plus_ones} guest(s)" if row.plus_ones else ""
+    at = _when(app, row.checked_in_at)
+    click.echo(f"{member.name or number} ({number}){guests}: checked in at {at}")
+
+
+@events_group.command("report")
+@click.argument("event_id", type=int)
+@_event_command
+async def events_report(uow: Any, app: Concierge, event_id: int) -> None:
+    """RSVP rate, attendance and purchases after the event."""
+    found = await events.report(uow, app.program, event_id)
+
+    def share(value: float | None) -> str:
+        return "—" if value is None else f"{value:.0%}"
+
+    days = app.program.events.conversion_days
+    click.echo("\n".join((
+        f"invited: {found.invited}; said yes: {found.answered_yes}; declined: {found.declined}",
+        f"RSVP rate: {share(found.rsvp_rate)} (yes / invited)",
+        f"attended: {found.attended}; attendance rate: {share(found.attendance_rate)} "
+        "(came / said yes)",
+        f"bought within {days} days: {found.bought_after}; conversion: "
+        f"{share(found.conversion)} (buyers / attendees)",
+    )))  # fmt: skip
 
 
 @main.group("staff")

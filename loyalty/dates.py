@@ -14,6 +14,15 @@ def wall_clock(day: date, at: time, zone: tzinfo) -> datetime:
     return moment.astimezone(UTC).astimezone(zone)
 
 
+def moment_in(text: str, zone: tzinfo) -> datetime:
+    """An ISO 8601 date and time, in UTC; without an offset it is read in `zone` (the
+    store's). Raises ValueError for anything else."""
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
 def add_months(moment: datetime, months: int) -> datetime:
     """`moment` shifted by whole months, the day clamped to the month's end."""
     index = moment.month - 1 + months

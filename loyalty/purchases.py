@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from loyalty.dates import moment_in
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
 
@@ -99,12 +100,9 @@ def _amount(fields: Mapping[str, Any]) -> Decimal:
 def _moment(fields: Mapping[str, Any], program: Program) -> datetime:
     text = _required(fields, "purchased_at")
     try:
-        moment = datetime.fromisoformat(text)
+        return moment_in(text, program.club.zone)
     except ValueError:
         raise InvalidPurchase("purchased_at", "not an ISO 8601 date and time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=program.club.zone)
-    return moment.astimezone(UTC)
 
 
 def _flag(fields: Mapping[str, Any], name: str) -> bool:
