@@ -15,10 +15,11 @@ from handlers.card import render_card
 from handlers.dialog import Inbound, Turn, channel_name, split_text
 from handlers.language import speaker_for
 from locales import Speaker
+from loyalty.events import HOLDING, WAITING
 from loyalty.program import Program
 from loyalty.services import members
 from loyalty.services.handoffs import CHANNEL, GROUP
-from storage.models import Handoff, Member, OutboxMessage, Staff
+from storage.models import Event, Handoff, Member, OutboxMessage, Staff
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.desk")
@@ -115,6 +116,11 @@ async def announce(turn: Turn, handoff: Handoff) -> None:
                     f"{speaker.money(purchase.amount, purchase.currency)}"
                     + (f" · {purchase.category}" if purchase.category else "")
                 )
+        coming = await upcoming(uow, turn.member.id, turn.now)
+        if coming:
+            lines += ["", _("Coming up:")]
+            lines += [f"• {speaker.day(event.starts_at)} · {event.title} · {status}"
+                      for event, status in coming]  # fmt: skip
     else:
         lines.append(
             _("Not a member. Wrote from {channel}.").format(
@@ -136,6 +142,16 @@ async def announce(turn: Turn, handoff: Handoff) -> None:
     ]  # fmt: skip
     name = await topic_name(uow, turn, speaker)
     await post(uow, turn.now, handoff, "\n".join(lines), variables={"topic": name})
+
+
+async def upcoming(uow: UnitOfWork, member_id: int, now: datetime) -> list[tuple[Event, str]]:
+    """The member's answers to events still to come (going, offered a seat, waiting)."""
+    answers = await uow.rsvps.of_member(member_id)
+    return [
+        (event, answers[event.id].status)
+        for event in await uow.events.upcoming(now)
+        if event.id in answers and answers[event.id].status in (*HOLDING, WAITING)
+    ]
 
 
 async def from_member(turn: Turn, handoff: Handoff) -> None:

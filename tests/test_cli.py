@@ -12,6 +12,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
+from bot.settings import load_program
+from loyalty.membercard import ticket_payload
+from loyalty.services import events, members
 from storage.database import Database
 
 Invoke = Callable[..., Result]
@@ -321,3 +324,53 @@ def test_a_staff_chat_that_is_no_supergroup_stops_with_one_line(
         "concierge: TELEGRAM_STAFF_CHAT_ID: not a supergroup id (they begin with -100, "
         "e.g. -1001234567890)"
     )
+
+
+def test_events_create_list_guests_check_in_report_and_cancel(run: Invoke, tmp_path: Path) -> None:
+    assert run("members", "add", "+393471234567", "--name", "Giulia Rossi").exit_code == 0
+    created = run(
+        "events", "create", "--title", "Emerald preview", "--starts", "2030-12-08T18:30",
+        "--ends", "2030-12-08T21:00", "--capacity", "10", "--plus-ones", "1",
+        "--guest", "M00001", "--tiers", "ambassador",
+    )  # fmt: skip
+    assert created.exit_code == 0 and created.output == "1\n"
+    assert run("events", "list").output == "   1  2030-12-08 18:30    0/10   Emerald preview\n"
+    assert "guest list: M00001" in run("events", "show", "1").output
+
+    async def answer_and_ticket() -> str:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'club.db'}")
+        try:
+            async with db.unit_of_work() as uow:
+                program = load_program(None)
+                member = await members.find(uow, "M00001", program)
+                at = datetime(2030, 12, 1, 9, 0, tzinfo=UTC)
+                await events.answer(uow, program, member, 1, at, True, plus_ones=1)
+                key = await members.qr_key(uow, lambda: "club-key")
+                await uow.commit()
+                return ticket_payload(1, "M00001", key)
+        finally:
+            await db.close()
+
+    ticket = asyncio.run(answer_and_ticket())
+    assert run("events", "guests", "1", "--csv").output == (
+        "member,name,answer,guests,checked_in\nM00001,Giulia Rossi,going,1,\n"
+    )
+    checked = run("events", "check-in", ticket)
+    assert checked.exit_code == 0
+    assert checked.output.startswith("Giulia Rossi (M00001), with 1 guest(s): checked in at ")
+    assert run("events", "check-in", ticket).output == checked.output  # once only
+    forged = run("events", "check-in", ticket[:-1] + ("0" if ticket[-1] != "0" else "1"))
+    assert forged.exit_code == 1 and "not a ticket of this club" in forged.stderr
+
+    report = run("events", "report", "1").output.splitlines()
+    assert report[:3] == [
+        "invited: 1; said yes: 1; declined: 0",
+        "RSVP rate: 100% (yes / invited)",
+        "attended: 1; attendance rate: 100% (came / said yes)",
+    ]
+    cancelled = run("events", "cancel", "1")
+    assert cancelled.output == "Emerald preview: cancelled; 0 of 1 members told\n"
+    assert run("events", "cancel", "1").exit_code == 1
+    wrong = run("events", "create", "--title", "X", "--starts", "soon", "--ends", "later",
+                "--capacity", "1")  # fmt: skip
+    assert wrong.exit_code == 1 and "--starts: not an ISO 8601 date and time" in wrong.stderr

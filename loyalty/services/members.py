@@ -388,6 +388,16 @@ async def export(uow: UnitOfWork, member: Member) -> dict[str, Any]:
             {"badge": b.badge, "awarded_at": when(b.awarded_at)}
             for b in await uow.badges.for_member(member.id)
         ],
+        "events": [
+            {
+                "event": r.event_id,
+                "answer": r.status,
+                "guests": r.plus_ones,
+                "answered_at": when(r.answered_at),
+                "checked_in_at": when(r.checked_in_at),
+            }
+            for r in (await uow.rsvps.of_member(member.id)).values()
+        ],
         "conversations_with_staff": [
             {
                 "channel": h.channel,

@@ -143,7 +143,7 @@ class FakeTelegram:
             found = {"file_id": file_id, "file_unique_id": "AQAD" + file_id[-6:],
                      "file_size": 51234, "file_path": f"photos/{file_id}.jpg"}  # fmt: skip
             return self._ok(found)
-        if method in ("sendMessage", "sendPhoto"):
+        if method in ("sendMessage", "sendPhoto", "sendDocument"):
             thread = int(params.get("message_thread_id", 0))
             if thread and (thread not in self.topics or thread in self.deleted):
                 return self._error(400, "Bad Request: message thread not found")
@@ -179,6 +179,9 @@ class FakeTelegram:
                         "is_topic_message": True}  # fmt: skip
         if method == "sendMessage":
             message["text"] = params["text"]
+        elif method == "sendDocument":
+            message["document"] = {"file_id": "BQACAgQAAxkDAAIevent", "file_unique_id": "AgADev",
+                                   "file_name": "event.ics"}  # fmt: skip
         else:
             message["photo"] = [
                 {
@@ -208,7 +211,8 @@ class FakeTelegram:
 
     def sent(self, since: int = 0) -> list[ApiCall]:
         """The messages and photos sent (answerCallbackQuery and getMe left out)."""
-        return [c for c in self.calls[since:] if c.method in ("sendMessage", "sendPhoto")]
+        sends = ("sendMessage", "sendPhoto", "sendDocument")
+        return [c for c in self.calls[since:] if c.method in sends]
 
     def posts(self, thread: int | None = None) -> list[ApiCall]:
         """What the bot posted in the staff group (in one topic, when `thread` is given)."""

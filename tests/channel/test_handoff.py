@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import Concierge
 from loyalty.consent import Channel, Purpose
-from loyalty.services import members
+from loyalty.services import events, members
 from scheduler.worker import retention_job
 from storage.models import ChannelIdentity, Handoff, OutboxMessage, TranscriptLine
 from tests.channel.conftest import ApiCall, Desk
@@ -95,6 +95,15 @@ async def giulia(desk: Desk) -> int:
 
 
 async def test_a_telegram_member_and_staff_talk_through_a_topic(desk: Desk, giulia: int) -> None:
+    async with desk.concierge.db.unit_of_work() as uow:
+        now = desk.concierge.clock()
+        preview = await events.create(
+            uow, desk.concierge.program, now, title="Emerald preview", capacity=5,
+            starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2),
+        )  # fmt: skip
+        await uow.rsvps.add(event_id=preview.id, member_id=giulia, status="going", plus_ones=0,
+                            answered_at=now)  # fmt: skip
+        await uow.commit()
     await desk.telegram.send(message_update("hello", user=GIULIA))
     asked = await desk.telegram.send(callback_update("person", user=GIULIA))
 
@@ -105,6 +114,7 @@ async def test_a_telegram_member_and_staff_talk_through_a_topic(desk: Desk, giul
     assert "Asked to talk to a person." in card.text
     assert "Giulia Rossi · member M" in card.text and "Segment:" in card.text
     assert "Member: hello" in card.text  # the talk with the bot so far
+    assert "Coming up:\n• Fri, Nov 27 · Emerald preview · going" in card.text
     assert "will answer you here" in desk.api.to(ME)[-1].text
 
     before = len(desk.api.to(ME))

@@ -290,6 +290,7 @@ async def test_check_in_counts_toward_the_community_badge_and_the_report(
     async with concierge.db.unit_of_work() as uow:
         found = await events.report(uow, concierge.program, event_ids[0])
         badges = {b.badge for b in await uow.badges.for_member(people[0].id)}
+        exported = await members.export(uow, people[0])
         with pytest.raises(EventError):
             await events.check_in(uow, concierge.program, event_ids[0], people[3],
                                   concierge.clock())  # fmt: skip
@@ -297,3 +298,5 @@ async def test_check_in_counts_toward_the_community_badge_and_the_report(
     assert (found.attended, found.bought_after) == (2, 1)
     assert (found.rsvp_rate, found.attendance_rate, found.conversion) == (0.75, 2 / 3, 0.5)
     assert "community_builder" in badges  # three events attended
+    assert [(e["event"], e["answer"], e["checked_in_at"] is not None)
+            for e in exported["events"]] == [(i, "going", True) for i in event_ids]  # fmt: skip
