@@ -10,7 +10,7 @@ from handlers.card import render_card
 from handlers.language import speaker_for
 from loyalty.consent import Channel, Purpose
 from loyalty.purchases import PurchaseInput, Status
-from loyalty.services import members
+from loyalty.services import events, members
 from loyalty.services.purchases import ingest
 
 DEMO_PHONE = "+393471234567"
@@ -92,6 +92,17 @@ async def seed(app: Concierge) -> str:
         for order, days, amount, currency, category, limited, status in orders
     ]
     await ingest(app.db.unit_of_work, batch, "demo", now, app.program)
+    async with app.db.unit_of_work() as uow:
+        if not await uow.events.all():
+            evening = (now + timedelta(days=10)).astimezone(app.program.club.zone)
+            starts = evening.replace(hour=18, minute=30, second=0, microsecond=0)
+            await events.create(
+                uow, app.program, now - timedelta(days=3), title="Emerald trunk show",
+                starts_at=starts, ends_at=starts + timedelta(hours=3),
+                capacity=12, plus_ones=1, place="Milano Brera, the salon upstairs",
+                description="Colombian emeralds, set and unset, with the atelier's designer.",
+            )  # fmt: skip
+        await uow.commit()
     async with app.db.unit_of_work() as uow:
         giulia = await members.find(uow, DEMO_PHONE, app.program)
         card = await members.card(uow, giulia, now, app.program)

@@ -112,11 +112,15 @@ def _number(action: str, at: int) -> int | None:
     return int(parts[at]) if len(parts) > at and parts[at].isdigit() else None
 
 
+def _event_id(turn: Turn) -> int | None:
+    """The event a member's button names; None: not a button of ours."""
+    return _number(turn.inbound.action or "", 1) if turn.member is not None else None
+
+
 @router.action("ev")
 async def show_event(turn: Turn) -> list[Reply] | None:
     """One event: when, where, seats, and the answers the member can give now."""
-    event_id = _number(turn.inbound.action or "", 1)
-    if turn.member is None or event_id is None:
+    if (event_id := _event_id(turn)) is None:
         return None
     found = await _mine(turn, event_id)
     if found is None:
@@ -188,9 +192,9 @@ async def ticket(turn: Turn, event: Event) -> Reply:
 @router.action("wait")
 async def rsvp(turn: Turn) -> list[Reply] | None:
     action = turn.inbound.action or ""
-    event_id = _number(action, 1)
-    if turn.member is None or event_id is None:
+    if (event_id := _event_id(turn)) is None:
         return None
+    assert turn.member is not None
     going = not action.endswith(":no")
     guests = _number(action, 2) or 0
     _ = turn._
@@ -222,8 +226,7 @@ async def rsvp(turn: Turn) -> list[Reply] | None:
 
 @router.action("ticket")
 async def show_ticket(turn: Turn) -> list[Reply] | None:
-    event_id = _number(turn.inbound.action or "", 1)
-    if turn.member is None or event_id is None:
+    if (event_id := _event_id(turn)) is None:
         return None
     found = await _mine(turn, event_id)
     if found is None or found.answer is None or found.answer.status != GOING:
