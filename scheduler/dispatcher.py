@@ -31,6 +31,7 @@ from locales import Speaker
 from loyalty.consent import Channel, Purpose, current
 from loyalty.phones import mask_phone
 from loyalty.sending import Cancel, Cap, Defer, decide
+from loyalty.services import events
 from loyalty.services.events import PURPOSES as EVENT_MESSAGES
 from scheduler.limits import TELEGRAM, Limits, Rates, backoff
 from storage.models import Member, OutboxMessage
@@ -39,6 +40,7 @@ from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.dispatcher")
 LEASE = timedelta(minutes=5)
+OVERTAKEN = "overtaken: the event or the member's answer changed since it was queued"
 MAX_ATTEMPTS = 6
 
 
@@ -128,22 +130,32 @@ class Dispatcher:
             else:
                 speaker = speaker_for(member.locale, member.timezone, app.program)
                 words = await self._words(uow, row, member, speaker)
-                started = await uow.outbox.start_call(row.id, self.worker, now)
+                started = words is not None and await uow.outbox.start_call(
+                    row.id, self.worker, now
+                )
+                if words is None:
+                    await uow.outbox.settle(row.id, CANCELLED, now, error=OVERTAKEN)
+                    report.cancelled += 1
             await uow.commit()
         if isinstance(decision, Cancel | Defer) or not started:
             return
+        assert words is not None
         await self._pace(row)
         delivery = await sender.deliver(row, words, speaker.language)
         await self._record(row, delivery, report)
 
     async def _words(
         self, uow: UnitOfWork, row: OutboxMessage, member: Member, speaker: Speaker
-    ) -> Greeting:
-        """What the message says, in the member's language: an occasion, or news of an event."""
+    ) -> Greeting | None:
+        """What the message says, in the member's language: an occasion, or news of an
+        event (None when the news is no longer true: the event cancelled, the place given
+        back, the offer passed on)."""
         program = self.app.program
         if row.kind in EVENT_MESSAGES:
-            event = await uow.events.get(int(row.variables["event"]))
-            assert event is not None  # an event is never deleted (cancelled, at most)
+            event = await events.still_news(uow, row.kind, int(row.variables["event"]), member.id,
+                                            self.app.clock())  # fmt: skip
+            if event is None:
+                return None
             return notice(row.kind, event, member, speaker, program.club.name)
         tier_key = await uow.tiers.current(member.id) or program.tiers.public[0].key
         tier = program.tiers.level(tier_key).name[speaker.language]

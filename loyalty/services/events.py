@@ -270,6 +270,24 @@ async def cancel(uow: UnitOfWork, event_id: int, now: datetime) -> tuple[Event, 
     return event, told
 
 
+async def still_news(
+    uow: UnitOfWork, kind: str, event_id: int, member_id: int, now: datetime
+) -> Event | None:
+    """The event, if a message of `kind` about it is still true for this member now."""
+    event = await uow.events.get(event_id)
+    if event is None:
+        return None
+    if kind == EVENT_CANCELLED:
+        return event
+    if event.cancelled_at is not None or event.starts_at <= now:
+        return None
+    if kind == INVITATION:
+        return event
+    row = await uow.rsvps.of(event_id, member_id)
+    wanted = GOING if kind == REMINDER else OFFERED
+    return event if row is not None and row.status == wanted else None
+
+
 async def notify(
     uow: UnitOfWork, program: Program, now: datetime, kind: str, rsvps: list[Rsvp] | None
 ) -> int:

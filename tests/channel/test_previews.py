@@ -171,3 +171,20 @@ async def test_an_invitation_outside_the_window_goes_as_the_approved_template(
         "1": "Giulia", "2": "Emerald preview", "3": "Tue, Dec 8 at 7:00\u202fPM",
     }  # fmt: skip
     assert member_id
+
+
+async def test_news_no_longer_true_is_not_sent(telegram: Telegram, concierge: Concierge) -> None:
+    await enrol(concierge, PHONE, "Giulia Rossi", ("telegram", ME))
+    event_id = await create(concierge)
+    async with concierge.db.unit_of_work() as uow:
+        await events.invite(uow, concierge.program, event_id, concierge.clock())
+        await events.cancel(uow, event_id, concierge.clock())
+        await uow.commit()
+
+    report = await dispatcher(concierge, Waits(), telegram=telegram.app.state.telegram).drain()
+
+    assert report.cancelled == 1 and telegram.api.to(ME) == []
+    async with concierge.db.unit_of_work() as uow:
+        [row] = await uow.outbox.latest(5)
+        assert (row.kind, row.status) == ("invitation", "cancelled")
+        assert row.last_error is not None and row.last_error.startswith("overtaken")
