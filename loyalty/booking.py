@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from loyalty.dates import wall_clock
 from loyalty.hours import Opening
 
+BOOKED = "booked"  # an appointment's status while it holds its time
 STEP = timedelta(minutes=30)  # slots start on the half hour from each opening
 
 Week = tuple[tuple[Opening, ...], ...]  # Monday first

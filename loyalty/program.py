@@ -230,6 +230,19 @@ class Handoffs(_Strict):
     retention_days: int = Field(default=365, gt=0)
 
 
+class Service(_Strict):
+    """A concierge appointment members can book."""
+
+    name: Names
+    minutes: int = Field(gt=0, le=8 * 60)
+    buffer_minutes: int = Field(default=0, ge=0)  # kept free after it (clean-up, notes)
+    notice_hours: int = Field(default=24, ge=0)  # booked at least this long before
+    ahead_days: int = Field(default=30, gt=0)  # ...and at most this far ahead
+    tiers: list[str] = Field(default_factory=list)  # who may book it (empty: every member)
+    staff: list[str] = Field(default_factory=list)  # who does it, by name (empty: anyone)
+    custom: bool = False  # a booking makes the member a "custom client"
+
+
 class EventRules(_Strict):
     """How the club runs its invitation-only events."""
 
@@ -291,6 +304,7 @@ class Program(_Strict):
     store: Store = Field(default_factory=Store)
     handoff: Handoffs = Field(default_factory=Handoffs)
     events: EventRules = Field(default_factory=EventRules)
+    services: dict[str, Service] = Field(default_factory=dict)
 
     @field_validator("exchange_rates")
     @classmethod
@@ -307,13 +321,19 @@ class Program(_Strict):
         languages = set(self.club.languages)
         named = [(f"tiers.levels.{level.key}", level.name) for level in self.tiers.levels]
         named += [(f"badges.{key}", badge.name) for key, badge in self.badges.items()]
+        named += [(f"services.{key}", service.name) for key, service in self.services.items()]
         for where, names in named:
             missing = languages - names.keys()
             if missing:
                 raise ValueError(f"{where}.name: no name in {', '.join(sorted(missing))}")
-        unknown = set(self.events.priority_tiers) - {level.key for level in self.tiers.levels}
+        tiers = {level.key for level in self.tiers.levels}
+        unknown = set(self.events.priority_tiers) - tiers
         if unknown:
             raise ValueError(f"events.priority_tiers: unknown tier {sorted(unknown)[0]!r}")
+        for key, service in self.services.items():
+            if set(service.tiers) - tiers:
+                wrong = sorted(set(service.tiers) - tiers)[0]
+                raise ValueError(f"services.{key}.tiers: unknown tier {wrong!r}")
         for kind, templates in self.whatsapp.templates.items():
             foreign = templates.keys() - languages
             if foreign:

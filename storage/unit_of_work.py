@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty.ports import Conflict
+from storage.appointments import Appointments, Schedules
 from storage.conversations import (
     Conversations,
     Identities,
@@ -53,6 +54,8 @@ class UnitOfWork:
         self.transcripts = Transcripts(self.session)
         self.events = Events(self.session)
         self.rsvps = Rsvps(self.session)
+        self.schedules = Schedules(self.session)
+        self.appointments = Appointments(self.session)
         self.outbox = Outbox(self.session)
         self.occasion_dates = OccasionDates(self.session)
         return self

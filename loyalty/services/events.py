@@ -30,6 +30,7 @@ from loyalty.events import (
 from loyalty.program import Program
 from loyalty.segments import Segment
 from loyalty.services.members import account
+from loyalty.services.notices import send_once
 from loyalty.services.occasions import reach
 
 if TYPE_CHECKING:
@@ -300,25 +301,8 @@ async def queue(
     uow: UnitOfWork, now: datetime, kind: str, pairs: list[tuple[int, int]], key: str = ""
 ) -> int:
     """Messages of `kind` for (event, member) pairs, under `kind[key]:event:member` keys."""
-    members = await uow.members.many([member for _, member in pairs])
-    histories = await uow.consents.histories(list(members))
-    chats = await uow.identities.of_members(list(members))
-    rows = []
-    for event_id, member_id in pairs:
-        member = members.get(member_id)
-        if member is None or member.erased_at is not None:
-            continue
-        standing = current(histories.get(member_id, []))
-        reachable = chats.get(member_id, {})
-        channel, _ = reach(member, standing, reachable, PURPOSES[kind])
-        if channel is None:
-            continue
-        rows.append({
-            "key": f"{kind}{key}:{event_id}:{member_id}", "member_id": member_id,
-            "channel": channel.value, "address": reachable[channel], "kind": kind,
-            "purpose": PURPOSES[kind].value, "due_at": now, "variables": {"event": str(event_id)},
-        })  # fmt: skip
-    return len(await uow.outbox.add_many_once(now, rows))
+    notices = [(f"{kind}{key}:{e}:{m}", m, {"event": str(e)}) for e, m in pairs]
+    return await send_once(uow, now, kind, PURPOSES[kind], notices)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,193 @@
+"""Appointments as a service: the slots of a service, booking, moving, cancelling, reminders.
+
+A booking is made with the rows of the staff who could take it locked (`SELECT … FOR
+UPDATE`; SQLite writers take turns), after computing again whether the time is free: two
+members choosing the same slot at once get one booking, and the other "just taken" with
+the next free slots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from itertools import islice
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from loyalty.booking import BOOKED, Rules, Slot, Week, free_slots
+from loyalty.consent import Purpose
+from loyalty.dates import wall_clock
+from loyalty.hours import Opening
+from loyalty.program import Program, Service
+from loyalty.services.members import account
+from loyalty.services.notices import send_once
+
+if TYPE_CHECKING:
+    from storage.models import Appointment, Member, Staff
+    from storage.unit_of_work import UnitOfWork
+
+SHOWN = 4  # slots offered at a time
+CANCELLED, NO_SHOW = "cancelled", "no_show"
+REMINDER = "appointment_reminder"
+MORNING = time(8)  # the morning-of reminder, in the member's zone
+
+
+class BookingError(ValueError):
+    """A booking that cannot be made; `code` says what, `alternatives` what is free."""
+
+    def __init__(self, message: str, code: str, alternatives: Sequence[Slot] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.alternatives = list(alternatives)
+
+
+UNKNOWN, NOT_FOR_YOU, TAKEN = "unknown", "not_for_you", "taken"
+
+
+def rules(service: Service) -> Rules:
+    return Rules(
+        service.minutes, service.buffer_minutes, timedelta(hours=service.notice_hours),
+        timedelta(days=service.ahead_days),
+    )  # fmt: skip
+
+
+def bookable(program: Program, tier: str) -> list[str]:
+    """The services a member of `tier` may book."""
+    return [key for key, s in program.services.items() if not s.tiers or tier in s.tiers]
+
+
+async def tier_of(uow: UnitOfWork, member: Member, now: datetime, program: Program) -> str:
+    return (await account(uow, member.id, now, program)).tier_state(program).tier
+
+
+def _week(hours: list[tuple[int, time, time]]) -> Week:
+    days: list[list[Opening]] = [[] for _ in range(7)]
+    for weekday, start, end in hours:
+        days[weekday].append(Opening(start, end))
+    return tuple(tuple(day) for day in days)
+
+
+@dataclass
+class _Board:
+    """Who can take a service, when they work, what is booked, when the store is closed."""
+
+    staff: list[Staff]
+    weeks: dict[int, Week] = field(default_factory=dict)
+
+
+async def _board(uow: UnitOfWork, service: Service) -> _Board:
+    wanted = {name.casefold() for name in service.staff}
+    staff = [
+        s for s in await uow.staff.all()
+        if not wanted or s.name.casefold() in wanted or s.name.split(" ")[0].casefold() in wanted
+    ]  # fmt: skip
+    hours = await uow.schedules.hours([s.id for s in staff])
+    board = _Board([s for s in staff if s.id in hours])
+    board.weeks = {s.id: _week(hours[s.id]) for s in board.staff}
+    return board
+
+
+async def slots(
+    uow: UnitOfWork,
+    program: Program,
+    key: str,
+    now: datetime,
+    after: datetime | None = None,
+    limit: int = SHOWN,
+    excluding: int | None = None,
+) -> list[Slot]:
+    """The next free slots of a service (from `after`), soonest first."""
+    service = program.services.get(key)
+    if service is None:
+        raise BookingError(f"no service {key!r}", UNKNOWN)
+    board = await _board(uow, service)
+    zone = program.club.zone
+    horizon = now + timedelta(days=service.ahead_days)
+    busy = await uow.appointments.busy(list(board.weeks), now, horizon, excluding)
+    closed = {c.day for c in await uow.schedules.closures(now.astimezone(zone).date())}
+    found = free_slots(
+        rules(service), program.store.week(), zone, board.weeks, busy, now, closed, after
+    )
+    return list(islice(found, limit))
+
+
+async def book(
+    uow: UnitOfWork,
+    program: Program,
+    member: Member,
+    key: str,
+    start: datetime,
+    now: datetime,
+    note: str = "",
+    photo: str | None = None,
+) -> Appointment:
+    service = program.services.get(key)
+    if service is None:
+        raise BookingError(f"no service {key!r}", UNKNOWN)
+    if key not in bookable(program, await tier_of(uow, member, now, program)):
+        raise BookingError(f"{key} is not open to this member's tier", NOT_FOR_YOU)
+    slot = await _hold(uow, program, key, service, start, now, None)
+    return await uow.appointments.add(
+        member_id=member.id, service=key, staff_id=slot.staff_id, starts_at=slot.start,
+        ends_at=slot.end, block_end=slot.start + rules(service).block, note=note[:1000],
+        photo=photo, created_at=now, updated_at=now,
+    )  # fmt: skip
+
+
+async def _hold(
+    uow: UnitOfWork,
+    program: Program,
+    key: str,
+    service: Service,
+    start: datetime,
+    now: datetime,
+    excluding: int | None,
+) -> Slot:
+    """The slot at `start`, with its staff locked; BookingError(TAKEN) with what is free."""
+    await uow.schedules.lock_staff([s.id for s in (await _board(uow, service)).staff])
+    found = await slots(uow, program, key, now, after=start, limit=SHOWN, excluding=excluding)
+    if not found or found[0].start != start:
+        raise BookingError("that time was just taken", TAKEN, found)
+    return found[0]
+
+
+async def move(
+    uow: UnitOfWork, program: Program, appointment: Appointment, start: datetime, now: datetime
+) -> Appointment:
+    """A new time for a booking: still one booking, the old time freed."""
+    service = program.services[appointment.service]
+    slot = await _hold(uow, program, appointment.service, service, start, now, appointment.id)
+    appointment.staff_id, appointment.starts_at, appointment.ends_at = (
+        slot.staff_id, slot.start, slot.end,
+    )  # fmt: skip
+    appointment.block_end = slot.start + rules(service).block
+    appointment.updated_at = now
+    return appointment
+
+
+async def cancel(
+    uow: UnitOfWork, appointment: Appointment, now: datetime, status: str = CANCELLED
+) -> None:
+    appointment.status, appointment.updated_at = status, now
+
+
+async def reminders(uow: UnitOfWork, program: Program, now: datetime) -> int:
+    """Queue the reminders due: a day before, and on the morning of in the member's zone
+    (service consent); none for what was booked after its time."""
+    notices = []
+    for booking in await uow.appointments.between(now, now + timedelta(hours=24)):
+        member = await uow.members.get(booking.member_id)
+        if booking.status != BOOKED or member is None:
+            continue
+        zone = ZoneInfo(member.timezone) if member.timezone else program.club.zone
+        morning = wall_clock(booking.starts_at.astimezone(zone).date(), MORNING, zone)
+        due = [("day", booking.starts_at - timedelta(hours=24))]
+        if booking.starts_at > morning:
+            due.append(("morning", morning))
+        notices += [
+            (f"{REMINDER}:{label}:{booking.id}", member.id, {"appointment": str(booking.id)})
+            for label, at in due
+            if booking.created_at < at <= now
+        ]
+    return await send_once(uow, now, REMINDER, Purpose.SERVICE, notices)

@@ -1,0 +1,183 @@
+"""Appointments on a real database (SQLite and PostgreSQL): booking, the race for a slot,
+moving, cancelling, closures, tier limits and reminders."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.bootstrap import Concierge
+from loyalty.consent import Channel, Purpose
+from loyalty.ports import Conflict
+from loyalty.services import appointments, members
+from loyalty.services.appointments import BookingError
+from storage.models import Appointment, Member, OutboxMessage
+from tests.conftest import Clock
+
+ROME = ZoneInfo("Europe/Rome")
+TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ROME)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))  # Monday morning: a day's notice
+
+
+async def anna(concierge: Concierge) -> int:
+    """Anna works Tuesday to Saturday, 10:00 to 18:00."""
+    async with concierge.db.unit_of_work() as uow:
+        staff = await uow.staff.add(6660001, "Anna Bianchi", "concierge", concierge.clock())
+        for weekday in range(1, 6):
+            await uow.schedules.set_hours(staff.id, weekday, time(10), time(18))
+        await uow.commit()
+        return staff.id
+
+
+async def enrol(concierge: Concierge, n: int, zone: str | None = None) -> Member:
+    now = concierge.clock()
+    async with concierge.db.unit_of_work() as uow:
+        member = await members.add(
+            uow, concierge.program, now, f"+39347200{n:04d}", name=f"Member {n}", locale="en",
+            timezone=zone,
+        )  # fmt: skip
+        await members.set_consent(
+            uow, member, Purpose.SERVICE, Channel.TELEGRAM, True, now, "t", "w"
+        )
+        await uow.identities.link(member.id, "telegram", str(9000 + n), "en", now)
+        await uow.commit()
+        return member
+
+
+async def book(
+    concierge: Concierge, member: Member, start: datetime, key: str = "resize"
+) -> Appointment:
+    async with concierge.db.unit_of_work() as uow:
+        booked = await appointments.book(
+            uow, concierge.program, member, key, start, concierge.clock(), note="size 52"
+        )
+        await uow.commit()
+        return booked
+
+
+async def free(concierge: Concierge, key: str = "resize", limit: int = 4) -> list[datetime]:
+    async with concierge.db.unit_of_work() as uow:
+        found = await appointments.slots(
+            uow, concierge.program, key, concierge.clock(), limit=limit
+        )
+        return [slot.start.astimezone(ROME) for slot in found]
+
+
+async def test_a_booked_slot_is_no_longer_offered(concierge: Concierge) -> None:
+    await anna(concierge)
+    member = await enrol(concierge, 1)
+    assert (await free(concierge))[:2] == [TUESDAY_10, TUESDAY_10 + timedelta(minutes=30)]
+
+    booked = await book(concierge, member, TUESDAY_10)
+
+    assert (booked.starts_at, booked.ends_at) == (TUESDAY_10, TUESDAY_10 + timedelta(minutes=30))
+    assert booked.block_end == TUESDAY_10 + timedelta(minutes=40)  # with its 10 minutes' buffer
+    assert (await free(concierge))[0] == TUESDAY_10 + timedelta(minutes=60)
+
+
+async def test_two_members_choosing_one_slot_at_once_get_one_booking(concierge: Concierge) -> None:
+    await anna(concierge)
+    people = [await enrol(concierge, n) for n in range(10)]
+
+    async def try_it(member: Member) -> str:
+        for _ in range(20):
+            try:
+                await book(concierge, member, TUESDAY_10)
+                return "booked"
+            except BookingError as error:
+                assert error.alternatives and error.alternatives[0].start > TUESDAY_10
+                return error.code
+            except Conflict:
+                continue
+        raise AssertionError("never answered")
+
+    outcomes = await asyncio.gather(*(try_it(m) for m in people))
+
+    assert outcomes.count("booked") == 1 and outcomes.count("taken") == 9
+    async with concierge.db.unit_of_work() as uow:
+        count = await uow.session.scalar(select(func.count()).select_from(Appointment))
+        assert count == 1
+
+
+async def test_moving_keeps_one_booking_and_frees_the_old_time(concierge: Concierge) -> None:
+    await anna(concierge)
+    member = await enrol(concierge, 1)
+    booked = await book(concierge, member, TUESDAY_10)
+    later = TUESDAY_10 + timedelta(hours=3)
+
+    async with concierge.db.unit_of_work() as uow:
+        row = await uow.appointments.get(booked.id)
+        assert row is not None
+        await appointments.move(uow, concierge.program, row, later, concierge.clock())
+        await uow.commit()
+
+    assert (await free(concierge))[0] == TUESDAY_10
+    async with concierge.db.unit_of_work() as uow:
+        rows = list(await uow.session.scalars(select(Appointment)))
+    assert [(r.id, r.starts_at) for r in rows] == [(booked.id, later)]
+
+
+async def test_cancelling_frees_the_slot(concierge: Concierge) -> None:
+    await anna(concierge)
+    booked = await book(concierge, await enrol(concierge, 1), TUESDAY_10)
+    async with concierge.db.unit_of_work() as uow:
+        row = await uow.appointments.get(booked.id)
+        assert row is not None
+        await appointments.cancel(uow, row, concierge.clock())
+        await uow.commit()
+    assert (await free(concierge))[0] == TUESDAY_10
+
+
+async def test_a_closure_day_has_no_slot(concierge: Concierge) -> None:
+    await anna(concierge)
+    async with concierge.db.unit_of_work() as uow:
+        await uow.schedules.close(date(2026, 11, 24), "inventory")
+        await uow.commit()
+    assert (await free(concierge))[0] == TUESDAY_10 + timedelta(days=1)
+
+
+async def test_a_service_for_the_top_tiers_is_refused_to_others(concierge: Concierge) -> None:
+    await anna(concierge)
+    member = await enrol(concierge, 1)
+    with pytest.raises(BookingError) as refused:
+        await book(concierge, member, TUESDAY_10 + timedelta(days=2), "private_viewing")
+    assert refused.value.code == "not_for_you"
+    async with concierge.db.unit_of_work() as uow:
+        await members.set_invited_tier(uow, member, "ambassador", concierge.clock(),
+                                       concierge.program)  # fmt: skip
+        await uow.commit()
+    booked = await book(concierge, member, TUESDAY_10 + timedelta(days=2), "private_viewing")
+    assert booked.block_end - booked.starts_at == timedelta(minutes=120)
+
+
+async def test_reminders_a_day_before_and_on_the_morning_once_each(
+    concierge: Concierge, clock: Clock
+) -> None:
+    await anna(concierge)
+    member = await enrol(concierge, 1, zone="America/New_York")
+    await book(concierge, member, TUESDAY_10 + timedelta(days=1, hours=6))  # Wed 16:00 Rome
+
+    async def tick() -> int:
+        async with concierge.db.unit_of_work() as uow:
+            queued = await appointments.reminders(uow, concierge.program, concierge.clock())
+            await uow.commit()
+            return queued
+
+    assert await tick() == 0
+    clock.current = datetime(2026, 11, 24, 15, 5, tzinfo=UTC)  # a day before (next round)
+    assert (await tick(), await tick()) == (1, 0)
+    clock.current = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # 08:00 in New York
+    assert (await tick(), await tick()) == (1, 0)
+    async with concierge.db.unit_of_work() as uow:
+        keys = list(
+            await uow.session.scalars(select(OutboxMessage.key).order_by(OutboxMessage.id))
+        )
+    assert [key.split(":")[1] for key in keys if key] == ["day", "morning"]
