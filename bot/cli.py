@@ -13,6 +13,8 @@ import secrets
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import time as dtime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -24,11 +26,13 @@ from bot.settings import ConfigError, Settings, load_settings
 from handlers.card import render_card
 from handlers.history import render_history
 from handlers.language import speaker_for
+from loyalty.booking import BOOKED
 from loyalty.consent import Channel, Purpose
-from loyalty.dates import moment_in
+from loyalty.dates import moment_in, wall_clock
+from loyalty.hours import DAYS, parse_day
 from loyalty.membercard import verify_ticket
 from loyalty.points import InsufficientPoints
-from loyalty.services import events, members, occasions
+from loyalty.services import appointments, events, members, occasions
 from storage.migrate import behind, upgrade
 
 T = TypeVar("T")
@@ -494,6 +498,137 @@ def staff_remove(telegram_user_id: int) -> None:
     if name is None:
         _fail(f"no staff member with Telegram id {telegram_user_id}", 1)
     click.echo(f"{name} may no longer act in the staff group")
+
+
+@staff_group.command("hours")
+@click.argument("staff")
+@click.argument("day", type=click.Choice(DAYS))
+@click.argument("start", required=False)
+@click.argument("end", required=False)
+def staff_hours(staff: str, day: str, start: str | None, end: str | None) -> None:
+    """When STAFF (Telegram id or name) works on DAY, in the store's time: `mon 10:00 18:00`;
+    without times, not that day."""
+    try:
+        opening = parse_day(f"{start}-{end}")[0] if start and end else None
+    except ValueError as exc:
+        _fail(f"hours: {exc}", 1)
+        raise AssertionError("unreachable") from None
+    if (start is None) != (end is None):
+        _fail("give both times (FROM TO), or neither to take the day off", 1)
+
+    async def work(app: Concierge) -> str | None:
+        async with app.db.unit_of_work() as uow:
+            found = [
+                s for s in await uow.staff.all()
+                if staff in (str(s.telegram_user_id), s.name) or s.name.split(" ")[0] == staff
+            ]  # fmt: skip
+            if len(found) != 1:
+                return None
+            await uow.schedules.set_hours(
+                found[0].id, DAYS.index(day), opening.start if opening else None,
+                opening.end if opening else None,
+            )  # fmt: skip
+            await uow.commit()
+            return found[0].name
+
+    name = _run(work)
+    if name is None:
+        _fail(f"no single staff member {staff!r} (see concierge staff list)", 1)
+    click.echo(f"{name}: {day} {f'{start}-{end}' if opening else 'off'}")
+
+
+@main.group("closures")
+def closures_group() -> None:
+    """Days the store is closed (holidays): no appointment can be booked on them."""
+
+
+@closures_group.command("add")
+@click.argument("day", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--reason", default="")
+def closures_add(day: Any, reason: str) -> None:
+    async def work(app: Concierge) -> None:
+        async with app.db.unit_of_work() as uow:
+            await uow.schedules.close(day.date(), reason)
+            await uow.commit()
+
+    _run(work)
+    click.echo(f"closed on {day.date().isoformat()}")
+
+
+@closures_group.command("list")
+def closures_list() -> None:
+    async def work(app: Concierge) -> list[tuple[str, str]]:
+        async with app.db.unit_of_work() as uow:
+            return [(c.day.isoformat(), c.reason) for c in await uow.schedules.closures()]
+
+    for day, reason in _run(work):
+        click.echo(f"{day}  {reason}".rstrip())
+
+
+@closures_group.command("remove")
+@click.argument("day", type=click.DateTime(["%Y-%m-%d"]))
+def closures_remove(day: Any) -> None:
+    async def work(app: Concierge) -> bool:
+        async with app.db.unit_of_work() as uow:
+            removed = await uow.schedules.reopen(day.date())
+            await uow.commit()
+            return removed
+
+    if not _run(work):
+        _fail(f"no closure on {day.date().isoformat()}", 1)
+    click.echo(f"open on {day.date().isoformat()}")
+
+
+@main.group("appointments")
+def appointments_group() -> None:
+    """Concierge appointments."""
+
+
+@appointments_group.command("list")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="one day (default: the next 7)")
+def appointments_list(day: Any) -> None:
+    """Time (store), service, member, staff and status."""
+
+    async def work(app: Concierge) -> list[str]:
+        zone = app.program.club.zone
+        first = day.date() if day else app.clock().astimezone(zone).date()
+        start = wall_clock(first, dtime(0), zone)
+        end = wall_clock(first + timedelta(days=1 if day else 7), dtime(0), zone)
+        async with app.db.unit_of_work() as uow:
+            rows = await uow.appointments.between(start, end)
+            people = await uow.members.many([r.member_id for r in rows])
+            staff = {s.id: s.name for s in await uow.staff.all()}
+        lines = []
+        for row in rows:
+            person = people.get(row.member_id)
+            lines.append(
+                f"{row.id:>4}  {_when(app, row.starts_at)}  {row.service:<20}  "
+                f"{members.member_number(row.member_id)} {(person.name if person else '') or ''}"
+                f"  {staff.get(row.staff_id, '?')}  {row.status}"
+            )
+        return lines
+
+    for line in _run(work) or ["no appointments"]:
+        click.echo(line)
+
+
+@appointments_group.command("no-show")
+@click.argument("appointment_id", type=int)
+def appointments_no_show(appointment_id: int) -> None:
+    """The member did not come (kept for the club's figures)."""
+
+    async def work(app: Concierge) -> bool:
+        async with app.db.unit_of_work() as uow:
+            row = await uow.appointments.get(appointment_id)
+            if row is None or row.status != BOOKED:
+                return False
+            await appointments.cancel(uow, row, app.clock(), status=appointments.NO_SHOW)
+            await uow.commit()
+            return True
+
+    if not _run(work):
+        _fail(f"no booked appointment {appointment_id}", 1)
+    click.echo(f"appointment {appointment_id}: no-show recorded")
 
 
 @main.group("members")

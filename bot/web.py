@@ -28,7 +28,7 @@ from bot.channels.staff import TELEGRAM_PHOTO, staff_desk
 from bot.channels.telegram import telegram_channel
 from bot.channels.whatsapp import STATUS_PATH, whatsapp_channel
 from bot.engine import Engine
-from handlers.previews import calendar_file
+from handlers.calendar import by_ref
 from loyalty.purchases import InvalidPurchase, parse_purchase
 from loyalty.services.members import member_number
 from loyalty.services.purchases import Result, ingest
@@ -277,19 +277,18 @@ def create_app(app: Concierge) -> FastAPI:
             return _problem(404, "Not Found")
         return Response(qr_png(d), media_type="image/png", headers={"Cache-Control": "private"})
 
-    @web.get(CALENDAR_PATH, summary="An event for the calendar, by signed link",
+    @web.get(CALENDAR_PATH, summary="An event or appointment for the calendar, signed link",
              include_in_schema=False)  # fmt: skip
-    async def event_calendar(d: str = "", e: str = "", s: str = "") -> Response:
-        if whatsapp is None or not d.isdigit():
+    async def calendar(d: str = "", e: str = "", s: str = "") -> Response:
+        if whatsapp is None:
             return _problem(404, "Not Found")
         if not media_link_ok(await whatsapp.media_key(), CALENDAR_PATH, d, e, s, app.clock()):
             return _problem(404, "Not Found")
         async with app.db.unit_of_work() as uow:
-            event = await uow.events.get(int(d))
-        if event is None:
+            found = await by_ref(uow, d, app.program)
+        if found is None:
             return _problem(404, "Not Found")
-        ics = calendar_file(event, app.program).text
-        return Response(ics, media_type="text/calendar", headers={
+        return Response(found.text, media_type="text/calendar", headers={
             "Content-Disposition": f'attachment; filename="{CALENDAR_FILE}"'})  # fmt: skip
 
     @web.get(PHOTO_PATH, summary="A photo staff sent, by signed link", include_in_schema=False)

@@ -60,9 +60,9 @@ class Button:
 
 @dataclass(frozen=True)
 class CalendarFile:
-    """An event as an .ics file: adapters attach it, or link to it by the event's id."""
+    """An .ics file: adapters attach it, or link to it by its reference ("e7", "a12")."""
 
-    event_id: int
+    ref: str
     text: str
 
 

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import secrets
 
-from icalendar import Calendar
-from icalendar import Event as CalendarEvent
-
-from handlers.dialog import Button, CalendarFile, Reply, Router, Turn
+from handlers.calendar import for_event
+from handlers.dialog import Button, Reply, Router, Turn
 from handlers.menu import link_first, with_menu
 from handlers.occasions import Greeting
 from locales import Speaker
 from loyalty.events import CANCELLED, GOING, OFFERED, WAITING, answers_until
 from loyalty.membercard import ticket_payload
-from loyalty.program import Program
 from loyalty.services import events, members
 from loyalty.services.events import (
     CLOSED,
@@ -37,25 +34,6 @@ from storage.models import Event, Member
 
 router = Router()
 SHOWN = 5  # events listed at once, soonest first
-
-
-def calendar_file(event: Event, program: Program) -> CalendarFile:
-    """The event for the member's calendar (RFC 5545), times in UTC."""
-    calendar = Calendar()
-    calendar.add("prodid", f"-//{program.club.name}//Concierge//EN")
-    calendar.add("version", "2.0")
-    entry = CalendarEvent()
-    entry.add("uid", f"event-{event.id}@concierge")
-    entry.add("dtstamp", event.created_at)
-    entry.add("dtstart", event.starts_at)
-    entry.add("dtend", event.ends_at)
-    entry.add("summary", event.title)
-    if event.place:
-        entry.add("location", event.place)
-    if event.description:
-        entry.add("description", event.description)
-    calendar.add_component(entry)
-    return CalendarFile(event.id, calendar.to_ical().decode())
 
 
 def when(event: Event, speaker: Speaker) -> str:
@@ -184,7 +162,7 @@ async def ticket(turn: Turn, event: Event) -> Reply:
     )
     return Reply(
         text, qr=ticket_payload(event.id, member_number(turn.member.id), key),
-        calendar=calendar_file(event, turn.program),
+        calendar=for_event(event, turn.program),
     )  # fmt: skip
 
 

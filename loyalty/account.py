@@ -23,6 +23,7 @@ class Account:
     tier: TierState | None = None
     badges: set[str] = field(default_factory=set)
     events_attended: int = 0
+    booked: set[str] = field(default_factory=set)  # services booked (not cancelled)
 
     @property
     def balance(self) -> int:
@@ -35,7 +36,7 @@ class Account:
         return self.tier or tiers.entry_state(self.joined_at, program)
 
     def segments(self, now: datetime, program: Program) -> list[segments.Segment]:
-        return segments.segments_for(self.purchases, now, program)
+        return segments.segments_for(self.purchases, now, program, self.booked)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -18,12 +18,19 @@ class Segment(StrEnum):
     DORMANT_BUT_PROMISING = "dormant_but_promising"
 
 
-def segments_for(facts: Sequence[PurchaseFact], now: datetime, program: Program) -> list[Segment]:
-    """Every segment the member is in, most valuable first (so the first is the primary one)."""
+def segments_for(
+    facts: Sequence[PurchaseFact], now: datetime, program: Program, booked: Collection[str] = ()
+) -> list[Segment]:
+    """Every segment the member is in, most valuable first (so the first is the primary one).
+
+    `booked`: the services the member has booked; a bespoke or resize booking ("custom" in
+    the program) makes a custom client even before any purchase.
+    """
     rules = program.segments
     paid = [f for f in facts if not f.refunded]
+    custom_booking = any(program.services[k].custom for k in booked if k in program.services)
     if not paid:
-        return []
+        return [Segment.CUSTOM_CLIENT] if custom_booking else []
     spend = sum(f.spend for f in paid)
     categories = {f.category for f in paid if f.category}
     last = max(f.at for f in paid)
@@ -31,7 +38,7 @@ def segments_for(facts: Sequence[PurchaseFact], now: datetime, program: Program)
     found = []
     if spend >= rules.high_value_spend and len(categories) >= rules.high_value_categories:
         found.append(Segment.HIGH_VALUE_COLLECTOR)
-    if categories & set(rules.custom_categories):
+    if categories & set(rules.custom_categories) or custom_booking:
         found.append(Segment.CUSTOM_CLIENT)
     if categories & set(rules.occasion_categories):
         found.append(Segment.MILESTONE_BUYER)

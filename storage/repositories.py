@@ -17,6 +17,7 @@ from loyalty.purchases import Status
 from loyalty.tiers import TierState
 from storage.models import (
     Anniversary,
+    Appointment,
     BadgeAward,
     ChannelIdentity,
     Consent,
@@ -303,6 +304,13 @@ class Accounts(_Repository):
             )
             for mid, count in attended:
                 accounts[mid].events_attended = count
+            booked = await self.session.execute(
+                select(Appointment.member_id, Appointment.service)
+                .where(Appointment.member_id.in_(part), Appointment.status != "cancelled")
+                .distinct()
+            )
+            for mid, service in booked:
+                accounts[mid].booked.add(service)
         return accounts
 
 

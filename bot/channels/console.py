@@ -44,7 +44,7 @@ class ConsoleChat:
                 path.write_bytes(qr_png(reply.qr))
                 self.say(f"[image: {path}]")
             if reply.calendar is not None:
-                path = self.images / f"concierge-event-{reply.calendar.event_id}-{safe}.ics"
+                path = self.images / f"concierge-{reply.calendar.ref}-{safe}.ics"
                 path.write_text(reply.calendar.text, encoding="utf-8")
                 self.say(f"[calendar: {path}]")
             for button in options([reply]):

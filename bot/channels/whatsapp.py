@@ -230,9 +230,7 @@ class WhatsAppChannel:
     def _with_calendar_link(self, reply: Reply, key: str, turn: Turn) -> Reply:
         if reply.calendar is None:
             return reply
-        link = media_url(
-            self.public_url, key, CALENDAR_PATH, str(reply.calendar.event_id), turn.now
-        )
+        link = media_url(self.public_url, key, CALENDAR_PATH, reply.calendar.ref, turn.now)
         line = turn.speaker.gettext("Add it to your calendar: {link}").format(link=link)
         return replace(reply, text=f"{reply.text}\n{line}", calendar=None)
 

@@ -150,7 +150,7 @@ async def test_on_whatsapp_the_calendar_is_a_signed_link(
     calendar = await whatsapp.fetch(link)
     assert calendar.headers["content-type"].startswith("text/calendar")
     assert "SUMMARY:Emerald preview" in calendar.text
-    assert (await whatsapp.fetch(link.replace(f"d={event_id}", "d=99"))).status_code == 404
+    assert (await whatsapp.fetch(link.replace(f"d=e{event_id}", "d=e99"))).status_code == 404
 
 
 async def test_an_invitation_outside_the_window_goes_as_the_approved_template(

@@ -147,3 +147,9 @@ def test_segment_thresholds_come_from_the_program(variant: Callable[..., Program
         fact("B", NOW - timedelta(days=45), "1000.00", category="necklace"),
     ]
     assert segments_for(facts, NOW, program) == [Segment.HIGH_VALUE_COLLECTOR]
+
+
+def test_a_resize_or_bespoke_booking_makes_a_custom_client(program: Program) -> None:
+    assert segments_for([], NOW, program, booked={"resize"}) == [Segment.CUSTOM_CLIENT]
+    assert segments_for([], NOW, program, booked={"stone_matching"}) == []
+    assert segments_for([], NOW, program, booked={"no_longer_offered"}) == []
