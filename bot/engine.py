@@ -165,7 +165,7 @@ class Engine:
             if replies is not None:
                 return replies
         candidates = []
-        if turn.state.name in router.states and text:
+        if turn.state.name in router.states and (text or inbound.photo):
             candidates.append(router.states[turn.state.name])
         if text.startswith("/"):
             command = text[1:].split(maxsplit=1)[0].split("@")[0].lower() if text[1:] else ""

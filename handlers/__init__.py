@@ -7,9 +7,18 @@ from handlers.dialog import Router
 
 def router() -> Router:
     """Every capability's router, included in one place; earlier ones win a shared word."""
-    from handlers import card, history, menu, person, preferences, previews, start
+    from handlers import (
+        appointments,
+        card,
+        history,
+        menu,
+        person,
+        preferences,
+        previews,
+        start,
+    )  # fmt: skip
 
     combined = Router()
-    for module in (start, history, card, previews, preferences, person, menu):
+    for module in (start, history, card, previews, appointments, preferences, person, menu):
         combined.include(module.router)
     return combined

@@ -17,8 +17,9 @@ def main_menu(turn: Turn) -> tuple[tuple[Button, ...], ...]:
         )
     return (
         (Button(_("My card"), "card"), Button(_("My points history"), "history")),
-        (Button(_("Previews for you"), "events"), Button(_("Talk to a person"), "person")),
-        (Button(_("Preferences"), "prefs"), Button(_("Help"), "help")),
+        (Button(_("Previews for you"), "events"), Button(_("Appointments"), "appts")),
+        (Button(_("Talk to a person"), "person"), Button(_("Preferences"), "prefs")),
+        (Button(_("Help"), "help"),),
     )
 
 
@@ -74,6 +75,7 @@ async def help_(turn: Turn) -> list[Reply]:
         _('• show your member card, points and tier ("card")'),
         _('• list your latest points ("history")'),
         _('• show the private previews selected for you, and take your answer ("previews")'),
+        _('• book, move or cancel an appointment with our concierge ("appointment")'),
         _('• change what we may send you, your language and time zone ("preferences")'),
         _('• put you in touch with a member of our team ("person")'),
         _('Write "stop" at any time to receive nothing more from us here, "start" to resume.'),

@@ -262,6 +262,7 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
         kind: frozenset({"first_name", "club", "event", "when"})
         for kind in ("invitation", "reminder", "seat_offered", "event_cancelled")
     },
+    "appointment_reminder": frozenset({"first_name", "club", "service", "when"}),
 }
 
 

@@ -24,14 +24,17 @@ from bot.channels.delivery import BLOCKED, REFUSED, RETRY, Delivery
 from bot.channels.telegram import telegram_channel
 from bot.channels.whatsapp import whatsapp_channel
 from bot.engine import Engine
+from handlers.appointments import reminder
 from handlers.language import speaker_for
 from handlers.occasions import Greeting, greeting
 from handlers.previews import notice
 from locales import Speaker
+from loyalty.booking import BOOKED
 from loyalty.consent import Channel, Purpose, current
 from loyalty.phones import mask_phone
 from loyalty.sending import Cancel, Cap, Defer, decide
 from loyalty.services import events
+from loyalty.services.appointments import REMINDER as APPOINTMENT_REMINDER
 from loyalty.services.events import PURPOSES as EVENT_MESSAGES
 from scheduler.limits import TELEGRAM, Limits, Rates, backoff
 from storage.models import Member, OutboxMessage
@@ -151,6 +154,15 @@ class Dispatcher:
         event (None when the news is no longer true: the event cancelled, the place given
         back, the offer passed on)."""
         program = self.app.program
+        if row.kind == APPOINTMENT_REMINDER:
+            booking = await uow.appointments.get(int(row.variables["appointment"]))
+            if (
+                booking is None
+                or booking.status != BOOKED
+                or booking.starts_at <= self.app.clock()
+            ):
+                return None
+            return reminder(booking, member, speaker, program)
         if row.kind in EVENT_MESSAGES:
             event = await events.still_news(uow, row.kind, int(row.variables["event"]), member.id,
                                             self.app.clock())  # fmt: skip

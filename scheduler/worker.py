@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.bootstrap import Concierge
 from bot.channels.staff import StaffDesk, staff_desk
 from bot.engine import Engine
-from loyalty.services import events, handoffs, occasions
+from loyalty.services import appointments, events, handoffs, occasions
 from loyalty.services.reviews import settle_all
 from scheduler.dispatcher import Dispatcher, dispatcher
 
@@ -55,12 +55,14 @@ async def retention_job(app: Concierge, desk: StaffDesk | None) -> None:
 
 
 async def events_job(app: Concierge) -> None:
-    """Seats offered to the waitlist and not taken in time pass on; reminders go out."""
+    """Seats offered to the waitlist and not taken in time pass on; reminders of events and
+    appointments go out."""
     async with app.db.unit_of_work() as uow:
         offered, reminded = await events.tick(uow, app.program, app.clock())
+        reminded += await appointments.reminders(uow, app.program, app.clock())
         await uow.commit()
     if offered or reminded:
-        log.info("events: %d seats offered to the waitlist, %d reminders", offered, reminded)
+        log.info("%d seats offered to the waitlist, %d reminders", offered, reminded)
 
 
 async def dispatch_job(sending: Dispatcher) -> None:

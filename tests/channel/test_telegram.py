@@ -66,6 +66,7 @@ MEMBER_MENU = [
     ("My card", "card"),
     ("My points history", "history"),
     ("Previews for you", "events"),
+    ("Appointments", "appts"),
     ("Talk to a person", "person"),
     ("Preferences", "prefs"),
     ("Help", "help"),

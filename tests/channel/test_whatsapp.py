@@ -177,7 +177,7 @@ async def test_menu_options_are_chosen_by_number_or_by_their_words(
     by_words = await whatsapp.send(whatsapp_form("Points history"))
     assert bodies(by_words)[0] == bodies(by_number)[0]
 
-    prefs = await whatsapp.send(whatsapp_form("5"))
+    prefs = await whatsapp.send(whatsapp_form("6"))
     assert bodies(prefs)[0].startswith("Your preferences")
     again = await whatsapp.send(whatsapp_form("99"))  # no such option: read as words
     assert bodies(again)[0].startswith("I am sorry, I did not understand.")
