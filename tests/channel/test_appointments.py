@@ -1,0 +1,179 @@
+"""Appointments in the chat: book with a note and a photo, "just taken", move, cancel,
+another time zone, staff told in their group; the calendar file on both channels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import pytest
+from sqlalchemy import select
+
+from bot.bootstrap import Concierge
+from loyalty.consent import Channel, Purpose
+from loyalty.services import appointments, members
+from storage.models import Appointment
+from tests.channel.conftest import ApiCall, Desk
+from tests.channel.test_dispatcher import Waits, dispatcher
+from tests.conftest import Clock
+from tests.factories import (
+    PHONE,
+    STAFF_CHAT_ID,
+    TELEGRAM_USER_ID,
+    callback_update,
+    message_update,
+    photo_sizes,
+    telegram_user,
+    whatsapp_form,
+)
+
+ME = str(TELEGRAM_USER_ID)
+LUCA = telegram_user(5_550_002, "Luca")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))  # Monday morning
+
+
+def said(calls: list[ApiCall]) -> list[ApiCall]:
+    return [c for c in calls if c.method.startswith("send") and c.chat_id != str(STAFF_CHAT_ID)]
+
+
+async def setting_up(concierge: Concierge) -> None:
+    """Anna works Tuesday to Saturday 10–18; Giulia (Rome) and Luca (New York) are members."""
+    now = concierge.clock()
+    async with concierge.db.unit_of_work() as uow:
+        anna = await uow.staff.add(6660001, "Anna Bianchi", "concierge", now)
+        for weekday in range(1, 6):
+            await uow.schedules.set_hours(anna.id, weekday, time(10), time(18))
+        giulia = await members.add(uow, concierge.program, now, PHONE, name="Giulia Rossi",
+                                   locale="en")  # fmt: skip
+        await uow.identities.link(giulia.id, "telegram", ME, "en", now)
+        luca = await members.add(uow, concierge.program, now, "+12125550123", name="Luca Verdi",
+                                 locale="en", timezone="America/New_York")  # fmt: skip
+        await uow.identities.link(luca.id, "telegram", str(LUCA["id"]), "en", now)
+        await uow.commit()
+
+
+async def test_a_member_books_with_a_note_and_a_photo_and_staff_are_told(desk: Desk) -> None:
+    await setting_up(desk.concierge)
+    [services] = said(await desk.telegram.send(callback_update("appts")))
+    assert [b[1] for b in services.buttons][:3] == [
+        "svc:design_consultation", "svc:resize", "svc:stone_matching",
+    ]  # fmt: skip
+    assert "svc:private_viewing" not in [b[1] for b in services.buttons]  # top tiers only
+
+    [times] = said(await desk.telegram.send(callback_update("svc:resize")))
+    assert [b[0] for b in times.buttons] == [  # closed on Monday; Anna starts at 10:00
+        "Tue, Nov 24 at 10:00\u202fAM", "Tue, Nov 24 at 10:30\u202fAM",
+        "Tue, Nov 24 at 11:00\u202fAM", "Tue, Nov 24 at 11:30\u202fAM", "Later", "Menu",
+    ]  # fmt: skip
+    first = times.buttons[0]
+    await desk.telegram.send(callback_update(first[1]))
+    await desk.telegram.send(message_update(user=telegram_user(), photo=photo_sizes("ring"),
+                                            caption="size 52, the gold band"))  # fmt: skip
+    calls = said(await desk.telegram.send(callback_update("confirm")))
+
+    assert calls[0].text.startswith(f"Booked: Ring resizing, {first[0]}.")
+    assert [c.method for c in calls][:2] == ["sendMessage", "sendDocument"]
+    assert b"SUMMARY:Ring resizing" in calls[1].files["document"]
+    [post] = desk.api.posts()
+    assert post.method == "sendPhoto" and post.params["photo"] == "AgACAgQring1280"
+    assert post.params["caption"].startswith(f"New booking: Ring resizing · {first[0]}")
+    assert "Giulia Rossi (M00001) · Anna Bianchi" in post.params["caption"]
+    assert "Note: size 52, the gold band" in post.params["caption"]
+    async with desk.concierge.db.unit_of_work() as uow:
+        [booking] = list(await uow.session.scalars(select(Appointment)))
+    assert (booking.note, booking.photo) == ("size 52, the gold band", "tg:AgACAgQring1280")
+
+
+async def choose(desk: Desk, user: dict[str, object], service: str = "resize") -> str:
+    """The member picks the first free time, without a note; the time's label."""
+    [times] = said(await desk.telegram.send(callback_update(f"svc:{service}", user=user)))
+    label, action = times.buttons[0]
+    await desk.telegram.send(callback_update(action, user=user))
+    await desk.telegram.send(callback_update("note:skip", user=user))
+    return label
+
+
+async def test_a_time_taken_meanwhile_is_said_with_the_next_free_ones(desk: Desk) -> None:
+    await setting_up(desk.concierge)
+    await choose(desk, telegram_user())
+    await choose(desk, LUCA)  # Luca chose the same moment (shown at 4:00 AM, his time)
+    await desk.telegram.send(callback_update("confirm"))
+
+    [taken] = said(await desk.telegram.send(callback_update("confirm", user=LUCA)))
+
+    assert taken.text == "That time was just taken. Here are the next free times:"
+    assert taken.buttons[0][0] == "Tue, Nov 24 at 5:00\u202fAM"  # 11:00 Rome: 10:00-10:40 taken
+    async with desk.concierge.db.unit_of_work() as uow:
+        assert len(list(await uow.session.scalars(select(Appointment)))) == 1
+
+
+async def test_moving_keeps_one_booking_and_cancelling_frees_it(desk: Desk) -> None:
+    await setting_up(desk.concierge)
+    await choose(desk, telegram_user())
+    await desk.telegram.send(callback_update("confirm"))
+    async with desk.concierge.db.unit_of_work() as uow:
+        [booking] = list(await uow.session.scalars(select(Appointment)))
+
+    [mine] = said(await desk.telegram.send(callback_update(f"apt:{booking.id}")))
+    assert [b[1] for b in mine.buttons][:2] == [f"mv:{booking.id}", f"cx:{booking.id}"]
+    [times] = said(await desk.telegram.send(callback_update(f"mv:{booking.id}")))
+    assert times.buttons[0][0] == "Tue, Nov 24 at 10:00\u202fAM"  # its own time stays free
+    later = times.buttons[2]
+    moved = said(await desk.telegram.send(callback_update(later[1])))
+    assert moved[0].text.startswith(f"Booked: Ring resizing, {later[0]}.")
+    cancelled = said(await desk.telegram.send(callback_update(f"cx:{booking.id}")))
+    assert cancelled[0].text.startswith("Your appointment is cancelled.")
+    stale = said(await desk.telegram.send(callback_update(f"cx:{booking.id}")))
+    assert stale[0].text.startswith("This appointment is no longer booked.")
+
+    async with desk.concierge.db.unit_of_work() as uow:
+        rows = [(r.id, r.status) for r in await uow.session.scalars(select(Appointment))]
+    assert rows == [(booking.id, "cancelled")]
+    headings = [c.text.split(":")[0] for c in desk.api.posts()]
+    assert headings == ["New booking", "Booking moved", "Booking cancelled"]
+
+
+async def test_on_whatsapp_the_times_are_numbered_and_the_calendar_is_a_link(desk: Desk) -> None:
+    await setting_up(desk.concierge)
+    await desk.whatsapp.send(whatsapp_form("appointment"))
+    await desk.whatsapp.send(whatsapp_form("Ring resizing"))
+    await desk.whatsapp.send(whatsapp_form("1"))  # the first time
+    await desk.whatsapp.send(whatsapp_form("my grandmother's ring, size 50"))
+
+    sent = await desk.whatsapp.send(whatsapp_form("Confirm"))
+
+    [link] = [line.split(": ", 1)[1] for line in sent[0].body.splitlines()
+              if line.startswith("Add it to your calendar")]  # fmt: skip
+    calendar = await desk.whatsapp.fetch(link)
+    assert "SUMMARY:Ring resizing · Maison Aurelia" in calendar.text
+    assert "DTSTART:20261124T090000Z" in calendar.text
+
+
+async def test_a_reminder_waits_for_the_members_morning_and_speaks_their_time(
+    desk: Desk, clock: Clock
+) -> None:
+    await setting_up(desk.concierge)
+    async with desk.concierge.db.unit_of_work() as uow:
+        luca = await members.find(uow, "+12125550123", desk.concierge.program)
+        await members.set_consent(uow, luca, Purpose.SERVICE, Channel.TELEGRAM, True,
+                                  clock(), "t", "w")  # fmt: skip
+        await uow.commit()
+    await choose(desk, LUCA)
+    await desk.telegram.send(callback_update("confirm", user=LUCA))
+    clock.current = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)  # a day before, next round
+    sending = dispatcher(desk.concierge, Waits(), telegram=desk.telegram.app.state.telegram)
+    async with desk.concierge.db.unit_of_work() as uow:
+        assert await appointments.reminders(uow, desk.concierge.program, clock()) == 1
+        await uow.commit()
+
+    before = len(desk.api.to(str(LUCA["id"])))
+    assert (await sending.drain()).deferred == 1  # 04:05 in New York: the quiet hours
+    assert len(desk.api.to(str(LUCA["id"]))) == before
+    clock.current = datetime(2026, 11, 23, 14, 5, tzinfo=UTC)  # 09:05 there
+    await sending.drain()
+
+    told = desk.api.to(str(LUCA["id"]))[-1].text
+    assert "A reminder of your appointment: Ring resizing, Tue, Nov 24 at 4:00\u202fAM." in told
