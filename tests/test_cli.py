@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from bot.cli import main
 from bot.settings import load_program
 from loyalty.membercard import ticket_payload
-from loyalty.services import events, members
+from loyalty.services import appointments, events, members
 from storage.database import Database
 
 Invoke = Callable[..., Result]
@@ -374,3 +374,42 @@ def test_events_create_list_guests_check_in_report_and_cancel(run: Invoke, tmp_p
     wrong = run("events", "create", "--title", "X", "--starts", "soon", "--ends", "later",
                 "--capacity", "1")  # fmt: skip
     assert wrong.exit_code == 1 and "--starts: not an ISO 8601 date and time" in wrong.stderr
+
+
+def test_staff_hours_closures_and_the_appointments_of_a_day(run: Invoke, tmp_path: Path) -> None:
+    run("staff", "add", "6660001", "--name", "Anna Bianchi")
+    assert run("staff", "hours", "Anna", "tue", "10:00", "18:00").output == (
+        "Anna Bianchi: tue 10:00-18:00\n"
+    )
+    assert run("staff", "hours", "6660001", "wed").output == "Anna Bianchi: wed off\n"
+    assert run("staff", "hours", "Bob", "tue", "10:00", "18:00").exit_code == 1
+    assert run("staff", "hours", "Anna", "tue", "18:00", "10:00").exit_code == 1
+    assert run("closures", "add", "2030-12-25", "--reason", "Christmas").exit_code == 0
+    assert run("closures", "list").output == "2030-12-25  Christmas\n"
+    assert run("closures", "remove", "2030-12-25").output == "open on 2030-12-25\n"
+    assert run("closures", "remove", "2030-12-25").exit_code == 1
+    run("members", "add", "+393471234567", "--name", "Giulia Rossi")
+
+    async def book() -> int:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'club.db'}")
+        try:
+            async with db.unit_of_work() as uow:
+                program = load_program(None)
+                member = await members.find(uow, "M00001", program)
+                now = datetime(2030, 12, 2, 8, 0, tzinfo=UTC)  # a Monday
+                start = datetime(2030, 12, 3, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Rome
+                booked = await appointments.book(uow, program, member, "resize", start, now)
+                await uow.commit()
+                return booked.id
+        finally:
+            await db.close()
+
+    booking = asyncio.run(book())
+    listed = run("appointments", "list", "--day", "2030-12-03").output
+    assert listed == (
+        f"{booking:>4}  2030-12-03 10:00  resize                M00001 Giulia Rossi  "
+        "Anna Bianchi  booked\n"
+    )
+    assert run("appointments", "no-show", str(booking)).exit_code == 0
+    assert run("appointments", "list", "--day", "2030-12-03").output.endswith("no_show\n")
+    assert run("appointments", "no-show", str(booking)).exit_code == 1
