@@ -41,17 +41,13 @@ def service_name(program: Program, key: str, speaker: Speaker) -> str:
     return service.name[speaker.language] if service else key
 
 
-def _at(moment: datetime, speaker: Speaker) -> str:
-    return speaker.gettext("{day} at {time}").format(
-        day=speaker.day(moment), time=speaker.time(moment)
-    )
-
-
 def _slots_reply(turn: Turn, text: str, found: list[Slot], pick: str, later: str) -> Reply:
     """Slots as buttons `pick:<time>` (shown in the member's zone), and `later:<time>` for
     the next ones."""
     _ = turn._
-    rows = [(Button(_at(s.start, turn.speaker), f"{pick}:{_epoch(s.start)}"),) for s in found]
+    rows = [
+        (Button(turn.speaker.day_and_time(s.start), f"{pick}:{_epoch(s.start)}"),) for s in found
+    ]
     if found:
         rows.append((Button(_("Later"), f"{later}:{_epoch(found[-1].start)}"),))
     else:
@@ -74,7 +70,7 @@ async def overview(turn: Turn) -> list[Reply]:
     rows = []
     for booking in booked:
         name = service_name(turn.program, booking.service, turn.speaker)
-        lines.append(f"• {name} — {_at(booking.starts_at, turn.speaker)}")
+        lines.append(f"• {name} — {turn.speaker.day_and_time(booking.starts_at)}")
         rows.append((Button(f"{name}"[:40], f"apt:{booking.id}"),))
     lines.append(_("What would you like to book?"))
     for key in appointments.bookable(turn.program, tier):
@@ -134,7 +130,7 @@ def _confirmation(turn: Turn, note: str, photo: str | None) -> list[Reply]:
     lines = [
         _("{service}, {when} (your time).").format(
             service=service_name(turn.program, str(data["service"]), turn.speaker),
-            when=_at(start, turn.speaker),
+            when=turn.speaker.day_and_time(start),
         )
     ]
     if note:
@@ -179,7 +175,7 @@ def _booked(turn: Turn, booking: Appointment) -> list[Reply]:
     _ = turn._
     text = _("Booked: {service}, {when}. We look forward to seeing you.").format(
         service=service_name(turn.program, booking.service, turn.speaker),
-        when=_at(booking.starts_at, turn.speaker),
+        when=turn.speaker.day_and_time(booking.starts_at),
     )
     calendar = for_appointment(booking, turn.program, turn.speaker.language)
     return [Reply(text, calendar=calendar), with_menu(turn, _("Anything else?"))]
@@ -202,7 +198,7 @@ async def show(turn: Turn) -> list[Reply] | None:
         return [with_menu(turn, turn._("This appointment is no longer booked."))]
     _ = turn._
     lines = [f"{service_name(turn.program, booking.service, turn.speaker)} — "
-             f"{_at(booking.starts_at, turn.speaker)}"]  # fmt: skip
+             f"{turn.speaker.day_and_time(booking.starts_at)}"]  # fmt: skip
     if booking.note:
         lines.append(_("Your note: {note}").format(note=booking.note))
     buttons = (
@@ -262,8 +258,8 @@ async def _tell_staff(turn: Turn, booking: Appointment, member: Member, what: st
     staff = await turn.uow.staff.get(booking.staff_id)
     line = (
         f"{heading}: {service_name(turn.program, booking.service, speaker)} · "
-        f"{_at(booking.starts_at, speaker)} · {member.name or ''} ({member_number(member.id)})"
-        f" · {staff.name if staff else '?'}"
+        f"{speaker.day_and_time(booking.starts_at)} · {member.name or ''} "
+        f"({member_number(member.id)}) · {staff.name if staff else '?'}"
     )
     if booking.note and what == "new":
         line += "\n" + _("Note: {note}").format(note=booking.note)
@@ -275,7 +271,7 @@ def reminder(booking: Appointment, member: Member, speaker: Speaker, program: Pr
     _ = speaker.gettext
     first = (member.name or "").split(" ")[0]
     service = service_name(program, booking.service, speaker)
-    moment = _at(booking.starts_at, speaker)
+    moment = speaker.day_and_time(booking.starts_at)
     text = "\n".join((
         _("Dear {name},").format(name=first) if first else _("Dear member,"),
         _("A reminder of your appointment: {service}, {when}. To change it, write "

@@ -36,12 +36,6 @@ router = Router()
 SHOWN = 5  # events listed at once, soonest first
 
 
-def when(event: Event, speaker: Speaker) -> str:
-    return speaker.gettext("{day} at {time}").format(
-        day=speaker.day(event.starts_at), time=speaker.time(event.starts_at)
-    )
-
-
 def _line(found: ForMember, turn: Turn) -> str:
     _ = turn._
     event, answer = found.event, found.answer
@@ -60,7 +54,7 @@ def _line(found: ForMember, turn: Turn) -> str:
         state = turn.speaker.ngettext("{n} seat left", "{n} seats left", found.seats_left).format(
             n=turn.speaker.number(found.seats_left)
         )
-    return f"• {event.title} — {when(event, turn.speaker)} — {state}"
+    return f"• {event.title} — {turn.speaker.day_and_time(event.starts_at)} — {state}"
 
 
 @router.command("previews", "events")
@@ -158,7 +152,7 @@ async def ticket(turn: Turn, event: Event) -> Reply:
     assert turn.member is not None
     key = await members.qr_key(turn.uow, lambda: secrets.token_urlsafe(32))
     text = turn._("You are expected at {title} on {when}. Show this code at the door.").format(
-        title=event.title, when=when(event, turn.speaker)
+        title=event.title, when=turn.speaker.day_and_time(event.starts_at)
     )
     return Reply(
         text, qr=ticket_payload(event.id, member_number(turn.member.id), key),
@@ -217,7 +211,7 @@ def notice(kind: str, event: Event, member: Member, speaker: Speaker, club: str)
     _ = speaker.gettext
     first = (member.name or "").split(" ")[0]
     dear = _("Dear {name},").format(name=first) if first else _("Dear member,")
-    moment = when(event, speaker)
+    moment = speaker.day_and_time(event.starts_at)
     if kind == INVITATION:
         body = _('Selected for you: {title}, {when}. Write "previews" to answer; seats are few.')
     elif kind == REMINDER:

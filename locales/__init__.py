@@ -49,3 +49,7 @@ class Speaker:
 
     def time(self, moment: datetime) -> str:
         return format_time(moment, format="short", tzinfo=self.zone, locale=self.language)
+
+    def day_and_time(self, moment: datetime) -> str:
+        """ "Tue, Nov 24 at 10:00 AM", in the member's language and zone."""
+        return self.gettext("{day} at {time}").format(day=self.day(moment), time=self.time(moment))
