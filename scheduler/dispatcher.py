@@ -161,7 +161,9 @@ class Dispatcher:
                 or booking.status != BOOKED
                 or booking.starts_at <= self.app.clock()
             ):
-                return None
+                return None  # cancelled, or too late to remind
+            if str(int(booking.starts_at.timestamp())) != row.variables.get("start"):
+                return None  # moved since: the new time has reminders of its own
             return reminder(booking, member, speaker, program)
         if row.kind in EVENT_MESSAGES:
             event = await events.still_news(uow, row.kind, int(row.variables["event"]), member.id,

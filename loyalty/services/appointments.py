@@ -185,9 +185,11 @@ async def reminders(uow: UnitOfWork, program: Program, now: datetime) -> int:
         due = [("day", booking.starts_at - timedelta(hours=24))]
         if booking.starts_at > morning:
             due.append(("morning", morning))
+        start = str(int(booking.starts_at.timestamp()))  # a moved booking is reminded anew
         notices += [
-            (f"{REMINDER}:{label}:{booking.id}", member.id, {"appointment": str(booking.id)})
+            (f"{REMINDER}:{label}:{booking.id}:{start}", member.id,
+             {"appointment": str(booking.id), "start": start})
             for label, at in due
-            if booking.created_at < at <= now
-        ]
+            if booking.updated_at < at <= now
+        ]  # fmt: skip
     return await send_once(uow, now, REMINDER, Purpose.SERVICE, notices)

@@ -181,3 +181,29 @@ async def test_reminders_a_day_before_and_on_the_morning_once_each(
             await uow.session.scalars(select(OutboxMessage.key).order_by(OutboxMessage.id))
         )
     assert [key.split(":")[1] for key in keys if key] == ["day", "morning"]
+
+
+async def test_a_moved_booking_is_reminded_of_its_new_time(
+    concierge: Concierge, clock: Clock
+) -> None:
+    await anna(concierge)
+    member = await enrol(concierge, 1)
+    booked = await book(concierge, member, TUESDAY_10)
+    clock.current = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)  # a day before
+
+    async def tick() -> int:
+        async with concierge.db.unit_of_work() as uow:
+            queued = await appointments.reminders(uow, concierge.program, concierge.clock())
+            await uow.commit()
+            return queued
+
+    assert await tick() == 1
+    async with concierge.db.unit_of_work() as uow:
+        row = await uow.appointments.get(booked.id)
+        assert row is not None
+        await appointments.move(
+            uow, concierge.program, row, TUESDAY_10 + timedelta(days=1), concierge.clock()
+        )
+        await uow.commit()
+    clock.current = datetime(2026, 11, 24, 9, 5, tzinfo=UTC)
+    assert await tick() == 1  # the new time's day-before reminder
