@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 from bot.bootstrap import Concierge
@@ -14,6 +14,7 @@ from loyalty.services import events, members
 from loyalty.services.purchases import ingest
 
 DEMO_PHONE = "+393471234567"
+DEMO_STAFF = 100_000_001  # a Telegram user id for the demo concierge (no one real)
 
 # (phone, name, locale, timezone, birthday, [(order, days ago, amount, currency, category,
 #  limited edition, status)])
@@ -93,6 +94,10 @@ async def seed(app: Concierge) -> str:
     ]
     await ingest(app.db.unit_of_work, batch, "demo", now, app.program)
     async with app.db.unit_of_work() as uow:
+        if not await uow.staff.all():  # a concierge to book, Tuesday to Saturday
+            anna = await uow.staff.add(DEMO_STAFF, "Anna Bianchi", "concierge", now)
+            for weekday in range(1, 6):
+                await uow.schedules.set_hours(anna.id, weekday, time(10), time(18))
         if not await uow.events.all():
             evening = (now + timedelta(days=10)).astimezone(app.program.club.zone)
             starts = evening.replace(hour=18, minute=30, second=0, microsecond=0)

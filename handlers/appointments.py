@@ -124,7 +124,7 @@ async def no_note(turn: Turn) -> list[Reply] | None:
 def _confirmation(turn: Turn, note: str, photo: str | None) -> list[Reply]:
     _ = turn._
     data = turn.state.data
-    turn.goto(NOTE, **data, note=note, photo=photo or "")
+    turn.goto(NOTE, **{**data, "note": note, "photo": photo or ""})  # a new note replaces
     start = _moment(str(data["start"]))
     assert start is not None
     lines = [

@@ -113,9 +113,11 @@ async def test_a_time_taken_meanwhile_is_said_with_the_next_free_ones(desk: Desk
 async def test_moving_keeps_one_booking_and_cancelling_frees_it(desk: Desk) -> None:
     await setting_up(desk.concierge)
     await choose(desk, telegram_user())
+    await desk.telegram.send(message_update("after all: size 50"))  # a note after "No note"
     await desk.telegram.send(callback_update("confirm"))
     async with desk.concierge.db.unit_of_work() as uow:
         [booking] = list(await uow.session.scalars(select(Appointment)))
+    assert booking.note == "after all: size 50"
 
     [mine] = said(await desk.telegram.send(callback_update(f"apt:{booking.id}")))
     assert [b[1] for b in mine.buttons][:2] == [f"mv:{booking.id}", f"cx:{booking.id}"]
