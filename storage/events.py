@@ -46,13 +46,6 @@ class Events:
         )
         return set(rows)
 
-    async def named_in(self, member_id: int) -> set[int]:
-        """The events whose guest list names this member."""
-        rows = await self.session.scalars(
-            select(EventGuest.event_id).where(EventGuest.member_id == member_id)
-        )
-        return set(rows)
-
     async def starting_between(self, start: datetime, end: datetime) -> list[Event]:
         return list(
             await self.session.scalars(
