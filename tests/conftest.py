@@ -103,6 +103,17 @@ def postgres_migrated() -> Iterator[str]:
     yield POSTGRES_URL
 
 
+# Every table emptied and every id counter back to 1, in one round trip (TRUNCATE … RESTART
+# IDENTITY took about 150 ms a test).
+EMPTY_POSTGRES = (
+    "DO $$ DECLARE s record; BEGIN "
+    + " ".join(f"DELETE FROM {t.name};" for t in reversed(Base.metadata.sorted_tables))
+    + " FOR s IN SELECT relname FROM pg_class WHERE relkind = 'S' AND relnamespace = "
+    "'public'::regnamespace LOOP EXECUTE format('ALTER SEQUENCE %I RESTART', s.relname); "
+    "END LOOP; END $$"
+)
+
+
 def _backends() -> list[object]:
     backends: list[object] = ["sqlite"]
     backends.append(
@@ -125,9 +136,8 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         db = Database(f"sqlite+aiosqlite:///{path}")
     else:
         db = Database(request.getfixturevalue("postgres_migrated"))
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
         async with db.engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            await connection.execute(text(EMPTY_POSTGRES))
     yield db
     await db.close()
 
