@@ -130,9 +130,18 @@ async def show_event(turn: Turn) -> list[Reply] | None:
             buttons.append((Button(_("I will come with a guest"), f"rsvp:{event.id}:1"),))
         buttons.append((Button(_("No, thank you"), f"rsvp:{event.id}:no"),))
     else:
+        lines.append(await _full(turn, event.id))
         buttons.append((Button(_("Join the waitlist"), f"wait:{event.id}"),))
     buttons.append((Button(_("Previews for you"), "events"), Button(_("Menu"), "menu")))
     return [Reply("\n".join(lines), tuple(buttons))]
+
+
+async def _full(turn: Turn, event_id: int) -> str:
+    """ "The event is full", and the member's place if they join the waitlist now."""
+    waiting = len(await turn.uow.rsvps.for_event(event_id, (WAITING,)))
+    return turn._("The event is full. On the waitlist you would be number {n}.").format(
+        n=waiting + 1
+    )
 
 
 def _refusal(error: EventError, turn: Turn) -> str:
@@ -190,7 +199,7 @@ async def rsvp(turn: Turn) -> list[Reply] | None:
         return [with_menu(turn, text)]
     if answered.status == events.FULL:
         waitlist = (Button(_("Join the waitlist"), f"wait:{event_id}"),)
-        return [Reply(_("The event is full."), (waitlist, (Button(_("Menu"), "menu"),)))]
+        return [Reply(await _full(turn, event_id), (waitlist, (Button(_("Menu"), "menu"),)))]
     if answered.status == CANCELLED:
         return [with_menu(turn, _("Your place is cancelled. Thank you for telling us."))]
     return [with_menu(turn, _("Thank you for letting us know."))]

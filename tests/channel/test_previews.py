@@ -103,7 +103,7 @@ async def test_a_full_event_offers_the_waitlist_and_a_freed_seat_is_told(
     await telegram.send(callback_update(f"rsvp:{event_id}:0"))
 
     [full] = said(await telegram.send(callback_update(f"rsvp:{event_id}:0", user=LUCA)))
-    assert full.text == "The event is full."
+    assert full.text == "The event is full. On the waitlist you would be number 1."
     [waiting] = said(await telegram.send(callback_update(f"wait:{event_id}", user=LUCA)))
     assert waiting.text.startswith("You are number 1 on the waitlist.")
 
