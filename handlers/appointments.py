@@ -253,14 +253,17 @@ async def _tell_staff(turn: Turn, booking: Appointment, member: Member, what: st
         return
     speaker = desk.staff_speaker(turn.program)
     _ = speaker.gettext
-    heading = {"new": _("New booking"), "moved": _("Booking moved"),
-               "cancelled": _("Booking cancelled")}[what]  # fmt: skip
     staff = await turn.uow.staff.get(booking.staff_id)
-    line = (
-        f"{heading}: {service_name(turn.program, booking.service, speaker)} · "
+    details = (
+        f"{service_name(turn.program, booking.service, speaker)} · "
         f"{speaker.day_and_time(booking.starts_at)} · {member.name or ''} "
         f"({member_number(member.id)}) · {staff.name if staff else '?'}"
     )
+    heading = {
+        "new": _("New booking: {details}"), "moved": _("Booking moved: {details}"),
+        "cancelled": _("Booking cancelled: {details}"),
+    }[what]  # fmt: skip
+    line = heading.format(details=details)
     if booking.note and what == "new":
         line += "\n" + _("Note: {note}").format(note=booking.note)
     await desk.post(turn.uow, turn.now, None, line, photo=booking.photo if what == "new" else None)
