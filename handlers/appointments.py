@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from handlers import desk
 from handlers.calendar import for_appointment
-from handlers.dialog import Button, Reply, Router, Turn
+from handlers.dialog import Button, Reply, Router, Turn, first_name
 from handlers.menu import link_first, with_menu
-from handlers.occasions import Greeting
+from handlers.occasions import Greeting, salutation
 from locales import Speaker
 from loyalty.booking import BOOKED, Slot
 from loyalty.program import Program
@@ -272,11 +272,11 @@ async def _tell_staff(turn: Turn, booking: Appointment, member: Member, what: st
 def reminder(booking: Appointment, member: Member, speaker: Speaker, program: Program) -> Greeting:
     """The words of an appointment's reminder, in the member's language and zone."""
     _ = speaker.gettext
-    first = (member.name or "").split(" ")[0]
+    first = first_name(member.name)
     service = service_name(program, booking.service, speaker)
     moment = speaker.day_and_time(booking.starts_at)
     text = "\n".join((
-        _("Dear {name},").format(name=first) if first else _("Dear member,"),
+        salutation(first, speaker),
         _("A reminder of your appointment: {service}, {when}. To change it, write "
           "\"appointment\".").format(service=service, when=moment),
         program.club.name,

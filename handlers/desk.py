@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.card import render_card
-from handlers.dialog import Inbound, Turn, channel_name, split_text
+from handlers.dialog import Inbound, Turn, channel_name, first_name, split_text
 from handlers.language import speaker_for
 from locales import Speaker
 from loyalty.events import HOLDING, WAITING
@@ -42,10 +42,6 @@ class StaffMessage:
 
 def staff_speaker(program: Program) -> Speaker:
     return speaker_for(program.club.default_language, None, program)
-
-
-def first_name(name: str | None) -> str:
-    return (name or "").split(" ")[0]
 
 
 async def post(

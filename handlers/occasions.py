@@ -21,6 +21,12 @@ class Greeting:
     template: str  # the template kind: "birthday" or "anniversary"
 
 
+def salutation(first_name: str, speaker: Speaker) -> str:
+    """ "Dear Giulia," (or "Dear member," when we have no name)."""
+    _ = speaker.gettext
+    return _("Dear {name},").format(name=first_name) if first_name else _("Dear member,")
+
+
 def occasion_name(kind: str, speaker: Speaker) -> str:
     _ = speaker.gettext
     names = {
@@ -59,7 +65,7 @@ def greeting(
         return Greeting("\n".join(lines), variables, "birthday")
     occasion = occasion_name(kind, speaker)
     lines = [
-        (_("Dear {name},").format(name=first_name) if first_name else _("Dear member,")),
+        salutation(first_name, speaker),
         _("Today is {occasion}.").format(occasion=occasion)
         if not years
         else speaker.ngettext(

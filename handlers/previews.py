@@ -9,9 +9,9 @@ from __future__ import annotations
 import secrets
 
 from handlers.calendar import for_event
-from handlers.dialog import Button, Reply, Router, Turn
+from handlers.dialog import Button, Reply, Router, Turn, first_name
 from handlers.menu import link_first, with_menu
-from handlers.occasions import Greeting
+from handlers.occasions import Greeting, salutation
 from locales import Speaker
 from loyalty.events import CANCELLED, GOING, OFFERED, WAITING, answers_until
 from loyalty.membercard import ticket_payload
@@ -218,8 +218,7 @@ async def show_ticket(turn: Turn) -> list[Reply] | None:
 def notice(kind: str, event: Event, member: Member, speaker: Speaker, club: str) -> Greeting:
     """The words of a message about an event, in the member's language."""
     _ = speaker.gettext
-    first = (member.name or "").split(" ")[0]
-    dear = _("Dear {name},").format(name=first) if first else _("Dear member,")
+    first = first_name(member.name)
     moment = speaker.day_and_time(event.starts_at)
     if kind == INVITATION:
         body = _('Selected for you: {title}, {when}. Write "previews" to answer; seats are few.')
@@ -232,6 +231,8 @@ def notice(kind: str, event: Event, member: Member, speaker: Speaker, club: str)
         )
     else:
         body = _("We are sorry: {title}, {when}, is cancelled. We hope to see you soon.")
-    text = "\n".join((dear, body.format(title=event.title, when=moment), club))
+    text = "\n".join(
+        (salutation(first, speaker), body.format(title=event.title, when=moment), club)
+    )
     variables = {"first_name": first, "club": club, "event": event.title, "when": moment}
     return Greeting(text, variables, kind)

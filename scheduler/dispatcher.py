@@ -25,6 +25,7 @@ from bot.channels.telegram import telegram_channel
 from bot.channels.whatsapp import whatsapp_channel
 from bot.engine import Engine
 from handlers.appointments import reminder
+from handlers.dialog import first_name
 from handlers.language import speaker_for
 from handlers.occasions import Greeting, greeting
 from handlers.previews import notice
@@ -175,7 +176,7 @@ class Dispatcher:
         tier = program.tiers.level(tier_key).name[speaker.language]
         return greeting(
             row.kind, int(row.variables.get("years") or 0) or None,
-            (member.name or "").split(" ")[0], tier, program.occasions.birthday_points,
+            first_name(member.name), tier, program.occasions.birthday_points,
             program.club.name, speaker,
         )  # fmt: skip
 

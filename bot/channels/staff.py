@@ -175,9 +175,7 @@ class StaffDesk:
         now, row = self.app.clock(), outcome.row
         if outcome.provider_id is not None:
             await uow.outbox.sent(row.id, outcome.status, outcome.provider_id, now)
-        elif outcome.status == PENDING:
-            await uow.outbox.settle(row.id, PENDING, now, error=outcome.error)
-        else:
+        else:  # pending again (to retry), sent (a topic deleted), failed or dead
             await uow.outbox.settle(row.id, outcome.status, now, error=outcome.error)
 
 

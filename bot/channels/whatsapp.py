@@ -31,7 +31,7 @@ from bot.channels.delivery import REFUSED, RETRY, Delivery
 from bot.channels.media import CALENDAR_PATH, PHOTO_PATH, QR_PATH, media_url
 from bot.engine import Engine
 from handlers.desk import undelivered
-from handlers.dialog import Inbound, Reply, Turn, options, split_text
+from handlers.dialog import Inbound, Reply, Turn, first_name, options, split_text
 from handlers.occasions import Greeting
 from locales import Speaker
 from loyalty.phones import mask_phone
@@ -290,14 +290,14 @@ class WhatsAppChannel:
         """Ask a member, once per closed window, to answer so that waiting replies can go."""
         if member is None or member.erased_at is not None:
             return  # a stranger agreed to nothing: their replies wait for them to write
-        if self.app.program.template("reopen", self.app.program.language(member.locale)) is None:
+        program = self.app.program
+        if program.template("reopen", program.language(member.locale)) is None:
             log.warning("no 'reopen' template in the program: replies wait for the member")
             return
-        first_name = (member.name or "").split(" ")[0]
         await uow.outbox.add_many_once(self.app.clock(), [{
             "key": f"reopen:{row.address}:{opened.isoformat()}", "member_id": member.id,
             "channel": CHANNEL, "address": row.address, "kind": "reopen",
-            "variables": {"first_name": first_name, "club": self.app.program.club.name},
+            "variables": {"first_name": first_name(member.name), "club": program.club.name},
         }])  # fmt: skip
 
     async def call(self, row: OutboxMessage, request: dict[str, Any]) -> Outcome:
