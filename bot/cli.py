@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.bootstrap import Concierge, bootstrap
+from bot.bootstrap import Concierge, bootstrap, utc_now
 from bot.settings import ConfigError, Settings, load_settings
 from handlers.card import render_card
 from handlers.history import render_history
@@ -44,12 +44,18 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _load(database: str | None = None) -> Concierge:
-    """Settings, program and database, or a one-line error and exit code 2."""
+    """Settings, program and database, or a one-line error and exit code 2.
+
+    The clock is the real one unless the caller put another in click's root object (tests
+    invoke the command at a fixed moment).
+    """
+    root = click.get_current_context(silent=True)
+    clock = (root.find_root().obj or {}).get("clock", utc_now) if root else utc_now
     try:
         settings = load_settings()
         if database is not None:
             settings = Settings(**{**settings.model_dump(), "database_url": database})
-        return bootstrap(settings)
+        return bootstrap(settings, clock)
     except ConfigError as exc:
         _fail(str(exc))
         raise AssertionError("unreachable") from None

@@ -1,15 +1,17 @@
 """Shared fixtures: the demo program, a fixed clock, and real databases.
 
-Storage tests run on a real SQLite file and, when CONCIERGE_TEST_POSTGRES_URL is set,
-on PostgreSQL too (the `database` fixture is parametrized over both).
+Storage tests run on a real SQLite file and, when CONCIERGE_TEST_POSTGRES_URL names a
+server, on PostgreSQL too, in a database of their own (the `database` fixture is
+parametrized over both).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot.bootstrap import Concierge
 from bot.settings import Settings, load_program
@@ -25,7 +28,6 @@ from storage.database import Database
 from storage.migrate import upgrade
 from storage.models import Base
 
-POSTGRES_URL = os.environ.get("CONCIERGE_TEST_POSTGRES_URL")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
@@ -87,20 +89,83 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+class ScratchPostgres:
+    """A database of the suite's own on the server CONCIERGE_TEST_POSTGRES_URL names: created
+    (with a random name) on first use, migrated, dropped when the run ends. The database the
+    URL names is only connected to, never written. `skipped` says why there is none."""
+
+    def __init__(self, url: str | None) -> None:
+        self.server = make_url(url) if url else None
+        self.url: str | None = None
+        self.dropped: str | None = None
+        self.skipped: str | None = None if url else "CONCIERGE_TEST_POSTGRES_URL is not set"
+
+    def _admin(self) -> Database:
+        assert self.server is not None
+        return Database(self.server, isolation_level="AUTOCOMMIT", connect_args={"timeout": 5})
+
+    async def _create(self) -> None:
+        assert self.server is not None
+        name = f"concierge_test_{secrets.token_hex(4)}"
+        admin = self._admin()
+        try:
+            async with admin.engine.connect() as connection:
+                await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            await admin.close()
+        self.url = self.server.set(database=name).render_as_string(hide_password=False)
+        await _migrate(self.url)
+
+    def create(self) -> str:
+        """The scratch database's URL; pytest.skip (for every PostgreSQL test) without one."""
+        if self.url is None and self.skipped is None:
+            try:
+                _run_apart(self._create())
+            except Exception as exc:  # refused, unreachable, no CREATEDB: say it once
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+                self.skipped = f"{type(exc).__name__}: {reason[0] if reason else ''}"
+        if self.skipped is not None:
+            pytest.skip(f"PostgreSQL tests skipped: {self.skipped}")
+        assert self.url is not None
+        return self.url
+
+    def drop(self) -> None:
+        if self.url is None:
+            return
+        name = make_url(self.url).database
+
+        async def drop() -> None:
+            admin = self._admin()
+            try:
+                async with admin.engine.connect() as connection:
+                    await connection.execute(
+                        text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    )
+            finally:
+                await admin.close()
+
+        _run_apart(drop())
+        self.dropped = name
+
+
+SCRATCH = ScratchPostgres(os.environ.get("CONCIERGE_TEST_POSTGRES_URL"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    SCRATCH.drop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if SCRATCH.skipped is not None:
+        terminalreporter.write_line(f"PostgreSQL tests skipped: {SCRATCH.skipped}")
+    elif SCRATCH.dropped is not None:
+        terminalreporter.write_line(f"PostgreSQL tests ran in database {SCRATCH.dropped}, dropped")
+
+
 @pytest.fixture(scope="session")
-def postgres_migrated() -> Iterator[str]:
-    assert POSTGRES_URL is not None
-
-    async def reset() -> None:
-        db = Database(POSTGRES_URL)
-        async with db.engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-        await db.close()
-        await _migrate(POSTGRES_URL)
-
-    _run_apart(reset())
-    yield POSTGRES_URL
+def postgres_migrated() -> str:
+    """The URL of the run's own migrated PostgreSQL database (or the test is skipped)."""
+    return SCRATCH.create()
 
 
 # Every table emptied and every id counter back to 1, in one round trip (TRUNCATE … RESTART
@@ -114,20 +179,7 @@ EMPTY_POSTGRES = (
 )
 
 
-def _backends() -> list[object]:
-    backends: list[object] = ["sqlite"]
-    backends.append(
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                POSTGRES_URL is None, reason="CONCIERGE_TEST_POSTGRES_URL is not set"
-            ),
-        )
-    )
-    return backends
-
-
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=["sqlite", "postgresql"])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated, empty database: a fresh SQLite file, or PostgreSQL with its tables emptied."""
     if request.param == "sqlite":

@@ -16,14 +16,16 @@ from bot.settings import load_program
 from loyalty.membercard import ticket_payload
 from loyalty.services import appointments, events, members
 from storage.database import Database
+from tests.conftest import Clock
 
 Invoke = Callable[..., Result]
 HEADER = "order_id,phone,amount,currency,purchased_at,name,category,limited_edition,status\n"
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
-    """Invoke `concierge ...` in an empty directory with its own database."""
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Invoke:
+    """Invoke `concierge ...` in an empty directory with its own database, at the tests'
+    fixed moment (the `clock` fixture)."""
     monkeypatch.chdir(tmp_path)
     for name in ("CONCIERGE_PROGRAM", "CONCIERGE_POS_SECRET", "PORT"):
         monkeypatch.delenv(name, raising=False)
@@ -31,7 +33,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:
-        return runner.invoke(main, list(args), catch_exceptions=False)
+        return runner.invoke(main, list(args), catch_exceptions=False, obj={"clock": clock})
 
     assert invoke("db", "upgrade").exit_code == 0
     return invoke
