@@ -341,6 +341,8 @@ class OutboxMessage(Base):
     address: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))  # "reply", or a template kind
     purpose: Mapped[str | None] = mapped_column(String(16))  # consent needed; None: a reply
+    # why it may go: "consent: birthday" (marketing), "requested: rsvp 12" (news of a request)
+    basis: Mapped[str | None] = mapped_column(String(64))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # not before; None: now
     claimed_by: Mapped[str | None] = mapped_column(String(64))  # the dispatcher holding it
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # then others may act
@@ -416,6 +418,7 @@ class Rsvp(Base):
     offered_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[str | None] = mapped_column(String(16))  # where it was answered: news goes
 
 
 class StaffHours(Base):
@@ -458,5 +461,6 @@ class Appointment(Base):
     status: Mapped[str] = mapped_column(String(16))  # booked | cancelled | no_show
     note: Mapped[str] = mapped_column(Text, default="")
     photo: Mapped[str | None] = mapped_column(String(512))
+    channel: Mapped[str | None] = mapped_column(String(16))  # where it was booked: news goes
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
