@@ -29,6 +29,7 @@ from handlers.dialog import (
     pick,
 )
 from handlers.language import speaker_for
+from locales import translations
 from loyalty.services.handoffs import CHANNEL as STAFF
 from storage.conversations import Saved
 from storage.models import ChannelIdentity, Member
@@ -47,6 +48,8 @@ class Engine:
     def __init__(self, app: Concierge, router: Router | None = None) -> None:
         self.app = app
         self.router = router or default_router()
+        # STOP and START are heard in every language the club speaks, from every member
+        self.every_language = [translations(code).gettext for code in app.program.club.languages]
         # who sends what a message queued, by channel (the web app fills it in); with the
         # staff group's ("staff") and the member's, conversations can go to a person
         self.couriers: dict[str, Flusher] = {}
@@ -139,7 +142,7 @@ class Engine:
         text = (inbound.text or "").strip()
         urgent = None
         if text and not text.startswith("/"):  # "/start" is a command, not START
-            urgent = router.for_words(text, turn.speaker, urgent=True)
+            urgent = router.for_words(text, self.every_language, urgent=True)
         if turn.handoff is not None and router.with_staff is not None:
             return await (urgent or router.with_staff)(turn) or []
         if len(text) > MAX_TEXT:
@@ -172,7 +175,7 @@ class Engine:
             if command in router.commands:
                 candidates.append(router.commands[command])
         if text:
-            by_words = router.for_words(text, turn.speaker)
+            by_words = router.for_words(text, [turn.speaker.gettext])
             if by_words is not None:
                 candidates.append(by_words)
         for handler in candidates:

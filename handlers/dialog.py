@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -112,7 +112,8 @@ class Turn:
 
 
 Handler = Callable[[Turn], Awaitable[list[Reply] | None]]  # None: "not mine", route on
-Keywords = Callable[[Callable[[str], str]], str]  # gettext -> "word, other word"
+Gettext = Callable[[str], str]
+Keywords = Callable[[Gettext], str]  # gettext -> "word, other word"
 
 
 def first_name(name: str | None) -> str:
@@ -267,19 +268,27 @@ class Router:
     def for_action(self, action: str) -> Handler | None:
         return self.actions.get(action.split(":", 1)[0])
 
-    def for_words(self, text: str, speaker: Speaker, urgent: bool = False) -> Handler | None:
-        """The first intent one of whose keywords (in the member's language or English) is said.
+    def for_words(
+        self, text: str, languages: Sequence[Gettext], urgent: bool = False
+    ) -> Handler | None:
+        """The first intent one of whose keywords (in one of `languages`, or English) is said.
 
-        With `urgent`, only urgent intents, and only when a keyword is the whole message.
+        With `urgent`, only urgent intents, and only when a keyword is the whole message: the
+        engine gives every language the club speaks then, so STOP is obeyed whatever the
+        member's own language.
         """
         said = " ".join(normalize(text).split())
         for intent in self.intents:
             if (urgent and not intent.urgent) or (intent.alone and not urgent):
                 continue
-            listed = intent.keywords(speaker.gettext) + "," + intent.keywords(lambda s: s)
+            listed = ",".join(intent.keywords(gettext) for gettext in (*languages, _english))
             if said in _phrases(listed) if urgent else says_any(text, listed):
                 return intent.handler
         return None
+
+
+def _english(message: str) -> str:
+    return message
 
 
 def says_any(text: str, keywords: str) -> bool:
