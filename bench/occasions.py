@@ -73,6 +73,7 @@ from sqlalchemy.engine import make_url
 
 from bot.bootstrap import Concierge, bootstrap
 from bot.settings import Settings
+from loyalty import reach
 from loyalty.dates import Birthday
 from loyalty.occasions import MemberDates, yearly
 from loyalty.program import Program
@@ -106,7 +107,7 @@ REACHABLE = 0.97
 LEAP_DAYS = [date(2000, 1, 1) + timedelta(days=n) for n in range(366)]
 DRIVER = "SQL in the driver"  # every statement: execute and fetch
 REST = "the rest: Python between the calls (rules, sorting)"
-SKIPS = {occasions.NO_CONSENT: "no consent", occasions.NO_CHAT: "unreachable",
+SKIPS = {reach.NO_CONSENT: "no consent", reach.NO_CHAT: "unreachable",
          occasions.QUEUED: "already queued"}  # fmt: skip
 
 

@@ -941,20 +941,24 @@ def outbox_group() -> None:
 
 
 @outbox_group.command("list")
-@click.option("--status", help="Only this status (pending, uncertain, dead, failed...).")
+@click.option(
+    "--status", help="Only this status (pending, uncertain, awaiting_template, dead, failed...)."
+)
 @click.option("--last", type=click.IntRange(1, 1000), default=50, show_default=True)
 def outbox_list(status: str | None, last: int) -> None:
-    """The newest messages: id, status, channel, purpose, due time, last error."""
+    """The newest messages: id, status, channel, purpose, kind, due time, why it may go
+    (consent, or the member's request), last error."""
 
     async def work(app: Concierge) -> None:
         async with app.db.unit_of_work() as uow:
             rows = await uow.outbox.latest(last, status)
         for row in rows:
             due = f"{row.due_at:%Y-%m-%d %H:%M}Z" if row.due_at else "now"
+            basis = f"  ({row.basis})" if row.basis else ""
             error = "".join(f"  {part}" for part in (row.error_code, row.last_error) if part)
             click.echo(
-                f"{row.id:>7}  {row.status:<15} {row.channel:<9} {row.purpose or 'reply':<11} "
-                f"{row.kind:<26} due {due}{error}"
+                f"{row.id:>7}  {row.status:<17} {row.channel:<9} {row.purpose or 'reply':<11} "
+                f"{row.kind:<26} due {due}{basis}{error}"
             )
 
     _run(work)
@@ -999,7 +1003,8 @@ def outbox_drain() -> None:
             await sending.aclose()
         click.echo(
             f"sent {report.sent}, deferred {report.deferred}, cancelled {report.cancelled}, "
-            f"to retry {report.retried}, failed {report.failed}; leases expired: "
+            f"to retry {report.retried}, failed {report.failed}, waiting for a template "
+            f"{report.awaiting_template}; leases expired: "
             f"{report.taken_back} taken back, {report.uncertain} uncertain"
         )
 

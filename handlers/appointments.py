@@ -154,7 +154,7 @@ async def confirm(turn: Turn) -> list[Reply] | None:
     try:
         booking = await appointments.book(
             turn.uow, turn.program, turn.member, key, start, turn.now, str(data["note"]),
-            str(data["photo"]) or None,
+            str(data["photo"]) or None, channel=turn.consent_channel,
         )  # fmt: skip
     except BookingError as error:
         return [_refused(turn, error, f"slot:{key}", f"svc:{key}")]
@@ -230,7 +230,9 @@ async def moved(turn: Turn) -> list[Reply] | None:
     if booking is None or start is None or turn.member is None:
         return [with_menu(turn, turn._("This appointment is no longer booked."))]
     try:
-        await appointments.move(turn.uow, turn.program, booking, start, turn.now)
+        await appointments.move(
+            turn.uow, turn.program, booking, start, turn.now, channel=turn.consent_channel
+        )
     except BookingError as error:
         return [_refused(turn, error, f"to:{booking.id}", f"mv:{booking.id}")]
     await _tell_staff(turn, booking, turn.member, "moved")

@@ -104,6 +104,12 @@ class Turn:
     def _(self) -> Callable[[str], str]:
         return self.speaker.gettext
 
+    @property
+    def consent_channel(self) -> str:
+        """The channel this chat's consents and news of its requests belong to (the console
+        stands in for Telegram)."""
+        return CONSENT_CHANNELS[self.inbound.channel]
+
     def goto(self, name: str, /, **data: Any) -> None:  # data may hold a "name"
         self.state = State(name, data)
 

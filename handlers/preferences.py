@@ -12,10 +12,10 @@ from babel.dates import get_timezone_location
 from babel.lists import format_list
 
 from handlers import desk
-from handlers.dialog import CONSENT_CHANNELS, Button, Reply, Router, Turn, channel_name, normalize
+from handlers.dialog import Button, Reply, Router, Turn, channel_name, normalize
 from handlers.language import speaker_for
 from handlers.menu import link_first, with_menu
-from loyalty.consent import STOP_SOURCE, Channel, Purpose
+from loyalty.consent import MARKETING, STOP_SOURCE, Channel, Purpose, allows
 from loyalty.services import members
 
 router = Router()
@@ -28,7 +28,7 @@ def purpose_name(purpose: Purpose, _: Callable[[str], str]) -> str:
         Purpose.ANNIVERSARY: _("Anniversaries"),
         Purpose.EVENTS: _("Private previews and events"),
         Purpose.NEWS: _("New collections"),
-        Purpose.SERVICE: _("Appointments and repairs"),
+        Purpose.SERVICE: _("News of your appointments and RSVPs"),
     }[purpose]
 
 
@@ -41,18 +41,18 @@ async def _overview(turn: Turn, lead: str | None = None) -> list[Reply]:
     member = turn.member
     assert member is not None
     standing = await members.consents(turn.uow, member)
-    granted = [
-        f"{purpose_name(p, _)} · {channel_name(c)}" for (p, c), on in standing.items() if on
-    ]
+    granted = []
+    for purpose in Purpose:
+        where = [channel_name(c) for c in Channel if allows(standing, purpose, c)]
+        if where:
+            granted.append(f"{purpose_name(purpose, _)} ({', '.join(where)})")
     lines = [lead] if lead else []
     lines += [
         _("Your preferences"),
         _("Language: {language}").format(language=language_name(turn.speaker.language)),
         _("Time zone: {zone}").format(zone=member.timezone or turn.program.club.timezone),
         _("Preferred channel: {channel}").format(
-            channel=channel_name(
-                member.preferred_channel or CONSENT_CHANNELS[turn.inbound.channel]
-            )
+            channel=channel_name(member.preferred_channel or turn.consent_channel)
         ),
         _("We may send you: {list}").format(list=", ".join(granted) if granted else _("nothing")),
     ]
@@ -73,12 +73,15 @@ async def _messages(turn: Turn) -> list[Reply]:
     for purpose in Purpose:
         row = []
         for channel in Channel:
-            mark = "✓" if standing.get((purpose, channel)) else "✗"
+            mark = "✓" if allows(standing, purpose, channel) else "✗"
             label = f"{mark} {purpose_name(purpose, _)} · {channel_name(channel)}"
             row.append(Button(label, f"prefs:c:{purpose.value}:{channel.value}"))
         rows.append(tuple(row))
     rows.append((Button(_("Back"), "prefs"),))
-    text = _("Tap a line to switch it on or off. We send nothing you have not agreed to.")
+    text = _(
+        "Tap a line to switch it on or off. News of what you book or answer comes where you "
+        "asked for it until you switch it off; nothing else comes without your yes."
+    )
     return [Reply(text, tuple(rows))]
 
 
@@ -89,7 +92,7 @@ async def _toggle(turn: Turn, purpose: str, channel: str) -> list[Reply] | None:
         return None
     assert turn.member is not None
     standing = await members.consents(turn.uow, turn.member)
-    switch_on = not standing.get((which, where), False)
+    switch_on = not allows(standing, which, where)
     wording = (
         turn._("Switched on in Preferences: {purpose} on {channel}")
         if switch_on
@@ -228,7 +231,7 @@ def _listed(purposes: list[Purpose], turn: Turn) -> str:
 
 
 def _here(turn: Turn) -> Channel:
-    return Channel(CONSENT_CHANNELS[turn.inbound.channel])
+    return Channel(turn.consent_channel)
 
 
 async def stop_everything(turn: Turn) -> list[Reply]:
@@ -289,8 +292,8 @@ async def start_again(turn: Turn) -> list[Reply]:
         text = _("Welcome back: on {channel} we will again send you {purposes}.")
         return [Reply(text.format(channel=channel_name(here), purposes=_listed(restored, turn)))]
     standing = await members.consents(turn.uow, turn.member)
-    granted = [p for p in Purpose if standing.get((p, here))]
-    if granted:
+    granted = [p for p in Purpose if allows(standing, p, here)]
+    if set(granted) & set(MARKETING):  # news of their own requests alone is no choice made
         text = _("You already receive from us on {channel}: {purposes}.")
         return [Reply(text.format(channel=channel_name(here), purposes=_listed(granted, turn)))]
     return [Reply(_('You have not chosen any messages yet: write "preferences" to choose.'))]

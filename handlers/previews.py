@@ -182,7 +182,7 @@ async def rsvp(turn: Turn) -> list[Reply] | None:
     try:
         answered = await events.answer(
             turn.uow, turn.program, turn.member, event_id, turn.now, going, guests,
-            waitlist=action.startswith("wait:"),
+            waitlist=action.startswith("wait:"), channel=turn.consent_channel,
         )  # fmt: skip
     except EventError as error:
         return [with_menu(turn, _refusal(error, turn))]

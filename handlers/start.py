@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from handlers.dialog import CONSENT_CHANNELS, Button, Reply, Router, Turn, says_any
+from handlers.dialog import Button, Reply, Router, Turn, says_any
 from handlers.menu import menu, with_menu
-from loyalty.consent import Channel, Purpose
+from loyalty.consent import MARKETING, Channel, Purpose
 from loyalty.dates import Birthday
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.services import members
@@ -18,7 +18,8 @@ MAX_NAME = 100
 
 
 def consent_question(purpose: Purpose, _: Callable[[str], str]) -> str:
-    """The plain words a member agrees to, one purpose at a time (recorded as the wording)."""
+    """The plain words a member agrees to, one marketing purpose at a time (recorded as the
+    wording); news of their own bookings and replies needs no question."""
     return {
         Purpose.BIRTHDAY: _("May we send you our wishes on your birthday?"),
         Purpose.ANNIVERSARY: _(
@@ -26,7 +27,6 @@ def consent_question(purpose: Purpose, _: Callable[[str], str]) -> str:
         ),
         Purpose.EVENTS: _("May we invite you to private previews and trunk shows?"),
         Purpose.NEWS: _("May we tell you about new collections?"),
-        Purpose.SERVICE: _("May we remind you of your appointments and repairs?"),
     }[purpose]
 
 
@@ -180,7 +180,7 @@ def _next_consent(turn: Turn, birthday: str | None) -> Reply:
 
 def _pending(turn: Turn) -> Purpose | None:
     answers = turn.state.data.get("answers", {})
-    return next((p for p in Purpose if p.value not in answers), None)
+    return next((p for p in MARKETING if p.value not in answers), None)
 
 
 def _ask_consent(turn: Turn) -> Reply:
@@ -229,8 +229,8 @@ async def _enrol(turn: Turn) -> list[Reply]:
             turn.uow, turn.program, turn.now, phone, name=data["name"],
             birthday=data.get("birthday"), locale=turn.speaker.language,
         )  # fmt: skip
-    channel = Channel(CONSENT_CHANNELS[inbound.channel])
-    for purpose in Purpose:
+    channel = Channel(turn.consent_channel)
+    for purpose in MARKETING:
         if data["answers"][purpose.value]:
             await members.set_consent(
                 turn.uow, member, purpose, channel, True, turn.now, f"chat:{inbound.channel}",

@@ -21,6 +21,12 @@ class Channel(StrEnum):
     WHATSAPP = "whatsapp"
 
 
+# News of what the member asked for (their RSVP, their booking) is part of the service they
+# asked for: it needs no separate yes, and goes until they turn it off (Preferences, STOP).
+REQUESTED = frozenset({Purpose.SERVICE})
+MARKETING = tuple(p for p in Purpose if p not in REQUESTED)  # each needs the member's yes
+
+
 @dataclass(frozen=True)
 class ConsentChange:
     purpose: Purpose
@@ -32,11 +38,19 @@ class ConsentChange:
 
 
 def current(changes: Iterable[ConsentChange]) -> dict[tuple[Purpose, Channel], bool]:
-    """Each (purpose, channel)'s standing consent; absent means never asked, so no."""
+    """Each (purpose, channel)'s last recorded change; absent means never asked."""
     state: dict[tuple[Purpose, Channel], bool] = {}
     for change in sorted(changes, key=lambda c: c.at):
         state[(change.purpose, change.channel)] = change.granted
     return state
+
+
+def allows(
+    standing: dict[tuple[Purpose, Channel], bool], purpose: Purpose, channel: Channel
+) -> bool:
+    """Whether `purpose` may go on `channel` now: marketing once agreed to, news of the
+    member's own requests until turned off."""
+    return standing.get((purpose, channel), purpose in REQUESTED)
 
 
 STOP_SOURCE = (
@@ -55,4 +69,4 @@ def restorable(changes: Iterable[ConsentChange], channel: Channel) -> list[Purpo
         first -= 1  # one STOP revokes several purposes at once
     before = current(here[:first])
     standing = current(here)
-    return [p for p in Purpose if before.get((p, channel)) and not standing.get((p, channel))]
+    return [p for p in Purpose if allows(before, p, channel) and not allows(standing, p, channel)]

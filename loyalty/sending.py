@@ -1,9 +1,9 @@
 """The rules a message meets at the moment it is sent, not only when it was queued.
 
-A reply to the member goes at once. Anything else needs the member's consent for its
-purpose on that channel, now; waits out the quiet hours in the member's zone; and waits
-while the member has had the program's most messages in its window (service reminders
-aside).
+A reply to the member goes at once. Anything else must still be allowed on that channel,
+now (marketing: the member's consent; news of their own request: not turned off); waits out
+the quiet hours in the member's zone; and waits while the member has had the program's most
+messages in its window (news of their requests aside).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from loyalty.consent import Channel, Purpose
+from loyalty.consent import Channel, Purpose, allows
 from loyalty.occasions import QuietHours, allowed_at, under_cap
 
 
@@ -55,7 +55,7 @@ def decide(
     """Send now, wait until a time, or never: for one message to one member."""
     if purpose is None:
         return Send()  # a reply: the member is waiting for it
-    if not consents.get((purpose, channel), False):
+    if not allows(consents, purpose, channel):
         return Cancel(f"no consent for {purpose} on {channel}")
     when, reason = now, None
     if purpose is not Purpose.SERVICE and not under_cap(sent, now, cap.messages, cap.days):

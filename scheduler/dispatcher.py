@@ -20,7 +20,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.bootstrap import Concierge
-from bot.channels.delivery import BLOCKED, REFUSED, RETRY, Delivery
+from bot.channels.delivery import BLOCKED, NO_TEMPLATE, REFUSED, RETRY, Delivery
 from bot.channels.telegram import telegram_channel
 from bot.channels.whatsapp import whatsapp_channel
 from bot.engine import Engine
@@ -39,7 +39,7 @@ from loyalty.services.appointments import REMINDER as APPOINTMENT_REMINDER
 from loyalty.services.events import PURPOSES as EVENT_MESSAGES
 from scheduler.limits import TELEGRAM, Limits, Rates, backoff
 from storage.models import Member, OutboxMessage
-from storage.outbox import CANCELLED, DEAD, FAILED, PENDING
+from storage.outbox import AWAITING_TEMPLATE, CANCELLED, DEAD, FAILED, PENDING
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.dispatcher")
@@ -61,6 +61,7 @@ class Report:
     failed: int = 0
     taken_back: int = 0
     uncertain: int = 0
+    awaiting_template: int = 0  # left waiting for an approved template (WhatsApp)
 
 
 class Dispatcher:
@@ -93,6 +94,7 @@ class Dispatcher:
         report = Report()
         async with self.app.db.unit_of_work() as uow:
             report.taken_back, report.uncertain = await uow.outbox.expire_leases(self.app.clock())
+            await self._templates_arrived(uow)
             await uow.commit()
         while True:
             async with self.app.db.unit_of_work() as uow:
@@ -102,6 +104,13 @@ class Dispatcher:
                 return report
             for row in rows:
                 await self._one(row, report)
+
+    async def _templates_arrived(self, uow: UnitOfWork) -> None:
+        """Messages that waited for a template the program now has go again."""
+        program, now = self.app.program, self.app.clock()
+        for row_id, kind, locale in await uow.outbox.awaiting_template():
+            if program.template(kind, program.language(locale)) is not None:
+                await uow.outbox.settle(row_id, PENDING, now, due_at=now)
 
     async def _one(self, row: OutboxMessage, report: Report) -> None:
         app, now = self.app, self.app.clock()
@@ -207,6 +216,10 @@ class Dispatcher:
                 await uow.outbox.settle(row.id, DEAD, now, error=f"gave up: {delivery.error}")
                 report.failed += 1
                 log.warning("%s: given up after %d attempts", where, MAX_ATTEMPTS)
+            elif delivery.status == NO_TEMPLATE:
+                await uow.outbox.settle(row.id, AWAITING_TEMPLATE, now, error=delivery.error)
+                report.awaiting_template += 1
+                log.warning("%s: waits for an approved template", where)
             elif delivery.status == BLOCKED:
                 await uow.identities.set_reachable(row.channel, row.address, False)
                 await uow.outbox.settle(row.id, CANCELLED, now, error="blocked by the member")

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loyalty.reach import Identity
 from storage.models import (
     ChannelIdentity,
     ClubSecret,
@@ -77,17 +78,20 @@ class Identities(_Repository):
             removed[model.__tablename__] = result.rowcount  # type: ignore[attr-defined]
         return removed
 
-    async def of_members(self, member_ids: Sequence[int]) -> dict[int, dict[str, str]]:
-        """Where each member can be reached: channel -> address (reachable identities only)."""
-        found: dict[int, dict[str, str]] = {}
+    async def of_members(self, member_ids: Sequence[int]) -> dict[int, list[Identity]]:
+        """Each member's chats: (channel, address, whether it still takes our messages)."""
+        found: dict[int, list[Identity]] = {}
         for part in chunks(sorted(set(member_ids))):
             rows = await self.session.execute(
                 select(
-                    ChannelIdentity.member_id, ChannelIdentity.channel, ChannelIdentity.address
-                ).where(ChannelIdentity.member_id.in_(part), ChannelIdentity.reachable)
+                    ChannelIdentity.member_id,
+                    ChannelIdentity.channel,
+                    ChannelIdentity.address,
+                    ChannelIdentity.reachable,
+                ).where(ChannelIdentity.member_id.in_(part))
             )
-            for member_id, channel, address in rows:
-                found.setdefault(member_id, {})[channel] = address
+            for member_id, channel, address, reachable in rows:
+                found.setdefault(member_id, []).append((channel, address, reachable))
         return found
 
     async def last_inbound(self, channel: str, address: str) -> datetime | None:

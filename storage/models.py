@@ -325,7 +325,8 @@ class OutboxMessage(Base):
 
     `status` moves forward only: pending -> sending -> queued -> sent -> delivered -> read
     (or failed / undelivered with the provider's error code); `awaiting_window` waits for
-    the member to write again (WhatsApp's 24-hour window).
+    the member to write again (WhatsApp's 24-hour window), `awaiting_template` for an
+    approved template of its kind (or the member's next message).
     """
 
     __tablename__ = "outbox_message"
@@ -351,7 +352,7 @@ class OutboxMessage(Base):
     photo: Mapped[str | None] = mapped_column(String(512))  # a photo relayed, by reference
     handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoff.id", ondelete="CASCADE"))
     variables: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[str | None] = mapped_column(String(16))

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxMessage
+from storage.models import Member, OutboxMessage
 from storage.repositories import chunks
 
 PENDING = "pending"  # to send
@@ -18,6 +18,9 @@ CLAIMED = "claimed"  # a dispatcher holds it; the call has not begun (others may
 SENDING = "sending"  # the call to the provider is under way
 UNCERTAIN = "uncertain"  # a sender stopped mid-call: maybe sent; never sent blindly again
 AWAITING_WINDOW = "awaiting_window"  # WhatsApp: waits for the member to write again
+# WhatsApp, outside the window: no approved template of its kind and language in the program;
+# goes once the program has one, or once the member writes
+AWAITING_TEMPLATE = "awaiting_template"
 CANCELLED = "cancelled"  # never to be sent (consent withdrawn, unreachable, staff)
 DEAD = "dead"  # given up after every attempt; the reason is kept
 FAILED = "failed"
@@ -27,6 +30,7 @@ FAILED = "failed"
 RANK = {
     PENDING: 0,
     AWAITING_WINDOW: 0,
+    AWAITING_TEMPLATE: 0,
     CLAIMED: 0,
     SENDING: 1,
     UNCERTAIN: 1,
@@ -105,13 +109,13 @@ class Outbox:
         return [key for key in rows if key is not None]
 
     async def release(self, channel: str, address: str, now: datetime) -> int:
-        """The member wrote: what waited for the window may go now."""
+        """The member wrote: what waited for the window (or for a template) may go now."""
         result = await self.session.execute(
             update(OutboxMessage)
             .where(
                 OutboxMessage.channel == channel,
                 OutboxMessage.address == address,
-                OutboxMessage.status == AWAITING_WINDOW,
+                OutboxMessage.status.in_((AWAITING_WINDOW, AWAITING_TEMPLATE)),
             )
             .values(status=PENDING, updated_at=now)
         )
@@ -242,7 +246,7 @@ class Outbox:
             .where(
                 OutboxMessage.channel == channel,
                 OutboxMessage.address == address,
-                OutboxMessage.status.in_((PENDING, AWAITING_WINDOW)),
+                OutboxMessage.status.in_((PENDING, AWAITING_WINDOW, AWAITING_TEMPLATE)),
             )
             .values(status=CANCELLED, last_error=reason, updated_at=now)
         )
@@ -274,8 +278,8 @@ class Outbox:
         Only a message that is not under way and not with the provider can change.
         """
         movable = {
-            PENDING: (UNCERTAIN, DEAD, FAILED, CANCELLED, AWAITING_WINDOW),
-            CANCELLED: (PENDING, CLAIMED, AWAITING_WINDOW, UNCERTAIN, DEAD),
+            PENDING: (UNCERTAIN, DEAD, FAILED, CANCELLED, AWAITING_WINDOW, AWAITING_TEMPLATE),
+            CANCELLED: (PENDING, CLAIMED, AWAITING_WINDOW, AWAITING_TEMPLATE, UNCERTAIN, DEAD),
         }[status]
         row = await self.session.get(OutboxMessage, row_id, with_for_update=True)
         if row is None or row.status not in movable:
@@ -302,6 +306,16 @@ class Outbox:
             .where(OutboxMessage.id == row_id, OutboxMessage.provider_id.is_(None))
             .values(provider_id=provider_id)
         )
+
+    async def awaiting_template(self) -> list[tuple[int, str, str | None]]:
+        """Messages waiting for an approved template: (id, kind, the member's language)."""
+        rows = await self.session.execute(
+            select(OutboxMessage.id, OutboxMessage.kind, Member.locale)
+            .join(Member, Member.id == OutboxMessage.member_id)
+            .where(OutboxMessage.status == AWAITING_TEMPLATE)
+            .order_by(OutboxMessage.id)
+        )
+        return [(row_id, kind, locale) for row_id, kind, locale in rows]
 
     async def addresses_pending(self, channel: str) -> list[str]:
         """Who has messages waiting to go (after a restart)."""

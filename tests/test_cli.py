@@ -236,17 +236,23 @@ def test_add_with_an_anniversary_appears_in_the_export(run: Invoke, tmp_path: Pa
 
 def test_occasions_preview_and_run_say_who_and_why_not(run: Invoke) -> None:
     run("members", "add", "+393471234567", "--name", "Giulia Rossi", "--birthday", "07-14")
-    run("members", "consent", "M00001", "birthday", "whatsapp", "--grant")
+    run("members", "consent", "M00001", "birthday", "whatsapp", "--grant")  # at the till
+    run("members", "add", "+33612345678", "--name", "Camille Laurent", "--birthday", "07-14")
+    run("members", "consent", "M00002", "birthday", "telegram", "--grant")  # no Telegram chat
 
     preview = run("occasions", "preview", "--date", "2027-07-14")
     queued = run("occasions", "run", "--date", "2027-07-14")
 
     assert preview.stdout.splitlines() == [
-        "2027-07-14 10:00 Europe/Rome  M00001 Giulia Rossi  birthday  "
+        "2027-07-14 10:00 Europe/Rome  M00001 Giulia Rossi  birthday  whatsapp",
+        "2027-07-14 10:00 Europe/Rome  M00002 Camille Laurent  birthday  "
         "not sent: agreed, but on no channel we can reach them on",
-        "0 to send, 1 not",
+        "1 to send, 1 not",
     ]
-    assert queued.stdout.strip() == "queued 0, 1 not sent (see `occasions preview`)"
+    assert queued.stdout.strip() == "queued 1, 1 not sent (see `occasions preview`)"
+    [listed] = run("outbox", "list").stdout.splitlines()
+    assert listed.split()[1:5] == ["pending", "whatsapp", "birthday", "birthday"]
+    assert listed.endswith("(consent: birthday)")  # why it may go
     assert run("occasions", "preview", "--date", "2027-07-15").stdout == "0 to send, 0 not\n"
 
 
@@ -270,7 +276,7 @@ def test_outbox_list_retry_and_cancel(run: Invoke, tmp_path: Path) -> None:
 
     listed = run("outbox", "list", "--status", "uncertain").stdout.splitlines()
     assert listed == [
-        f"{row_id:>7}  uncertain       whatsapp  birthday    birthday                   "
+        f"{row_id:>7}  uncertain         whatsapp  birthday    birthday                   "
         "due 2026-11-24 09:00Z  stopped during the call"
     ]
     assert (
@@ -371,7 +377,8 @@ def test_events_create_list_guests_check_in_report_and_cancel(run: Invoke, tmp_p
         "attended: 1; attendance rate: 100% (came / said yes)",
     ]
     cancelled = run("events", "cancel", "1")
-    assert cancelled.output == "Emerald preview: cancelled; 0 of 1 members told\n"
+    # news of her own answer needs no separate yes: she is told at her number, on WhatsApp
+    assert cancelled.output == "Emerald preview: cancelled; 1 of 1 members told\n"
     assert run("events", "cancel", "1").exit_code == 1
     wrong = run("events", "create", "--title", "X", "--starts", "soon", "--ends", "later",
                 "--capacity", "1")  # fmt: skip

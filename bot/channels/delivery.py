@@ -9,7 +9,7 @@ from dataclasses import dataclass
 class Delivery:
     """Accepted (with the provider's id), or why not and what to do about it."""
 
-    status: str  # "queued", "sent"... when accepted; else RETRY, REFUSED or BLOCKED
+    status: str  # "queued", "sent"... when accepted; else RETRY, REFUSED, BLOCKED, NO_TEMPLATE
     provider_id: str | None = None
     error: str | None = None
     code: str | None = None  # the provider's error code
@@ -17,5 +17,6 @@ class Delivery:
 
 
 RETRY = "retry"  # try again later: the provider was busy, down or unreachable
-REFUSED = "refused"  # will never go as it is (bad number, no template outside the window)
+REFUSED = "refused"  # will never go as it is (a bad number, a refused template)
 BLOCKED = "blocked"  # the person blocked us: nothing more goes to that chat
+NO_TEMPLATE = "no_template"  # outside WhatsApp's window with no approved template: it waits

@@ -27,7 +27,7 @@ from twilio.rest import Client
 
 from bot.bootstrap import Concierge
 from bot.channels.courier import Courier, Outcome
-from bot.channels.delivery import REFUSED, RETRY, Delivery
+from bot.channels.delivery import NO_TEMPLATE, REFUSED, RETRY, Delivery
 from bot.channels.media import CALENDAR_PATH, PHOTO_PATH, QR_PATH, media_url
 from bot.engine import Engine
 from handlers.desk import undelivered
@@ -350,10 +350,12 @@ class WhatsAppChannel:
         else:
             template = self.app.program.template(greeting.template, language)
             if template is None:
-                return Delivery(
-                    REFUSED, error=f"outside WhatsApp's 24-hour window and no approved "
-                    f"'{greeting.template}' template for {language}", code="no_template",
-                )  # fmt: skip
+                default = self.app.program.club.default_language
+                return Delivery(NO_TEMPLATE, error=(
+                    f"outside WhatsApp's 24-hour window, and the program has no approved "
+                    f"'{greeting.template}' template in {language} or {default}: waits for one, "
+                    "or for the member to write"
+                ))  # fmt: skip
             request |= _filled(template, greeting.variables)
         outcome = await self.call(row, request)
         if outcome.provider_id is not None:

@@ -21,7 +21,7 @@ from loyalty.dates import wall_clock
 from loyalty.hours import Opening
 from loyalty.program import Program, Service
 from loyalty.services.members import account
-from loyalty.services.notices import send_once
+from loyalty.services.notices import Notice, Request, send_once
 
 if TYPE_CHECKING:
     from storage.models import Appointment, Member, Staff
@@ -121,7 +121,9 @@ async def book(
     now: datetime,
     note: str = "",
     photo: str | None = None,
+    channel: str | None = None,
 ) -> Appointment:
+    """Book `start` for the member (reminders go on `channel`, where they booked)."""
     service = program.services.get(key)
     if service is None:
         raise BookingError(f"no service {key!r}", UNKNOWN)
@@ -131,7 +133,7 @@ async def book(
     return await uow.appointments.add(
         member_id=member.id, service=key, staff_id=slot.staff_id, starts_at=slot.start,
         ends_at=slot.end, block_end=slot.start + rules(service).block, note=note[:1000],
-        photo=photo, created_at=now, updated_at=now,
+        photo=photo, channel=channel, created_at=now, updated_at=now,
     )  # fmt: skip
 
 
@@ -153,9 +155,15 @@ async def _hold(
 
 
 async def move(
-    uow: UnitOfWork, program: Program, appointment: Appointment, start: datetime, now: datetime
+    uow: UnitOfWork,
+    program: Program,
+    appointment: Appointment,
+    start: datetime,
+    now: datetime,
+    channel: str | None = None,
 ) -> Appointment:
-    """A new time for a booking: still one booking, the old time freed."""
+    """A new time for a booking: still one booking, the old time freed; its news follows
+    the member to the `channel` they moved it on."""
     service = program.services[appointment.service]
     slot = await _hold(uow, program, appointment.service, service, start, now, appointment.id)
     appointment.staff_id, appointment.starts_at, appointment.ends_at = (
@@ -163,6 +171,7 @@ async def move(
     )  # fmt: skip
     appointment.block_end = slot.start + rules(service).block
     appointment.updated_at = now
+    appointment.channel = channel or appointment.channel
     return appointment
 
 
@@ -173,8 +182,8 @@ async def cancel(
 
 
 async def reminders(uow: UnitOfWork, program: Program, now: datetime) -> int:
-    """Queue the reminders due: a day before, and on the morning of in the member's zone
-    (service consent); none for what was booked after its time."""
+    """Queue the reminders due: a day before, and on the morning of in the member's zone,
+    on the channel they booked on; none for what was booked after its time."""
     notices = []
     for booking in await uow.appointments.between(now, now + timedelta(hours=24)):
         member = await uow.members.get(booking.member_id)
@@ -186,9 +195,10 @@ async def reminders(uow: UnitOfWork, program: Program, now: datetime) -> int:
         if booking.starts_at > morning:
             due.append(("morning", morning))
         start = str(int(booking.starts_at.timestamp()))  # a moved booking is reminded anew
+        asked = Request(f"appointment {booking.id}", booking.channel)
         notices += [
-            (f"{REMINDER}:{label}:{booking.id}:{start}", member.id,
-             {"appointment": str(booking.id), "start": start})
+            Notice(f"{REMINDER}:{label}:{booking.id}:{start}", member.id,
+                   {"appointment": str(booking.id), "start": start}, asked)
             for label, at in due
             if booking.updated_at < at <= now
         ]  # fmt: skip

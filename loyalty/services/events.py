@@ -28,10 +28,10 @@ from loyalty.events import (
     seats,
 )
 from loyalty.program import Program
+from loyalty.reach import addresses, reach
 from loyalty.segments import Segment
 from loyalty.services.members import account
-from loyalty.services.notices import send_once
-from loyalty.services.occasions import reach
+from loyalty.services.notices import Notice, Request, send_once
 
 if TYPE_CHECKING:
     from storage.models import Event, Member, Rsvp
@@ -188,8 +188,12 @@ async def answer(
     going: bool,
     plus_ones: int = 0,
     waitlist: bool = False,
+    channel: str | None = None,
 ) -> Answer:
-    """Take a member's answer: a seat (or the waitlist, when asked and full), or none."""
+    """Take a member's answer: a seat (or the waitlist, when asked and full), or none.
+
+    News of it (reminders, a seat offered, a cancellation) goes on the `channel` of the
+    latest answer."""
     event = await uow.events.get(event_id, lock=True)
     if event is None or event.cancelled_at is not None:
         raise EventError("this event is no longer on", GONE)
@@ -213,6 +217,7 @@ async def answer(
     if holding:  # give back what they hold; what they want is taken again below
         event.seats_taken -= seats(row.plus_ones)
     row.answered_at, row.offered_until = now, None
+    row.channel = channel or row.channel
     if not going:
         row.status = CANCELLED if holding else DECLINED
         row.waiting_since = None
@@ -290,18 +295,23 @@ async def still_news(
 
 
 async def notify(
-    uow: UnitOfWork, program: Program, now: datetime, kind: str, rsvps: list[Rsvp] | None
+    uow: UnitOfWork,
+    program: Program,
+    now: datetime,
+    kind: str,
+    rsvps: list[Rsvp] | None,
+    key: str = "",
 ) -> int:
-    """Queue a message about an event to each of these answers' members, once each, on a
-    channel they agreed to for it; returns how many were queued."""
-    return await queue(uow, now, kind, [(row.event_id, row.member_id) for row in rsvps or []])
-
-
-async def queue(
-    uow: UnitOfWork, now: datetime, kind: str, pairs: list[tuple[int, int]], key: str = ""
-) -> int:
-    """Messages of `kind` for (event, member) pairs, under `kind[key]:event:member` keys."""
-    notices = [(f"{kind}{key}:{e}:{m}", m, {"event": str(e)}) for e, m in pairs]
+    """Queue news of an event to each of these answers' members, once each (under
+    `kind[key]:event:member`), on the channel they answered on; returns how many were
+    queued."""
+    notices = [
+        Notice(
+            f"{kind}{key}:{row.event_id}:{row.member_id}", row.member_id,
+            {"event": str(row.event_id)}, Request(f"rsvp {row.id}", row.channel),
+        )
+        for row in rsvps or []
+    ]  # fmt: skip
     return await send_once(uow, now, kind, PURPOSES[kind], notices)
 
 
@@ -332,18 +342,22 @@ async def invite(uow: UnitOfWork, program: Program, event_id: int, now: datetime
             if admits.admits(member.id, tier, found, acct.badges):
                 chosen.append(member.id)
     histories = await uow.consents.histories(chosen)
-    chats = await uow.identities.of_members(chosen)
+    identities = await uow.identities.of_members(chosen)
     members = await uow.members.many(chosen)
     skipped: dict[str, int] = {}
     reachable = []
     for member_id in chosen:
+        member = members[member_id]
         standing = current(histories.get(member_id, []))
-        _, why = reach(members[member_id], standing, chats.get(member_id, {}), Purpose.EVENTS)
+        chats = addresses(member.phone, identities.get(member_id, []))
+        _, why = reach(member.preferred_channel, standing, chats, Purpose.EVENTS)
         if why is None:
-            reachable.append((event.id, member_id))
+            notice = Notice(f"{INVITATION}:{event.id}:{member_id}", member_id,
+                            {"event": str(event.id)})  # fmt: skip
+            reachable.append(notice)
         else:
             skipped[why] = skipped.get(why, 0) + 1
-    queued = await queue(uow, now, INVITATION, reachable)
+    queued = await send_once(uow, now, INVITATION, Purpose.EVENTS, reachable)
     return Invited(queued, len(reachable) - queued, skipped)
 
 
@@ -363,11 +377,11 @@ async def tick(uow: UnitOfWork, program: Program, now: datetime) -> tuple[int, i
         ahead = timedelta(hours=hours)
         for event in await uow.events.starting_between(now, now + ahead):
             coming = [
-                (event.id, row.member_id)
+                row
                 for row in await uow.rsvps.for_event(event.id, (GOING,))
                 if row.answered_at <= event.starts_at - ahead
             ]
-            reminded += await queue(uow, now, REMINDER, coming, key=str(hours))
+            reminded += await notify(uow, program, now, REMINDER, coming, key=str(hours))
     return len(offered), reminded
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from loyalty import points
 from loyalty.account import Account, settle
 from loyalty.badges import within_reach
-from loyalty.consent import Channel, ConsentChange, Purpose, current, restorable
+from loyalty.consent import Channel, ConsentChange, Purpose, allows, current, restorable
 from loyalty.dates import Birthday
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
@@ -160,8 +160,7 @@ async def set_consent(
     wording: str,
 ) -> bool:
     """Record a consent change; False when it was already so (nothing is recorded)."""
-    standing = current(await uow.consents.history(member.id)).get((purpose, channel), False)
-    if standing == granted:
+    if allows(current(await uow.consents.history(member.id)), purpose, channel) == granted:
         return False
     await uow.consents.record(
         member.id, ConsentChange(purpose, channel, granted, now, source, wording)
@@ -256,13 +255,15 @@ async def stop(
     wording: str,
     channels: Iterable[Channel] = tuple(Channel),
 ) -> int:
-    """Revoke every consent on `channels` (all by default) at once; returns how many."""
-    wanted = set(channels)
+    """Revoke everything that may go on `channels` (all by default), news of the member's
+    own requests included; returns how many purposes were revoked."""
+    standing = await consents(uow, member)
     revoked = 0
-    for (purpose, channel), granted in (await consents(uow, member)).items():
-        if granted and channel in wanted:
-            await set_consent(uow, member, purpose, channel, False, now, source, wording)
-            revoked += 1
+    for channel in channels:
+        for purpose in Purpose:
+            if allows(standing, purpose, channel):
+                await set_consent(uow, member, purpose, channel, False, now, source, wording)
+                revoked += 1
     return revoked
 
 

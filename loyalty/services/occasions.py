@@ -12,17 +12,16 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from loyalty.consent import Channel, Purpose, current
+from loyalty.consent import Channel, current
 from loyalty.occasions import BIRTHDAY, Occasion, allowed_at, month_days, occasions_on
 from loyalty.points import Entry, Kind, Reason
 from loyalty.program import Program
+from loyalty.reach import addresses, reach
 
 if TYPE_CHECKING:
     from storage.models import Member
     from storage.unit_of_work import UnitOfWork
 
-NO_CONSENT = "no consent for this on any channel"
-NO_CHAT = "agreed, but on no channel we can reach them on"
 QUEUED = "already queued"
 
 
@@ -43,27 +42,6 @@ def _local_days(day: date | None, now: datetime) -> list[date]:
     return sorted({(now + timedelta(hours=h)).date() for h in (-12, 0, 14)})
 
 
-def _channels(member: Member) -> list[Channel]:
-    """The preferred channel first, then the others."""
-    preferred = [Channel(member.preferred_channel)] if member.preferred_channel else []
-    return preferred + [c for c in Channel if c not in preferred]
-
-
-def reach(
-    member: Member,
-    standing: dict[tuple[Purpose, Channel], bool],
-    chats: dict[str, str],
-    purpose: Purpose,
-) -> tuple[Channel | None, str | None]:
-    """The channel to write on for `purpose`: the preferred one, else one with consent and a
-    chat we can reach; or None and why not."""
-    agreed = [c for c in _channels(member) if standing.get((purpose, c))]
-    channel = next((c for c in agreed if c in chats), None)
-    if not agreed:
-        return None, NO_CONSENT
-    return channel, None if channel is not None else NO_CHAT
-
-
 async def plan(
     uow: UnitOfWork, program: Program, now: datetime, day: date | None = None
 ) -> list[Planned]:
@@ -72,7 +50,7 @@ async def plan(
     dates = await uow.occasion_dates.on(pairs)
     members = await uow.members.many(list(dates))
     histories = await uow.consents.histories(list(members))
-    reachable = await uow.identities.of_members(list(members))
+    identities = await uow.identities.of_members(list(members))
     settings = program.occasions
     found: list[tuple[Occasion, Member, ZoneInfo]] = []
     for member_id, member in members.items():
@@ -85,8 +63,8 @@ async def plan(
     for occasion, member, zone in found:
         due = allowed_at(occasion.due, zone, settings.quiet)
         standing = current(histories.get(member.id, []))
-        chats = reachable.get(member.id, {})
-        channel, skip = reach(member, standing, chats, occasion.purpose)
+        chats = addresses(member.phone, identities.get(member.id, []))
+        channel, skip = reach(member.preferred_channel, standing, chats, occasion.purpose)
         if occasion.key in queued:
             skip = QUEUED
         address = chats.get(channel) if channel is not None and skip is None else None
@@ -106,7 +84,7 @@ async def queue(uow: UnitOfWork, program: Program, now: datetime, planned: list[
             {
                 "key": p.occasion.key, "member_id": p.member.id, "channel": p.channel,
                 "address": p.address, "kind": p.occasion.kind, "purpose": p.occasion.purpose,
-                "due_at": p.due, "variables": {
+                "basis": f"consent: {p.occasion.purpose}", "due_at": p.due, "variables": {
                     "years": str(p.occasion.years or ""), "on": p.occasion.on.isoformat()
                 },
             }

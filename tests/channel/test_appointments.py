@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import Concierge
-from loyalty.consent import Channel, Purpose
 from loyalty.services import appointments, members
 from storage.models import Appointment
 from tests.channel.conftest import ApiCall, Desk
@@ -157,12 +156,7 @@ async def test_on_whatsapp_the_times_are_numbered_and_the_calendar_is_a_link(des
 async def test_a_reminder_waits_for_the_members_morning_and_speaks_their_time(
     desk: Desk, clock: Clock
 ) -> None:
-    await setting_up(desk.concierge)
-    async with desk.concierge.db.unit_of_work() as uow:
-        luca = await members.find(uow, "+12125550123", desk.concierge.program)
-        await members.set_consent(uow, luca, Purpose.SERVICE, Channel.TELEGRAM, True,
-                                  clock(), "t", "w")  # fmt: skip
-        await uow.commit()
+    await setting_up(desk.concierge)  # Luca never said yes to anything: he asked for this
     await choose(desk, LUCA)
     await desk.telegram.send(callback_update("confirm", user=LUCA))
     clock.current = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)  # a day before, next round

@@ -19,9 +19,10 @@ from storage.models import ChannelIdentity, OutboxMessage
 from tests.channel.conftest import FakeTelegram, telegram_settings
 from tests.channel.twilio import WhatsApp
 from tests.conftest import Clock
-from tests.factories import PHONE, TELEGRAM_USER_ID
+from tests.factories import PHONE, TELEGRAM_USER_ID, whatsapp_form
 
 CHAT = str(TELEGRAM_USER_ID)
+ME = f"whatsapp:{PHONE}"
 
 
 class Waits:
@@ -43,8 +44,10 @@ async def birthday_today(
     concierge: Concierge,
     channel: Channel = Channel.WHATSAPP,
     wrote_ago: timedelta | None = timedelta(hours=1),
+    chat: bool = True,
 ) -> int:
-    """Giulia, born on this day, agreed to birthday wishes on `channel`; the scan ran."""
+    """Giulia, born on this day, agreed to birthday wishes on `channel` (without a `chat`:
+    at the till, never having written to us there); the scan ran."""
     now = concierge.clock()
     async with concierge.db.unit_of_work() as uow:
         member = await members.add(
@@ -55,8 +58,9 @@ async def birthday_today(
             uow, member, Purpose.BIRTHDAY, channel, True, now - timedelta(days=2), "test", "asked"
         )
         address = PHONE if channel is Channel.WHATSAPP else CHAT
-        await uow.identities.link(member.id, channel, address, "en", now - timedelta(days=3))
-        if wrote_ago is not None:
+        if chat:
+            await uow.identities.link(member.id, channel, address, "en", now - timedelta(days=3))
+        if chat and wrote_ago is not None:
             identity = await uow.session.scalar(select(ChannelIdentity))
             assert identity is not None
             identity.last_inbound_at = now - wrote_ago
@@ -72,6 +76,13 @@ def dispatcher(concierge: Concierge, waits: Waits, **senders: object) -> Dispatc
         concierge, senders, Limits(rates), "test-worker",  # type: ignore[arg-type]
         sleep=waits.sleep, monotonic=waits.monotonic, jitter=lambda: 1.0,
     )  # fmt: skip
+
+
+async def the_row_of_kind(concierge: Concierge, kind: str) -> OutboxMessage:
+    async with concierge.db.unit_of_work() as uow:
+        return (
+            await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind))
+        ).one()
 
 
 async def the_row(concierge: Concierge) -> OutboxMessage:
@@ -109,6 +120,61 @@ async def test_outside_the_window_the_approved_template_carries_it(
     [message] = whatsapp.twilio.sent
     assert message.content_sid == "HX00000000000000000000000000000e02"
     assert message.form["ContentVariables"] == ['{"1": "Giulia", "2": "Maison Aurelia"}']
+
+
+async def test_a_member_who_never_wrote_on_whatsapp_is_greeted_at_their_number_by_template(
+    whatsapp: WhatsApp, concierge: Concierge
+) -> None:
+    await birthday_today(concierge, chat=False)  # consent recorded at the till
+
+    report = await dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp).drain()
+
+    [message] = whatsapp.twilio.sent
+    assert (message.to, message.content_sid) == (ME, "HX00000000000000000000000000000e02")
+    assert report.sent == 1
+    row = await the_row(concierge)
+    assert (row.status, row.basis) == ("queued", "consent: birthday")
+
+
+async def test_without_an_approved_template_it_waits_saying_so_and_goes_once_there_is_one(
+    whatsapp: WhatsApp, concierge: Concierge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    templates = concierge.program.whatsapp.templates
+    approved = templates["birthday"]
+    monkeypatch.delitem(templates, "birthday")  # none in English (the default) nor Italian
+    await birthday_today(concierge, chat=False)
+    sending = dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp)
+
+    report = await sending.drain()
+    again = await sending.drain()  # it waits: nothing is tried, nothing is skipped
+
+    assert whatsapp.twilio.sent == [] and report.awaiting_template == 1
+    assert again.awaiting_template == again.sent == 0
+    row = await the_row(concierge)
+    assert row.status == "awaiting_template"
+    assert "no approved 'birthday' template in en or en" in (row.last_error or "")
+
+    monkeypatch.setitem(templates, "birthday", approved)  # the jeweller adds it to the program
+    assert (await sending.drain()).sent == 1
+    [message] = whatsapp.twilio.sent
+    assert message.content_sid == "HX00000000000000000000000000000e02"
+
+
+async def test_a_message_waiting_for_a_template_goes_as_text_once_the_member_writes(
+    whatsapp: WhatsApp, concierge: Concierge, monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    monkeypatch.delitem(concierge.program.whatsapp.templates, "birthday")
+    await birthday_today(concierge, chat=False)
+    sending = dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp)
+    await sending.drain()
+
+    clock.current += timedelta(hours=2)
+    await whatsapp.send(whatsapp_form("Hello"))
+    await sending.drain()
+
+    greeting = [m for m in whatsapp.twilio.sent if m.body.startswith("Happy birthday")]
+    assert len(greeting) == 1 and greeting[0].content_sid is None
+    assert (await the_row_of_kind(concierge, "birthday")).status == "queued"
 
 
 async def test_consent_revoked_after_queueing_means_nothing_is_sent(

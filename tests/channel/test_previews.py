@@ -43,9 +43,8 @@ async def enrol(
     now = concierge.clock()
     async with concierge.db.unit_of_work() as uow:
         member = await members.add(uow, concierge.program, now, phone, name=name, locale="en")
-        for purpose in (Purpose.EVENTS, Purpose.SERVICE):
-            for channel in Channel:
-                await members.set_consent(uow, member, purpose, channel, True, now, "t", "w")
+        for channel in Channel:  # news of their own answers needs no yes of its own
+            await members.set_consent(uow, member, Purpose.EVENTS, channel, True, now, "t", "w")
         if chat is not None:
             await uow.identities.link(member.id, chat[0], chat[1], "en", now)
         await uow.commit()
@@ -118,6 +117,28 @@ async def test_a_full_event_offers_the_waitlist_and_a_freed_seat_is_told(
     taken = said(await telegram.send(callback_update(f"rsvp:{event_id}:0", user=LUCA)))
     assert "You are expected at Emerald preview" in taken[0].text
     assert luca
+
+
+async def test_a_member_who_switched_news_of_answers_off_is_not_told_of_a_freed_seat(
+    telegram: Telegram, concierge: Concierge
+) -> None:
+    await enrol(concierge, PHONE, "Giulia Rossi", ("telegram", ME))
+    await enrol(concierge, "+393471112233", "Luca Verdi", ("telegram", str(LUCA["id"])))
+    event_id = await create(concierge, capacity=1)
+    await telegram.send(callback_update(f"rsvp:{event_id}:0"))
+    await telegram.send(callback_update(f"wait:{event_id}", user=LUCA))
+    [switched] = said(await telegram.send(callback_update("prefs:c:service:telegram", user=LUCA)))
+    assert ("✗ News of your appointments and RSVPs · Telegram", "prefs:c:service:telegram") in (
+        switched.buttons
+    )
+
+    await telegram.send(callback_update(f"rsvp:{event_id}:no"))  # Giulia gives her place back
+    before = len(telegram.api.to(str(LUCA["id"])))
+    await dispatcher(concierge, Waits(), telegram=telegram.app.state.telegram).drain()
+
+    assert len(telegram.api.to(str(LUCA["id"]))) == before  # the seat is held, silently
+    [shown] = said(await telegram.send(callback_update(f"ev:{event_id}", user=LUCA)))
+    assert "A seat is held for you until" in shown.text
 
 
 async def test_an_old_button_for_an_event_gone_gets_a_clear_answer(

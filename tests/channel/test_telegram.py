@@ -296,10 +296,9 @@ async def test_stranger_joins_with_name_birthday_and_one_answer_per_purpose(
             (callback_update("join:yes"), "May we remember your anniversaries with you"),
             (callback_update("join:no"), "May we invite you to private previews and trunk shows?"),
             (callback_update("join:yes"), "May we tell you about new collections?"),
-            (callback_update("join:no"), "May we remind you of your appointments and repairs?"),
         ]
     )
-    calls = await telegram.send(callback_update("join:yes"))
+    calls = await telegram.send(callback_update("join:no"))
 
     assert methods(calls) == ["answerCallbackQuery", "sendMessage"]
     welcome = calls[1]
@@ -310,10 +309,9 @@ async def test_stranger_joins_with_name_birthday_and_one_answer_per_purpose(
     assert (member.name, member.phone, member.locale) == ("Giulia Rossi", None, "en")
     assert (member.birthday_month, member.birthday_day, member.birthday_year) == (7, 14, None)
     assert member.joined_at == clock.current
-    asked = {
+    asked = {  # news of their own bookings and RSVPs needs no question: none is asked
         "birthday": "May we send you our wishes on your birthday?",
         "events": "May we invite you to private previews and trunk shows?",
-        "service": "May we remind you of your appointments and repairs?",
     }
     assert await consents(concierge, 1) == [
         (purpose, "telegram", True, "chat:telegram", wording) for purpose, wording in asked.items()
@@ -340,7 +338,7 @@ async def test_french_speaker_who_shares_an_unknown_number_joins_in_french(
         message_update("Camille Laurent", user=camille),
         callback_update("join:skip", user=camille),
         message_update("Oui, volontiers", user=camille),  # written in French
-        *(callback_update("join:no", user=camille) for _ in range(4)),
+        *(callback_update("join:no", user=camille) for _ in range(3)),
     ]
     for update in steps:
         assert await telegram.send(update), "every step is answered"
@@ -364,7 +362,7 @@ async def test_number_that_became_a_member_while_joining_links_that_member(
     await telegram.send(message_update("Giulia"))
     await telegram.send(callback_update("join:skip"))
     await buyer(concierge, clock)  # the till creates M00001 for her number
-    for _ in range(4):
+    for _ in range(3):
         await telegram.send(callback_update("join:no"))
 
     calls = await telegram.send(callback_update("join:yes"))
@@ -373,7 +371,7 @@ async def test_number_that_became_a_member_while_joining_links_that_member(
     assert "M00001" in calls[1].text
     assert await count_members(concierge) == 1
     assert await identities(concierge) == [(ME, 1, True)]
-    assert [row[:3] for row in await consents(concierge, 1)] == [("service", "telegram", True)]
+    assert [row[:3] for row in await consents(concierge, 1)] == [("news", "telegram", True)]
     assert await conversation(concierge) == ("", {})
 
 
@@ -416,10 +414,10 @@ async def test_joining_answers_may_be_written_yes_or_no(
     await telegram.send(callback_update("join"))
     await telegram.send(message_update("Giulia"))
     await telegram.send(message_update("1990-07-14"))
-    for said in ("yes", "no", "Yes!", "no thanks", "ok"):
+    for said in ("yes", "no", "Yes!", "ok"):
         await telegram.send(message_update(said))
     granted = [(purpose, granted) for purpose, _, granted, *_ in await consents(concierge, 1)]
-    assert granted == [("birthday", True), ("events", True), ("service", True)]
+    assert granted == [("birthday", True), ("events", True), ("news", True)]
     member = await member_row(concierge, 1)
     assert (member.birthday_year, member.birthday_month, member.birthday_day) == (1990, 7, 14)
 
@@ -532,13 +530,18 @@ async def test_preferences_switch_a_consent_on_and_off_and_change_the_language(
     await telegram.send(contact_update("393471234567"))
     await telegram.dialog(
         [
-            (message_update("/preferences"), "We may send you: nothing"),
+            (
+                message_update("/preferences"),
+                "We may send you: News of your appointments and RSVPs (Telegram, WhatsApp)",
+            ),
             (callback_update("prefs:msgs"), "Tap a line to switch it on or off."),
         ]
     )
 
     [shown] = telegram.api.sent()[-1:]
     assert ("✗ New collections · WhatsApp", "prefs:c:news:whatsapp") in shown.buttons
+    service = "News of your appointments and RSVPs · Telegram"
+    assert (f"✓ {service}", "prefs:c:service:telegram") in shown.buttons  # asked for: on
     calls = await telegram.send(callback_update("prefs:c:news:whatsapp"))
     [switched] = [c for c in calls if c.method == "sendMessage"]
     assert ("✓ New collections · WhatsApp", "prefs:c:news:whatsapp") in switched.buttons
@@ -584,7 +587,10 @@ async def test_stop_revokes_every_consent_on_this_channel_only(
     ]
     assert calls[0].markup is None  # one line, nothing else
     standing = [(p, c, granted) for p, c, granted, *_ in await consents(concierge, member_id)]
-    assert standing[2:] == [("birthday", "telegram", False)]  # WhatsApp untouched
+    assert standing[2:] == [
+        ("birthday", "telegram", False),
+        ("service", "telegram", False),  # news of their requests stops too
+    ]  # WhatsApp untouched
 
 
 async def test_stop_everything_in_preferences_revokes_every_channel(
@@ -596,7 +602,12 @@ async def test_stop_everything_in_preferences_revokes_every_channel(
 
     assert texts(calls)[0].startswith("Done: we will send you nothing more, on any channel.")
     standing = [(p, c, granted) for p, c, granted, *_ in await consents(concierge, member_id)]
-    assert sorted(standing[2:]) == [("birthday", "telegram", False), ("events", "whatsapp", False)]
+    assert sorted(standing[2:]) == [
+        ("birthday", "telegram", False),
+        ("events", "whatsapp", False),
+        ("service", "telegram", False),
+        ("service", "whatsapp", False),
+    ]
 
 
 async def test_stop_is_obeyed_in_the_middle_of_joining(
@@ -650,14 +661,14 @@ async def test_stale_consent_answer_after_joining_changes_nothing(
     await telegram.send(callback_update("join"))
     await telegram.send(message_update("Giulia"))
     await telegram.send(callback_update("join:skip"))
-    for _ in range(5):
+    for _ in range(4):
         await telegram.send(callback_update("join:yes"))
-    assert len(await consents(concierge, 1)) == 5
+    assert len(await consents(concierge, 1)) == 4
 
     calls = await telegram.send(callback_update("join:no"))  # pressed again on an old message
 
     assert texts(calls)[0] == "That button is no longer valid. Here is the menu again."
-    assert len(await consents(concierge, 1)) == 5
+    assert len(await consents(concierge, 1)) == 4
     assert await count_members(concierge) == 1
     assert await conversation(concierge) == ("", {})
 

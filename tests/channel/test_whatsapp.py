@@ -107,7 +107,6 @@ async def test_a_stranger_joins_answering_by_number_and_by_words(
         ("1", "May we remember your anniversaries with you"),
         ("no, thank you", "May we invite you to private previews and trunk shows?"),
         ("yes", "May we tell you about new collections?"),
-        ("2", "May we remind you of your appointments and repairs?"),
         ("Yes, gladly", "Welcome to Maison Aurelia, James Bond. Your member number is M00001."),
     ]
     for said, expected in steps:
@@ -122,7 +121,7 @@ async def test_a_stranger_joins_answering_by_number_and_by_words(
     assert {k for k, on in granted.items() if on} == {
         (Purpose.BIRTHDAY, Channel.WHATSAPP),
         (Purpose.EVENTS, Channel.WHATSAPP),
-        (Purpose.SERVICE, Channel.WHATSAPP),
+        (Purpose.NEWS, Channel.WHATSAPP),
     }
     assert await count(concierge, ChannelIdentity) == 1
 
@@ -244,9 +243,11 @@ async def test_stop_and_start_in_the_members_language_touch_whatsapp_only(
     assert history[3:] == [
         ("birthday", "whatsapp", False, "chat:whatsapp:stop"),
         ("events", "whatsapp", False, "chat:whatsapp:stop"),
+        ("service", "whatsapp", False, "chat:whatsapp:stop"),  # news of their requests too
         ("news", "whatsapp", True, "test"),
         ("birthday", "whatsapp", True, "chat:whatsapp:start"),
         ("events", "whatsapp", True, "chat:whatsapp:start"),
+        ("service", "whatsapp", True, "chat:whatsapp:start"),
     ]  # Telegram's consent untouched throughout
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import Concierge
-from loyalty.consent import Channel, Purpose
+from loyalty.consent import Channel
 from loyalty.ports import Conflict
 from loyalty.services import appointments, members
 from loyalty.services.appointments import BookingError
@@ -44,21 +44,23 @@ async def enrol(concierge: Concierge, n: int, zone: str | None = None) -> Member
             uow, concierge.program, now, f"+39347200{n:04d}", name=f"Member {n}", locale="en",
             timezone=zone,
         )  # fmt: skip
-        await members.set_consent(
-            uow, member, Purpose.SERVICE, Channel.TELEGRAM, True, now, "t", "w"
-        )
         await uow.identities.link(member.id, "telegram", str(9000 + n), "en", now)
         await uow.commit()
         return member
 
 
 async def book(
-    concierge: Concierge, member: Member, start: datetime, key: str = "resize"
+    concierge: Concierge,
+    member: Member,
+    start: datetime,
+    key: str = "resize",
+    channel: str = "telegram",
 ) -> Appointment:
     async with concierge.db.unit_of_work() as uow:
         booked = await appointments.book(
-            uow, concierge.program, member, key, start, concierge.clock(), note="size 52"
-        )
+            uow, concierge.program, member, key, start, concierge.clock(), note="size 52",
+            channel=channel,
+        )  # fmt: skip
         await uow.commit()
         return booked
 
@@ -181,6 +183,32 @@ async def test_reminders_a_day_before_and_on_the_morning_once_each(
             await uow.session.scalars(select(OutboxMessage.key).order_by(OutboxMessage.id))
         )
     assert [key.split(":")[1] for key in keys if key] == ["day", "morning"]
+
+
+async def test_a_reminder_goes_where_it_was_booked_without_a_separate_yes_until_stopped(
+    concierge: Concierge, clock: Clock
+) -> None:
+    await anna(concierge)
+    member = await enrol(concierge, 1)  # on Telegram; booked on WhatsApp; never said "service"
+    booked = await book(concierge, member, TUESDAY_10, channel="whatsapp")
+    stopping = await enrol(concierge, 2)
+    await book(concierge, stopping, TUESDAY_10 + timedelta(hours=2))
+    async with concierge.db.unit_of_work() as uow:
+        row = await uow.members.get(stopping.id)
+        assert row is not None
+        await members.stop(uow, row, concierge.clock(), "chat:telegram:stop", "STOP",
+                           channels=[Channel.TELEGRAM])  # fmt: skip
+        await uow.commit()
+    clock.current = datetime(2026, 11, 23, 11, 5, tzinfo=UTC)  # a day before both
+
+    async with concierge.db.unit_of_work() as uow:
+        assert await appointments.reminders(uow, concierge.program, concierge.clock()) == 1
+        await uow.commit()
+        [row] = (await uow.session.scalars(select(OutboxMessage))).all()
+
+    assert (row.member_id, row.channel, row.address, row.basis) == (
+        member.id, "whatsapp", member.phone, f"requested: appointment {booked.id}",
+    )  # fmt: skip
 
 
 async def test_a_moved_booking_is_reminded_of_its_new_time(

@@ -31,14 +31,15 @@ def concierge(concierge: Concierge) -> Concierge:
 
 
 async def enrol(concierge: Concierge, n: int, *, tier: str | None = None) -> Member:
-    """Member n (+39347100000n), reachable on Telegram, agreeing to events and service."""
+    """Member n (+39347100000n), reachable on Telegram, agreeing to hear of events there."""
     now = concierge.clock()
     async with concierge.db.unit_of_work() as uow:
         member = await members.add(
             uow, concierge.program, now, f"+39347100{n:04d}", name=f"Member {n}", locale="en"
         )
-        for purpose in (Purpose.EVENTS, Purpose.SERVICE):
-            await members.set_consent(uow, member, purpose, Channel.TELEGRAM, True, now, "t", "w")
+        await members.set_consent(
+            uow, member, Purpose.EVENTS, Channel.TELEGRAM, True, now, "t", "w"
+        )
         await uow.identities.link(member.id, "telegram", str(8000 + n), "en", now)
         if tier is not None:
             await members.set_invited_tier(uow, member, tier, now, concierge.program)
@@ -243,6 +244,38 @@ async def test_the_club_cancelling_tells_everyone_coming_or_waiting(concierge: C
     assert sorted(who for _, who, _ in await outbox(concierge)) == [coming.id, waiting.id]
     with pytest.raises(EventError):
         await answer(concierge, declined, event_id)
+
+
+async def test_news_of_an_answer_goes_where_it_was_given_until_turned_off_there(
+    concierge: Concierge,
+) -> None:
+    on_whatsapp, on_telegram, turned_off = [await enrol(concierge, n) for n in range(3)]
+    async with concierge.db.unit_of_work() as uow:  # none ever said yes to "service"
+        member = await uow.members.get(turned_off.id)
+        assert member is not None
+        await members.set_consent(uow, member, Purpose.SERVICE, Channel.TELEGRAM, False,
+                                  concierge.clock(), "chat:telegram", "Switched off")  # fmt: skip
+        await uow.commit()
+    event_id = await create(concierge, capacity=3)
+    await answer(concierge, on_whatsapp, event_id, channel="whatsapp")
+    await answer(concierge, on_telegram, event_id, channel="telegram")
+    await answer(concierge, turned_off, event_id, channel="telegram")
+
+    async with concierge.db.unit_of_work() as uow:
+        _, told = await events.cancel(uow, event_id, concierge.clock())
+        queued = await events.notify(uow, concierge.program, concierge.clock(),
+                                     events.EVENT_CANCELLED, told)  # fmt: skip
+        await uow.commit()
+        rows = (await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        rsvps = {r.member_id: r.id for r in await uow.rsvps.for_event(event_id)}
+
+    assert queued == 2
+    assert [(r.member_id, r.channel, r.address, r.purpose, r.basis) for r in rows] == [
+        (on_whatsapp.id, "whatsapp", on_whatsapp.phone, "service",
+         f"requested: rsvp {rsvps[on_whatsapp.id]}"),
+        (on_telegram.id, "telegram", "8001", "service",
+         f"requested: rsvp {rsvps[on_telegram.id]}"),
+    ]  # fmt: skip
 
 
 async def test_invitations_go_once_to_eligible_members_who_agreed(concierge: Concierge) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from loyalty.consent import Channel, Purpose
 from loyalty.program import Program
+from loyalty.reach import NO_CHAT, NO_CONSENT
 from loyalty.services import members, occasions
 from storage.database import Database
 from storage.models import LedgerEntry, Member, OutboxMessage
@@ -82,9 +83,9 @@ async def test_a_birthday_is_queued_once_with_its_gift_at_the_send_hour_in_the_m
 @pytest.mark.parametrize(
     ("consents", "chats", "why"),
     [
-        ((), (Channel.WHATSAPP,), occasions.NO_CONSENT),
-        (((Purpose.EVENTS, Channel.WHATSAPP),), (Channel.WHATSAPP,), occasions.NO_CONSENT),
-        (((Purpose.BIRTHDAY, Channel.TELEGRAM),), (Channel.WHATSAPP,), occasions.NO_CHAT),
+        ((), (Channel.WHATSAPP,), NO_CONSENT),
+        (((Purpose.EVENTS, Channel.WHATSAPP),), (Channel.WHATSAPP,), NO_CONSENT),
+        (((Purpose.BIRTHDAY, Channel.TELEGRAM),), (Channel.WHATSAPP,), NO_CHAT),
     ],
 )
 async def test_without_consent_or_a_chat_there_nothing_is_queued_and_the_preview_says_why(
@@ -103,6 +104,36 @@ async def test_without_consent_or_a_chat_there_nothing_is_queued_and_the_preview
     async with database.unit_of_work() as uow:
         assert (await uow.session.scalars(select(OutboxMessage))).all() == []
         assert (await uow.session.scalars(select(LedgerEntry))).all() == []
+
+
+async def test_whatsapp_consent_given_at_the_till_reaches_the_phone_of_someone_who_never_wrote(
+    database: Database, program: Program
+) -> None:
+    member = await enrol(database, program, chats=())
+
+    [planned] = await plan(database, program)
+    assert await run(database, program) == 1
+
+    assert (planned.channel, planned.address, planned.skip) == (Channel.WHATSAPP, PHONE, None)
+    async with database.unit_of_work() as uow:
+        [row] = (await uow.session.scalars(select(OutboxMessage))).all()
+    assert (row.member_id, row.channel, row.address, row.basis) == (
+        member.id, "whatsapp", PHONE, "consent: birthday",
+    )  # fmt: skip
+
+
+async def test_a_whatsapp_chat_that_blocked_us_is_not_written_to_at_the_phone_either(
+    database: Database, program: Program
+) -> None:
+    await enrol(database, program)
+    async with database.unit_of_work() as uow:
+        await uow.identities.set_reachable("whatsapp", PHONE, False)
+        await uow.commit()
+
+    [planned] = await plan(database, program)
+
+    assert (planned.channel, planned.skip) == (None, NO_CHAT)
+    assert await run(database, program) == 0
 
 
 async def test_the_preferred_channel_is_used_when_it_has_consent(

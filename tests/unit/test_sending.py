@@ -1,4 +1,5 @@
-"""At send time: consent now, quiet hours in the member's zone, the cap; replies always go."""
+"""At send time: consent now (news of a request until turned off), quiet hours in the
+member's zone, the cap; replies always go."""
 
 from __future__ import annotations
 
@@ -48,10 +49,18 @@ def test_the_cap_defers_until_the_window_has_room_except_for_service() -> None:
     sent = [NOON - timedelta(days=6), NOON - timedelta(days=1)]
     decision = decide(Purpose.BIRTHDAY, Channel.WHATSAPP, AGREED, NOON, ROME, QUIET, CAP, sent)
     assert decision == Defer(NOON + timedelta(days=1, seconds=1), "frequency cap")
-    service = {(Purpose.SERVICE, Channel.WHATSAPP): True}
-    assert decide(Purpose.SERVICE, Channel.WHATSAPP, service, NOON, ROME, QUIET, CAP, sent) == (
-        Send()
+    assert decide(Purpose.SERVICE, Channel.WHATSAPP, {}, NOON, ROME, QUIET, CAP, sent) == Send()
+
+
+def test_news_of_a_request_needs_no_yes_but_stops_once_turned_off() -> None:
+    assert decide(Purpose.SERVICE, Channel.TELEGRAM, {}, NOON, ROME, QUIET, CAP, []) == Send()
+    off = {(Purpose.SERVICE, Channel.TELEGRAM): False}
+    assert decide(Purpose.SERVICE, Channel.TELEGRAM, off, NOON, ROME, QUIET, CAP, []) == (
+        Cancel("no consent for service on telegram")
     )
+    late = datetime(2026, 11, 24, 21, 30, tzinfo=UTC)  # quiet hours still apply to it
+    assert isinstance(decide(Purpose.SERVICE, Channel.TELEGRAM, {}, late, ROME, QUIET, CAP, []),
+                      Defer)  # fmt: skip
 
 
 ZONES = st.sampled_from(["Europe/Rome", "America/New_York", "Asia/Tokyo", "Pacific/Kiritimati"])
@@ -69,7 +78,7 @@ ZONES = st.sampled_from(["Europe/Rome", "America/New_York", "Asia/Tokyo", "Pacif
     ),
     sent_ago=st.lists(st.integers(min_value=0, max_value=14 * 24 * 60), max_size=6),
 )
-def test_nothing_goes_without_consent_or_inside_quiet_hours(
+def test_nothing_goes_unless_allowed_nor_inside_quiet_hours(
     zone: ZoneInfo,
     now: datetime,
     purpose: Purpose,
@@ -79,7 +88,8 @@ def test_nothing_goes_without_consent_or_inside_quiet_hours(
 ) -> None:
     sent = [now - timedelta(minutes=m) for m in sent_ago]
     decision = decide(purpose, channel, granted, now, zone, QUIET, CAP, sent)
-    if not granted.get((purpose, channel)):
+    allowed = granted.get((purpose, channel), purpose is Purpose.SERVICE)  # marketing: a yes
+    if not allowed:
         assert isinstance(decision, Cancel)
     elif isinstance(decision, Send):
         assert not QUIET.contains(now.astimezone(zone).time())

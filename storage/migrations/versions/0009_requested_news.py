@@ -1,4 +1,5 @@
-"""requested news: the channel a request was made on, and why each message is sent
+"""requested news: the channel a request was made on, and why each message is sent;
+room for the status awaiting_template
 
 Revision ID: 0009
 Revises: 0008
@@ -24,10 +25,17 @@ def upgrade() -> None:
         batch.add_column(sa.Column("channel", sa.String(length=16), nullable=True))
     with op.batch_alter_table("outbox_message") as batch:
         batch.add_column(sa.Column("basis", sa.String(length=64), nullable=True))
+        # room for "awaiting_template"
+        batch.alter_column(
+            "status", existing_type=sa.String(length=16), type_=sa.String(length=24)
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox_message") as batch:
+        batch.alter_column(
+            "status", existing_type=sa.String(length=24), type_=sa.String(length=16)
+        )
         batch.drop_column("basis")
     with op.batch_alter_table("appointment") as batch:
         batch.drop_column("channel")
