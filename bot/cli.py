@@ -876,7 +876,10 @@ def members_erase(member: str, yes: bool) -> None:
             "ledger and purchase amounts stay, anonymous, for the books"
         ]
         if not await app.db.scrub():
-            lines.append("the database's log is in use: its old pages go at the next checkpoint")
+            lines.append(
+                "the database's write-ahead log is in use: it may keep older pages until every "
+                "process using the database has closed it (restart the web app and the worker)"
+            )
         if group:
             lines += await _to_staff_group(app, erasure.deletions + posts)
         elif erasure.deletions:

@@ -78,9 +78,10 @@ class Database:
 
         SQLite overwrites deleted content with zeros (secure_delete, on every connection);
         the checkpoint copies the write-ahead log into the database and empties it, so the
-        log keeps no older copy of a page. False when a reader held it back (the log is
-        emptied at a later checkpoint). PostgreSQL keeps deleted rows as dead tuples until
-        autovacuum reuses their space: nothing to do here (see the README).
+        log keeps no older copy of a page. False when a reader held it back past the busy
+        timeout (the last connection to close empties the log). PostgreSQL keeps deleted
+        rows as dead tuples until autovacuum reuses their space: nothing to do here (see the
+        README).
         """
         if not self.is_sqlite:
             return True
