@@ -13,6 +13,7 @@ import secrets
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import time as dtime
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ import click
 
 from bot.bootstrap import Concierge, bootstrap, utc_now
 from bot.settings import ConfigError, Settings, load_settings
+from handlers.appointments import ERASED, tell_staff
 from handlers.card import render_card
 from handlers.history import render_history
 from handlers.language import speaker_for
@@ -32,8 +34,9 @@ from loyalty.dates import moment_in, wall_clock
 from loyalty.hours import DAYS, parse_day
 from loyalty.membercard import verify_ticket
 from loyalty.points import InsufficientPoints
-from loyalty.services import appointments, events, members, occasions
+from loyalty.services import appointments, events, members, occasions, privacy
 from storage.migrate import behind, upgrade
+from storage.outbox import PENDING
 
 T = TypeVar("T")
 
@@ -46,16 +49,18 @@ def _fail(message: str, code: int = 2) -> None:
 def _load(database: str | None = None) -> Concierge:
     """Settings, program and database, or a one-line error and exit code 2.
 
-    The clock is the real one unless the caller put another in click's root object (tests
-    invoke the command at a fixed moment).
+    The clock (and the pauses of pacing) are the real ones unless the caller put others in
+    click's root object: `clock`, `sleep`, `monotonic` (tests invoke the command at a fixed
+    moment, and never sleep).
     """
     root = click.get_current_context(silent=True)
-    clock = (root.find_root().obj or {}).get("clock", utc_now) if root else utc_now
+    given = (root.find_root().obj or {}) if root else {}
     try:
         settings = load_settings()
         if database is not None:
             settings = Settings(**{**settings.model_dump(), "database_url": database})
-        return bootstrap(settings, clock)
+        app = bootstrap(settings, given.get("clock", utc_now))
+        return replace(app, **{k: v for k, v in given.items() if k in ("sleep", "monotonic")})
     except ConfigError as exc:
         _fail(str(exc))
         raise AssertionError("unreachable") from None
@@ -92,21 +97,33 @@ def _schema_current(app: Concierge) -> None:
         _fail(problem)
 
 
-def _member_command(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
-    """Find MEMBER, run `func(uow, app, member, **options)` in one unit of work, commit."""
+def _with_member(
+    lookup: Callable[[Any, str, Any], Awaitable[Any]],
+) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Any]]:
+    """Commands on MEMBER: `lookup` finds them, `func(uow, app, member, **options)` runs in
+    one unit of work, which is committed."""
 
-    @functools.wraps(func)
-    def wrapper(member: str, **options: Any) -> Any:
-        async def work(app: Concierge) -> Any:
-            async with app.db.unit_of_work() as uow:
-                found = await members.find(uow, member, app.program)
-                result = await func(uow, app, found, **options)
-                await uow.commit()
-                return result
+    def command(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(member: str, **options: Any) -> Any:
+            async def work(app: Concierge) -> Any:
+                async with app.db.unit_of_work() as uow:
+                    found = await lookup(uow, member, app.program)
+                    result = await func(uow, app, found, **options)
+                    await uow.commit()
+                    return result
 
-        return _run(work)
+            return _run(work)
 
-    return wrapper
+        return wrapper
+
+    return command
+
+
+# Acting on a person refuses an erased member ("M00001 was erased on ..."); reading what
+# is held shows an erased member's anonymous remainder.
+_member_command = _with_member(members.find)
+_member_record = _with_member(members.look_up)
 
 
 @click.group()
@@ -673,9 +690,17 @@ def members_add(phone: str, anniversaries: tuple[str, ...], **profile: Any) -> N
 
 @members_group.command("show")
 @click.argument("member")
-@_member_command
+@_member_record
 async def members_show(uow: Any, app: Concierge, member: Any) -> None:
-    """The staff view of a member's card (hidden tier and segment included)."""
+    """The staff view of a member's card (hidden tier and segment included); of an erased
+    member, what is left for the books."""
+    if member.erased_at is not None:
+        left = await privacy.remainder(uow, member, app.program)
+        click.echo(
+            f"{left.number} · erased on {left.erased_on.isoformat()} · {left.points:,} points "
+            "(ledger kept, anonymous, for the books)"
+        )
+        return
     card = await members.card(uow, member, app.clock(), app.program)
     speaker = speaker_for(member.locale, member.timezone, app.program)
     click.echo(render_card(card, app.program, speaker, staff=True))
@@ -805,10 +830,10 @@ def members_verify_qr(payload: str) -> None:
 @members_group.command("export")
 @click.argument("member")
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file.")
-@_member_command
+@_member_record
 async def members_export(uow: Any, app: Concierge, member: Any, out: Path | None) -> None:
-    """Everything held about a member, as JSON."""
-    text = json.dumps(await members.export(uow, member), indent=2, ensure_ascii=False)
+    """Everything held about a member, as JSON (of an erased member: what is left)."""
+    text = json.dumps(await privacy.export(uow, member), indent=2, ensure_ascii=False)
     if out is None:
         click.echo(text)
     else:
@@ -819,18 +844,85 @@ async def members_export(uow: Any, app: Concierge, member: Any, out: Path | None
 @members_group.command("erase")
 @click.argument("member")
 @click.option("--yes", is_flag=True, help="Confirm: this cannot be undone.")
-@_member_command
-async def members_erase(uow: Any, app: Concierge, member: Any, yes: bool) -> None:
-    """Remove a member's personal data; anonymous ledger sums stay for the books."""
+def members_erase(member: str, yes: bool) -> None:
+    """Remove a member's personal data; anonymous ledger sums stay for the books.
+
+    Bookings to come are cancelled (staff told in their group, by member number only),
+    seats on events to come go to the waitlist, and the member's topics in the staff group
+    are deleted at once.
+    """
     if not yes:
-        raise members.MemberError("erasing cannot be undone: add --yes to confirm")
-    number = members.member_number(member.id)
-    removed = await members.erase(uow, member, app.clock())
-    parts = ", ".join(f"{count} {table.replace('_', ' ')}" for table, count in removed.items())
-    click.echo(
-        f"{number}: erased name, phone, email, birthday, language, zone; removed {parts}; "
-        "the ledger and purchase amounts stay, anonymous, for the books"
-    )
+        _fail("erasing cannot be undone: add --yes to confirm", 1)
+
+    async def work(app: Concierge) -> list[str]:
+        settings = app.settings
+        group = None not in (settings.telegram_staff_chat_id, settings.telegram_bot_token)
+        async with app.db.unit_of_work() as uow:
+            found = await members.find(uow, member, app.program)
+            now = app.clock()
+            erasure = await privacy.erase(uow, app.program, found, now)
+            posts = []
+            for booking in erasure.cancelled if group else ():
+                posts += await tell_staff(uow, app.program, now, booking, found, ERASED)
+            await uow.commit()
+        removed = ", ".join(
+            f"{count} {table.replace('_', ' ')}" for table, count in erasure.removed.items()
+            if count
+        )  # fmt: skip
+        lines = [
+            f"{members.member_number(found.id)}: erased name, phone, email, birthday, language, "
+            f"zone; removed {removed or 'nothing else'}; cancelled {len(erasure.cancelled)} "
+            f"booking(s) to come, gave back {erasure.released} place(s) on events to come; the "
+            "ledger and purchase amounts stay, anonymous, for the books"
+        ]
+        if not await app.db.scrub():
+            lines.append(
+                "the database's write-ahead log is in use: it may keep older pages until every "
+                "process using the database has closed it (restart the web app and the worker)"
+            )
+        if group:
+            lines += await _to_staff_group(app, erasure.deletions + posts)
+        elif erasure.deletions:
+            lines.append(
+                f"staff group off here: {len(erasure.deletions)} topic(s) queued for deletion, "
+                "done when the web app runs with TELEGRAM_STAFF_CHAT_ID"
+            )
+        return lines
+
+    for line in _run(work):
+        click.echo(line)
+
+
+async def _to_staff_group(app: Concierge, row_ids: list[int]) -> list[str]:
+    """An erasure's staff-group posts sent now (topics deleted, cancellations posted); what
+    Telegram does not take now stays queued, and the lines say so."""
+    from bot.channels.staff import staff_desk
+    from bot.channels.telegram import telegram_channel
+    from bot.engine import Engine
+    from loyalty.services.handoffs import DELETE
+
+    engine = Engine(app)
+    telegram = telegram_channel(app, engine)
+    assert telegram is not None  # the staff group is on: so is Telegram
+    desk = staff_desk(app, engine, telegram.bot, None)
+    assert desk is not None
+    try:
+        outcomes = await desk.send_now(row_ids)
+    finally:
+        await telegram.aclose()
+    sent = [o for o in outcomes if o.status == "sent"]
+    deleted = sum(o.row.kind == DELETE for o in sent)
+    lines = [f"staff group: {deleted} topic(s) deleted, {len(sent) - deleted} post(s) sent"]
+    for outcome in outcomes:
+        what = "a topic's deletion" if outcome.row.kind == DELETE else "a post"
+        if outcome.status == PENDING:
+            lines.append(
+                f"staff group: Telegram did not take {what} now ({outcome.error}): it stays "
+                "queued and goes with the group's next posts"
+            )
+        elif outcome.status != "sent":
+            lines.append(f"staff group: Telegram refused {what} ({outcome.error})")
+    return lines
 
 
 @main.command()

@@ -17,9 +17,11 @@ from loyalty.services import appointments
 from loyalty.services.appointments import BookingError
 from loyalty.services.members import member_number
 from storage.models import Appointment, Member
+from storage.unit_of_work import UnitOfWork
 
 router = Router()
 NOTE = "appt:note"  # waiting for the note (or a photo) before confirming
+ERASED = "erased"  # a booking cancelled because the member's data was erased
 
 
 def _epoch(moment: datetime) -> str:
@@ -250,25 +252,40 @@ async def cancelled(turn: Turn) -> list[Reply] | None:
 
 
 async def _tell_staff(turn: Turn, booking: Appointment, member: Member, what: str) -> None:
-    """New, moved and cancelled bookings are posted in the staff group's General topic."""
-    if not turn.staff_desk:
-        return
-    speaker = desk.staff_speaker(turn.program)
+    if turn.staff_desk:
+        await tell_staff(turn.uow, turn.program, turn.now, booking, member, what)
+
+
+async def tell_staff(
+    uow: UnitOfWork,
+    program: Program,
+    now: datetime,
+    booking: Appointment,
+    member: Member,
+    what: str,
+) -> list[int]:
+    """New, moved and cancelled bookings are posted in the staff group's General topic; one
+    cancelled by erasing the member's data names them by number only. Returns the posts."""
+    speaker = desk.staff_speaker(program)
     _ = speaker.gettext
-    staff = await turn.uow.staff.get(booking.staff_id)
+    staff = await uow.staff.get(booking.staff_id)
+    number = member_number(member.id)
+    who = number if what == ERASED else f"{member.name or ''} ({number})"
     details = (
-        f"{service_name(turn.program, booking.service, speaker)} · "
-        f"{speaker.day_and_time(booking.starts_at)} · {member.name or ''} "
-        f"({member_number(member.id)}) · {staff.name if staff else '?'}"
+        f"{service_name(program, booking.service, speaker)} · "
+        f"{speaker.day_and_time(booking.starts_at)} · {who} · {staff.name if staff else '?'}"
     )
     heading = {
         "new": _("New booking: {details}"), "moved": _("Booking moved: {details}"),
         "cancelled": _("Booking cancelled: {details}"),
+        ERASED: _("Booking cancelled, the member's data erased: {details}"),
     }[what]  # fmt: skip
     line = heading.format(details=details)
     if booking.note and what == "new":
         line += "\n" + _("Note: {note}").format(note=booking.note)
-    await desk.post(turn.uow, turn.now, None, line, photo=booking.photo if what == "new" else None)
+    return await desk.post(
+        uow, now, None, line, photo=booking.photo if what == "new" else None, member_id=member.id
+    )
 
 
 def reminder(booking: Appointment, member: Member, speaker: Speaker, program: Program) -> Greeting:

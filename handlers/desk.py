@@ -52,14 +52,23 @@ async def post(
     kind: str = POST,
     photo: str | None = None,
     variables: dict[str, str] | None = None,
-) -> None:
-    """Queue a post for the staff group, in the handoff's topic (None: the General topic)."""
+    member_id: int | None = None,
+) -> list[int]:
+    """Queue a post for the staff group, in the handoff's topic (None: the General topic).
+
+    `member_id` names the member a post is about (a topic's posts: its member), so that
+    erasing them finds it. Returns the posts' ids (a long text makes several).
+    """
+    about = member_id if member_id is not None else handoff.member_id if handoff else None
+    queued = []
     for part in split_text(body, MAX_POST) if body else [""]:
-        await uow.outbox.add(
-            now, channel=CHANNEL, address=GROUP, kind=kind, body=part, photo=photo,
-            handoff_id=handoff.id if handoff else None, variables=variables or {},
+        row = await uow.outbox.add(
+            now, member_id=about, channel=CHANNEL, address=GROUP, kind=kind, body=part,
+            photo=photo, handoff_id=handoff.id if handoff else None, variables=variables or {},
         )  # fmt: skip
+        queued.append(row.id)
         photo = None
+    return queued
 
 
 def gist(inbound: Inbound) -> str:

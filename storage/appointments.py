@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.booking import BOOKED, Busy
@@ -120,3 +120,23 @@ class Appointments:
                 .order_by(Appointment.starts_at, Appointment.id)
             )
         )
+
+    async def of_member(self, member_id: int) -> list[Appointment]:
+        """Every booking of a member, past and to come, cancelled too."""
+        return list(
+            await self.session.scalars(
+                select(Appointment)
+                .where(Appointment.member_id == member_id)
+                .order_by(Appointment.starts_at, Appointment.id)
+            )
+        )
+
+    async def forget_notes(self, member_id: int) -> int:
+        """Clear what a member wrote or showed for their bookings (notes, photos)."""
+        result = await self.session.execute(
+            update(Appointment)
+            .where(Appointment.member_id == member_id)
+            .values(note="", photo=None)
+            .execution_options(synchronize_session="fetch")
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]

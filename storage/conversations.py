@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,9 +20,8 @@ from storage.models import (
     InboundReceipt,
     LinkToken,
     Member,
-    OutboxMessage,
 )
-from storage.repositories import chunks
+from storage.repositories import at_chats, chunks
 
 
 class _Repository:
@@ -60,23 +61,6 @@ class Identities(_Repository):
         identity.reachable = True
         identity.language = language
         await self.session.flush()
-
-    async def forget_member(self, member_id: int) -> dict[str, int]:
-        """Erase what the chat holds of a member: state, invitations, messages."""
-        addresses = select(ChannelIdentity.channel, ChannelIdentity.address).where(
-            ChannelIdentity.member_id == member_id
-        )
-        removed = {}
-        for channel, address in (await self.session.execute(addresses)).all():
-            await self.session.execute(
-                delete(ConversationState).where(
-                    ConversationState.channel == channel, ConversationState.address == address
-                )
-            )
-        for model in (LinkToken, OutboxMessage):
-            result = await self.session.execute(delete(model).where(model.member_id == member_id))
-            removed[model.__tablename__] = result.rowcount  # type: ignore[attr-defined]
-        return removed
 
     async def of_members(self, member_ids: Sequence[int]) -> dict[int, list[Identity]]:
         """Each member's chats: (channel, address, whether it still takes our messages)."""
@@ -146,6 +130,23 @@ class Conversations(_Repository):
         row.misses, row.recent = saved.misses, saved.recent or None
         row.expires_at = expires_at
 
+    async def at(self, chats: Sequence[tuple[str, str]]) -> list[ConversationState]:
+        """The saved conversations of these chats (expired ones too, until purged)."""
+        rows = await self.session.scalars(
+            select(ConversationState)
+            .where(at_chats(ConversationState.channel, ConversationState.address, chats))
+            .order_by(ConversationState.channel, ConversationState.address)
+        )
+        return list(rows)
+
+    async def forget(self, chats: Sequence[tuple[str, str]]) -> int:
+        result = await self.session.execute(
+            delete(ConversationState).where(
+                at_chats(ConversationState.channel, ConversationState.address, chats)
+            )
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
     async def purge(self, now: datetime) -> int:
         """Forget conversations that expired (they hold the last lines people wrote)."""
         result = await self.session.execute(
@@ -189,6 +190,33 @@ class Receipts(_Repository):
         )
         return [(receipt_id, payload or {}) for receipt_id, payload in rows]
 
+    async def naming(self, addresses: Iterable[str]) -> list[InboundReceipt]:
+        """Receipts not yet handled whose payload names one of these addresses (phone
+        numbers, chat ids), matched on their digits: a payload may write a number with or
+        without its "+", as text or as a number."""
+        digits = {re.sub(r"\D", "", address) for address in addresses}
+        patterns = [re.compile(rf"(?<!\d){number}(?!\d)") for number in digits if number]
+        if not patterns:
+            return []
+        rows = await self.session.scalars(
+            select(InboundReceipt)
+            .where(InboundReceipt.handled_at.is_(None))
+            .order_by(InboundReceipt.id)
+        )
+        return [
+            row for row in rows
+            if any(pattern.search(json.dumps(row.payload)) for pattern in patterns)
+        ]  # fmt: skip
+
+    async def drop(self, receipt_ids: Sequence[int], now: datetime) -> None:
+        """Never handle these messages (their payload goes); a repeat is still ignored."""
+        for part in chunks(receipt_ids):
+            await self.session.execute(
+                update(InboundReceipt)
+                .where(InboundReceipt.id.in_(part))
+                .values(handled_at=now, payload=None)
+            )
+
 
 class LinkTokens(_Repository):
     async def create(self, token: str, member_id: int, now: datetime, expires: datetime) -> None:
@@ -207,6 +235,20 @@ class LinkTokens(_Repository):
         row.used_at = now
         await self.session.flush()
         return row.member_id
+
+    async def of_member(self, member_id: int) -> list[LinkToken]:
+        rows = await self.session.scalars(
+            select(LinkToken)
+            .where(LinkToken.member_id == member_id)
+            .order_by(LinkToken.created_at)
+        )
+        return list(rows)
+
+    async def forget(self, member_id: int) -> int:
+        result = await self.session.execute(
+            delete(LinkToken).where(LinkToken.member_id == member_id)
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
 class Secrets(_Repository):

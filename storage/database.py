@@ -42,6 +42,7 @@ def _sqlite_writes_serialized(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten: see scrub
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -71,6 +72,26 @@ class Database:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
+
+    async def scrub(self) -> bool:
+        """Leave nothing of what was just deleted readable in the files (after an erasure).
+
+        SQLite overwrites deleted content with zeros (secure_delete, on every connection);
+        the checkpoint copies the write-ahead log into the database and empties it, so the
+        log keeps no older copy of a page. False when a reader held it back past the busy
+        timeout (the last connection to close empties the log). PostgreSQL keeps deleted
+        rows as dead tuples until autovacuum reuses their space: nothing to do here (see the
+        README).
+        """
+        if not self.is_sqlite:
+            return True
+        async with self.engine.connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            # outside any transaction (ours would hold the log): the driver's own connection
+            cursor = await raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _, _ = await cursor.fetchone()
+            await cursor.close()
+        return busy == 0
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Handoff, Staff, TranscriptLine
+from storage.repositories import at_chats
 
 OPEN, CLOSED = "open", "closed"
 
@@ -98,10 +100,19 @@ class Handoffs:
         row.status, row.closed_at, row.closed_by = CLOSED, now, staff_id
         await self.session.flush()
 
-    async def of_member(self, member_id: int) -> list[Handoff]:
+    async def of_member(
+        self, member_id: int, chats: Sequence[tuple[str, str]] = ()
+    ) -> list[Handoff]:
+        """A member's conversations with staff, and those from their `chats` before they
+        joined (no member then)."""
+        before = and_(
+            Handoff.member_id.is_(None), at_chats(Handoff.channel, Handoff.address, chats)
+        )
         return list(
             await self.session.scalars(
-                select(Handoff).where(Handoff.member_id == member_id).order_by(Handoff.id)
+                select(Handoff)
+                .where(or_(Handoff.member_id == member_id, before))
+                .order_by(Handoff.id)
             )
         )
 

@@ -86,3 +86,12 @@ class OccasionDates:
         for member_id, kind, month, day, since in rows:
             found[member_id].append(Yearly(kind, month, day, since))
         return found
+
+    async def of_member(self, member_id: int) -> list[Yearly]:
+        """One member's yearly dates (for their export)."""
+        rows = await self.session.execute(
+            select(OccasionDate.kind, OccasionDate.month, OccasionDate.day, OccasionDate.since)
+            .where(OccasionDate.member_id == member_id)
+            .order_by(OccasionDate.month, OccasionDate.day, OccasionDate.kind)
+        )
+        return [Yearly(kind, month, day, since) for kind, month, day, since in rows]

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, OutboxMessage
-from storage.repositories import chunks
+from storage.repositories import at_chats, chunks
 
 PENDING = "pending"  # to send
 CLAIMED = "claimed"  # a dispatcher holds it; the call has not begun (others may take over)
@@ -330,6 +330,29 @@ class Outbox:
         )
         return list(rows)
 
+    async def about(self, member_id: int, chats: Sequence[tuple[str, str]]) -> list[OutboxMessage]:
+        """Everything the outbox holds about a member, oldest first (see `_about`)."""
+        rows = await self.session.scalars(
+            select(OutboxMessage).where(_about(member_id, chats)).order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+    async def forget(self, member_id: int, chats: Sequence[tuple[str, str]]) -> int:
+        """Delete everything the outbox holds about a member (their data erased)."""
+        result = await self.session.execute(delete(OutboxMessage).where(_about(member_id, chats)))
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    async def claim(self, row_id: int, now: datetime) -> OutboxMessage | None:
+        """This pending message, marked sending; None when it is not pending (any more)."""
+        claimed = await self.session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == PENDING)
+            .values(status=SENDING, attempts=OutboxMessage.attempts + 1, updated_at=now)
+            .returning(OutboxMessage),
+            execution_options={"populate_existing": True},
+        )
+        return claimed.first()
+
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, row_id)
 
@@ -359,3 +382,13 @@ class Outbox:
     async def put_back(self, row: OutboxMessage, status: str, error: str, now: datetime) -> None:
         """A send that did not happen: the message waits again (pending or for the window)."""
         row.status, row.last_error, row.updated_at = status, error, now
+
+
+def _about(member_id: int, chats: Sequence[tuple[str, str]]) -> ColumnElement[bool]:
+    """Messages to a member or about them (staff-group posts name them in `member_id`), and
+    those to their chats from before they joined (no member then)."""
+    before = and_(
+        OutboxMessage.member_id.is_(None),
+        at_chats(OutboxMessage.channel, OutboxMessage.address, chats),
+    )
+    return or_(OutboxMessage.member_id == member_id, before)

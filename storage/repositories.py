@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, delete, false, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.account import Account
@@ -35,6 +35,13 @@ _CHUNK = 500  # stays under SQLite's and asyncpg's bound-parameter limits
 def chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
+
+
+def at_chats(
+    channel: ColumnElement[str], address: ColumnElement[str], chats: Sequence[tuple[str, str]]
+) -> ColumnElement[bool]:
+    """A condition: (channel, address) is one of these chats."""
+    return tuple_(channel, address).in_(list(chats)) if chats else false()
 
 
 def core_table(model: type[Any]) -> Table:
@@ -106,8 +113,12 @@ class Members(_Repository):
         return await self.ids_by_phone([row["phone"] for row in rows])
 
     async def ids_after(self, after: int, limit: int) -> list[int]:
+        """Members not erased, by id: an erased member has no tier, badges or invitations."""
         rows = await self.session.scalars(
-            select(Member.id).where(Member.id > after).order_by(Member.id).limit(limit)
+            select(Member.id)
+            .where(Member.id > after, Member.erased_at.is_(None))
+            .order_by(Member.id)
+            .limit(limit)
         )
         return list(rows)
 
@@ -144,7 +155,11 @@ class Members(_Repository):
         return list(rows)
 
     async def erase(self, member: Member, now: datetime) -> dict[str, int]:
-        """Remove what identifies a member; ledger and purchase sums stay for the books."""
+        """Remove what identifies a member; ledger and purchase sums stay for the books.
+
+        Purchases keep their order id (the till's own records name it), amounts, dates,
+        store and status; what was bought (the category) goes.
+        """
         removed = {}
         for model in (Anniversary, OccasionDate, ChannelIdentity, Consent, BadgeAward, TierStatus):
             result = await self.session.execute(
@@ -156,7 +171,18 @@ class Members(_Repository):
             .where(LedgerEntry.member_id == member.id)
             .values(detail={}, source="erased")
         )
-        personal = ("name", "phone", "email", "locale", "timezone", "currency")
+        await self.session.execute(
+            update(Purchase).where(Purchase.member_id == member.id).values(category=None)
+        )
+        personal = (
+            "name",
+            "phone",
+            "email",
+            "locale",
+            "timezone",
+            "currency",
+            "preferred_channel",
+        )
         birthday = ("birthday_month", "birthday_day", "birthday_year")
         await self.session.execute(
             update(Member)

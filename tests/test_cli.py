@@ -193,7 +193,40 @@ def test_members_add_show_consent_redeem_tier_export_erase(run: Invoke, tmp_path
     assert refused.exit_code == 1 and "--yes" in refused.stderr
     erased = run("members", "erase", "M1", "--yes")
     assert erased.exit_code == 0 and "M00001: erased" in erased.stdout
-    assert run("members", "show", "M1").exit_code == 1
+
+
+def test_an_erased_member_shows_the_anonymous_remainder_and_refuses_to_be_acted_on(
+    run: Invoke, tmp_path: Path
+) -> None:
+    run("members", "add", "+393471234567", "--name", "Giulia Rossi", "--email", "g@example.org")
+    write_csv(tmp_path / "p.csv", ["B1,+393471234567,2000,EUR,2026-11-01T10:00:00,,ring,,"])
+    run("import", "purchases", str(tmp_path / "p.csv"))
+    run("members", "redeem", "M1", "500", "--note", "cleaning")
+    run("members", "erase", "M1", "--yes")
+
+    shown = run("members", "show", "M00001")
+    exported = json.loads(run("members", "export", "M1").stdout)
+
+    assert shown.exit_code == 0
+    assert shown.stdout == (
+        "M00001 · erased on 2026-11-24 · 1,500 points (ledger kept, anonymous, for the books)\n"
+    )
+    assert exported["erased_at"] == "2026-11-24T10:00:00+00:00" and exported["points"] == 1500
+    assert [(p["order_id"], p["amount"], p["category"]) for p in exported["purchases"]] == [
+        ("B1", "2000.00", None)
+    ]
+    assert "Giulia" not in json.dumps(exported) and "cleaning" not in json.dumps(exported)
+    for command in (
+        ("consent", "M1", "birthday", "whatsapp", "--grant"), ("redeem", "M1", "10"),
+        ("adjust", "M1", "5", "--note", "x"), ("tier", "M1", "ambassador"),
+        ("history", "M1"), ("invite", "M1"), ("erase", "M1", "--yes"),
+    ):  # fmt: skip
+        refused = run("members", *command)
+        assert (refused.exit_code, refused.stderr) == (
+            1, "concierge: M00001 was erased on 2026-11-24\n"
+        ), command  # fmt: skip
+    by_phone = run("members", "show", "+393471234567")
+    assert by_phone.exit_code == 1 and "no member" in by_phone.stderr
 
 
 def test_demo_seeds_once_and_prints_a_card(run: Invoke, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -92,6 +92,25 @@ class StaffDesk:
 
     async def flush(self, address: str = GROUP) -> None:
         await self.courier.flush(address)
+
+    async def send_now(self, row_ids: Sequence[int]) -> list[Outcome]:
+        """Send these queued posts at once, one attempt each, outside the web process (a
+        member's data erased: their topics go now). What Telegram does not take now stays
+        queued for the group's courier (pending), or is refused for good (failed)."""
+        outcomes = []
+        for row_id in row_ids:
+            async with self.app.db.unit_of_work() as uow:
+                row = await uow.outbox.claim(row_id, self.app.clock())
+                request = await self.prepare(uow, row) if row is not None else None
+                await uow.commit()
+            if row is None or request is None:
+                continue
+            outcome = await self.call(row, request)
+            async with self.app.db.unit_of_work() as uow:
+                await self.record(uow, outcome)
+                await uow.commit()
+            outcomes.append(outcome)
+        return outcomes
 
     async def _paced(self) -> None:
         await self.limits.acquire(CHANNEL, GROUP, self.app.monotonic, self.app.sleep)

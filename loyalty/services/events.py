@@ -251,16 +251,41 @@ async def promote(uow: UnitOfWork, program: Program, event: Event, now: datetime
     return offered
 
 
+def _release(event: Event, row: Rsvp, now: datetime) -> None:
+    """The answer holds nothing any more: its seats go back (for `promote` to offer on)."""
+    if row.status in HOLDING:
+        event.seats_taken -= seats(row.plus_ones)
+    row.status, row.offered_until, row.answered_at = CANCELLED, None, now
+
+
 async def expire_offers(uow: UnitOfWork, program: Program, now: datetime) -> list[Rsvp]:
     """Offers not taken in time pass on; returns the new offers made."""
     offered = []
     for row in await uow.rsvps.offers_expired(now):
         event = await uow.events.get(row.event_id, lock=True)
         assert event is not None
-        event.seats_taken -= seats(row.plus_ones)
-        row.status, row.offered_until, row.answered_at = CANCELLED, None, now
+        _release(event, row, now)
         offered += await promote(uow, program, event, now)
     return offered
+
+
+async def withdraw(
+    uow: UnitOfWork, program: Program, member_id: int, now: datetime
+) -> tuple[int, list[Rsvp]]:
+    """Give back a member's seats and places in line on events still to start (their data
+    erased): the waitlist moves. Returns how many answers were withdrawn, and the seats
+    offered meanwhile (for the caller to tell)."""
+    withdrawn, offered = 0, []
+    for event_id, row in sorted((await uow.rsvps.of_member(member_id)).items()):
+        if row.status not in (*HOLDING, WAITING):
+            continue
+        event = await uow.events.get(event_id, lock=True)
+        if event is None or event.cancelled_at is not None or event.starts_at <= now:
+            continue
+        _release(event, row, now)
+        withdrawn += 1
+        offered += await promote(uow, program, event, now)
+    return withdrawn, offered
 
 
 async def cancel(uow: UnitOfWork, event_id: int, now: datetime) -> tuple[Event, list[Rsvp]]:

@@ -1,4 +1,7 @@
-"""Member services: enrol, look up, show the card, consent, redeem, export and erase."""
+"""Member services: enrol, look up, show the card, consent, redeem, tiers, invitations.
+
+Export and erasure: loyalty/services/privacy.py.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loyalty import points
@@ -18,7 +21,6 @@ from loyalty.dates import Birthday
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
 from loyalty.segments import Segment
-from loyalty.services import handoffs
 from loyalty.services.purchases import settle_accounts
 from loyalty.tiers import Progress, TierState, progress
 
@@ -39,8 +41,9 @@ def member_number(member_id: int) -> str:
     return f"M{member_id:05d}"
 
 
-async def find(uow: UnitOfWork, ref: str, program: Program) -> Member:
-    """The member named by a member number (``M00042``) or a phone number."""
+async def look_up(uow: UnitOfWork, ref: str, program: Program) -> Member:
+    """The member named by a member number (``M00042``) or a phone number, erased or not
+    (an erased member has no phone: only their number finds them)."""
     match = _NUMBER.match(ref.strip())
     if match:
         member = await uow.members.get(int(match.group(1)))
@@ -49,8 +52,24 @@ async def find(uow: UnitOfWork, ref: str, program: Program) -> Member:
             member = await uow.members.by_phone(normalize_phone(ref, program.club.default_country))
         except InvalidPhone:
             raise MemberError(f"not a member number or phone number: {ref!r}") from None
-    if member is None or member.erased_at is not None:
+    if member is None:
         raise MemberError(f"no member {ref!r}")
+    return member
+
+
+def erased_on(member: Member, program: Program) -> date | None:
+    """The day (in the store's zone) the member's data was erased; None if it was not."""
+    if member.erased_at is None:
+        return None
+    return member.erased_at.astimezone(program.club.zone).date()
+
+
+async def find(uow: UnitOfWork, ref: str, program: Program) -> Member:
+    """The member named by `ref`, to act on: an erased member is refused, with the day."""
+    member = await look_up(uow, ref, program)
+    erased = erased_on(member, program)
+    if erased is not None:
+        raise MemberError(f"{member_number(member.id)} was erased on {erased.isoformat()}")
     return member
 
 
@@ -316,111 +335,3 @@ async def set_invited_tier(
     state = settle(acct, now, program).tier or acct.tier_state(program)
     await uow.tiers.save_many([(member.id, state)])
     return state
-
-
-async def export(uow: UnitOfWork, member: Member) -> dict[str, Any]:
-    """Everything held about one member, as plain JSON-ready data."""
-
-    def when(moment: datetime | None) -> str | None:
-        return moment.isoformat() if moment else None
-
-    birthday = (
-        str(Birthday(member.birthday_month, member.birthday_day, member.birthday_year))
-        if member.birthday_month and member.birthday_day
-        else None
-    )
-    acct = (await uow.accounts.load([member.id]))[member.id]
-    return {
-        "member_number": member_number(member.id),
-        "name": member.name,
-        "phone": member.phone,
-        "email": member.email,
-        "locale": member.locale,
-        "timezone": member.timezone,
-        "currency": member.currency,
-        "birthday": birthday,
-        "joined_at": when(member.joined_at),
-        "anniversaries": [
-            {"kind": a.kind, "date": a.on.isoformat()}
-            for a in await uow.members.anniversaries(member.id)
-        ],
-        "channels": [
-            {"channel": i.channel, "address": i.address, "since": when(i.created_at)}
-            for i in await uow.members.identities(member.id)
-        ],
-        "consents": [
-            {
-                "purpose": c.purpose,
-                "channel": c.channel,
-                "granted": c.granted,
-                "at": when(c.at),
-                "source": c.source,
-                "wording": c.wording,
-            }
-            for c in await uow.consents.history(member.id)
-        ],
-        "purchases": [
-            {
-                "order_id": p.order_id,
-                "amount": str(p.amount),
-                "currency": p.currency,
-                "purchased_at": when(p.purchased_at),
-                "category": p.category,
-                "limited_edition": p.limited_edition,
-                "store": p.store,
-                "status": p.status,
-                "points": p.points,
-            }
-            for p in await uow.purchases.for_member(member.id)
-        ],
-        "points": acct.balance,
-        "ledger": [
-            {
-                "kind": e.kind,
-                "points": e.points,
-                "reason": e.reason,
-                "at": when(e.occurred_at),
-                "detail": e.detail,
-            }
-            for e in acct.entries
-        ],
-        "tier": acct.tier.tier if acct.tier else None,
-        "badges": [
-            {"badge": b.badge, "awarded_at": when(b.awarded_at)}
-            for b in await uow.badges.for_member(member.id)
-        ],
-        "events": [
-            {
-                "event": r.event_id,
-                "answer": r.status,
-                "guests": r.plus_ones,
-                "answered_at": when(r.answered_at),
-                "checked_in_at": when(r.checked_in_at),
-            }
-            for r in (await uow.rsvps.of_member(member.id)).values()
-        ],
-        "conversations_with_staff": [
-            {
-                "channel": h.channel,
-                "opened_at": when(h.requested_at),
-                "closed_at": when(h.closed_at),
-                "lines": [
-                    {
-                        "at": when(line.at),
-                        "from": line.author,
-                        "text": line.text,
-                        "photo": line.photo is not None,
-                    }
-                    for line in await uow.transcripts.of(h.id)
-                ],
-            }
-            for h in await uow.handoffs.of_member(member.id)
-        ],
-    }
-
-
-async def erase(uow: UnitOfWork, member: Member, now: datetime) -> dict[str, int]:
-    """Remove personal data; the ledger's sums stay under the member number for the books."""
-    talks = await handoffs.forget(uow, await uow.handoffs.of_member(member.id), now)
-    chat = await uow.identities.forget_member(member.id)
-    return {**chat, "handoff": talks, **await uow.members.erase(member, now)}

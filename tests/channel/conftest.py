@@ -89,6 +89,7 @@ class FakeTelegram:
         self.timer: Callable[[], float] = lambda: 0.0  # the test's monotonic clock
         self.blocked: set[str] = set()  # chats that blocked the bot: sendMessage gets 403
         self.flooded: dict[str, int] = {}  # chats sent too much: 429 with retry_after (once)
+        self.down: set[str] = set()  # methods Telegram cannot serve now: 502 Bad Gateway
         self._message_ids = iter(range(9001, 10**6))
         self._threads = iter(range(501, 10**6))
         self.topics: dict[int, str] = {}  # message_thread_id -> name, as made
@@ -111,7 +112,8 @@ class FakeTelegram:
             return self._error(401, "Unauthorized")
         params, files = _decode(request)
         at = self.timer()
-        response = self._result(method, params)
+        down = method in self.down
+        response = self._error(502, "Bad Gateway") if down else self._result(method, params)
         self.calls.append(ApiCall(method, params, files, at, response.status_code))
         return response
 

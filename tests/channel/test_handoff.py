@@ -382,27 +382,3 @@ async def test_transcripts_are_deleted_after_the_retention_period_with_their_top
     said = [text for _, text in await transcript(desk.concierge)]
     assert "a recent question" in said and "an old question" not in said
     assert len(await handoffs(desk.concierge)) == 1
-
-
-async def test_export_holds_the_transcript_and_erase_removes_it_and_the_topic(
-    desk: Desk, giulia: int
-) -> None:
-    thread = await with_staff(desk)
-    await desk.telegram.send(message_update("my ring size is 52", user=GIULIA))
-    await desk.staff("/note VIP, handle with care", thread)
-
-    async with desk.concierge.db.unit_of_work() as uow:
-        member = await uow.members.get(giulia)
-        assert member is not None
-        exported = await members.export(uow, member)
-        await members.erase(uow, member, desk.concierge.clock())
-        await uow.commit()
-    [talk] = exported["conversations_with_staff"]
-    assert talk["channel"] == "telegram"
-    assert [(line["from"], line["text"]) for line in talk["lines"]][-2:] == [
-        ("member", "my ring size is 52"),
-        ("note", "VIP, handle with care"),
-    ]
-    await desk.telegram.app.state.desk.flush()
-    assert desk.api.deleted == [thread]
-    assert await transcript(desk.concierge) == [] and await handoffs(desk.concierge) == []

@@ -15,7 +15,7 @@ from loyalty.consent import Channel, Purpose
 from loyalty.events import CANCELLED, GOING, OFFERED, WAITING
 from loyalty.ports import Conflict
 from loyalty.program import EventRules, Program
-from loyalty.services import events, members
+from loyalty.services import events, members, privacy
 from loyalty.services.events import EventError
 from loyalty.services.purchases import ingest
 from storage.models import Member, OutboxMessage
@@ -323,7 +323,7 @@ async def test_check_in_counts_toward_the_community_badge_and_the_report(
     async with concierge.db.unit_of_work() as uow:
         found = await events.report(uow, concierge.program, event_ids[0])
         badges = {b.badge for b in await uow.badges.for_member(people[0].id)}
-        exported = await members.export(uow, people[0])
+        exported = await privacy.export(uow, people[0])
         with pytest.raises(EventError):
             await events.check_in(uow, concierge.program, event_ids[0], people[3],
                                   concierge.clock())  # fmt: skip

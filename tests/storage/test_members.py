@@ -1,4 +1,5 @@
-"""Member services on a real database: enrol, consent, redeem, tiers, export, erase."""
+"""Member services on a real database: enrol, consent, redeem, tiers (export and erasure:
+test_erasure.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from loyalty.program import Program
 from loyalty.services import members
 from loyalty.services.purchases import ingest
 from loyalty.services.reviews import settle_all
-from storage.conversations import Saved
 from storage.database import Database
 from storage.models import Consent, LedgerEntry, Member
 from tests.factories import PHONE, purchase
@@ -191,58 +191,6 @@ async def test_card_shows_progress_badges_segments_and_expiring_points(
     assert card.remaining_in_currency(program) == 500
     assert "first_purchase" in card.badges and "anniversary" in card.badges
     assert card.expiring == [(old.replace(year=old.year + 2), 300)]
-
-
-async def test_export_holds_everything_and_erase_keeps_only_anonymous_sums(
-    database: Database, program: Program, now: datetime
-) -> None:
-    await ingest(
-        database.unit_of_work, [purchase(now, "120.00", name="Giulia")], "pos", now, program
-    )
-    async with database.unit_of_work() as uow:
-        member = await members.find(uow, PHONE, program)
-        await members.set_consent(
-            uow, member, Purpose.EVENTS, Channel.TELEGRAM, True, now, "chat", "v1"
-        )
-        await uow.commit()
-    async with database.unit_of_work() as uow:
-        exported = await members.export(uow, member)
-    assert exported["name"] == "Giulia" and exported["phone"] == PHONE
-    assert exported["points"] == 120
-    assert [p["amount"] for p in exported["purchases"]] == ["120.00"]
-    assert exported["consents"][0]["purpose"] == "events"
-    assert exported["badges"][0]["badge"] == "first_purchase"
-
-    async with database.unit_of_work() as uow:
-        await uow.identities.link(member.id, "telegram", "4242", "it", now)
-        await uow.conversations.save(
-            "telegram", "4242", Saved("join:name", {"x": 1}), now + timedelta(1)
-        )
-        await uow.outbox.add(
-            now, member_id=member.id, channel="whatsapp", address=PHONE, kind="reply", body="Hi"
-        )
-        await members.invite(uow, member, "token-1", now)
-        await uow.handoffs.open(member.id, "telegram", "4242", "asked", now)
-        await uow.commit()
-    async with database.unit_of_work() as uow:
-        removed = await members.erase(uow, member, now)
-        await uow.commit()
-    assert removed["consent"] == 1 and removed["badge_award"] == 1
-    assert removed["channel_identity"] == 1
-    assert removed["link_token"] == 1 and removed["handoff"] == 1
-    assert removed["outbox_message"] == 1
-    async with database.unit_of_work() as uow:
-        assert await uow.conversations.get("telegram", "4242", now) == Saved()
-        assert await uow.identities.member("telegram", "4242") is None
-    async with database.unit_of_work() as uow:
-        erased = await uow.members.get(member.id)
-        assert (erased.name, erased.phone, erased.email) == (None, None, None)
-        assert erased.erased_at == now
-        assert await uow.ledger.balance(member.id) == 120
-        with pytest.raises(members.MemberError):
-            await members.find(uow, PHONE, program)
-        with pytest.raises(members.MemberError):
-            await members.find(uow, members.member_number(member.id), program)
 
 
 async def test_settle_all_expires_due_points_and_reviews_tiers(

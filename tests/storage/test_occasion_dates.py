@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from loyalty.occasions import Yearly
 from loyalty.program import Program
-from loyalty.services import members
+from loyalty.services import members, privacy
 from loyalty.services.purchases import ingest
 from storage.database import Database
 from tests.factories import PHONE, purchase
@@ -53,7 +53,7 @@ async def test_dates_follow_enrolment_purchases_declarations_zone_and_erasure(
     async with database.unit_of_work() as uow:
         member = await uow.members.get(member.id)
         assert member is not None
-        removed = await members.erase(uow, member, now)
+        removed = (await privacy.erase(uow, program, member, now)).removed
         await uow.commit()
     assert removed["occasion_date"] == 3
     assert await filed(database, (7, 14), (5, 9), (6, 20)) == {}
