@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import ImmutableMultiDict
 
+from bot.bodies import BodyTooLarge, read_body, too_large
 from bot.bootstrap import Concierge
 from bot.channels.media import (
     CALENDAR_FILE,
@@ -34,8 +35,8 @@ from loyalty.services.members import member_number
 from loyalty.services.purchases import Result, ingest
 
 log = logging.getLogger("concierge.web")
-MAX_BODY = 64 * 1024
-MAX_UPDATE = 1024 * 1024
+MAX_BODY = 64 * 1024  # the POS and Twilio; more is 413
+MAX_UPDATE = 1024 * 1024  # Telegram's updates
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -69,9 +70,7 @@ def _problem(status: int, detail: Any) -> JSONResponse:
 
 async def twilio_form(request: Request) -> ImmutableMultiDict[str, str] | None:
     """Twilio's form body (x-www-form-urlencoded), repeated fields kept; None if unreadable."""
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return None
+    body = await read_body(request, MAX_BODY)
     try:
         return ImmutableMultiDict(parse_qsl(body.decode(), keep_blank_values=True))
     except (UnicodeDecodeError, ValueError):
@@ -143,7 +142,13 @@ def create_app(app: Concierge) -> FastAPI:
             await whatsapp.aclose()
         await app.db.close()
 
-    web = FastAPI(title="Concierge", version="0.1.0", lifespan=lifespan)
+    web = FastAPI(
+        title="Concierge",
+        version="0.1.0",
+        lifespan=lifespan,
+        redirect_slashes=False,  # Starlette's redirect names the host the request named
+        exception_handlers={BodyTooLarge: too_large},
+    )
     web.state.telegram, web.state.whatsapp, web.state.desk = telegram, whatsapp, desk
 
     @web.get("/healthz", summary="Answers 200 when the database does")
@@ -161,7 +166,8 @@ def create_app(app: Concierge) -> FastAPI:
         description=(
             "Signed with `X-Concierge-Signature: sha256=<hex HMAC-SHA256 of the raw body>` "
             "using CONCIERGE_POS_SECRET. 201 created, 200 already known (no second credit) "
-            "or refund applied, 401 bad signature, 422 bad body, 404 when the webhook is off."
+            "or refund applied, 401 bad signature, 413 body over 64 KiB, 422 bad body, "
+            "404 when the webhook is off."
         ),
         openapi_extra={
             "requestBody": {
@@ -173,12 +179,10 @@ def create_app(app: Concierge) -> FastAPI:
     async def purchases(request: Request) -> JSONResponse:
         if pos_secret is None:
             return _problem(404, "Not Found")
-        body = await request.body()
+        body = await read_body(request, MAX_BODY)
         secret = pos_secret.get_secret_value()
         if not signature_ok(secret, body, request.headers.get("x-concierge-signature")):
             return _problem(401, "missing or invalid X-Concierge-Signature")
-        if len(body) > MAX_BODY:
-            return _problem(413, "body too large")
         try:
             fields = json.loads(body)
         except (ValueError, UnicodeDecodeError):
@@ -212,9 +216,7 @@ def create_app(app: Concierge) -> FastAPI:
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
         if not hmac.compare_digest(given.encode(), telegram_secret.get_secret_value().encode()):
             return _problem(403, "forbidden")
-        body = await request.body()
-        if len(body) > MAX_UPDATE:
-            return _problem(413, "body too large")
+        body = await read_body(request, MAX_UPDATE)
         try:
             payload = json.loads(body)
             int(payload["update_id"])

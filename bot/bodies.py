@@ -1,0 +1,32 @@
+"""Request bodies read within a limit: the web app never holds more of a body than its
+endpoint accepts, whatever the Content-Length says, or when there is none (chunked)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+
+class BodyTooLarge(Exception):
+    """A body over its endpoint's limit, answered by `too_large`."""
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused before a byte is read when its Content-Length passes `limit`, and
+    as soon as the stream would pass it otherwise: at most `limit` bytes are ever kept."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdecimal() and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        if len(body) + len(chunk) > limit:
+            raise BodyTooLarge
+        body += chunk
+    return bytes(body)
+
+
+async def too_large(_: Request, __: Exception) -> JSONResponse:
+    """413, closing the connection so the server reads none of the rest of the body."""
+    return JSONResponse(
+        {"detail": "body too large"}, status_code=413, headers={"Connection": "close"}
+    )
