@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.occasions
 	$(BIN)/python -m bench.dispatcher --steady 3 --free 1000
+	$(BIN)/python -m bench.memory
 
 clean:
 	rm -rf $(VENV) demo.db *.egg-info .pytest_cache .ruff_cache

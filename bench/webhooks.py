@@ -32,12 +32,8 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -57,6 +53,7 @@ from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 from twilio.request_validator import RequestValidator
 
+from bench.server import CHANNELS_ON, serving
 from bot.bootstrap import Concierge, bootstrap
 from bot.settings import Settings
 from bot.web import create_app
@@ -297,46 +294,9 @@ async def round_trip_us(folder: str) -> tuple[float, float]:
 
 def idle_rss_mb(database_url: str) -> float:
     """Resident memory of a real `concierge serve`, Telegram and WhatsApp on, idle."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    never_called = "http://127.0.0.1:9"  # no message comes in while idle
-    env = {
-        **os.environ,
-        "CONCIERGE_DATABASE_URL": database_url,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": f"{never_called}/bot",
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "CONCIERGE_PUBLIC_URL": PUBLIC_URL,
-        "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
-        "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
-        "TWILIO_API_URL": never_called,
-    }
-    concierge = Path(sys.executable).with_name("concierge")
-    server = subprocess.Popen(
-        [str(concierge), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("concierge serve did not answer /healthz within 30 s")
+    with serving({"CONCIERGE_DATABASE_URL": database_url, **CHANNELS_ON}) as server:
         time.sleep(1)
-        status = Path(f"/proc/{server.pid}/status").read_text()
-        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
-        return kb / 1024
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        return server.memory_mb("VmRSS")
 
 
 async def main() -> None:
