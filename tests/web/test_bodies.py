@@ -3,8 +3,6 @@ can be checked without the body is checked before a byte of it is read."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -12,6 +10,7 @@ import httpx
 import pytest
 
 from tests.web.conftest import POS_SECRET, TELEGRAM_SECRET
+from tests.web.test_pos_webhook import sign
 
 KIB = 1024
 CHUNK = 64 * KIB  # what the client sends at a time
@@ -116,18 +115,14 @@ async def test_what_is_refused_without_the_body_reads_none_of_it(
 
 
 MARKER = "<b>ECHO-4f1d</b>"
-
-
-def _pos_signed(body: bytes) -> dict[str, str]:
-    digest = hmac.new(POS_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return {"x-concierge-signature": f"sha256={digest}"}
+SIGNED_BAD_JSON = {"x-concierge-signature": sign(f"{{{MARKER}".encode(), POS_SECRET)}
 
 
 @pytest.mark.parametrize(
     ("path", "body", "headers", "status"),
     [
         ("/api/purchases", f'{{"order_id": "{MARKER}"}}', {}, 401),
-        ("/api/purchases", f"{{{MARKER}", _pos_signed(f"{{{MARKER}".encode()), 422),
+        ("/api/purchases", f"{{{MARKER}", SIGNED_BAD_JSON, 422),
         ("/api/purchases", MARKER * 10_000, {}, 413),
         ("/telegram/webhook", f"{{{MARKER}", TELEGRAM_HEADERS, 400),
         ("/telegram/webhook", MARKER * 100_000, TELEGRAM_HEADERS, 413),
