@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.reach import Identity
@@ -253,10 +254,17 @@ class LinkTokens(_Repository):
 
 class Secrets(_Repository):
     async def get_or_create(self, name: str, make: Callable[[], str]) -> str:
-        """A club secret, made on first use; concurrent first uses agree (UNIQUE name)."""
-        row = await self.session.get(ClubSecret, name)
-        if row is None:
-            row = ClubSecret(name=name, value=make())
-            self.session.add(row)
-            await self.session.flush()
-        return row.value
+        """A club secret, made on first use; first uses at once agree on one (the first
+        insert wins, the others read it)."""
+        value = await self.session.scalar(select(ClubSecret.value).where(ClubSecret.name == name))
+        if value is not None:
+            return value
+        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        await self.session.execute(
+            dialect.insert(ClubSecret)
+            .values(name=name, value=make())
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        made = await self.session.scalar(select(ClubSecret.value).where(ClubSecret.name == name))
+        assert made is not None
+        return made
