@@ -26,7 +26,7 @@ from bot.channels.media import (
     qr_png,
 )
 from bot.channels.staff import TELEGRAM_PHOTO, staff_desk
-from bot.channels.telegram import telegram_channel
+from bot.channels.telegram import read_update, telegram_channel
 from bot.channels.whatsapp import STATUS_PATH, whatsapp_channel
 from bot.engine import Engine
 from handlers.calendar import by_ref
@@ -217,10 +217,8 @@ def create_app(app: Concierge) -> FastAPI:
         if not hmac.compare_digest(given.encode(), telegram_secret.get_secret_value().encode()):
             return _problem(403, "forbidden")
         body = await read_body(request, MAX_UPDATE)
-        try:
-            payload = json.loads(body)
-            int(payload["update_id"])
-        except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        payload = read_update(body)
+        if payload is None:
             return _problem(400, "not a Telegram update")
         receipt = await telegram_hook.receive(payload)
         if receipt is not None:  # a repeat is acknowledged and ignored

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.reach import Identity
@@ -155,13 +156,18 @@ class Conversations(_Repository):
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
+# A receipt is open while it is neither handled nor given up.
+_OPEN = (InboundReceipt.handled_at.is_(None), InboundReceipt.failed_at.is_(None))
+
+
 class Receipts(_Repository):
     async def record(
         self, channel: str, message_id: str, payload: dict[str, Any] | None, now: datetime
     ) -> int:
-        """Insert the receipt; a repeat raises Conflict at commit (UNIQUE channel, message_id)."""
+        """Insert the receipt, its first try begun; a repeat raises Conflict at commit
+        (UNIQUE channel, message_id)."""
         receipt = InboundReceipt(
-            channel=channel, message_id=message_id, payload=payload, received_at=now
+            channel=channel, message_id=message_id, payload=payload, received_at=now, attempts=1
         )
         self.session.add(receipt)
         await self.session.flush()
@@ -170,25 +176,48 @@ class Receipts(_Repository):
     async def take(self, receipt_id: int, now: datetime) -> datetime | None:
         """Mark the receipt handled (and drop its payload) in this transaction.
 
-        Returns when it was received; None when it was handled already: whoever commits
-        first handles the message.
+        Returns when it was received; None when it was handled (or given up) already:
+        whoever commits first handles the message.
         """
         return await self.session.scalar(
             update(InboundReceipt)
-            .where(InboundReceipt.id == receipt_id, InboundReceipt.handled_at.is_(None))
+            .where(InboundReceipt.id == receipt_id, *_OPEN)
             .values(handled_at=now, payload=None)
             .returning(InboundReceipt.received_at)
         )
 
-    async def pending(self, channel: str, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
-        """Receipts recorded but never handled (the process stopped in between)."""
+    async def pending(
+        self, channel: str, after: int = 0, limit: int = 500
+    ) -> list[tuple[int, dict[str, Any], int]]:
+        """Receipts neither handled nor given up (the process stopped in between), oldest
+        first from after `after`: (id, payload, tries so far)."""
         rows = await self.session.execute(
-            select(InboundReceipt.id, InboundReceipt.payload)
-            .where(InboundReceipt.handled_at.is_(None), InboundReceipt.channel == channel)
+            select(InboundReceipt.id, InboundReceipt.payload, InboundReceipt.attempts)
+            .where(InboundReceipt.channel == channel, InboundReceipt.id > after, *_OPEN)
             .order_by(InboundReceipt.id)
             .limit(limit)
         )
-        return [(receipt_id, payload or {}) for receipt_id, payload in rows]
+        return [(receipt_id, payload or {}, tries) for receipt_id, payload, tries in rows]
+
+    async def retry(self, receipt_id: int) -> int | None:
+        """Count one more try of a receipt still open; its tries so far, or None."""
+        return await self.session.scalar(
+            update(InboundReceipt)
+            .where(InboundReceipt.id == receipt_id, *_OPEN)
+            .values(attempts=InboundReceipt.attempts + 1)
+            .returning(InboundReceipt.attempts)
+        )
+
+    async def failed(self, receipt_id: int, reason: str, now: datetime, final: bool) -> bool:
+        """Note why a try failed; when `final`, give the receipt up: its payload goes.
+        False when it was handled (or given up) already."""
+        given_up = {"failed_at": now, "payload": None} if final else {}
+        result = await self.session.execute(
+            update(InboundReceipt)
+            .where(InboundReceipt.id == receipt_id, *_OPEN)
+            .values(error=reason[:120], **given_up)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def naming(self, addresses: Iterable[str]) -> list[InboundReceipt]:
         """Receipts not yet handled whose payload names one of these addresses (phone
@@ -253,10 +282,17 @@ class LinkTokens(_Repository):
 
 class Secrets(_Repository):
     async def get_or_create(self, name: str, make: Callable[[], str]) -> str:
-        """A club secret, made on first use; concurrent first uses agree (UNIQUE name)."""
-        row = await self.session.get(ClubSecret, name)
-        if row is None:
-            row = ClubSecret(name=name, value=make())
-            self.session.add(row)
-            await self.session.flush()
-        return row.value
+        """A club secret, made on first use; first uses at once agree on one (the first
+        insert wins, the others read it)."""
+        value = await self.session.scalar(select(ClubSecret.value).where(ClubSecret.name == name))
+        if value is not None:
+            return value
+        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        await self.session.execute(
+            dialect.insert(ClubSecret)
+            .values(name=name, value=make())
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        made = await self.session.scalar(select(ClubSecret.value).where(ClubSecret.name == name))
+        assert made is not None
+        return made

@@ -219,7 +219,9 @@ class ConversationState(Base):
 class InboundReceipt(Base):
     """An inbound message id, recorded before the webhook answers: a repeat is ignored.
 
-    The payload is kept only until the message is handled (for a restart to finish it).
+    The payload is kept only until the message is handled (for a restart to finish it), or
+    given up: after MAX_TRIES tries, or at once when no try could read it. `error` says why
+    (what broke, never what the member wrote).
     """
 
     __tablename__ = "inbound_receipt"
@@ -234,6 +236,9 @@ class InboundReceipt(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(120))
 
 
 class LinkToken(Base):

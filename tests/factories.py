@@ -192,9 +192,11 @@ def chat_member_update(
     *,
     old_status: str = "member",
     user: dict[str, Any] | None = None,
+    chat: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The bot's own membership in a private chat changed: "kicked" is a block."""
+    """The bot's own membership changed: in the user's private chat, "kicked" is a block;
+    `chat` names a group the user added the bot to or removed it from."""
 
     def member(state: str) -> dict[str, Any]:
         return {
@@ -205,7 +207,7 @@ def chat_member_update(
 
     user = user or telegram_user()
     change = {
-        "chat": _private_chat(user),
+        "chat": chat or _private_chat(user),
         "from": user,
         "date": _date(at),
         "old_chat_member": member(old_status),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -17,6 +19,7 @@ from telegram import (
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.bootstrap import Concierge
+from bot.channels import receipts
 from bot.channels.courier import Courier, Outcome
 from bot.channels.delivery import BLOCKED, REFUSED, RETRY, Delivery
 from bot.channels.media import CALENDAR_FILE, qr_png
@@ -34,6 +37,82 @@ log = logging.getLogger("concierge.telegram")
 CHANNEL = "telegram"
 MAX_MESSAGE = 4096
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+MAX_UPDATE_ID = 2**63 - 1  # PostgreSQL's bigint; Telegram's ids are far below
+# The fields PTB cannot read a button press or a message without (see `readable`).
+ESSENTIAL = {
+    "callback_query": ("id", "from", "chat_instance"),
+    "message": ("message_id", "date", "chat"),
+}
+
+
+def read_update(body: bytes) -> dict[str, Any] | None:
+    """The update a webhook's body holds; None when it holds none: not JSON (Infinity and
+    NaN are not), nested past what the parser follows, or without an update_id Telegram
+    could send (a positive integer)."""
+    try:
+        payload = json.loads(body, parse_constant=_not_json)
+    except (ValueError, RecursionError):  # a body that is not UTF-8 is a ValueError too
+        return None
+    if not isinstance(payload, dict) or not _is_integer(payload.get("update_id")):
+        return None
+    return payload if 0 < payload["update_id"] <= MAX_UPDATE_ID else None
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def readable(payload: dict[str, Any], kind: str, bot: Bot) -> Update:
+    """The part of an update we act on (`kind`), as PTB reads it. Telegram may send fields
+    this version of PTB does not know, or omit some it requires: such a field is left out,
+    the rest is read. Unreadable when even the essential fields are not."""
+    update_id, content = payload["update_id"], payload[kind]
+    try:
+        return _update(update_id, kind, content, bot)
+    except Exception as exc:  # PTB raises whatever its constructors raise on what it reads
+        failure = exc
+    if isinstance(content, dict):
+        essential = {k: v for k, v in content.items() if k in ESSENTIAL[kind]}
+        kept = essential | {
+            key: value for key, value in content.items()
+            if key not in essential and _reads(update_id, kind, essential | {key: value}, bot)
+        }  # fmt: skip
+        try:
+            return _update(update_id, kind, kept, bot)
+        except Exception as exc:  # not even the essential fields are readable
+            failure = exc
+    raise receipts.Unreadable(f"unreadable {kind}: {type(failure).__name__}") from failure
+
+
+def _update(update_id: int, kind: str, content: Any, bot: Bot) -> Update:
+    return Update.de_json({"update_id": update_id, kind: content}, bot)
+
+
+def _reads(update_id: int, kind: str, content: dict[str, Any], bot: Bot) -> bool:
+    try:
+        _update(update_id, kind, content, bot)
+    except Exception:  # a field PTB cannot read
+        return False
+    return True
+
+
+def membership(change: Any) -> tuple[str, bool] | None:
+    """Whose private chat with the bot a my_chat_member change is about, and whether it
+    takes our messages now; None for any other chat: the bot added to a group, or removed
+    from one, says nothing of the member's own chat. Read from the JSON: PTB requires
+    fields of a group member that Telegram does not always send."""
+    try:
+        chat, user, status = change["chat"], change["from"], change["new_chat_member"]["status"]
+        private = chat["type"] == "private" and chat["id"] == user["id"]
+    except (TypeError, KeyError):
+        return None
+    if not private or not _is_integer(user["id"]) or not isinstance(status, str):
+        return None
+    return str(user["id"]), status not in ("kicked", "left")
 
 
 def inbound_from(update: Update) -> Inbound | None:
@@ -92,12 +171,21 @@ class TelegramChannel:
         except Conflict:
             return None
 
-    async def process(self, receipt_id: int, payload: dict[str, Any]) -> None:
-        """Handle a recorded update exactly once, then send the replies."""
-        update = Update.de_json(payload, self.bot)
-        if update.my_chat_member is not None:
-            await self._membership(receipt_id, update)
+    async def process(self, receipt_id: int, payload: dict[str, Any], tries: int = 1) -> bool:
+        """Handle a recorded update once, then send the replies; a failed try is noted (the
+        update is given up at the last, see bot/channels/receipts.py). False if it failed."""
+        handle = partial(self._handle, receipt_id, payload)
+        return await receipts.attempt(self.app, CHANNEL, receipt_id, tries, handle)
+
+    async def _handle(self, receipt_id: int, payload: dict[str, Any]) -> None:
+        if "my_chat_member" in payload:
+            await self._membership(receipt_id, payload["my_chat_member"])
             return
+        kind = next((kind for kind in ESSENTIAL if kind in payload), None)
+        if kind is None:  # edits, polls, reactions, channel posts...: nothing we act on
+            await self._skip(receipt_id)
+            return
+        update = readable(payload, kind, self.bot)
         if self.desk is not None and self.desk.ours(update):
             await self.desk.process(receipt_id, update)
             return
@@ -121,32 +209,21 @@ class TelegramChannel:
             if await uow.receipts.take(receipt_id, self.app.clock()):
                 await uow.commit()
 
-    async def _membership(self, receipt_id: int, update: Update) -> None:
-        """A member blocked (or unblocked) the bot: note who can be reached."""
-        change = update.my_chat_member
-        assert change is not None
-        reachable = change.new_chat_member.status not in ("kicked", "left")
+    async def _membership(self, receipt_id: int, change: Any) -> None:
+        """A member blocked (or unblocked) the bot in their own chat: note who can be
+        reached. The bot's membership of other chats changes nothing."""
+        found = membership(change)
         async with self.app.db.unit_of_work() as uow:
             if not await uow.receipts.take(receipt_id, self.app.clock()):
                 return
-            await uow.identities.set_reachable(CHANNEL, str(change.from_user.id), reachable)
+            if found is not None:
+                await uow.identities.set_reachable(CHANNEL, *found)
             await uow.commit()
 
     async def catch_up(self) -> int:
-        """Handle updates recorded but not finished before a restart; returns how many."""
-        async with self.app.db.unit_of_work() as uow:
-            pending = await uow.receipts.pending(CHANNEL)
-        done = 0
-        for receipt_id, payload in pending:
-            try:
-                await self.process(receipt_id, payload)
-            except Exception:  # one update that fails must not keep the bot from starting
-                log.exception(
-                    "update %s could not be handled; left for later", payload.get("update_id")
-                )
-                continue
-            done += 1
-        return done
+        """Try again the updates a stop left open (bot/channels/receipts.py); how many were
+        handled."""
+        return await receipts.catch_up(self.app, CHANNEL, self.process)
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
         """Send replies in order; a block (403) marks the member unreachable."""
@@ -255,17 +332,21 @@ def telegram_channel(app: Concierge, engine: Engine) -> TelegramChannel | None:
 
 
 async def poll(channel: TelegramChannel, timeout: int = 30) -> None:
-    """Long polling for local use: the same receipts and handling as the webhook."""
+    """Long polling for local use: the same receipts and handling as the webhook, the
+    updates taken as Telegram sends them (PTB's reading of them could fail)."""
     await channel.bot.delete_webhook()
     log.info("polling Telegram for updates")
     offset = None
     while True:
-        updates = await channel.bot.get_updates(
-            offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES
+        # Method names are case-insensitive in the Bot API; PTB asks for its own reading
+        # (get_updates) when it knows the name as written
+        updates = await channel.bot.do_api_request(
+            "getupdates",
+            {"offset": offset, "timeout": timeout, "allowed_updates": ALLOWED_UPDATES},
+            read_timeout=timeout + 10,
         )
-        for update in updates:
-            offset = update.update_id + 1
-            payload = update.to_dict()
+        for payload in updates:
+            offset = payload["update_id"] + 1
             receipt = await channel.receive(payload)
             if receipt is not None:
                 await channel.process(receipt, payload)

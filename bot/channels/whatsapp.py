@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.bootstrap import Concierge
+from bot.channels import receipts
 from bot.channels.courier import Courier, Outcome
 from bot.channels.delivery import NO_TEMPLATE, REFUSED, RETRY, Delivery
 from bot.channels.media import CALENDAR_PATH, PHOTO_PATH, QR_PATH, media_url
@@ -203,8 +205,13 @@ class WhatsAppChannel:
         except Conflict:
             return None
 
-    async def process(self, receipt_id: int, form: dict[str, str]) -> None:
-        """Handle a recorded message exactly once, then send what it queued."""
+    async def process(self, receipt_id: int, form: dict[str, str], tries: int = 1) -> bool:
+        """Handle a recorded message once, then send what it queued; a failed try is noted
+        (the message is given up at the last, see bot/channels/receipts.py)."""
+        handle = partial(self._handle, receipt_id, form)
+        return await receipts.attempt(self.app, CHANNEL, receipt_id, tries, handle)
+
+    async def _handle(self, receipt_id: int, form: dict[str, str]) -> None:
         inbound = inbound_from(form, self.app.program)
         if inbound is None:
             async with self.app.db.unit_of_work() as uow:
@@ -236,18 +243,12 @@ class WhatsAppChannel:
 
     async def catch_up(self) -> int:
         """After a restart: handle what was received but not handled, send what waits."""
-        async with self.app.db.unit_of_work() as uow:
-            pending = await uow.receipts.pending(CHANNEL)
-        for receipt_id, form in pending:
-            try:
-                await self.process(receipt_id, form)
-            except Exception:  # one message that fails must not keep the others waiting
-                log.exception("message %s could not be handled; left for later", receipt_id)
+        handled = await receipts.catch_up(self.app, CHANNEL, self.process)
         async with self.app.db.unit_of_work() as uow:
             addresses = await uow.outbox.addresses_pending(CHANNEL)
         for address in addresses:
             await self.flush(address)
-        return len(pending)
+        return handled
 
     async def flush(self, address: str) -> None:
         """Send what waits for `address`, oldest first, one at a time."""

@@ -95,6 +95,7 @@ class FakeTelegram:
         self.topics: dict[int, str] = {}  # message_thread_id -> name, as made
         self.closed: list[int] = []
         self.deleted: list[int] = []
+        self.updates: list[dict[str, Any]] = []  # for getUpdates; then another poller took over
         mock.post(path__regex=r"^/bot(?P<token>[^/]+)/(?P<method>\w+)$").mock(
             side_effect=self._answer
         )
@@ -127,8 +128,13 @@ class FakeTelegram:
                     "supports_inline_queries": False,
                 }
             )
-        if method == "answerCallbackQuery":
+        if method in ("answerCallbackQuery", "deleteWebhook"):
             return self._ok(True)
+        if method.lower() == "getupdates":  # the Bot API's method names ignore case
+            if not self.updates:
+                return self._error(409, "Conflict: terminated by other getUpdates request")
+            updates, self.updates = self.updates, []
+            return self._ok(updates)
         if method == "createForumTopic":
             thread = next(self._threads)
             self.topics[thread] = params["name"]

@@ -7,6 +7,7 @@ the exact calls made to the Bot API (faked with respx in conftest.py).
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -14,13 +15,20 @@ from typing import Any
 
 import httpx
 import pytest
+import telegram.error
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 from telegram import Bot
 
 from bot.bootstrap import Concierge
 from bot.channels.media import qr_png
-from bot.channels.telegram import MAX_MESSAGE, TelegramChannel, telegram_channel
+from bot.channels.telegram import (
+    ALLOWED_UPDATES,
+    MAX_MESSAGE,
+    TelegramChannel,
+    poll,
+    telegram_channel,
+)
 from bot.cli import main
 from bot.engine import Engine
 from bot.web import create_app
@@ -126,6 +134,23 @@ async def receipts(concierge: Concierge) -> list[tuple[str, bool]]:
             .order_by(InboundReceipt.id)
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def failures(concierge: Concierge) -> list[tuple[str, int, bool, str | None, bool]]:
+    """Telegram receipts not handled, as (update id, tries, failed, reason, payload kept)."""
+    async with concierge.db.unit_of_work() as uow:
+        rows = await uow.session.execute(
+            select(
+                InboundReceipt.message_id,
+                InboundReceipt.attempts,
+                InboundReceipt.failed_at.is_not(None),
+                InboundReceipt.error,
+                InboundReceipt.payload,
+            )
+            .where(InboundReceipt.channel == "telegram", InboundReceipt.handled_at.is_(None))
+            .order_by(InboundReceipt.id)
+        )
+        return [(*row[:4], row[4] is not None) for row in rows]
 
 
 async def consents(concierge: Concierge, member_id: int) -> list[tuple[str, str, bool, str, str]]:
@@ -713,7 +738,28 @@ async def test_forged_secret_is_403_and_stores_nothing(
     assert telegram.api.calls == []
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1]", b'{"update_id": "x"}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[1]",
+        b'{"update_id": "x"}',
+        b'{"update_id": "700000001"}',  # Telegram's ids are numbers
+        b'{"update_id": Infinity}',
+        b'{"update_id": -Infinity}',
+        b'{"update_id": NaN}',
+        b'{"update_id": 1e400}',
+        b'{"update_id": 700000001.5}',
+        b'{"update_id": true}',
+        b'{"update_id": -700000001}',
+        b'{"update_id": 9223372036854775808}',  # past PostgreSQL's bigint
+        b'{"update_id": 1' + b"0" * 5000 + b"}",  # past Python's digits for int()
+        b'{"update_id": 700000001, "message": {"text": NaN}}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"update_id": 700000001, "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    ],
+    ids=lambda body: body[:40].decode(),
+)
 async def test_a_body_that_is_not_an_update_is_400_and_stores_nothing(
     telegram: Telegram, concierge: Concierge, body: bytes
 ) -> None:
@@ -801,24 +847,150 @@ async def test_updates_left_over_from_a_crash_are_handled_once_at_start_up(
     assert len(api.calls) == 5
 
 
-async def test_an_update_that_cannot_be_handled_does_not_stop_the_start_up(
+async def start_up(concierge: Concierge) -> None:
+    """A start of the web app, as uvicorn would run its lifespan."""
+    app = create_app(concierge)
+    async with app.router.lifespan_context(app):
+        pass
+
+
+async def test_an_update_no_try_could_read_is_failed_at_once_and_never_tried_again(
     concierge: Concierge, api: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
     app_concierge = telegram_settings(concierge)
-    garbled = {"update_id": 700_000_000, "message": "garbled"}
+    garbled = {"update_id": 700_000_000, "message": "Giulia's garbled wish list"}
     good = message_update("/start")
     crashed = telegram_channel(app_concierge, Engine(app_concierge))
     assert crashed is not None
     for update in (garbled, good):
         assert await crashed.receive(update) is not None
 
-    app = create_app(app_concierge)
-    async with app.router.lifespan_context(app):
-        pass
+    await start_up(app_concierge)
 
     assert methods(api.calls) == ["sendMessage", "sendMessage"]  # the good one was answered
-    assert await receipts(concierge) == [("700000000", False), (str(good["update_id"]), True)]
-    assert "update 700000000 could not be handled" in caplog.text
+    assert await failures(concierge) == [
+        ("700000000", 2, True, "unreadable message: AttributeError", False)
+    ]
+    assert "telegram receipt 1 failed for good: unreadable message" in caplog.text
+    assert "wish list" not in caplog.text
+
+    await start_up(app_concierge)  # the next start leaves it alone
+    assert len(api.calls) == 2
+    assert await failures(concierge) == [
+        ("700000000", 2, True, "unreadable message: AttributeError", False)
+    ]
+
+
+async def test_an_update_that_keeps_failing_is_tried_three_times_then_failed_with_its_reason(
+    concierge: Concierge, api: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    router = Router()
+    tried: list[str | None] = []
+
+    @router.otherwise
+    async def broken(turn: Turn) -> list[Reply]:
+        tried.append(turn.inbound.text)
+        raise ConnectionResetError(f"lost the connection while reading {turn.inbound.text}")
+
+    app_concierge = telegram_settings(concierge)
+    bot = Bot(TOKEN, base_url=f"{API_HOST}/bot")
+    channel = TelegramChannel(app_concierge, Engine(app_concierge, router), bot)
+    update = message_update("my secret wish list")
+    receipt = await channel.receive(update)
+    assert receipt is not None
+
+    await channel.process(receipt, update)  # the webhook's try: Telegram got its 200 all the same
+    assert await failures(concierge) == [
+        (str(update["update_id"]), 1, False, "ConnectionResetError", True)
+    ]
+    assert await channel.catch_up() == 0  # the next start tries again
+    assert await channel.catch_up() == 0  # and the one after, for the last time
+    assert await channel.catch_up() == 0  # then never again
+    assert tried == ["my secret wish list"] * 3
+    assert await failures(concierge) == [
+        (str(update["update_id"]), 3, True, "ConnectionResetError", False)
+    ]
+    assert "wish list" not in caplog.text
+
+
+async def test_an_update_whose_tries_each_stopped_the_process_is_failed_without_a_fourth(
+    concierge: Concierge, api: FakeTelegram
+) -> None:
+    app_concierge = telegram_settings(concierge)
+    update = message_update("/start")
+    channel = telegram_channel(app_concierge, Engine(app_concierge))
+    assert channel is not None
+    receipt = await channel.receive(update)  # the first try begins, and the process dies
+    async with concierge.db.unit_of_work() as uow:  # as did two starts trying it after
+        row = await uow.session.get(InboundReceipt, receipt)
+        assert row is not None
+        row.attempts = 3
+        await uow.commit()
+
+    await start_up(app_concierge)
+
+    assert api.calls == []
+    assert await failures(concierge) == [
+        (str(update["update_id"]), 3, True, "interrupted at every try", False)
+    ]
+
+
+async def test_a_start_behind_five_hundred_unreadable_updates_is_answered_at_the_next_start(
+    concierge: Concierge, api: FakeTelegram
+) -> None:
+    app_concierge = telegram_settings(concierge)
+    async with concierge.db.unit_of_work() as uow:  # recorded, then the worker died each time
+        for n in range(500):
+            chat = {"id": 5_550_100 + n}  # no type: PTB cannot read it, nor us without it
+            message = {"message_id": n, "date": 1_795_514_400, "chat": chat, "text": "/start"}
+            garbled = {"update_id": 600_000_000 + n, "message": message}
+            record = str(garbled["update_id"]), garbled, concierge.clock()
+            await uow.receipts.record("telegram", *record)
+        await uow.commit()
+    start = message_update("/start")
+    crashed = telegram_channel(app_concierge, Engine(app_concierge))
+    assert crashed is not None
+    assert await crashed.receive(start) is not None
+
+    await start_up(app_concierge)
+
+    assert methods(api.calls) == ["sendMessage", "sendMessage"]
+    assert api.calls[0].chat_id == ME
+    assert (str(start["update_id"]), True) in await receipts(concierge)
+    failed = await failures(concierge)
+    assert len(failed) == 500
+    assert {(tries, done, why) for _, tries, done, why, _ in failed} == {
+        (2, True, "unreadable message: TypeError")
+    }
+
+
+async def test_polling_takes_updates_as_telegram_sends_them_even_those_ptb_cannot_read(
+    concierge: Concierge, api: FakeTelegram
+) -> None:
+    app_concierge = telegram_settings(concierge)
+    channel = telegram_channel(app_concierge, Engine(app_concierge))
+    assert channel is not None
+    family = {"id": -1001234567890, "type": "supergroup", "title": "Rossi family"}
+    restricted = chat_member_update("restricted", chat=family)  # PTB requires more fields
+    start = message_update("/start")
+    api.updates = [restricted, start]
+
+    with pytest.raises(telegram.error.Conflict):  # the next poll: another poller took over
+        await poll(channel, timeout=0)
+
+    assert methods(api.calls) == [
+        "deleteWebhook",
+        "getupdates",
+        "sendMessage",
+        "sendMessage",
+        "getupdates",
+    ]
+    assert api.calls[-1].params["offset"] == str(start["update_id"] + 1)
+    assert json.loads(api.calls[-1].params["allowed_updates"]) == ALLOWED_UPDATES
+    assert await receipts(concierge) == [
+        (str(restricted["update_id"]), True),
+        (str(start["update_id"]), True),
+    ]
 
 
 # -- reachability --------------------------------------------------------------------------
@@ -837,6 +1009,23 @@ async def test_blocking_the_bot_marks_the_member_unreachable_and_unblocking_reac
     assert await telegram.send(chat_member_update("member", old_status="kicked")) == []
     assert await identities(concierge) == [(ME, member_id, True)]
     assert [handled for _, handled in await receipts(concierge)] == [True, True, True]
+
+
+async def test_the_bot_leaving_or_joining_a_group_says_nothing_of_the_members_own_chat(
+    telegram: Telegram, concierge: Concierge
+) -> None:
+    member_id = await enrol(concierge)
+    await telegram.send(contact_update("393471234567"))
+    family = {"id": -1001234567890, "type": "supergroup", "title": "Rossi family"}
+
+    assert await telegram.send(chat_member_update("kicked", chat=family)) == []
+    assert await telegram.send(chat_member_update("left", chat=family)) == []
+    assert await identities(concierge) == [(ME, member_id, True)]  # she still reads us
+
+    await telegram.send(chat_member_update("kicked"))  # she blocks the bot in her own chat
+    assert await telegram.send(chat_member_update("member", old_status="left", chat=family)) == []
+    assert await identities(concierge) == [(ME, member_id, False)]  # still blocked
+    assert [handled for _, handled in await receipts(concierge)] == [True] * 5
 
 
 async def test_a_403_when_sending_marks_the_member_unreachable(

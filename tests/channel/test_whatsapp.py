@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import Concierge
 from bot.channels.media import qr_png
-from bot.channels.whatsapp import MAX_MESSAGE, render
-from handlers.dialog import Button, Reply
+from bot.channels.whatsapp import MAX_MESSAGE, render, whatsapp_channel
+from bot.engine import Engine
+from handlers.dialog import Button, Reply, Router, Turn
 from locales import Speaker
 from loyalty.consent import Channel, Purpose
 from loyalty.membercard import verify
@@ -325,6 +326,42 @@ async def test_the_same_message_sid_twice_is_answered_once(
 
     assert len(first) == 2 and second == []
     assert await count(concierge, InboundReceipt) == 1
+
+
+async def test_a_message_that_keeps_failing_is_tried_three_times_then_failed_with_its_reason(
+    whatsapp: WhatsApp, concierge: Concierge, caplog: pytest.LogCaptureFixture
+) -> None:
+    router = Router()
+    tried: list[str | None] = []
+
+    @router.otherwise
+    async def broken(turn: Turn) -> list[Reply]:
+        tried.append(turn.inbound.text)
+        raise ConnectionResetError(f"lost the connection while reading {turn.inbound.text}")
+
+    channel = whatsapp_channel(whatsapp.concierge, Engine(whatsapp.concierge, router))
+    assert channel is not None
+    form = whatsapp_form("my secret wish list")
+    receipt = await channel.receive(form)
+    assert receipt is not None
+
+    await channel.process(receipt, form)  # the webhook's try: Twilio got its 200 all the same
+    for _ in range(3):  # the next two starts try again; the third finds nothing to try
+        await channel.catch_up()
+
+    assert tried == ["my secret wish list"] * 3
+    async with concierge.db.unit_of_work() as uow:
+        row = await uow.session.get(InboundReceipt, receipt)
+    assert row is not None
+    assert (row.attempts, row.error, row.payload, row.handled_at) == (
+        3,
+        "ConnectionResetError",
+        None,
+        None,
+    )
+    assert row.failed_at == concierge.clock()
+    assert "wish list" not in caplog.text
+    assert whatsapp.twilio.sent == []
 
 
 async def test_ten_thousand_characters_get_a_clear_answer_and_change_nothing(

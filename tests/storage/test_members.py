@@ -4,6 +4,7 @@ test_erasure.py)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from loyalty.services import members
 from loyalty.services.purchases import ingest
 from loyalty.services.reviews import settle_all
 from storage.database import Database
-from storage.models import Consent, LedgerEntry, Member
+from storage.models import ClubSecret, Consent, LedgerEntry, Member
 from tests.factories import PHONE, purchase
 
 
@@ -205,3 +206,20 @@ async def test_settle_all_expires_due_points_and_reviews_tiers(
         card = await members.card(uow, member, later, program)
     assert card.points == 0
     assert card.tier.tier == "silver"
+
+
+async def test_the_first_cards_asked_for_at_once_agree_on_one_qr_key(database: Database) -> None:
+    made = itertools.count(1)
+
+    async def first_card() -> str:
+        async with database.unit_of_work() as uow:
+            key = await members.qr_key(uow, lambda: f"key-{next(made)}")
+            await uow.commit()
+            return key
+
+    keys = await asyncio.gather(*(first_card() for _ in range(20)))
+
+    assert len(set(keys)) == 1
+    async with database.unit_of_work() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(ClubSecret)) == 1
+        assert await uow.session.scalar(select(ClubSecret.value)) == keys[0]

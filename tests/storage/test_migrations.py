@@ -78,3 +78,19 @@ async def test_migration_0006_closes_requests_made_before_there_was_a_staff_grou
         "SELECT status FROM handoff",
     )
     assert rows == [("closed",)]  # else the bot would stay silent for a topic nobody sees
+
+
+async def test_migration_0010_leaves_messages_received_before_open_with_no_try_counted(
+    tmp_path: Path,
+) -> None:
+    rows = await upgraded_from(
+        tmp_path,
+        "0009",
+        [
+            "INSERT INTO inbound_receipt (channel, message_id, payload, received_at) "
+            "VALUES ('telegram', '700000001', '{\"update_id\": 700000001}', "
+            "'2026-12-01 10:00:00')"
+        ],
+        "SELECT attempts, failed_at, error, handled_at FROM inbound_receipt",
+    )
+    assert rows == [(0, None, None, None)]  # three tries left at the next start
