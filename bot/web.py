@@ -245,8 +245,9 @@ def create_app(app: Concierge) -> FastAPI:
         if isinstance(form, Response):
             return form
         assert whatsapp is not None
-        sid = form.get("MessageSid", "")
-        if not (sid.isalnum() and 0 < len(sid) <= 64):
+        refusal = whatsapp.message_refusal(form.multi_items())
+        if refusal is not None:
+            log.warning("a signed Twilio message refused: %s", refusal)
             return _problem(400, "not a Twilio message")
         payload = dict(form)
         receipt = await whatsapp.receive(payload)
@@ -260,6 +261,10 @@ def create_app(app: Concierge) -> FastAPI:
         if isinstance(form, Response):
             return form
         assert whatsapp is not None
+        refusal = whatsapp.status_refusal(form.multi_items())
+        if refusal is not None:
+            log.warning("a signed Twilio status callback refused: %s", refusal)
+            return _problem(400, "not a Twilio status callback")
         row = request.query_params.get("m", "")
         if row.isdigit():
             await whatsapp.status(int(row), form)

@@ -222,8 +222,9 @@ WHATSAPP_FROM = "+14155238886"  # the club's WhatsApp sender
 _message_sids = itertools.count(1)
 
 
-def message_sid() -> str:
-    return f"SM{next(_message_sids):032x}"
+def message_sid(prefix: str = "SM") -> str:
+    """SM for a text message, MM for one with media: 32 hex digits follow."""
+    return f"{prefix}{next(_message_sids):032x}"
 
 
 def whatsapp_form(
@@ -233,16 +234,21 @@ def whatsapp_form(
     sid: str | None = None,
     profile_name: str = "Giulia",
     button_payload: str | None = None,
-    image: str | None = None,
+    media: str | None = None,
+    content_type: str = "image/jpeg",
+    message_type: str | None = None,
+    **fields: str,
 ) -> dict[str, str]:
-    """An inbound WhatsApp message as Twilio posts it to the webhook (`image`: a media
-    id, for a photo Twilio keeps at its media URL)."""
-    sid = sid or message_sid()
+    """An inbound WhatsApp message as Twilio posts it to the webhook (`media`: the media SID
+    of a file Twilio keeps at its media URL, of `content_type`); `fields` are added as they
+    are (Latitude=..., Longitude=...)."""
+    sid = sid or (message_sid("MM") if media else message_sid())
+    kind = content_type.split("/")[0] if media else "button" if button_payload else "text"
     form = {
         "SmsMessageSid": sid,
         "NumMedia": "0",
         "ProfileName": profile_name,
-        "MessageType": "button" if button_payload else "text",
+        "MessageType": message_type or kind,
         "SmsSid": sid,
         "WaId": phone.removeprefix("+"),
         "SmsStatus": "received",
@@ -257,13 +263,18 @@ def whatsapp_form(
     }
     if button_payload is not None:
         form |= {"ButtonPayload": button_payload, "ButtonText": body}
-    if image is not None:
+    if media is not None:
         form |= {
-            "NumMedia": "1", "MessageType": "image", "MediaContentType0": "image/jpeg",
+            "NumMedia": "1", "MediaContentType0": content_type,
             "MediaUrl0": f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}"
-            f"/Messages/{sid}/Media/{image}",
+            f"/Messages/{sid}/Media/{media}",
         }  # fmt: skip
-    return form
+    return form | fields
+
+
+def media_sid(name: str) -> str:
+    """A media SID as Twilio makes them (ME and 32 hex digits), told apart by `name`."""
+    return "ME" + name.encode().hex().rjust(32, "0")[-32:]
 
 
 def status_form(

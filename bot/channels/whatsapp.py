@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from bot.bootstrap import Concierge
 from bot.channels.courier import Courier, Outcome
 from bot.channels.delivery import NO_TEMPLATE, REFUSED, RETRY, Delivery
 from bot.channels.media import CALENDAR_PATH, PHOTO_PATH, QR_PATH, media_url
+from bot.channels.twilio_forms import TWILIO_ORIGIN, message_refusal, status_refusal
 from bot.engine import Engine
 from handlers.desk import undelivered
 from handlers.dialog import Inbound, Reply, Turn, first_name, options, split_text
@@ -46,7 +47,6 @@ CHANNEL = "whatsapp"
 MAX_MESSAGE = 1600  # Twilio's limit for one WhatsApp message body
 WINDOW = timedelta(hours=24)
 OUTSIDE_WINDOW = 63016  # Twilio: free-form message outside the allowed window
-TWILIO_ORIGIN = "https://api.twilio.com"
 STATUS_PATH = "/twilio/status"
 MEDIA_KEY = "media-url"
 
@@ -190,6 +190,14 @@ class WhatsAppChannel:
         if not signature:
             return False
         return bool(self.validator.validate(self.public_url + path_and_query, form, signature))
+
+    def message_refusal(self, pairs: Iterable[tuple[str, str]]) -> str | None:
+        """Why a signed message form is not one Twilio would post to our sender; None: it is."""
+        return message_refusal(pairs, self.client.username, self.sender)
+
+    def status_refusal(self, pairs: Iterable[tuple[str, str]]) -> str | None:
+        """Why a signed status callback is not one Twilio would post; None: it is."""
+        return status_refusal(pairs, self.client.username)
 
     async def receive(self, form: dict[str, str]) -> int | None:
         """Record the message before answering Twilio; None when it was seen before."""
