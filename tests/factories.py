@@ -115,9 +115,42 @@ def photo_sizes(name: str) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+# The first characters of Telegram's file ids tell their kind (a photo's begin "AgAC").
+FILE_ID_PREFIXES = {
+    "voice": "AwACAgQ", "audio": "CQACAgQ", "video": "BAACAgQ", "video_note": "DQACAgQ",
+    "animation": "CgACAgQ", "document": "BQACAgQ", "sticker": "CAACAgQ",
+}  # fmt: skip
+
+
+def telegram_file(kind: str, name: str) -> dict[str, Any]:
+    """A file as Telegram describes it in a message's `voice`, `document`, `sticker`... field."""
+    file: dict[str, Any] = {
+        "file_id": f"{FILE_ID_PREFIXES[kind]}{name}", "file_unique_id": f"AgAD{name}",
+        "file_size": 40960,
+    }  # fmt: skip
+    return file | {
+        "voice": {"duration": 4, "mime_type": "audio/ogg"},
+        "audio": {"duration": 185, "mime_type": "audio/mpeg", "file_name": f"{name}.mp3"},
+        "video": {"duration": 12, "width": 1080, "height": 1920, "mime_type": "video/mp4"},
+        "video_note": {"duration": 9, "length": 384},
+        "animation": {"duration": 3, "width": 320, "height": 240, "mime_type": "video/mp4",
+                      "file_name": f"{name}.mp4"},
+        "document": {"file_name": f"{name}.pdf", "mime_type": "application/pdf"},
+        "sticker": {"type": "regular", "width": 512, "height": 512, "is_animated": False,
+                    "is_video": False, "emoji": "💍", "set_name": "MaisonAurelia"},
+    }[kind]  # fmt: skip
+
+
 STAFF_CHAT_ID = -1001987654321  # the staff supergroup, with topics
 ANNA = {"id": 6_660_001, "is_bot": False, "first_name": "Anna", "language_code": "en"}
 MARCO = {"id": 6_660_002, "is_bot": False, "first_name": "Marco", "language_code": "it"}
+
+
+STAFF_GROUP = {"id": STAFF_CHAT_ID, "type": "supergroup", "title": "Staff", "is_forum": True}
+# an admin writing anonymously: Telegram shows this bot as the sender, and the group itself
+GROUP_ANONYMOUS_BOT = {
+    "id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot",
+}  # fmt: skip
 
 
 def group_update(
@@ -132,7 +165,7 @@ def group_update(
     message: dict[str, Any] = {
         "message_id": next(_message_ids),
         "from": user,
-        "chat": {"id": STAFF_CHAT_ID, "type": "supergroup", "title": "Staff", "is_forum": True},
+        "chat": STAFF_GROUP,
         "date": _date(at),
     }
     if thread is not None:
