@@ -42,12 +42,9 @@ PHOTO, VOICE, AUDIO, VIDEO, DOCUMENT, STICKER = (
 )  # fmt: skip
 LOCATION, CONTACT, OTHER = "location", "contact", "other"
 FILES = frozenset({PHOTO, VOICE, AUDIO, VIDEO, DOCUMENT, STICKER})
-# the files each member channel can show (what staff send that it cannot is said in the topic)
-CARRIES = {
-    "telegram": FILES,
-    "whatsapp": frozenset({PHOTO, VOICE, AUDIO, VIDEO, DOCUMENT}),
-    "console": frozenset[str](),
-}
+# the files each channel with a staff desk can show a member (what staff send that it
+# cannot is said in the topic)
+CARRIES = {"telegram": FILES, "whatsapp": frozenset({PHOTO, VOICE, AUDIO, VIDEO, DOCUMENT})}
 
 
 @dataclass(frozen=True)
