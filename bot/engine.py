@@ -3,7 +3,8 @@
 Routing order: a button's action; a STOP-like word that is the whole message; the number
 or words of an option offered where buttons are text (WhatsApp); a shared contact; the
 answer the current state expects; a /command; keywords in the member's language. Anything
-else gets the fallback.
+else gets the fallback. A WhatsApp template's quick reply is a button that carries its
+label: when its payload names no action or command, its label is read as words.
 """
 
 from __future__ import annotations
@@ -149,18 +150,22 @@ class Engine:
             return await self._fallback(
                 turn, _("That message is too long for me. Could you say it in a few words?")
             )
+        labelled = inbound.action is not None and bool(text)  # a template's quick reply
         if inbound.action is None and urgent is None and text and turn.offered:
             chosen = pick(text, turn.offered)
             if chosen is not None:
                 turn.inbound = inbound = replace(inbound, text=None, action=chosen)
         if inbound.action is not None:
-            handler = router.for_action(inbound.action)
+            handler = router.for_button(inbound.action)
+            turn.inbound = replace(inbound, text=None)  # a template button's text is its label
             replies = await handler(turn) if handler else None
-            if replies is None:
+            if replies is not None:
+                return replies
+            if not labelled:
                 return await self._fallback(
                     turn, _("That button is no longer valid. Here is the menu again.")
                 )
-            return replies
+            turn.inbound = inbound = replace(inbound, action=None)  # unknown: read its words
         if urgent is not None:
             return await urgent(turn) or await self._fallback(turn, None)
         if inbound.contact is not None and router.on_contact is not None:
@@ -182,6 +187,10 @@ class Engine:
             replies = await handler(turn)
             if replies is not None:
                 return replies
+        if not text and inbound.attachment is not None:  # a voice note, a sticker, a place...
+            return await self._fallback(
+                turn, _("I can read only written messages: please write to me in words.")
+            )
         return await self._fallback(turn, None)
 
     async def _fallback(self, turn: Turn, notice: str | None) -> list[Reply]:

@@ -25,8 +25,9 @@ from bot.channels.media import (
     media_link_ok,
     qr_png,
 )
-from bot.channels.staff import TELEGRAM_PHOTO, staff_desk
+from bot.channels.staff import staff_desk
 from bot.channels.telegram import read_update, telegram_channel
+from bot.channels.telegram_files import telegram_file
 from bot.channels.whatsapp import STATUS_PATH, whatsapp_channel
 from bot.engine import Engine
 from handlers.calendar import by_ref
@@ -245,8 +246,9 @@ def create_app(app: Concierge) -> FastAPI:
         if isinstance(form, Response):
             return form
         assert whatsapp is not None
-        sid = form.get("MessageSid", "")
-        if not (sid.isalnum() and 0 < len(sid) <= 64):
+        refusal = whatsapp.message_refusal(form.multi_items())
+        if refusal is not None:
+            log.warning("a signed Twilio message refused: %s", refusal)
             return _problem(400, "not a Twilio message")
         payload = dict(form)
         receipt = await whatsapp.receive(payload)
@@ -260,6 +262,10 @@ def create_app(app: Concierge) -> FastAPI:
         if isinstance(form, Response):
             return form
         assert whatsapp is not None
+        refusal = whatsapp.status_refusal(form.multi_items())
+        if refusal is not None:
+            log.warning("a signed Twilio status callback refused: %s", refusal)
+            return _problem(400, "not a Twilio status callback")
         row = request.query_params.get("m", "")
         if row.isdigit():
             await whatsapp.status(int(row), form)
@@ -291,15 +297,16 @@ def create_app(app: Concierge) -> FastAPI:
         return Response(found.text, media_type="text/calendar", headers={
             "Content-Disposition": f'attachment; filename="{CALENDAR_FILE}"'})  # fmt: skip
 
-    @web.get(PHOTO_PATH, summary="A photo staff sent, by signed link", include_in_schema=False)
+    @web.get(PHOTO_PATH, summary="A file staff sent, by signed link", include_in_schema=False)
     async def staff_photo(d: str = "", e: str = "", s: str = "") -> Response:
-        if whatsapp is None or telegram is None or not d.startswith(TELEGRAM_PHOTO):
+        if whatsapp is None or telegram is None or telegram_file(d) is None:
             return _problem(404, "Not Found")
         if not media_link_ok(await whatsapp.media_key(), PHOTO_PATH, d, e, s, app.clock()):
             return _problem(404, "Not Found")
-        photo = await telegram.photo(d.removeprefix(TELEGRAM_PHOTO))
-        if photo is None:
+        found = await telegram.download(d)
+        if found is None:
             return _problem(404, "Not Found")
-        return Response(photo, media_type="image/jpeg", headers={"Cache-Control": "private"})
+        content, media_type = found
+        return Response(content, media_type=media_type, headers={"Cache-Control": "private"})
 
     return web

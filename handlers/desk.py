@@ -12,7 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.card import render_card
-from handlers.dialog import Inbound, Turn, channel_name, first_name, split_text
+from handlers.dialog import (
+    CARRIES,
+    CONTACT,
+    FILES,
+    LOCATION,
+    OTHER,
+    Attachment,
+    Gettext,
+    Inbound,
+    Turn,
+    channel_name,
+    first_name,
+    split_text,
+)
 from handlers.language import speaker_for
 from locales import Speaker
 from loyalty.events import HOLDING, WAITING
@@ -30,14 +43,17 @@ RECENT_LINES = 8  # lines of the conversation with the bot kept for the context 
 COMMANDS = ("claim", "close", "note")
 
 
+MAP = "https://www.google.com/maps/search/?api=1&query={latitude:.6f},{longitude:.6f}"
+
+
 @dataclass(frozen=True)
 class StaffMessage:
     """Something written in the staff group, as the adapter read it."""
 
-    user_id: int
+    user_id: int | None  # None: an anonymous admin of the group, who signs as "the team"
     thread_id: int | None  # the topic; None in the group's General
     text: str | None = None
-    photo: str | None = None  # the channel's reference to a photo
+    attachment: Attachment | None = None
 
 
 def staff_speaker(program: Program) -> Speaker:
@@ -75,9 +91,29 @@ def gist(inbound: Inbound) -> str:
     """What a message said, for staff reading the conversation so far."""
     if inbound.text:
         return inbound.text
-    return (
-        "[photo]" if inbound.photo else "[contact]" if inbound.contact else f"[{inbound.action}]"
-    )
+    return f"[{inbound.attachment.kind}]" if inbound.attachment else f"[{inbound.action}]"
+
+
+def spoken(attachment: Attachment, _: Gettext) -> str | None:
+    """A place or a contact card in words anyone can read, on any channel (files are passed
+    on as they are)."""
+    if attachment.kind == LOCATION and attachment.coordinates is not None:
+        latitude, longitude = attachment.coordinates
+        where = f"{latitude:.5f}, {longitude:.5f}"
+        place = f"{attachment.caption} ({where})" if attachment.caption else where
+        link = MAP.format(latitude=latitude, longitude=longitude)
+        return _("Location: {place}").format(place=place) + "\n" + link
+    if attachment.kind == CONTACT and (attachment.caption or attachment.phone):
+        card = ", ".join(filter(None, [attachment.caption, attachment.phone]))
+        return _("Contact: {card}").format(card=card)
+    return None
+
+
+def _file(attachment: Attachment | None) -> str | None:
+    """The reference of a file to pass on (a contact card WhatsApp keeps is read out later)."""
+    if attachment is None or attachment.ref is None:
+        return None
+    return attachment.ref if attachment.kind in FILES or attachment.kind == CONTACT else None
 
 
 def remember(turn: Turn, who: str, text: str) -> None:
@@ -160,12 +196,31 @@ async def upcoming(uow: UnitOfWork, member_id: int, now: datetime) -> list[tuple
 
 
 async def from_member(turn: Turn, handoff: Handoff) -> None:
-    """What the member wrote goes to the topic and into the transcript."""
-    text = (turn.inbound.text or "").strip()
-    await turn.uow.transcripts.add(handoff.id, "member", text, turn.now, photo=turn.inbound.photo)
-    who = first_name(turn.member.name if turn.member else turn.inbound.first_name)
+    """What the member sent goes to the topic and into the transcript: words, files by
+    reference, a place or a contact card read out."""
+    shown = turn.inbound.attachment
+    said = spoken(shown, staff_speaker(turn.program).gettext) if shown else None
+    text = "\n".join(filter(None, [(turn.inbound.text or "").strip(), said]))
+    file = _file(shown)
+    await turn.uow.transcripts.add(handoff.id, "member", text, turn.now, photo=file)
+    who = _member_name(turn)
     body = f"{who}: {text}" if who and text else text
-    await post(turn.uow, turn.now, handoff, body, photo=turn.inbound.photo)
+    await post(turn.uow, turn.now, handoff, body, photo=file)
+
+
+async def not_passed_on(turn: Turn, handoff: Handoff) -> None:
+    """The member sent what cannot be passed on (a poll, a game): staff are told."""
+    _ = staff_speaker(turn.program).gettext
+    await turn.uow.transcripts.add(handoff.id, "member", f"[{OTHER}]", turn.now)
+    notice = _(
+        "{name} sent a kind of message that cannot be passed on here; they were asked to "
+        "write it in words."
+    ).format(name=_member_name(turn) or _("The member"))
+    await post(turn.uow, turn.now, handoff, notice)
+
+
+def _member_name(turn: Turn) -> str:
+    return first_name(turn.member.name if turn.member else turn.inbound.first_name)
 
 
 async def member_left(turn: Turn, handoff: Handoff) -> None:
@@ -189,12 +244,17 @@ def _command(text: str) -> tuple[str | None, str]:
 
 
 async def from_staff(uow: UnitOfWork, program: Program, now: datetime, said: StaffMessage) -> bool:
-    """Act on a message in the staff group; False when it was not for us to act on."""
-    staff = await uow.staff.acting(said.user_id)
-    if staff is None:
+    """Act on a message in the staff group; False when it was not for us to act on.
+
+    Registered staff act under their name; an anonymous admin of the group may do all they
+    do, under the name "the team" (a claim leaves the conversation with the whole team).
+    """
+    staff = await uow.staff.acting(said.user_id) if said.user_id is not None else None
+    if said.user_id is not None and staff is None:
         log.info("staff group: message from %s ignored: not registered staff", said.user_id)
         return False
     _ = staff_speaker(program).gettext
+    staff_id = staff.id if staff is not None else None
     command, text = _command((said.text or "").strip())
     handoff = await uow.handoffs.by_thread(said.thread_id) if said.thread_id else None
     if handoff is None:
@@ -210,43 +270,61 @@ async def from_staff(uow: UnitOfWork, program: Program, now: datetime, said: Sta
         )
         return True
     if command == "note":
-        await uow.transcripts.add(handoff.id, "note", text, now, staff_id=staff.id)
+        await uow.transcripts.add(handoff.id, "note", text, now, staff_id=staff_id)
         return True
     if command == "claim":
         await _claim(uow, now, handoff, staff, program)
         return True
     member = await uow.members.get(handoff.member_id) if handoff.member_id else None
     speaker = _member_speaker(program, member)
+    signature = first_name(staff.name) if staff else speaker.gettext("The team")
     if command == "close":
-        await uow.handoffs.close(handoff, staff.id, now)
-        await uow.transcripts.add(handoff.id, "staff", "/close", now, staff_id=staff.id)
+        await uow.handoffs.close(handoff, staff_id, now)
+        await uow.transcripts.add(handoff.id, "staff", "/close", now, staff_id=staff_id)
         goodbye = speaker.gettext(
             '{name} has closed our conversation. You are back with the concierge: write "menu" '
             "to see what I can do."
-        ).format(name=first_name(staff.name))
+        ).format(name=signature)
         await _to_member(uow, now, handoff, goodbye, None)
-        await post(uow, now, handoff, _("Closed by {name}.").format(name=staff.name), kind=CLOSE)
+        closer = staff.name if staff else _("the team")
+        await post(uow, now, handoff, _("Closed by {name}.").format(name=closer), kind=CLOSE)
         return True
-    if not text and said.photo is None:
-        return False
-    if handoff.claimed_by is None:
+    shown = said.attachment
+    if shown is not None and shown.kind == OTHER:
+        await post(uow, now, handoff, _(
+            "This kind of message cannot be passed on to the member: please write it in words."
+        ))  # fmt: skip
+        return True
+    said_aloud = spoken(shown, speaker.gettext) if shown else None
+    text = "\n".join(filter(None, [text, said_aloud]))
+    file = _file(shown)
+    if file is not None and shown is not None and shown.kind not in CARRIES[handoff.channel]:
+        await post(uow, now, handoff, _(
+            "{channel} cannot show this kind of file: it was not passed on to the member. "
+            "Describe it in words, or send it as a photo or a document."
+        ).format(channel=channel_name(handoff.channel)))  # fmt: skip
+        file = None
+    if not text and file is None:
+        return shown is not None
+    if handoff.claimed_by is None and staff is not None:
         handoff.claimed_by = staff.id  # the first to answer takes the conversation
-    await uow.transcripts.add(handoff.id, "staff", text, now, staff_id=staff.id, photo=said.photo)
-    body = f"{first_name(staff.name)}: {text}" if text else first_name(staff.name)
-    await _to_member(uow, now, handoff, body, said.photo)
+    await uow.transcripts.add(handoff.id, "staff", text, now, staff_id=staff_id, photo=file)
+    body = f"{signature}: {text}" if text else signature
+    await _to_member(uow, now, handoff, body, file)
     return True
 
 
 async def _claim(
-    uow: UnitOfWork, now: datetime, handoff: Handoff, staff: Staff, program: Program
+    uow: UnitOfWork, now: datetime, handoff: Handoff, staff: Staff | None, program: Program
 ) -> None:
     _ = staff_speaker(program).gettext
     before = await uow.staff.get(handoff.claimed_by) if handoff.claimed_by else None
-    handoff.claimed_by = staff.id
-    if before is not None and before.id != staff.id:
-        text = _("{name} takes over from {before}.").format(name=staff.name, before=before.name)
+    handoff.claimed_by = staff.id if staff is not None else None
+    name = staff.name if staff is not None else _("The team")
+    if before is not None and (staff is None or before.id != staff.id):
+        text = _("{name} takes over from {before}.").format(name=name, before=before.name)
     else:
-        text = _("{name} takes this conversation.").format(name=staff.name)
+        text = _("{name} takes this conversation.").format(name=name)
     await post(uow, now, handoff, text)
 
 

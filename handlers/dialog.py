@@ -35,17 +35,46 @@ class Contact:
     user_id: str | None
 
 
+# What a message may carry besides words. Files (photo to sticker) are passed on by the
+# channel's reference; a place and a contact card are read out; OTHER cannot be passed on.
+PHOTO, VOICE, AUDIO, VIDEO, DOCUMENT, STICKER = (
+    "photo", "voice", "audio", "video", "document", "sticker",
+)  # fmt: skip
+LOCATION, CONTACT, OTHER = "location", "contact", "other"
+FILES = frozenset({PHOTO, VOICE, AUDIO, VIDEO, DOCUMENT, STICKER})
+# the files each channel with a staff desk can show a member (what staff send that it
+# cannot is said in the topic)
+CARRIES = {"telegram": FILES, "whatsapp": frozenset({PHOTO, VOICE, AUDIO, VIDEO, DOCUMENT})}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Something sent that is not words: a file by the channel's reference, a place, a card."""
+
+    kind: str  # PHOTO ... OTHER
+    ref: str | None = None  # where the channel keeps the file (a contact card too, on WhatsApp)
+    caption: str | None = None  # a place's name and address, a contact's or file's name
+    coordinates: tuple[float, float] | None = None  # a place: latitude, longitude
+    phone: str | None = None  # a contact card's number, when the channel gives it
+
+
 @dataclass(frozen=True)
 class Inbound:
     channel: str  # "telegram", "whatsapp", "console"
     address: str  # the channel's id for the person: Telegram user id, E.164 number
     text: str | None = None
     action: str | None = None  # a button's id
-    contact: Contact | None = None
+    contact: Contact | None = None  # a shared phone number (links the chat to a member)
     language: str | None = None  # the platform's hint (Telegram language_code)
     first_name: str | None = None
     verified_phone: str | None = None  # E.164 the platform vouches for (WhatsApp's sender)
-    photo: str | None = None  # a photo sent, by the channel's reference (relayed to staff)
+    attachment: Attachment | None = None
+
+    @property
+    def photo(self) -> str | None:
+        """A photo sent, by the channel's reference (an appointment's note may hold one)."""
+        shown = self.attachment
+        return shown.ref if shown is not None and shown.kind == PHOTO else None
 
 
 @dataclass(frozen=True)
@@ -273,6 +302,11 @@ class Router:
 
     def for_action(self, action: str) -> Handler | None:
         return self.actions.get(action.split(":", 1)[0])
+
+    def for_button(self, action: str) -> Handler | None:
+        """A button's handler: its action's, else the command of that name (a WhatsApp
+        template's quick reply may carry "appointments" as its payload)."""
+        return self.for_action(action) or self.commands.get(action)
 
     def for_words(
         self, text: str, languages: Sequence[Gettext], urgent: bool = False

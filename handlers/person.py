@@ -1,13 +1,13 @@
 """Talk to a person: the member's side of a conversation with staff.
 
-While the conversation is with staff the bot is silent: what the member writes goes to the
+While the conversation is with staff the bot is silent: what the member sends goes to the
 topic in the staff group (handlers/desk.py), until staff close it. STOP is still obeyed.
 """
 
 from __future__ import annotations
 
 from handlers import desk
-from handlers.dialog import MAX_TEXT, Reply, Router, Turn
+from handlers.dialog import MAX_TEXT, OTHER, Reply, Router, Turn
 from handlers.menu import with_menu
 
 router = Router()
@@ -61,14 +61,18 @@ async def hand_over(turn: Turn, reason: str) -> list[Reply]:
 
 @router.during_handoff
 async def relay(turn: Turn) -> list[Reply]:
-    """The bot stays silent: the member's words and photos go to the staff topic."""
+    """The bot stays silent: what the member sends goes to the staff topic (words, files, a
+    place, a contact card); what cannot be passed on is said plainly to both."""
     _ = turn._
     inbound, handoff = turn.inbound, turn.handoff
     assert handoff is not None
     text = (inbound.text or "").strip()
-    if not text and inbound.photo is None:  # a button from before, a contact card...
+    if not text and inbound.attachment is None:  # a button from before
         return [Reply(_("You are talking with our team: write your message here."))]
     if len(text) > MAX_TEXT:
         return [Reply(_("That message is too long. Could you send it in a few parts?"))]
+    if not text and inbound.attachment is not None and inbound.attachment.kind == OTHER:
+        await desk.not_passed_on(turn, handoff)
+        return [Reply(_("This kind of message cannot be passed on; please write it in words."))]
     await desk.from_member(turn, handoff)
     return []

@@ -271,6 +271,8 @@ class Template(_Strict):
 
     sid: str = Field(pattern=r"^HX[0-9a-fA-F]{32}$")
     variables: list[str] = Field(default_factory=list)
+    # the payloads of its quick-reply buttons, as set in Twilio: each names an action
+    buttons: list[str] = Field(default_factory=list)
 
 
 class WhatsApp(_Strict):

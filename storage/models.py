@@ -354,7 +354,7 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # then others may act
     body: Mapped[str] = mapped_column(Text)
     media: Mapped[str | None] = mapped_column(Text)  # what the attachment shows (a QR payload)
-    photo: Mapped[str | None] = mapped_column(String(512))  # a photo relayed, by reference
+    photo: Mapped[str | None] = mapped_column(String(512))  # a file relayed, by reference
     handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoff.id", ondelete="CASCADE"))
     variables: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(24))

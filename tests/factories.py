@@ -115,9 +115,42 @@ def photo_sizes(name: str) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+# The first characters of Telegram's file ids tell their kind (a photo's begin "AgAC").
+FILE_ID_PREFIXES = {
+    "voice": "AwACAgQ", "audio": "CQACAgQ", "video": "BAACAgQ", "video_note": "DQACAgQ",
+    "animation": "CgACAgQ", "document": "BQACAgQ", "sticker": "CAACAgQ",
+}  # fmt: skip
+
+
+def telegram_file(kind: str, name: str) -> dict[str, Any]:
+    """A file as Telegram describes it in a message's `voice`, `document`, `sticker`... field."""
+    file: dict[str, Any] = {
+        "file_id": f"{FILE_ID_PREFIXES[kind]}{name}", "file_unique_id": f"AgAD{name}",
+        "file_size": 40960,
+    }  # fmt: skip
+    return file | {
+        "voice": {"duration": 4, "mime_type": "audio/ogg"},
+        "audio": {"duration": 185, "mime_type": "audio/mpeg", "file_name": f"{name}.mp3"},
+        "video": {"duration": 12, "width": 1080, "height": 1920, "mime_type": "video/mp4"},
+        "video_note": {"duration": 9, "length": 384},
+        "animation": {"duration": 3, "width": 320, "height": 240, "mime_type": "video/mp4",
+                      "file_name": f"{name}.mp4"},
+        "document": {"file_name": f"{name}.pdf", "mime_type": "application/pdf"},
+        "sticker": {"type": "regular", "width": 512, "height": 512, "is_animated": False,
+                    "is_video": False, "emoji": "💍", "set_name": "MaisonAurelia"},
+    }[kind]  # fmt: skip
+
+
 STAFF_CHAT_ID = -1001987654321  # the staff supergroup, with topics
 ANNA = {"id": 6_660_001, "is_bot": False, "first_name": "Anna", "language_code": "en"}
 MARCO = {"id": 6_660_002, "is_bot": False, "first_name": "Marco", "language_code": "it"}
+
+
+STAFF_GROUP = {"id": STAFF_CHAT_ID, "type": "supergroup", "title": "Staff", "is_forum": True}
+# an admin writing anonymously: Telegram shows this bot as the sender, and the group itself
+GROUP_ANONYMOUS_BOT = {
+    "id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot",
+}  # fmt: skip
 
 
 def group_update(
@@ -132,7 +165,7 @@ def group_update(
     message: dict[str, Any] = {
         "message_id": next(_message_ids),
         "from": user,
-        "chat": {"id": STAFF_CHAT_ID, "type": "supergroup", "title": "Staff", "is_forum": True},
+        "chat": STAFF_GROUP,
         "date": _date(at),
     }
     if thread is not None:
@@ -224,8 +257,9 @@ WHATSAPP_FROM = "+14155238886"  # the club's WhatsApp sender
 _message_sids = itertools.count(1)
 
 
-def message_sid() -> str:
-    return f"SM{next(_message_sids):032x}"
+def message_sid(prefix: str = "SM") -> str:
+    """SM for a text message, MM for one with media: 32 hex digits follow."""
+    return f"{prefix}{next(_message_sids):032x}"
 
 
 def whatsapp_form(
@@ -235,16 +269,21 @@ def whatsapp_form(
     sid: str | None = None,
     profile_name: str = "Giulia",
     button_payload: str | None = None,
-    image: str | None = None,
+    media: str | None = None,
+    content_type: str = "image/jpeg",
+    message_type: str | None = None,
+    **fields: str,
 ) -> dict[str, str]:
-    """An inbound WhatsApp message as Twilio posts it to the webhook (`image`: a media
-    id, for a photo Twilio keeps at its media URL)."""
-    sid = sid or message_sid()
+    """An inbound WhatsApp message as Twilio posts it to the webhook (`media`: the media SID
+    of a file Twilio keeps at its media URL, of `content_type`); `fields` are added as they
+    are (Latitude=..., Longitude=...)."""
+    sid = sid or (message_sid("MM") if media else message_sid())
+    kind = content_type.split("/")[0] if media else "button" if button_payload else "text"
     form = {
         "SmsMessageSid": sid,
         "NumMedia": "0",
         "ProfileName": profile_name,
-        "MessageType": "button" if button_payload else "text",
+        "MessageType": message_type or kind,
         "SmsSid": sid,
         "WaId": phone.removeprefix("+"),
         "SmsStatus": "received",
@@ -259,13 +298,18 @@ def whatsapp_form(
     }
     if button_payload is not None:
         form |= {"ButtonPayload": button_payload, "ButtonText": body}
-    if image is not None:
+    if media is not None:
         form |= {
-            "NumMedia": "1", "MessageType": "image", "MediaContentType0": "image/jpeg",
+            "NumMedia": "1", "MediaContentType0": content_type,
             "MediaUrl0": f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}"
-            f"/Messages/{sid}/Media/{image}",
+            f"/Messages/{sid}/Media/{media}",
         }  # fmt: skip
-    return form
+    return form | fields
+
+
+def media_sid(name: str) -> str:
+    """A media SID as Twilio makes them (ME and 32 hex digits), told apart by `name`."""
+    return "ME" + name.encode().hex().rjust(32, "0")[-32:]
 
 
 def status_form(

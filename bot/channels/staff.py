@@ -2,7 +2,9 @@
 
 Posts to the group come from the outbox (channel "staff"), oldest first, paced to the
 group's budget (20 a minute, one a second); a topic is made when its conversation's first
-post goes. Messages from the group are read only from registered staff.
+post goes. Messages from the group are read only from registered staff, and from the
+group's admins writing anonymously (who act as "the team"). Files go both ways by
+reference (bot/channels/telegram_files.py), or fetched from the member's channel.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from telegram import Bot, Message, Update
+from telegram import Bot, InputFile, Message, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.bootstrap import Concierge
 from bot.channels.courier import Courier, Outcome
+from bot.channels.telegram_files import attachment, send_file, telegram_file, upload
 from bot.engine import Engine
-from handlers.desk import CLOSE, StaffMessage, from_staff, staff_speaker
+from handlers.desk import CLOSE, StaffMessage, from_staff, spoken, staff_speaker
+from handlers.dialog import CONTACT, Attachment
 from loyalty.services.handoffs import CHANNEL, DELETE, GROUP
 from scheduler.limits import STAFF_GROUP, Limits, backoff
 from storage.models import OutboxMessage
@@ -29,11 +33,12 @@ from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.staff")
 MAX_ATTEMPTS = 6
-MAX_CAPTION = 1024  # Telegram's limit for a photo's caption
-TELEGRAM_PHOTO = "tg:"  # a photo's reference when Telegram holds it: tg:<file_id>
+GROUP_ANONYMOUS_BOT = 1087968824  # the sender Telegram shows for an admin writing anonymously
+VCARD = frozenset({"text/vcard", "text/x-vcard"})
 
-# How a photo another channel holds is fetched (WhatsApp's media URLs need Twilio's keys).
-Fetch = Callable[[str], Awaitable[bytes]]
+# How a file another channel holds is fetched, with its content type (WhatsApp's media URLs
+# need Twilio's keys).
+Fetch = Callable[[str], Awaitable[tuple[bytes, str]]]
 
 
 def seconds(after: int | timedelta) -> float:
@@ -41,18 +46,36 @@ def seconds(after: int | timedelta) -> float:
     return after.total_seconds() if isinstance(after, timedelta) else float(after)
 
 
-def telegram_photo(message: Message) -> str | None:
-    """The largest size of a photo in a message, by reference."""
-    return f"{TELEGRAM_PHOTO}{message.photo[-1].file_id}" if message.photo else None
-
-
 def staff_message(message: Message) -> StaffMessage | None:
-    """What a person wrote in the group; None for service messages and other bots."""
-    user = message.from_user
-    if user is None or user.is_bot:
+    """What a person wrote in the group; None for service messages, other bots, and posts
+    made in the name of another chat. An anonymous admin writes as the group itself."""
+    user, chat = message.from_user, message.sender_chat
+    anonymous = (chat is not None and chat.id == message.chat.id) or (
+        user is not None and user.id == GROUP_ANONYMOUS_BOT
+    )
+    if anonymous:
+        who = None
+    elif user is None or user.is_bot or chat is not None:
         return None
+    else:
+        who = user.id
     thread = message.message_thread_id if message.is_topic_message else None
-    return StaffMessage(user.id, thread, message.text or message.caption, telegram_photo(message))
+    return StaffMessage(who, thread, message.text or message.caption, attachment(message))
+
+
+def vcard(text: str) -> Attachment | None:
+    """The name and first number on a contact card (vCard), to read out; None if it has
+    neither."""
+    lines = text.replace("\r\n ", "").replace("\n ", "").splitlines()  # unfolded
+    found: dict[str, str] = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        field = name.split(";")[0].upper()
+        if field in ("FN", "TEL") and value.strip():
+            found.setdefault(field, value.strip())
+    if not found:
+        return None
+    return Attachment(CONTACT, caption=found.get("FN"), phone=found.get("TEL"))
 
 
 class StaffDesk:
@@ -159,35 +182,41 @@ class StaffDesk:
                 if handoff is not None:
                     handoff.thread_id = thread
                 await uow.commit()
-        await self._paced()
-        body = row.body
-        photo = await self._photo(row.photo) if row.photo is not None else None
-        if photo is not None:
-            caption, body = (body, "") if len(body) <= MAX_CAPTION else (None, body)
-            message = await self.bot.send_photo(
-                self.chat_id, photo, caption=caption or None, message_thread_id=thread
-            )
-        elif row.photo is not None:  # the words still go; staff learn a photo did not come
-            _ = staff_speaker(self.app.program).gettext
-            body = (body + "\n" + _("(a photo was sent, but it could not be fetched)")).strip()
-        if body:
-            if photo is not None:
-                await self._paced()
+        body, message = row.body, None
+        file = await self._file(row.photo) if row.photo is not None else None
+        if isinstance(file, Attachment):  # a contact card: read out
+            body = "\n".join(filter(None, [body, spoken(file, self._staff_gettext)]))
+        elif file is not None:
+            message = await send_file(self.bot, self.chat_id, *file, body, thread, self._paced)
+        elif row.photo is not None:  # the words still go; staff learn a file did not come
+            _ = self._staff_gettext
+            missing = _("(a file was sent, but it could not be fetched or read)")
+            body = (body + "\n" + missing).strip()
+        if message is None:
+            await self._paced()
             message = await self.bot.send_message(self.chat_id, body, message_thread_id=thread)
         if row.kind == CLOSE and thread is not None:
             await self._paced()
             await self.bot.close_forum_topic(self.chat_id, thread)
         return Outcome(row, "sent", provider_id=f"{self.chat_id}:{message.message_id}")
 
-    async def _photo(self, reference: str) -> str | bytes | None:
-        """The photo to post: Telegram's file id, or the bytes another channel holds."""
-        if reference.startswith(TELEGRAM_PHOTO):
-            return reference.removeprefix(TELEGRAM_PHOTO)
+    def _staff_gettext(self, message: str) -> str:
+        return staff_speaker(self.app.program).gettext(message)
+
+    async def _file(self, ref: str) -> tuple[str, str | InputFile] | Attachment | None:
+        """The file to post (Telegram's kind, and its id or the bytes another channel holds),
+        a contact card to read out, or None when it could not be fetched or read."""
+        found = telegram_file(ref)
+        if found is not None:
+            return found
         try:
             if self.fetch is not None:
-                return await self.fetch(reference)
+                content, content_type = await self.fetch(ref)
+                if content_type in VCARD:
+                    return vcard(content.decode("utf-8", "replace"))
+                return upload(content, content_type)
         except httpx.HTTPError as exc:
-            log.warning("a member's photo could not be fetched: %s", type(exc).__name__)
+            log.warning("a member's file could not be fetched: %s", type(exc).__name__)
         return None
 
     async def record(self, uow: UnitOfWork, outcome: Outcome) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import mimetypes
 from functools import partial
 from typing import Any
 
@@ -23,7 +24,8 @@ from bot.channels import receipts
 from bot.channels.courier import Courier, Outcome
 from bot.channels.delivery import BLOCKED, REFUSED, RETRY, Delivery
 from bot.channels.media import CALENDAR_FILE, qr_png
-from bot.channels.staff import TELEGRAM_PHOTO, StaffDesk, seconds, telegram_photo
+from bot.channels.staff import StaffDesk, seconds
+from bot.channels.telegram_files import attachment, send_file, telegram_file
 from bot.engine import Engine
 from handlers.desk import undelivered
 from handlers.dialog import Contact, Inbound, Reply, split_text
@@ -129,14 +131,13 @@ def inbound_from(update: Update) -> Inbound | None:
         return None
     user = message.from_user
     contact = None
-    if message.contact is not None:
-        number = message.contact.phone_number
-        phone = number if number.startswith("+") else "+" + number  # Telegram omits the "+"
-        owner = message.contact.user_id
-        contact = Contact(phone, str(owner) if owner is not None else None)
+    shown = attachment(message)
+    if message.contact is not None and shown is not None and shown.phone is not None:
+        owner = message.contact.user_id  # the phone's own account, when on Telegram
+        contact = Contact(shown.phone, str(owner) if owner is not None else None)
     return Inbound(
         CHANNEL, str(user.id), text=message.text or message.caption, contact=contact,
-        language=user.language_code, first_name=user.first_name, photo=telegram_photo(message),
+        language=user.language_code, first_name=user.first_name, attachment=shown,
     )  # fmt: skip
 
 
@@ -259,9 +260,9 @@ class TelegramChannel:
 
     async def call(self, row: OutboxMessage, request: OutboxMessage) -> Outcome:
         try:
-            if row.photo is not None and row.photo.startswith(TELEGRAM_PHOTO):
-                photo = row.photo.removeprefix(TELEGRAM_PHOTO)
-                message = await self.bot.send_photo(row.address, photo, caption=row.body or None)
+            file = telegram_file(row.photo) if row.photo is not None else None
+            if file is not None:
+                message = await send_file(self.bot, row.address, *file, row.body)
             else:
                 message = await self.bot.send_message(row.address, row.body)
         except Forbidden as exc:
@@ -287,14 +288,20 @@ class TelegramChannel:
                 await uow.identities.set_reachable(CHANNEL, row.address, False)
             await undelivered(uow, self.app.program, now, row, outcome.error)
 
-    async def photo(self, file_id: str) -> bytes | None:
-        """A photo Telegram holds (one staff sent), for a channel that fetches by URL."""
-        try:
-            found = await self.bot.get_file(file_id)
-            return bytes(await found.download_as_bytearray())
-        except TelegramError as exc:
-            log.info("photo could not be fetched from Telegram: %s", exc)
+    async def download(self, ref: str) -> tuple[bytes, str] | None:
+        """A file Telegram holds (one staff sent) and its type, for a channel that fetches
+        media by URL."""
+        found = telegram_file(ref)
+        if found is None:
             return None
+        try:
+            file = await self.bot.get_file(found[1])
+            content = bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            log.info("file could not be fetched from Telegram: %s", exc)
+            return None
+        content_type = mimetypes.guess_type(file.file_path or "")[0]
+        return content, content_type or "application/octet-stream"
 
     async def aclose(self) -> None:
         await self.bot.shutdown()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -31,9 +31,27 @@ from bot.channels import receipts
 from bot.channels.courier import Courier, Outcome
 from bot.channels.delivery import NO_TEMPLATE, REFUSED, RETRY, Delivery
 from bot.channels.media import CALENDAR_PATH, PHOTO_PATH, QR_PATH, media_url
+from bot.channels.twilio_forms import TWILIO_ORIGIN, message_refusal, status_refusal
 from bot.engine import Engine
 from handlers.desk import undelivered
-from handlers.dialog import Inbound, Reply, Turn, first_name, options, split_text
+from handlers.dialog import (
+    AUDIO,
+    CONTACT,
+    DOCUMENT,
+    LOCATION,
+    OTHER,
+    PHOTO,
+    STICKER,
+    VIDEO,
+    VOICE,
+    Attachment,
+    Inbound,
+    Reply,
+    Turn,
+    first_name,
+    options,
+    split_text,
+)
 from handlers.occasions import Greeting
 from locales import Speaker
 from loyalty.phones import mask_phone
@@ -48,7 +66,6 @@ CHANNEL = "whatsapp"
 MAX_MESSAGE = 1600  # Twilio's limit for one WhatsApp message body
 WINDOW = timedelta(hours=24)
 OUTSIDE_WINDOW = 63016  # Twilio: free-form message outside the allowed window
-TWILIO_ORIGIN = "https://api.twilio.com"
 STATUS_PATH = "/twilio/status"
 MEDIA_KEY = "media-url"
 
@@ -91,13 +108,15 @@ class TwilioHttp(AsyncHttpClient):
             else url
         )
 
-    async def download(self, url: str, auth: tuple[str, str]) -> bytes:
-        """Media Twilio keeps for us (a member's photo), following its redirect to storage."""
+    async def download(self, url: str, auth: tuple[str, str]) -> tuple[bytes, str]:
+        """Media Twilio keeps for us (a member's photo, voice note...) and its content type,
+        following its redirect to storage."""
         if not url.startswith(TWILIO_ORIGIN + "/") and not url.startswith(self.api_url + "/"):
             raise httpx.InvalidURL("not a Twilio media URL")  # never send our keys elsewhere
         response = await self.client.get(self.aimed(url), auth=auth, follow_redirects=True)
         response.raise_for_status()
-        return response.content
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        return response.content, content_type or "application/octet-stream"
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -113,19 +132,47 @@ def language_hint(phone: str, program: Program) -> str | None:
     return next((lang for lang in spoken if lang in program.club.languages), None)
 
 
+def _media_kind(content_type: str, message_type: str | None) -> str:
+    if content_type in ("text/vcard", "text/x-vcard"):
+        return CONTACT  # a contact card, read out when it is passed on
+    if message_type == "sticker" or content_type == "image/webp":
+        return STICKER
+    major = content_type.split("/")[0]
+    if major == "audio":
+        return VOICE if content_type == "audio/ogg" else AUDIO  # WhatsApp's voice notes: Opus
+    return {"image": PHOTO, "video": VIDEO}.get(major, DOCUMENT)
+
+
+def _coordinates(form: Mapping[str, str]) -> tuple[float, float] | None:
+    try:
+        return float(form["Latitude"]), float(form["Longitude"])
+    except (KeyError, ValueError):
+        return None
+
+
+def attachment(form: Mapping[str, str]) -> Attachment | None:
+    """What a message carries besides words: the first file (Twilio's copy, fetched with our
+    credentials), a place; OTHER when nothing in it can be read (a poll, a reaction)."""
+    if form.get("MediaUrl0"):
+        content_type = form.get("MediaContentType0", "").split(";")[0].strip().lower()
+        return Attachment(_media_kind(content_type, form.get("MessageType")), form["MediaUrl0"])
+    where = _coordinates(form)
+    if where is not None:
+        place = ", ".join(filter(None, [form.get("Label"), form.get("Address")]))
+        return Attachment(LOCATION, caption=place or None, coordinates=where)
+    return None if form.get("Body") or form.get("ButtonPayload") else Attachment(OTHER)
+
+
 def inbound_from(form: Mapping[str, str], program: Program) -> Inbound | None:
     """The neutral message in Twilio's form; None for what is not a WhatsApp message."""
     sender = form.get("From", "")
     if not sender.startswith("whatsapp:+"):
         return None
     phone = sender.removeprefix("whatsapp:")
-    photo = None
-    if form.get("MediaContentType0", "").startswith("image/"):
-        photo = form.get("MediaUrl0") or None  # Twilio's copy, fetched with our credentials
     return Inbound(
         CHANNEL, phone, text=form.get("Body") or None, action=form.get("ButtonPayload") or None,
         language=language_hint(phone, program), first_name=form.get("ProfileName") or None,
-        verified_phone=phone, photo=photo,
+        verified_phone=phone, attachment=attachment(form),
     )  # fmt: skip
 
 
@@ -192,6 +239,14 @@ class WhatsAppChannel:
         if not signature:
             return False
         return bool(self.validator.validate(self.public_url + path_and_query, form, signature))
+
+    def message_refusal(self, pairs: Iterable[tuple[str, str]]) -> str | None:
+        """Why a signed message form is not one Twilio would post to our sender; None: it is."""
+        return message_refusal(pairs, self.client.username, self.sender)
+
+    def status_refusal(self, pairs: Iterable[tuple[str, str]]) -> str | None:
+        """Why a signed status callback is not one Twilio would post; None: it is."""
+        return status_refusal(pairs, self.client.username)
 
     async def receive(self, form: dict[str, str]) -> int | None:
         """Record the message before answering Twilio; None when it was seen before."""
@@ -385,8 +440,8 @@ class WhatsAppChannel:
                      f" (error {code})" if code else "")  # fmt: skip
         return moved
 
-    async def fetch_media(self, url: str) -> bytes:
-        """A photo a member sent: Twilio keeps it behind our account's credentials."""
+    async def fetch_media(self, url: str) -> tuple[bytes, str]:
+        """A file a member sent, and its type: Twilio keeps it behind our account's keys."""
         return await self.http.download(url, (self.client.username, self.client.password))
 
     async def media_key(self) -> str:
@@ -409,6 +464,12 @@ def whatsapp_channel(app: Concierge, engine: Engine) -> WhatsAppChannel | None:
     http = TwilioHttp(settings.twilio_api_url)
     client = Client(settings.twilio_account_sid, token, http_client=http)
     assert settings.twilio_whatsapp_from is not None
+    for kind, languages in app.program.whatsapp.templates.items():
+        for language, template in languages.items():
+            for payload in template.buttons:
+                if engine.router.for_button(payload) is None:
+                    log.warning("whatsapp.templates.%s.%s: button %r names no action: its "
+                                "words will be read instead", kind, language, payload)  # fmt: skip
     return WhatsAppChannel(
         app, engine, client, http, settings.twilio_whatsapp_from, settings.public_url, token
     )

@@ -23,9 +23,29 @@ from pydantic import SecretStr
 from bot.bootstrap import Concierge
 from bot.web import create_app
 from tests.channel.twilio import TWILIO_HOST, FakeTwilio, WhatsApp, whatsapp_settings
-from tests.factories import STAFF_CHAT_ID, TELEGRAM_BOT, TELEGRAM_NOW, group_update
+from tests.factories import (
+    FILE_ID_PREFIXES,
+    STAFF_CHAT_ID,
+    TELEGRAM_BOT,
+    TELEGRAM_NOW,
+    group_update,
+    telegram_file,
+)
 
 API_HOST = "https://telegram.test"
+# the Bot API's methods that send a message, and the field of the message each sends
+SENDS = {
+    "sendMessage": "text", "sendPhoto": "photo", "sendDocument": "document",
+    "sendVoice": "voice", "sendAudio": "audio", "sendVideo": "video",
+    "sendVideoNote": "video_note", "sendAnimation": "animation", "sendSticker": "sticker",
+}  # fmt: skip
+# where Telegram keeps each kind of file (getFile's file_path): folder, extension
+FILE_PATHS = {
+    "": ("photos", "jpg"), "voice": ("voice", "oga"), "audio": ("music", "mp3"),
+    "video": ("videos", "mp4"), "video_note": ("video_notes", "mp4"),
+    "animation": ("animations", "mp4"), "document": ("documents", "pdf"),
+    "sticker": ("stickers", "webp"),
+}  # fmt: skip
 TOKEN = f"{TELEGRAM_BOT['id']}:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 SECRET = "webhook-secret_0123456789-abcdef"
 WEBHOOK = "/telegram/webhook"
@@ -148,10 +168,12 @@ class FakeTelegram:
             return self._ok(True)
         if method == "getFile":
             file_id = params["file_id"]
+            kind = next((k for k, p in FILE_ID_PREFIXES.items() if file_id.startswith(p)), "")
+            path = f"{FILE_PATHS[kind][0]}/{file_id}.{FILE_PATHS[kind][1]}"
             found = {"file_id": file_id, "file_unique_id": "AQAD" + file_id[-6:],
-                     "file_size": 51234, "file_path": f"photos/{file_id}.jpg"}  # fmt: skip
+                     "file_size": 51234, "file_path": path}  # fmt: skip
             return self._ok(found)
-        if method in ("sendMessage", "sendPhoto", "sendDocument"):
+        if method in SENDS:
             thread = int(params.get("message_thread_id", 0))
             if thread and (thread not in self.topics or thread in self.deleted):
                 return self._error(400, "Bad Request: message thread not found")
@@ -190,6 +212,9 @@ class FakeTelegram:
         elif method == "sendDocument":
             message["document"] = {"file_id": "BQACAgQAAxkDAAIevent", "file_unique_id": "AgADev",
                                    "file_name": "event.ics"}  # fmt: skip
+        elif method != "sendPhoto":  # a voice note, a sticker...: the file as Telegram keeps it
+            kind = SENDS[method]
+            message[kind] = telegram_file(kind, f"AAxkDAAI{message['message_id']}")
         else:
             message["photo"] = [
                 {
@@ -218,9 +243,8 @@ class FakeTelegram:
         )
 
     def sent(self, since: int = 0) -> list[ApiCall]:
-        """The messages and photos sent (answerCallbackQuery and getMe left out)."""
-        sends = ("sendMessage", "sendPhoto", "sendDocument")
-        return [c for c in self.calls[since:] if c.method in sends]
+        """The messages and files sent (answerCallbackQuery and getMe left out)."""
+        return [c for c in self.calls[since:] if c.method in SENDS]
 
     def posts(self, thread: int | None = None) -> list[ApiCall]:
         """What the bot posted in the staff group (in one topic, when `thread` is given)."""

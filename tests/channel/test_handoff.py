@@ -28,6 +28,7 @@ from tests.factories import (
     STAFF_CHAT_ID,
     TELEGRAM_USER_ID,
     callback_update,
+    media_sid,
     message_update,
     photo_sizes,
     telegram_user,
@@ -160,9 +161,12 @@ async def test_photos_go_both_ways(desk: Desk, giulia: int) -> None:
     assert posted.method == "sendPhoto" and posted.params["photo"] == "AgACAgQring1280"
     assert posted.params["caption"] == "Giulia: this"
 
-    await desk.whatsapp.send(whatsapp_form("", OTHER_PHONE, image="ME0123"))
+    ring = media_sid("ring")
+    await desk.whatsapp.send(whatsapp_form("", OTHER_PHONE, media=ring))
     posted = desk.api.posts(claire_thread)[-1]
-    assert posted.method == "sendPhoto" and posted.files["photo"] == b"\xff\xd8JPEG ME0123"
+    assert (
+        posted.method == "sendPhoto" and posted.files["photo"] == b"\xff\xd8JPEG " + ring.encode()
+    )
 
     await desk.staff(None, giulia_thread, photo=photo_sizes("sketch"), caption="like this?")
     sent = desk.api.to(ME)[-1]

@@ -16,10 +16,12 @@ from bot.bootstrap import Concierge
 from bot.channels.media import qr_png
 from bot.channels.whatsapp import MAX_MESSAGE, render, whatsapp_channel
 from bot.engine import Engine
+from handlers import router as default_router
 from handlers.dialog import Button, Reply, Router, Turn
 from locales import Speaker
 from loyalty.consent import Channel, Purpose
 from loyalty.membercard import verify
+from loyalty.program import Program
 from loyalty.services import members
 from storage.models import ChannelIdentity, Consent, InboundReceipt, Member, OutboxMessage
 from tests.channel.twilio import PUBLIC_URL, WHATSAPP_HOOK, Sent, WhatsApp, sign
@@ -521,8 +523,23 @@ async def test_a_template_quick_reply_button_is_read_as_its_action(
 ) -> None:
     await enrol(concierge)
 
-    sent = await whatsapp.send(whatsapp_form("My card", button_payload="card"))
-    stale = await whatsapp.send(whatsapp_form("Old offer", button_payload="offer:2019"))
+    card = await whatsapp.send(whatsapp_form("My card", button_payload="card"))
+    visit = await whatsapp.send(whatsapp_form("Plan a visit", button_payload="appointments"))
+    unknown = await whatsapp.send(whatsapp_form("Points history", button_payload="offer:2019"))
 
-    assert sent[1].media  # the card, with its QR code
-    assert bodies(stale)[0].startswith("That button is no longer valid.")
+    assert card[1].media  # the card, with its QR code
+    assert bodies(visit)[0].startswith("What would you like to book?")  # a command's name
+    assert bodies(unknown)[0].startswith("No points yet")  # not ours: its words are read
+    assert not any("no longer valid" in body for body in bodies(card + visit + unknown))
+
+
+def test_every_template_button_of_the_demo_club_names_an_action(program: Program) -> None:
+    router = default_router()
+    payloads = {
+        payload
+        for languages in program.whatsapp.templates.values()
+        for template in languages.values()
+        for payload in template.buttons
+    }
+    assert payloads >= {"menu", "card", "events", "appointments"}
+    assert [payload for payload in payloads if router.for_button(payload) is None] == []

@@ -60,6 +60,7 @@ class FakeTwilio:
 
     sent: list[Sent] = field(default_factory=list)
     refusals: list[tuple[int, int]] = field(default_factory=list)  # (HTTP status, error code)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # media SID -> type, data
     _sids: Iterator[int] = field(default_factory=lambda: itertools.count(0xA000))
 
     def route(self, mock: respx.MockRouter) -> None:
@@ -68,11 +69,12 @@ class FakeTwilio:
                  r"(?P<media>\w+)$").mock(side_effect=self._media)  # fmt: skip
 
     def _media(self, request: httpx.Request, media: str) -> httpx.Response:
-        """A photo a member sent, behind the account's credentials as Twilio keeps it."""
+        """A file a member sent (a photo unless `files` says otherwise), behind the account's
+        credentials as Twilio keeps it."""
         if not request.headers.get("authorization", "").startswith("Basic "):
             return httpx.Response(401, json={"code": 20003, "message": "Authenticate"})
-        return httpx.Response(200, content=b"\xff\xd8JPEG " + media.encode(),
-                              headers={"content-type": "image/jpeg"})  # fmt: skip
+        kind, content = self.files.get(media, ("image/jpeg", b"\xff\xd8JPEG " + media.encode()))
+        return httpx.Response(200, content=content, headers={"content-type": kind})
 
     def _create(self, request: httpx.Request) -> httpx.Response:
         assert request.headers["authorization"].startswith("Basic ")

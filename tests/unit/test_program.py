@@ -181,8 +181,8 @@ def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
         ),
         pytest.param(
             'en = { sid = "HX00000000000000000000000000000e01", variables = ["first_name", '
-            '"club"] }',
-            'en = { sid = "HX00000000000000000000000000000e01", variables = ["points"] }',
+            '"club"]',
+            'en = { sid = "HX00000000000000000000000000000e01", variables = ["points"]',
             "program: whatsapp.templates: reopen.en: unknown variable 'points' "
             "(known: club, first_name)",
             id="unknown-template-variable",
