@@ -253,6 +253,7 @@ def chat_member_update(
 
 TWILIO_ACCOUNT_SID = "AC5ef8732a3c49700934481addd5ce1659"
 TWILIO_AUTH_TOKEN = "9f1b0c2d3e4f5a6b7c8d9e0f1a2b3c4d"
+POS_SECRET = "s3cret-for-the-pos-0123456789"  # CONCIERGE_POS_SECRET of the tests' web app
 WHATSAPP_FROM = "+14155238886"  # the club's WhatsApp sender
 _message_sids = itertools.count(1)
 

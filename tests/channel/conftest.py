@@ -25,6 +25,7 @@ from bot.web import create_app
 from tests.channel.twilio import TWILIO_HOST, FakeTwilio, WhatsApp, whatsapp_settings
 from tests.factories import (
     FILE_ID_PREFIXES,
+    POS_SECRET,
     STAFF_CHAT_ID,
     TELEGRAM_BOT,
     TELEGRAM_NOW,
@@ -337,8 +338,8 @@ async def whatsapp(concierge: Concierge, twilio: FakeTwilio) -> AsyncIterator[Wh
 
 @dataclass
 class Desk:
-    """The app with both channels and the staff group on: members on Telegram and
-    WhatsApp, staff in their supergroup's topics."""
+    """The app with both channels, the staff group and the POS webhook on: members on
+    Telegram and WhatsApp, staff in their supergroup's topics."""
 
     concierge: Concierge
     telegram: Telegram
@@ -359,7 +360,11 @@ class Desk:
 @pytest.fixture
 async def desk(concierge: Concierge, api: FakeTelegram, twilio: FakeTwilio) -> AsyncIterator[Desk]:
     on = telegram_settings(concierge).settings.model_copy(
-        update={**whatsapp_settings(concierge), "telegram_staff_chat_id": STAFF_CHAT_ID}
+        update={
+            **whatsapp_settings(concierge),
+            "telegram_staff_chat_id": STAFF_CHAT_ID,
+            "pos_secret": SecretStr(POS_SECRET),
+        }
     )
     app_concierge = replace(concierge, settings=on)
     api.timer = app_concierge.monotonic

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from bot.bootstrap import Concierge
 from bot.web import create_app
 from tests.channel.twilio import whatsapp_settings
+from tests.factories import POS_SECRET
 
-POS_SECRET = "s3cret-for-the-pos-0123456789"
 TELEGRAM_SECRET = "webhook-secret_0123456789-abcdef"
 
 

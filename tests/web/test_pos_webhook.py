@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from bot.bootstrap import Concierge
 from bot.web import create_app
 from storage.models import LedgerEntry, Purchase
+from tests.factories import POS_SECRET
 
-SECRET = "s3cret-for-the-pos-0123456789"
+SECRET = POS_SECRET
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:
