@@ -29,6 +29,7 @@ from bot.channels.telegram import telegram_channel
 from bot.channels.whatsapp import STATUS_PATH, whatsapp_channel
 from bot.engine import Engine
 from handlers.calendar import by_ref
+from loyalty.ids import INT8_MAX, parse_id
 from loyalty.purchases import InvalidPurchase, parse_purchase
 from loyalty.services.members import member_number
 from loyalty.services.purchases import Result, ingest
@@ -260,9 +261,9 @@ def create_app(app: Concierge) -> FastAPI:
         if isinstance(form, Response):
             return form
         assert whatsapp is not None
-        row = request.query_params.get("m", "")
-        if row.isdigit():
-            await whatsapp.status(int(row), form)
+        row = parse_id(request.query_params.get("m", ""), high=INT8_MAX)
+        if row is not None:  # else no message of ours: nothing to look up
+            await whatsapp.status(row, form)
         return Response(status_code=204)
 
     @web.get(

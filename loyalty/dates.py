@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
+
+# The moments the club's rules work with: a hundred years of months either side of any of
+# them stays within what datetime holds (years 1 to 9999).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def wall_clock(day: date, at: time, zone: tzinfo) -> datetime:
@@ -52,20 +58,15 @@ class Birthday:
 
     @classmethod
     def parse(cls, text: str) -> Birthday:
-        """Read ``MM-DD`` or ``YYYY-MM-DD``; ValueError otherwise."""
-        parts = text.strip().split("-")
+        """Read ``MM-DD`` or ``YYYY-MM-DD`` (ASCII digits); ValueError otherwise."""
+        found = re.fullmatch(r"(?:([0-9]{4})-)?([0-9]{2})-([0-9]{2})", text.strip())
+        if found is None:
+            raise ValueError(f"not a birthday (MM-DD or YYYY-MM-DD): {text!r}")
+        year, month, day = found.groups()
         try:
-            numbers = [int(part) for part in parts]
-        except ValueError:
-            raise ValueError(f"not a birthday (MM-DD or YYYY-MM-DD): {text!r}") from None
-        try:
-            if len(parts) == 2 and all(len(p) == 2 for p in parts):
-                return cls(numbers[0], numbers[1])
-            if len(parts) == 3 and len(parts[0]) == 4 and all(len(p) == 2 for p in parts[1:]):
-                return cls(numbers[1], numbers[2], numbers[0])
+            return cls(int(month), int(day), int(year) if year else None)
         except ValueError:
             raise ValueError(f"no such day: {text!r}") from None
-        raise ValueError(f"not a birthday (MM-DD or YYYY-MM-DD): {text!r}")
 
     def in_year(self, year: int) -> date:
         return occurrence_in(self.month, self.day, year)

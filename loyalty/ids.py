@@ -7,6 +7,7 @@ outside is read by `parse_id`: ASCII digits, one spelling per number, within ran
 
 from __future__ import annotations
 
+INT2_MAX = 2**15 - 1  # PostgreSQL `smallint`: counts such as a member's guests
 INT4_MAX = 2**31 - 1  # PostgreSQL `integer`: our Integer primary keys
 INT8_MAX = 2**63 - 1  # PostgreSQL `bigint`: BigInteger keys, Telegram ids
 

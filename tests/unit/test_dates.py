@@ -98,8 +98,11 @@ def test_birthday_parses_month_day_with_or_without_year(text: str, expected: Bir
 
 @pytest.mark.parametrize(
     "text",
-    ["3-14", "03-4", "90-03-14", "1990-3-14", "14/03/1990", "March 14", "", "1990-03-14-01"],
-)
+    [
+        "3-14", "03-4", "90-03-14", "1990-3-14", "14/03/1990", "March 14", "", "1990-03-14-01",
+        "٠٣-١٤", "+3-14", "03-+4", "²³-14",  # ASCII digits only
+    ],
+)  # fmt: skip
 def test_birthday_in_another_format_is_refused(text: str) -> None:
     with pytest.raises(ValueError) as caught:
         Birthday.parse(text)
