@@ -30,8 +30,9 @@ from bot.channels.whatsapp import STATUS_PATH, whatsapp_channel
 from bot.engine import Engine
 from handlers.calendar import by_ref
 from loyalty.ids import INT8_MAX, parse_id
+from loyalty.membercard import holder
 from loyalty.purchases import InvalidPurchase, parse_purchase
-from loyalty.services.members import member_number
+from loyalty.services.members import MemberError, find, member_number
 from loyalty.services.purchases import Result, ingest
 
 log = logging.getLogger("concierge.web")
@@ -266,6 +267,18 @@ def create_app(app: Concierge) -> FastAPI:
             await whatsapp.status(row, form)
         return Response(status_code=204)
 
+    async def _holder_present(payload: str) -> bool:
+        """Whether the member a card's or ticket's code names is there, not erased."""
+        number = holder(payload)
+        if number is None:
+            return False
+        async with app.db.unit_of_work() as uow:
+            try:
+                await find(uow, number, app.program)
+            except MemberError:  # no such member, or erased
+                return False
+        return True
+
     @web.get(
         QR_PATH,
         summary="A member card's QR code, by signed expiring link",
@@ -275,6 +288,8 @@ def create_app(app: Concierge) -> FastAPI:
         if whatsapp is None:
             return _problem(404, "Not Found")
         if not media_link_ok(await whatsapp.media_key(), QR_PATH, d, e, s, app.clock()):
+            return _problem(404, "Not Found")
+        if not await _holder_present(d):
             return _problem(404, "Not Found")
         return Response(qr_png(d), media_type="image/png", headers={"Cache-Control": "private"})
 
