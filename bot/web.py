@@ -188,7 +188,7 @@ def create_app(app: Concierge) -> FastAPI:
         if not isinstance(fields, dict):
             return _problem(422, {"field": "body", "reason": "must be a JSON object"})
         try:
-            purchase = parse_purchase(fields, app.program)
+            purchase = parse_purchase(fields, app.program, app.clock())
         except InvalidPurchase as exc:
             return _problem(422, {"field": exc.field, "reason": exc.reason})
         [outcome] = await ingest(app.db.unit_of_work, [purchase], "pos", app.clock(), app.program)

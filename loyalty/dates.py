@@ -20,13 +20,37 @@ def wall_clock(day: date, at: time, zone: tzinfo) -> datetime:
     return moment.astimezone(UTC).astimezone(zone)
 
 
+class OutOfRange(ValueError):
+    """A moment before EARLIEST or from LATEST on: the club's rules do not work with it."""
+
+    def __init__(self) -> None:
+        super().__init__(f"out of range: from {EARLIEST.year} to {LATEST.year - 1}")
+
+
 def moment_in(text: str, zone: tzinfo) -> datetime:
     """An ISO 8601 date and time, in UTC; without an offset it is read in `zone` (the
-    store's). Raises ValueError for anything else."""
+    store's). Raises ValueError for anything else, OutOfRange outside EARLIEST..LATEST."""
     moment = datetime.fromisoformat(text.strip())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999, pushed out of datetime's range by its offset
+        raise OutOfRange from None
+    if not EARLIEST <= moment < LATEST:
+        raise OutOfRange
+    return moment
+
+
+def iso_day(text: str) -> date | None:
+    """A day written YYYY-MM-DD in ASCII digits, from EARLIEST to before LATEST; else None."""
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:  # no such day: 2026-02-30
+        return None
+    return day if EARLIEST.date() <= day < LATEST.date() else None
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -52,7 +52,8 @@ async def giulia_with_an_event_and_a_booking(concierge: Concierge) -> tuple[int,
             starts_at=now + timedelta(days=20), ends_at=now + timedelta(days=20, hours=3),
         )  # fmt: skip
         [slot, *_] = await appointments.slots(uow, concierge.program, "resize", now)
-        booking = await appointments.book(uow, concierge.program, giulia, "resize", slot.start, now)
+        program = concierge.program
+        booking = await appointments.book(uow, program, giulia, "resize", slot.start, now)
         await uow.commit()
         return giulia.id, event.id, booking.id
 
