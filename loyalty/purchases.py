@@ -12,6 +12,7 @@ from typing import Any
 from loyalty.dates import EARLIEST, OutOfRange, moment_in
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
+from loyalty.text import unstorable
 
 REQUIRED = ("order_id", "phone", "amount", "currency", "purchased_at")
 OPTIONAL = ("name", "email", "category", "limited_edition", "store", "status")
@@ -71,6 +72,8 @@ def _text(fields: Mapping[str, Any], name: str) -> str | None:
     text = str(value).strip()
     if len(text) > MAX_FIELD:
         raise InvalidPurchase(name, f"longer than {MAX_FIELD} characters")
+    if (problem := unstorable(text)) is not None:
+        raise InvalidPurchase(name, problem)
     return text or None
 
 

@@ -563,3 +563,34 @@ def test_counts_beyond_their_columns_are_usage_errors(run_on: Invoke) -> None:
 
         assert result.exit_code == 2, (command, result.output)
         assert "Error: Invalid value" in result.stderr
+
+
+def test_import_rejects_rows_with_text_or_dates_the_club_cannot_keep(
+    run_on: Invoke, tmp_path: Path
+) -> None:
+    csv_file = write_csv(
+        tmp_path / "purchases.csv",
+        [
+            "B1,+393471234567,10,EUR,2026-10-01T11:00:00,Giulia\x00,ring,,",
+            "B\x002,+393471234567,10,EUR,2026-10-01T11:00:00,,ring,,",
+            "B3,+393471234567,10,EUR,2026-10-01T11:00:00,,ring\x1b[0m,,",
+            "B4,+393471234567,10,EUR,0001-01-01T00:00:00+14:00,,,,",
+            "B5,+393471234567,10,EUR,9999-12-31T23:59:59Z,,,,",
+            "B6,+393471234567,10,EUR,2026-11-25T10:00:01Z,,,,",  # a day and a second ahead
+            "B7,+393471234567,10,EUR,2026-10-01T11:00:00,Giulia Rossi,ring,,",
+        ],
+    )
+
+    result = run_on("import", "purchases", str(csv_file))
+
+    assert result.exit_code == 0, result.output
+    out_of_range = "purchased_at: out of range: from 1900-01-01 to a day from now"
+    assert [line for line in result.stderr.splitlines() if "rejected" in line] == [
+        "line 2: rejected: name: contains a control character (U+0000)",
+        "line 3: rejected: order_id: contains a control character (U+0000)",
+        "line 4: rejected: category: contains a control character (U+001B)",
+        f"line 5: rejected: {out_of_range}",
+        f"line 6: rejected: {out_of_range}",
+        f"line 7: rejected: {out_of_range}",
+    ]
+    assert result.stdout.splitlines()[-1] == "created 1, refunded 0, unchanged 0, rejected 6"

@@ -172,6 +172,24 @@ def test_purchase_time_from_1900_to_a_day_ahead_is_taken(
 
 
 @pytest.mark.parametrize(
+    "field", ["order_id", "phone", "currency", "status", "name", "email", "category", "store"]
+)
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ("\x00", "contains a control character (U+0000)"),
+        ("\ud800", "contains a lone surrogate (U+D800)"),
+        ("\n", "contains a control character (U+000A)"),
+    ],
+)
+def test_text_the_database_cannot_keep_is_refused_naming_the_field(
+    program: Program, field: str, bad: str, reason: str
+) -> None:
+    error = refused(row(**{field: f"A{bad}1"}), program)
+    assert (error.field, error.reason) == (field, reason)
+
+
+@pytest.mark.parametrize(
     ("when", "in_utc"),
     [
         ("2024-03-01T10:00:00", utc(2024, 3, 1, 9)),  # CET, UTC+1
