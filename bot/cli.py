@@ -36,6 +36,7 @@ from loyalty.ids import INT2_MAX, INT4_MAX, INT8_MAX, parse_id
 from loyalty.membercard import verify_ticket
 from loyalty.points import InsufficientPoints
 from loyalty.services import appointments, events, members, occasions, privacy
+from loyalty.text import unstorable
 from storage.migrate import behind, upgrade
 from storage.outbox import PENDING
 
@@ -71,6 +72,22 @@ class Day(click.ParamType):
             first, last = EARLIEST.year, LATEST.year - 1
             self.fail(f"{value!r} is not a day of {first} to {last} (YYYY-MM-DD)", param, ctx)
         return day
+
+
+class Text(click.ParamType):
+    """Text staff type, refused when the database could not keep it (loyalty.text): a lone
+    surrogate is what an argument in another encoding than UTF-8 becomes."""
+
+    name = "text"
+
+    def __init__(self, lines: bool = False) -> None:
+        self.lines = lines
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        problem = unstorable(str(value), self.lines)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return str(value)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -339,7 +356,7 @@ def _event_command(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
 
 
 @events_group.command("create")
-@click.option("--title", required=True)
+@click.option("--title", required=True, type=Text())
 @click.option("--starts", required=True, help="ISO 8601, e.g. 2026-12-08T18:30")
 @click.option("--ends", required=True)
 @click.option("--capacity", required=True, type=click.IntRange(max=INT4_MAX))
@@ -357,8 +374,8 @@ def _event_command(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
     "--guest", "guests", multiple=True, metavar="MEMBER", help="named guest (repeatable)"
 )
 @click.option("--deadline", help="RSVP deadline, ISO 8601")
-@click.option("--place", default="")
-@click.option("--description", default="")
+@click.option("--place", default="", type=Text())
+@click.option("--description", default="", type=Text(lines=True))
 @_event_command
 async def events_create(uow: Any, app: Concierge, **options: Any) -> None:
     """Create an event; prints its id. With no eligibility option, every member may come."""
@@ -512,7 +529,9 @@ def staff_group() -> None:
 
 @staff_group.command("add")
 @click.argument("telegram_user_id", type=Id(INT8_MAX))
-@click.option("--name", required=True, help="Shown to members: their first name only.")
+@click.option(
+    "--name", required=True, type=Text(), help="Shown to members: their first name only."
+)
 @click.option(
     "--role", type=click.Choice(["concierge", "manager"]), default="concierge", show_default=True
 )
@@ -607,7 +626,7 @@ def closures_group() -> None:
 
 @closures_group.command("add")
 @click.argument("day", type=Day())
-@click.option("--reason", default="")
+@click.option("--reason", default="", type=Text())
 def closures_add(day: date, reason: str) -> None:
     async def work(app: Concierge) -> None:
         async with app.db.unit_of_work() as uow:
@@ -701,8 +720,8 @@ def members_group() -> None:
 
 @members_group.command("add")
 @click.argument("phone")
-@click.option("--name")
-@click.option("--email")
+@click.option("--name", type=Text())
+@click.option("--email", type=Text())
 @click.option("--birthday", help="MM-DD or YYYY-MM-DD")
 @click.option("--timezone", help="e.g. Europe/Paris; default: the store's")
 @click.option("--locale", help="one of the club's languages")
@@ -755,6 +774,7 @@ async def members_show(uow: Any, app: Concierge, member: Any) -> None:
     "--wording",
     default="recorded by staff",
     show_default=True,
+    type=Text(lines=True),
     help="What the member was told or agreed to.",
 )
 @_member_command
@@ -773,7 +793,9 @@ async def members_consent(
 @members_group.command("redeem")
 @click.argument("member")
 @click.argument("points", type=click.IntRange(1, INT4_MAX))
-@click.option("--note", default="", help="What the points were exchanged for.")
+@click.option(
+    "--note", default="", type=Text(lines=True), help="What the points were exchanged for."
+)
 @_member_command
 async def members_redeem(uow: Any, app: Concierge, member: Any, points: int, note: str) -> None:
     """Take points from a member's balance (never below zero)."""
@@ -786,7 +808,9 @@ async def members_redeem(uow: Any, app: Concierge, member: Any, points: int, not
 @members_group.command("adjust", context_settings={"ignore_unknown_options": True})
 @click.argument("member")
 @click.argument("points", type=click.IntRange(-INT4_MAX, INT4_MAX))
-@click.option("--note", required=True, help="Why, in words the member can read.")
+@click.option(
+    "--note", required=True, type=Text(lines=True), help="Why, in words the member can read."
+)
 @_member_command
 async def members_adjust(uow: Any, app: Concierge, member: Any, points: int, note: str) -> None:
     """Correct a balance either way (goodwill, a mistake); never below zero."""

@@ -594,3 +594,34 @@ def test_import_rejects_rows_with_text_or_dates_the_club_cannot_keep(
         f"line 7: rejected: {out_of_range}",
     ]
     assert result.stdout.splitlines()[-1] == "created 1, refunded 0, unchanged 0, rejected 6"
+
+
+def test_text_the_database_cannot_keep_is_refused_before_it(run_on: Invoke) -> None:
+    run_on("members", "add", "+393471234567", "--name", "Giulia Rossi")
+    latin1 = "Zo\udceb"  # "Zoë" typed in a Latin-1 terminal, as Python reads the argument
+    event = ["events", "create", "--starts", "2026-12-08T18:30", "--ends", "2026-12-08T21:00",
+             "--capacity", "5"]  # fmt: skip
+    refused = {
+        ("members", "add", "+393471234568", "--name", latin1): "U+DCEB",
+        ("members", "add", "+393471234568", "--email", "g\x1b@example.com"): "U+001B",
+        (*event, "--title", latin1): "U+DCEB",
+        (*event, "--title", "X", "--place", "Via\x00Montenapoleone"): "U+0000",
+        (*event, "--title", "X", "--description", "two\nlines\x07"): "U+0007",
+        ("staff", "add", "6660001", "--name", latin1): "U+DCEB",
+        ("closures", "add", "2030-12-25", "--reason", latin1): "U+DCEB",
+        ("members", "consent", "M00001", "news", "telegram", "--grant", "--wording",
+         latin1): "U+DCEB",
+        ("members", "redeem", "M00001", "1", "--note", latin1): "U+DCEB",
+        ("members", "adjust", "M00001", "5", "--note", "\x00"): "U+0000",
+    }  # fmt: skip
+    for command, character in refused.items():
+        result = run_on(*command)
+
+        assert result.exit_code == 2, (command, result.output)
+        assert f"({character})" in result.stderr.splitlines()[-1]
+    for anniversary in [f"{latin1}=2015-06-20", "wedding=9999-12-31", "wedding=20150620"]:
+        result = run_on("members", "add", "+393471234568", "--anniversary", anniversary)
+
+        assert result.exit_code == 1, (anniversary, result.output)
+    assert run_on("members", "show", "+393471234568").exit_code == 1  # nothing kept
+    assert "Points: 0" in run_on("members", "show", "M00001").stdout

@@ -17,12 +17,13 @@ from loyalty import points
 from loyalty.account import Account, settle
 from loyalty.badges import within_reach
 from loyalty.consent import Channel, ConsentChange, Purpose, allows, current, restorable
-from loyalty.dates import Birthday
+from loyalty.dates import EARLIEST, LATEST, Birthday, iso_day
 from loyalty.ids import parse_id
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
 from loyalty.segments import Segment
 from loyalty.services.purchases import settle_accounts
+from loyalty.text import unstorable
 from loyalty.tiers import Progress, TierState, progress
 
 if TYPE_CHECKING:
@@ -307,12 +308,11 @@ async def add_anniversary(
     uow: UnitOfWork, member: Member, kind: str, on: str, program: Program
 ) -> None:
     """A date the member declared (wedding, engagement...), replacing one of the same kind."""
-    try:
-        day = date.fromisoformat(on)
-    except ValueError:
-        raise MemberError(f"not a date (YYYY-MM-DD): {on!r}") from None
+    day = iso_day(on)
+    if day is None:
+        raise MemberError(f"not a date (YYYY-MM-DD, {EARLIEST.year} to {LATEST.year - 1}): {on!r}")
     kind = kind.strip().lower()
-    if not kind or len(kind) > 32:
+    if not kind or len(kind) > 32 or unstorable(kind) is not None:
         raise MemberError("an anniversary needs a short kind, e.g. wedding")
     await uow.members.set_anniversary(member.id, kind, day)
     await uow.occasion_dates.refresh([member.id], program.club.zone)
