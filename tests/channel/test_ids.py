@@ -17,7 +17,14 @@ from storage.models import Appointment, OutboxMessage, Rsvp
 from tests.channel.conftest import Telegram
 from tests.channel.twilio import WhatsApp
 from tests.conftest import NOW
-from tests.factories import PHONE, TELEGRAM_USER_ID, callback_update, status_form, whatsapp_form
+from tests.factories import (
+    PHONE,
+    TELEGRAM_USER_ID,
+    callback_update,
+    message_update,
+    status_form,
+    whatsapp_form,
+)
 
 # Digits of other scripts (int() takes "١" but not "²" or "፩"), a sign, beyond bigint, nothing.
 HOSTILE = ["²", "١", "፩", "a²", "-1", "99999999999999999999", ""]
@@ -112,3 +119,20 @@ async def test_a_status_callback_naming_no_message_of_ours_is_acknowledged_and_i
     async with concierge.db.unit_of_work() as uow:
         [row] = await uow.session.scalars(select(OutboxMessage))
     assert (row.status, row.provider_id) == ("queued", message.sid)
+
+
+async def test_a_birthday_in_other_digits_or_beyond_any_calendar_is_asked_again(
+    telegram: Telegram, concierge: Concierge
+) -> None:
+    await telegram.send(callback_update("join"))
+    await telegram.send(message_update("Giulia Rossi"))
+    for said in ["99999999999999999999/07", "14/99999999999999999999", "١٤/٠٧", "14/07/٢٠٠٠",
+                 "²/07", "-1/07", "14/07/12345"]:  # fmt: skip
+        calls = await telegram.send(message_update(said))
+
+        [answer] = [c for c in calls if c.method == "sendMessage"]
+        assert answer.text.startswith("I could not read that date."), (said, answer.text)
+    [calls] = [
+        c for c in await telegram.send(message_update("14/07")) if c.method == "sendMessage"
+    ]
+    assert calls.text.startswith("May we send you our wishes on your birthday?")
