@@ -14,8 +14,8 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import date, timedelta
 from datetime import time as dtime
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -30,15 +30,64 @@ from handlers.history import render_history
 from handlers.language import speaker_for
 from loyalty.booking import BOOKED
 from loyalty.consent import Channel, Purpose
-from loyalty.dates import moment_in, wall_clock
+from loyalty.dates import EARLIEST, LATEST, OutOfRange, iso_day, moment_in, wall_clock
 from loyalty.hours import DAYS, parse_day
+from loyalty.ids import INT2_MAX, INT4_MAX, INT8_MAX, parse_id
 from loyalty.membercard import verify_ticket
 from loyalty.points import InsufficientPoints
 from loyalty.services import appointments, events, members, occasions, privacy
+from loyalty.text import unstorable
 from storage.migrate import behind, upgrade
 from storage.outbox import PENDING
 
 T = TypeVar("T")
+
+
+class Id(click.ParamType):
+    """An id staff type: ASCII digits within the column's range (loyalty.ids), else a usage
+    error before anything reaches the database."""
+
+    name = "id"
+
+    def __init__(self, high: int = INT4_MAX) -> None:
+        self.high = high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        number = parse_id(str(value), self.high)
+        if number is None:
+            self.fail(f"{value!r} is not an id (digits 0-9, at most {self.high})", param, ctx)
+        return number
+
+
+class Day(click.ParamType):
+    """A day as YYYY-MM-DD (ASCII digits) in the years the club's date arithmetic holds."""
+
+    name = "yyyy-mm-dd"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> date:
+        day = iso_day(str(value))
+        if day is None:
+            first, last = EARLIEST.year, LATEST.year - 1
+            self.fail(f"{value!r} is not a day of {first} to {last} (YYYY-MM-DD)", param, ctx)
+        return day
+
+
+class Text(click.ParamType):
+    """Text staff type, refused when the database could not keep it (loyalty.text): a lone
+    surrogate is what an argument in another encoding than UTF-8 becomes."""
+
+    name = "text"
+
+    def __init__(self, lines: bool = False) -> None:
+        self.lines = lines
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        problem = unstorable(str(value), self.lines)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return str(value)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -280,6 +329,8 @@ def _moment(app: Concierge, option: str, text: str | None) -> Any:
         return None
     try:
         return moment_in(text, app.program.club.zone)
+    except OutOfRange as exc:
+        _fail(f"{option}: {exc}", 1)
     except ValueError:
         _fail(f"{option}: not an ISO 8601 date and time, e.g. 2026-12-08T18:30", 1)
 
@@ -305,12 +356,16 @@ def _event_command(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
 
 
 @events_group.command("create")
-@click.option("--title", required=True)
+@click.option("--title", required=True, type=Text())
 @click.option("--starts", required=True, help="ISO 8601, e.g. 2026-12-08T18:30")
 @click.option("--ends", required=True)
-@click.option("--capacity", required=True, type=int)
+@click.option("--capacity", required=True, type=click.IntRange(max=INT4_MAX))
 @click.option(
-    "--plus-ones", default=0, show_default=True, type=int, help="guests a member may bring"
+    "--plus-ones",
+    default=0,
+    show_default=True,
+    type=click.IntRange(max=INT2_MAX),
+    help="guests a member may bring",
 )
 @click.option("--tiers", multiple=True, help="only these tiers (comma-separated)")
 @click.option("--segments", multiple=True, help="only these segments (comma-separated)")
@@ -319,8 +374,8 @@ def _event_command(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
     "--guest", "guests", multiple=True, metavar="MEMBER", help="named guest (repeatable)"
 )
 @click.option("--deadline", help="RSVP deadline, ISO 8601")
-@click.option("--place", default="")
-@click.option("--description", default="")
+@click.option("--place", default="", type=Text())
+@click.option("--description", default="", type=Text(lines=True))
 @_event_command
 async def events_create(uow: Any, app: Concierge, **options: Any) -> None:
     """Create an event; prints its id. With no eligibility option, every member may come."""
@@ -354,7 +409,7 @@ async def events_list(uow: Any, app: Concierge) -> None:
 
 
 @events_group.command("show")
-@click.argument("event_id", type=int)
+@click.argument("event_id", type=Id())
 @_event_command
 async def events_show(uow: Any, app: Concierge, event_id: int) -> None:
     """One event: when, where, who may come, seats, answers."""
@@ -382,11 +437,13 @@ async def events_show(uow: Any, app: Concierge, event_id: int) -> None:
 
 
 @events_group.command("guests")
-@click.argument("event_id", type=int)
+@click.argument("event_id", type=Id())
 @click.option("--csv", "as_csv", is_flag=True, help="CSV for a spreadsheet")
 @_event_command
 async def events_guests(uow: Any, app: Concierge, event_id: int, as_csv: bool) -> None:
     """Who answered: member, name, answer, guests, place in line, checked in."""
+    if await uow.events.get(event_id) is None:
+        raise events.EventError(f"no event {event_id}")
     rows = await uow.rsvps.for_event(event_id)
     people = await uow.members.many([r.member_id for r in rows])
     table = [("member", "name", "answer", "guests", "checked_in")]
@@ -407,7 +464,7 @@ async def events_guests(uow: Any, app: Concierge, event_id: int, as_csv: bool) -
 
 
 @events_group.command("cancel")
-@click.argument("event_id", type=int)
+@click.argument("event_id", type=Id())
 @_event_command
 async def events_cancel(uow: Any, app: Concierge, event_id: int) -> None:
     """Cancel an event: everyone coming or waiting is told."""
@@ -417,7 +474,7 @@ async def events_cancel(uow: Any, app: Concierge, event_id: int) -> None:
 
 
 @events_group.command("invite")
-@click.argument("event_id", type=int)
+@click.argument("event_id", type=Id())
 @_event_command
 async def events_invite(uow: Any, app: Concierge, event_id: int) -> None:
     """Invite every eligible member who agreed to hear about events (once each)."""
@@ -445,7 +502,7 @@ async def events_check_in(uow: Any, app: Concierge, payload: str) -> None:
 
 
 @events_group.command("report")
-@click.argument("event_id", type=int)
+@click.argument("event_id", type=Id())
 @_event_command
 async def events_report(uow: Any, app: Concierge, event_id: int) -> None:
     """RSVP rate, attendance and purchases after the event."""
@@ -471,8 +528,10 @@ def staff_group() -> None:
 
 
 @staff_group.command("add")
-@click.argument("telegram_user_id", type=int)
-@click.option("--name", required=True, help="Shown to members: their first name only.")
+@click.argument("telegram_user_id", type=Id(INT8_MAX))
+@click.option(
+    "--name", required=True, type=Text(), help="Shown to members: their first name only."
+)
 @click.option(
     "--role", type=click.Choice(["concierge", "manager"]), default="concierge", show_default=True
 )
@@ -507,7 +566,7 @@ def staff_list() -> None:
 
 
 @staff_group.command("remove")
-@click.argument("telegram_user_id", type=int)
+@click.argument("telegram_user_id", type=Id(INT8_MAX))
 def staff_remove(telegram_user_id: int) -> None:
     """Stop someone acting in the staff group (what they wrote stays in the transcripts)."""
 
@@ -566,16 +625,16 @@ def closures_group() -> None:
 
 
 @closures_group.command("add")
-@click.argument("day", type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--reason", default="")
-def closures_add(day: Any, reason: str) -> None:
+@click.argument("day", type=Day())
+@click.option("--reason", default="", type=Text())
+def closures_add(day: date, reason: str) -> None:
     async def work(app: Concierge) -> None:
         async with app.db.unit_of_work() as uow:
-            await uow.schedules.close(day.date(), reason)
+            await uow.schedules.close(day, reason)
             await uow.commit()
 
     _run(work)
-    click.echo(f"closed on {day.date().isoformat()}")
+    click.echo(f"closed on {day.isoformat()}")
 
 
 @closures_group.command("list")
@@ -589,17 +648,17 @@ def closures_list() -> None:
 
 
 @closures_group.command("remove")
-@click.argument("day", type=click.DateTime(["%Y-%m-%d"]))
-def closures_remove(day: Any) -> None:
+@click.argument("day", type=Day())
+def closures_remove(day: date) -> None:
     async def work(app: Concierge) -> bool:
         async with app.db.unit_of_work() as uow:
-            removed = await uow.schedules.reopen(day.date())
+            removed = await uow.schedules.reopen(day)
             await uow.commit()
             return removed
 
     if not _run(work):
-        _fail(f"no closure on {day.date().isoformat()}", 1)
-    click.echo(f"open on {day.date().isoformat()}")
+        _fail(f"no closure on {day.isoformat()}", 1)
+    click.echo(f"open on {day.isoformat()}")
 
 
 @main.group("appointments")
@@ -608,13 +667,13 @@ def appointments_group() -> None:
 
 
 @appointments_group.command("list")
-@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="one day (default: the next 7)")
-def appointments_list(day: Any) -> None:
+@click.option("--day", type=Day(), help="one day (default: the next 7)")
+def appointments_list(day: date | None) -> None:
     """Time (store), service, member, staff and status."""
 
     async def work(app: Concierge) -> list[str]:
         zone = app.program.club.zone
-        first = day.date() if day else app.clock().astimezone(zone).date()
+        first = day or app.clock().astimezone(zone).date()
         start = wall_clock(first, dtime(0), zone)
         end = wall_clock(first + timedelta(days=1 if day else 7), dtime(0), zone)
         async with app.db.unit_of_work() as uow:
@@ -636,7 +695,7 @@ def appointments_list(day: Any) -> None:
 
 
 @appointments_group.command("no-show")
-@click.argument("appointment_id", type=int)
+@click.argument("appointment_id", type=Id())
 def appointments_no_show(appointment_id: int) -> None:
     """The member did not come (kept for the club's figures)."""
 
@@ -661,8 +720,8 @@ def members_group() -> None:
 
 @members_group.command("add")
 @click.argument("phone")
-@click.option("--name")
-@click.option("--email")
+@click.option("--name", type=Text())
+@click.option("--email", type=Text())
 @click.option("--birthday", help="MM-DD or YYYY-MM-DD")
 @click.option("--timezone", help="e.g. Europe/Paris; default: the store's")
 @click.option("--locale", help="one of the club's languages")
@@ -715,6 +774,7 @@ async def members_show(uow: Any, app: Concierge, member: Any) -> None:
     "--wording",
     default="recorded by staff",
     show_default=True,
+    type=Text(lines=True),
     help="What the member was told or agreed to.",
 )
 @_member_command
@@ -732,8 +792,10 @@ async def members_consent(
 
 @members_group.command("redeem")
 @click.argument("member")
-@click.argument("points", type=click.IntRange(min=1))
-@click.option("--note", default="", help="What the points were exchanged for.")
+@click.argument("points", type=click.IntRange(1, INT4_MAX))
+@click.option(
+    "--note", default="", type=Text(lines=True), help="What the points were exchanged for."
+)
 @_member_command
 async def members_redeem(uow: Any, app: Concierge, member: Any, points: int, note: str) -> None:
     """Take points from a member's balance (never below zero)."""
@@ -745,8 +807,10 @@ async def members_redeem(uow: Any, app: Concierge, member: Any, points: int, not
 
 @members_group.command("adjust", context_settings={"ignore_unknown_options": True})
 @click.argument("member")
-@click.argument("points", type=int)
-@click.option("--note", required=True, help="Why, in words the member can read.")
+@click.argument("points", type=click.IntRange(-INT4_MAX, INT4_MAX))
+@click.option(
+    "--note", required=True, type=Text(lines=True), help="Why, in words the member can read."
+)
 @_member_command
 async def members_adjust(uow: Any, app: Concierge, member: Any, points: int, note: str) -> None:
     """Correct a balance either way (goodwill, a mistake); never below zero."""
@@ -994,15 +1058,13 @@ def _planned_line(p: occasions.Planned, store: ZoneInfo) -> str:
 
 
 @occasions_group.command("preview")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today.")
-def occasions_preview(day: Any) -> None:
+@click.option("--date", "day", type=Day(), help="Default: today.")
+def occasions_preview(day: date | None) -> None:
     """A dry run: who would be written to on DATE (in their own zone), and who not, why."""
 
     async def work(app: Concierge) -> None:
         async with app.db.unit_of_work() as uow:
-            planned = await occasions.plan(
-                uow, app.program, app.clock(), day.date() if day else None
-            )
+            planned = await occasions.plan(uow, app.program, app.clock(), day)
         for p in planned:
             click.echo(_planned_line(p, app.program.club.zone))
         going = sum(p.skip is None for p in planned)
@@ -1012,15 +1074,13 @@ def occasions_preview(day: Any) -> None:
 
 
 @occasions_group.command("run")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today.")
-def occasions_run(day: Any) -> None:
+@click.option("--date", "day", type=Day(), help="Default: today.")
+def occasions_run(day: date | None) -> None:
     """Queue the occasions of DATE (in each member's zone); running it again adds nothing."""
 
     async def work(app: Concierge) -> None:
         async with app.db.unit_of_work() as uow:
-            planned, added = await occasions.scan(
-                uow, app.program, app.clock(), day.date() if day else None
-            )
+            planned, added = await occasions.scan(uow, app.program, app.clock(), day)
         skipped = sum(p.skip is not None for p in planned)
         click.echo(f"queued {added}, {skipped} not sent (see `occasions preview`)")
 
@@ -1069,14 +1129,14 @@ def _decide(row_id: int, status: str, done: str) -> None:
 
 
 @outbox_group.command("retry")
-@click.argument("row_id", metavar="ID", type=int)
+@click.argument("row_id", metavar="ID", type=Id(INT8_MAX))
 def outbox_retry(row_id: int) -> None:
     """Send a message again (uncertain, dead, failed, cancelled): staff decided it should go."""
     _decide(row_id, "pending", "will be sent again")
 
 
 @outbox_group.command("cancel")
-@click.argument("row_id", metavar="ID", type=int)
+@click.argument("row_id", metavar="ID", type=Id(INT8_MAX))
 def outbox_cancel(row_id: int) -> None:
     """Never send this message."""
     _decide(row_id, "cancelled", "cancelled")

@@ -32,6 +32,7 @@ from handlers.dialog import (
 from handlers.language import speaker_for
 from locales import translations
 from loyalty.services.handoffs import CHANNEL as STAFF
+from loyalty.text import storable, unstorable
 from storage.conversations import Saved
 from storage.models import ChannelIdentity, Member
 from storage.unit_of_work import UnitOfWork
@@ -69,6 +70,10 @@ class Engine:
         """
         app = self.app
         now = app.clock()
+        if inbound.first_name:  # the platform's profile name: nobody can write it again
+            inbound = replace(inbound, first_name=storable(inbound.first_name) or None)
+        said = [part for part in (inbound.text, inbound.action) if part]
+        unreadable = any(unstorable(part, lines=True) for part in said)
         async with app.db.unit_of_work() as uow:
             received: datetime | None = now
             if receipt_id is not None:
@@ -90,8 +95,9 @@ class Engine:
             )  # fmt: skip
             if turn.staff_desk:  # the last lines are kept only for someone to take over
                 turn.handoff = await uow.handoffs.open_for(inbound.channel, inbound.address)
-                remember(turn, "member", gist(inbound))
-            replies = await self.route(turn)
+                if not unreadable:
+                    remember(turn, "member", gist(inbound))
+            replies = await (self._unreadable(turn) if unreadable else self.route(turn))
             misses = saved.misses + 1 if turn.misunderstood else 0
             if misses >= CONFUSED_AFTER and self.router.on_confused is not None:
                 confused = await self.router.on_confused(turn)
@@ -192,6 +198,12 @@ class Engine:
                 turn, _("I can read only written messages: please write to me in words.")
             )
         return await self._fallback(turn, None)
+
+    async def _unreadable(self, turn: Turn) -> list[Reply]:
+        """A message the database could not keep (NUL, a lone surrogate): asked again, and
+        neither understood, stored nor relayed."""
+        notice = turn.speaker.gettext("I could not read that message. Could you write it again?")
+        return [Reply(notice)] if turn.handoff is not None else await self._fallback(turn, notice)
 
     async def _fallback(self, turn: Turn, notice: str | None) -> list[Reply]:
         assert self.router.fallback is not None, "the handlers register a fallback"

@@ -77,7 +77,7 @@ async def import_purchases(
         try:
             for line, row in _rows(handle, reject):
                 try:
-                    batch.append(parse_purchase(row, app.program))
+                    batch.append(parse_purchase(row, app.program, app.clock()))
                 except InvalidPurchase as exc:
                     reject(line, str(exc))
                 if len(batch) >= batch_size:

@@ -31,8 +31,10 @@ from bot.channels.telegram_files import telegram_file
 from bot.channels.whatsapp import STATUS_PATH, whatsapp_channel
 from bot.engine import Engine
 from handlers.calendar import by_ref
+from loyalty.ids import INT8_MAX, parse_id
+from loyalty.membercard import holder
 from loyalty.purchases import InvalidPurchase, parse_purchase
-from loyalty.services.members import member_number
+from loyalty.services.members import MemberError, find, member_number
 from loyalty.services.purchases import Result, ingest
 
 log = logging.getLogger("concierge.web")
@@ -191,7 +193,7 @@ def create_app(app: Concierge) -> FastAPI:
         if not isinstance(fields, dict):
             return _problem(422, {"field": "body", "reason": "must be a JSON object"})
         try:
-            purchase = parse_purchase(fields, app.program)
+            purchase = parse_purchase(fields, app.program, app.clock())
         except InvalidPurchase as exc:
             return _problem(422, {"field": exc.field, "reason": exc.reason})
         [outcome] = await ingest(app.db.unit_of_work, [purchase], "pos", app.clock(), app.program)
@@ -266,10 +268,22 @@ def create_app(app: Concierge) -> FastAPI:
         if refusal is not None:
             log.warning("a signed Twilio status callback refused: %s", refusal)
             return _problem(400, "not a Twilio status callback")
-        row = request.query_params.get("m", "")
-        if row.isdigit():
-            await whatsapp.status(int(row), form)
+        row = parse_id(request.query_params.get("m", ""), high=INT8_MAX)
+        if row is not None:  # else no message of ours: nothing to look up
+            await whatsapp.status(row, form)
         return Response(status_code=204)
+
+    async def _holder_present(payload: str) -> bool:
+        """Whether the member a card's or ticket's code names is there, not erased."""
+        number = holder(payload)
+        if number is None:
+            return False
+        async with app.db.unit_of_work() as uow:
+            try:
+                await find(uow, number, app.program)
+            except MemberError:  # no such member, or erased
+                return False
+        return True
 
     @web.get(
         QR_PATH,
@@ -280,6 +294,8 @@ def create_app(app: Concierge) -> FastAPI:
         if whatsapp is None:
             return _problem(404, "Not Found")
         if not media_link_ok(await whatsapp.media_key(), QR_PATH, d, e, s, app.clock()):
+            return _problem(404, "Not Found")
+        if not await _holder_present(d):
             return _problem(404, "Not Found")
         return Response(qr_png(d), media_type="image/png", headers={"Cache-Control": "private"})
 

@@ -12,6 +12,8 @@ from handlers.menu import link_first, with_menu
 from handlers.occasions import Greeting, salutation
 from locales import Speaker
 from loyalty.booking import BOOKED, Slot
+from loyalty.dates import LATEST
+from loyalty.ids import parse_id
 from loyalty.program import Program
 from loyalty.services import appointments
 from loyalty.services.appointments import BookingError
@@ -29,7 +31,8 @@ def _epoch(moment: datetime) -> str:
 
 
 def _moment(text: str) -> datetime | None:
-    return datetime.fromtimestamp(int(text), UTC) if text.isdigit() else None
+    seconds = parse_id(text, high=int(LATEST.timestamp()), low=0)
+    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
 
 
 def _after(parts: list[str]) -> datetime | None:
@@ -185,9 +188,10 @@ def _booked(turn: Turn, booking: Appointment) -> list[Reply]:
 
 async def _mine(turn: Turn, at: int = 1) -> Appointment | None:
     parts = (turn.inbound.action or "").split(":")
-    if turn.member is None or len(parts) <= at or not parts[at].isdigit():
+    booking_id = parse_id(parts[at]) if len(parts) > at else None
+    if turn.member is None or booking_id is None:
         return None
-    booking = await turn.uow.appointments.get(int(parts[at]))
+    booking = await turn.uow.appointments.get(booking_id)
     if booking is None or booking.member_id != turn.member.id or booking.status != BOOKED:
         return None
     return booking

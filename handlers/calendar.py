@@ -1,7 +1,8 @@
 """Calendar files (.ics) for what a member has with the club: an event, an appointment.
 
-A file is named by a short reference ("e7": event 7, "a12": appointment 12), so a channel
-that can only link to it (WhatsApp) can ask for it again.
+A file is named by a short reference, so a channel that can only link to it (WhatsApp) can
+ask for it again: "a12" is appointment 12, "e7-42" event 7 as member 42 holds it. Both name
+the member, so nothing is drawn again for a member whose data was erased.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from icalendar import Calendar
 from icalendar import Event as CalendarEntry
 
 from handlers.dialog import CalendarFile
+from loyalty.ids import parse_id
 from loyalty.program import Program
 from storage.models import Appointment, Event
 from storage.unit_of_work import UnitOfWork
@@ -41,9 +43,9 @@ def calendar_file(
     return CalendarFile(ref, calendar.to_ical().decode())
 
 
-def for_event(event: Event, program: Program) -> CalendarFile:
+def for_event(event: Event, member_id: int, program: Program) -> CalendarFile:
     return calendar_file(
-        f"{EVENT}{event.id}", program, event.title, event.starts_at, event.ends_at,
+        f"{EVENT}{event.id}-{member_id}", program, event.title, event.starts_at, event.ends_at,
         event.created_at, event.place, event.description,
     )  # fmt: skip
 
@@ -57,15 +59,24 @@ def for_appointment(booking: Appointment, program: Program, language: str) -> Ca
 
 
 async def by_ref(uow: UnitOfWork, ref: str, program: Program) -> CalendarFile | None:
-    """The file a reference names, drawn again from what the database holds."""
-    kind, number = ref[:1], ref[1:]
-    if not number.isdigit():
+    """The file a reference names, drawn again from what the database holds; None for a
+    reference that names nothing, or a member whose data was erased."""
+    kind, numbers = ref[:1], ref[1:].split("-")
+    ids = [number for number in map(parse_id, numbers) if number is not None]
+    if len(ids) != len(numbers):
         return None
-    if kind == EVENT:
-        event = await uow.events.get(int(number))
-        return for_event(event, program) if event else None
-    if kind == APPOINTMENT:
-        booking = await uow.appointments.get(int(number))
-        language = program.club.default_language
-        return for_appointment(booking, program, language) if booking else None
+    if kind == EVENT and len(ids) == 2:
+        event = await uow.events.get(ids[0])
+        if event is not None and await _present(uow, ids[1]):
+            return for_event(event, ids[1], program)
+    if kind == APPOINTMENT and len(ids) == 1:
+        booking = await uow.appointments.get(ids[0])
+        if booking is not None and await _present(uow, booking.member_id):
+            return for_appointment(booking, program, program.club.default_language)
     return None
+
+
+async def _present(uow: UnitOfWork, member_id: int) -> bool:
+    """Whether the member is there, their data not erased."""
+    member = await uow.members.get(member_id)
+    return member is not None and member.erased_at is None

@@ -32,6 +32,7 @@ from loyalty.events import HOLDING, WAITING
 from loyalty.program import Program
 from loyalty.services import members
 from loyalty.services.handoffs import CHANNEL, GROUP
+from loyalty.text import unstorable
 from storage.models import Event, Handoff, Member, OutboxMessage, Staff
 from storage.unit_of_work import UnitOfWork
 
@@ -268,6 +269,10 @@ async def from_staff(uow: UnitOfWork, program: Program, now: datetime, said: Sta
         await post(
             uow, now, handoff, _("This conversation is closed: the member is with the concierge.")
         )
+        return True
+    if unstorable(text, lines=True) is not None:  # NUL, a lone surrogate: nothing kept
+        again = _("I could not read that message. Could you write it again?")
+        await post(uow, now, handoff, again)
         return True
     if command == "note":
         await uow.transcripts.add(handoff.id, "note", text, now, staff_id=staff_id)

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from locales import Speaker
+from loyalty.ids import parse_id
 from loyalty.program import Program
 
 if TYPE_CHECKING:
@@ -193,13 +194,14 @@ def options(replies: list[Reply]) -> list[Button]:
 def pick(text: str, offered: list[list[str]]) -> str | None:
     """The action of the option a member answered: its number, or its words.
 
-    `offered` holds [label, action] pairs in order. The words match when they are the
-    option's whole label, or when they occur in exactly one option's label.
+    `offered` holds [label, action] pairs in order. A number is ASCII digits ("3", "3.");
+    one in another dress ("²", "١", "-1") is no option, and no words either. The words match
+    when they are the option's whole label, or when they occur in exactly one option's label.
     """
     said = " ".join(normalize(text).split())
     if said.isdigit():
-        number = int(said)
-        return offered[number - 1][1] if 1 <= number <= len(offered) else None
+        number = parse_id(text.strip().rstrip(".)").rstrip(), high=len(offered))
+        return offered[number - 1][1] if number is not None else None
     if not said:
         return None
     labels = [(" ".join(normalize(label).split()), action) for label, action in offered]

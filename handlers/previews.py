@@ -14,6 +14,7 @@ from handlers.menu import link_first, with_menu
 from handlers.occasions import Greeting, salutation
 from locales import Speaker
 from loyalty.events import CANCELLED, GOING, OFFERED, WAITING, answers_until
+from loyalty.ids import INT2_MAX, parse_id
 from loyalty.membercard import ticket_payload
 from loyalty.services import events, members
 from loyalty.services.events import (
@@ -79,14 +80,21 @@ async def _mine(turn: Turn, event_id: int) -> ForMember | None:
     return next((f for f in found if f.event.id == event_id), None)
 
 
-def _number(action: str, at: int) -> int | None:
-    parts = action.split(":")
-    return int(parts[at]) if len(parts) > at and parts[at].isdigit() else None
-
-
 def _event_id(turn: Turn) -> int | None:
-    """The event a member's button names; None: not a button of ours."""
-    return _number(turn.inbound.action or "", 1) if turn.member is not None else None
+    """The event a member's button names ("ev:7", "rsvp:7:no"); None: not a button of ours."""
+    parts = (turn.inbound.action or "").split(":")
+    return parse_id(parts[1]) if turn.member is not None and len(parts) > 1 else None
+
+
+def _guests(action: str) -> int | None:
+    """The guests an answer brings ("rsvp:7:1"; "rsvp:7:no" and "wait:7": none); None: not a
+    button of ours."""
+    match action.split(":"):
+        case ["wait", _] | ["rsvp", _, "no"]:
+            return 0
+        case ["rsvp", _, guests]:
+            return parse_id(guests, high=INT2_MAX, low=0)
+    return None
 
 
 @router.action("ev")
@@ -165,7 +173,7 @@ async def ticket(turn: Turn, event: Event) -> Reply:
     )
     return Reply(
         text, qr=ticket_payload(event.id, member_number(turn.member.id), key),
-        calendar=for_event(event, turn.program),
+        calendar=for_event(event, turn.member.id, turn.program),
     )  # fmt: skip
 
 
@@ -173,11 +181,10 @@ async def ticket(turn: Turn, event: Event) -> Reply:
 @router.action("wait")
 async def rsvp(turn: Turn) -> list[Reply] | None:
     action = turn.inbound.action or ""
-    if (event_id := _event_id(turn)) is None:
+    if (event_id := _event_id(turn)) is None or (guests := _guests(action)) is None:
         return None
     assert turn.member is not None
     going = not action.endswith(":no")
-    guests = _number(action, 2) or 0
     _ = turn._
     try:
         answered = await events.answer(

@@ -142,16 +142,15 @@ async def join_name(turn: Turn) -> list[Reply] | None:
 def parse_birthday(text: str) -> Birthday:
     """Day first, as the club's languages write it: 14/07, 14.07.1990, or ISO 1990-07-14."""
     text = text.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         return Birthday.parse(text)
-    parts = re.split(r"[/.\-\s]+", text)
-    if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
-        day, month = int(parts[0]), int(parts[1])
-        year = int(parts[2]) if len(parts) == 3 else None
-        if year is not None and year < 100:
-            raise ValueError("a four-digit year, please")
-        return Birthday(month, day, year)
-    raise ValueError(text)
+    found = re.fullmatch(r"([0-9]{1,2})[/.\-\s]+([0-9]{1,2})(?:[/.\-\s]+([0-9]+))?", text)
+    if found is None:
+        raise ValueError(text)
+    day, month, year = found.groups()
+    if year is not None and len(year) != 4:
+        raise ValueError("a four-digit year, please")
+    return Birthday(int(month), int(day), int(year) if year else None)
 
 
 @router.state("join:birthday")

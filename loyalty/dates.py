@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
+
+# The moments the club's rules work with: a hundred years of months either side of any of
+# them stays within what datetime holds (years 1 to 9999).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def wall_clock(day: date, at: time, zone: tzinfo) -> datetime:
@@ -14,13 +20,37 @@ def wall_clock(day: date, at: time, zone: tzinfo) -> datetime:
     return moment.astimezone(UTC).astimezone(zone)
 
 
+class OutOfRange(ValueError):
+    """A moment before EARLIEST or from LATEST on: the club's rules do not work with it."""
+
+    def __init__(self) -> None:
+        super().__init__(f"out of range: from {EARLIEST.year} to {LATEST.year - 1}")
+
+
 def moment_in(text: str, zone: tzinfo) -> datetime:
     """An ISO 8601 date and time, in UTC; without an offset it is read in `zone` (the
-    store's). Raises ValueError for anything else."""
+    store's). Raises ValueError for anything else, OutOfRange outside EARLIEST..LATEST."""
     moment = datetime.fromisoformat(text.strip())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999, pushed out of datetime's range by its offset
+        raise OutOfRange from None
+    if not EARLIEST <= moment < LATEST:
+        raise OutOfRange
+    return moment
+
+
+def iso_day(text: str) -> date | None:
+    """A day written YYYY-MM-DD in ASCII digits, from EARLIEST to before LATEST; else None."""
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:  # no such day: 2026-02-30
+        return None
+    return day if EARLIEST.date() <= day < LATEST.date() else None
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -52,20 +82,15 @@ class Birthday:
 
     @classmethod
     def parse(cls, text: str) -> Birthday:
-        """Read ``MM-DD`` or ``YYYY-MM-DD``; ValueError otherwise."""
-        parts = text.strip().split("-")
+        """Read ``MM-DD`` or ``YYYY-MM-DD`` (ASCII digits); ValueError otherwise."""
+        found = re.fullmatch(r"(?:([0-9]{4})-)?([0-9]{2})-([0-9]{2})", text.strip())
+        if found is None:
+            raise ValueError(f"not a birthday (MM-DD or YYYY-MM-DD): {text!r}")
+        year, month, day = found.groups()
         try:
-            numbers = [int(part) for part in parts]
-        except ValueError:
-            raise ValueError(f"not a birthday (MM-DD or YYYY-MM-DD): {text!r}") from None
-        try:
-            if len(parts) == 2 and all(len(p) == 2 for p in parts):
-                return cls(numbers[0], numbers[1])
-            if len(parts) == 3 and len(parts[0]) == 4 and all(len(p) == 2 for p in parts[1:]):
-                return cls(numbers[1], numbers[2], numbers[0])
+            return cls(int(month), int(day), int(year) if year else None)
         except ValueError:
             raise ValueError(f"no such day: {text!r}") from None
-        raise ValueError(f"not a birthday (MM-DD or YYYY-MM-DD): {text!r}")
 
     def in_year(self, year: int) -> date:
         return occurrence_in(self.month, self.day, year)

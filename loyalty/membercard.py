@@ -7,10 +7,12 @@ import hashlib
 import hmac
 import re
 
+from loyalty.ids import parse_id
+
 PREFIX = "CLUB1"
 TICKET = "EVT1"
-_PAYLOAD = re.compile(rf"^{PREFIX}:(M\d{{5,}}):([0-9a-f]{{20}})$")
-_TICKET = re.compile(rf"^{TICKET}:E(\d+):(M\d{{5,}}):([0-9a-f]{{20}})$")
+_PAYLOAD = re.compile(rf"{PREFIX}:(M[0-9]{{5,}}):([0-9a-f]{{20}})")
+_TICKET = re.compile(rf"{TICKET}:E([0-9]+):(M[0-9]{{5,}}):([0-9a-f]{{20}})")
 
 
 def _signed(body: str, key: str) -> str:
@@ -30,7 +32,7 @@ def qr_payload(number: str, key: str) -> str:
 
 def verify(payload: str, key: str) -> str | None:
     """The member number a genuine payload carries; None for anything forged or garbled."""
-    match = _PAYLOAD.match(payload.strip())
+    match = _PAYLOAD.fullmatch(payload.strip())
     return match.group(1) if match and _genuine(payload.strip(), key) else None
 
 
@@ -41,7 +43,15 @@ def ticket_payload(event_id: int, number: str, key: str) -> str:
 
 def verify_ticket(payload: str, key: str) -> tuple[int, str] | None:
     """(event id, member number) of a genuine ticket; None for anything forged or garbled."""
-    match = _TICKET.match(payload.strip())
-    if not match or not _genuine(payload.strip(), key):
+    match = _TICKET.fullmatch(payload.strip())
+    event_id = parse_id(match.group(1)) if match else None
+    if match is None or event_id is None or not _genuine(payload.strip(), key):
         return None
-    return int(match.group(1)), match.group(2)
+    return event_id, match.group(2)
+
+
+def holder(payload: str) -> str | None:
+    """The member number a card's or a ticket's text names, its signature unchecked (for
+    what carries it signed already, such as a media link)."""
+    card, ticket = _PAYLOAD.fullmatch(payload), _TICKET.fullmatch(payload)
+    return card.group(1) if card else ticket.group(2) if ticket else None

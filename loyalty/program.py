@@ -24,6 +24,10 @@ from pydantic import (
 from loyalty.hours import DAYS, Opening, OpeningHours, parse_day
 from loyalty.occasions import QuietHours
 
+# Months the rules may count ahead or back: a hundred years, so that dates from
+# loyalty.dates.EARLIEST to LATEST stay within what datetime holds.
+MAX_MONTHS = 1200
+
 
 class ProgramError(ValueError):
     """The program file is unusable; the message names the key and the reason."""
@@ -93,7 +97,7 @@ class Club(_Strict):
 
 class Points(_Strict):
     per_unit: Decimal = Field(gt=0)
-    expiry_months: int | None = Field(default=None, gt=0)
+    expiry_months: int | None = Field(default=None, gt=0, le=MAX_MONTHS)
 
 
 class QualifyOn(StrEnum):
@@ -116,8 +120,8 @@ class TierLevel(_Strict):
 
 class Tiers(_Strict):
     qualify_on: QualifyOn
-    window_months: int = Field(gt=0)
-    grace_months: int = Field(default=0, ge=0)
+    window_months: int = Field(gt=0, le=MAX_MONTHS)
+    grace_months: int = Field(default=0, ge=0, le=MAX_MONTHS)
     levels: list[TierLevel] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -149,12 +153,12 @@ class PurchasesRule(_Strict):
     count: int = Field(gt=0)
     categories: list[str] | None = None
     limited_edition: bool | None = None
-    within_months: int | None = Field(default=None, gt=0)
+    within_months: int | None = Field(default=None, gt=0, le=MAX_MONTHS)
 
 
 class MembershipRule(_Strict):
     kind: Literal["membership"]
-    years: int = Field(gt=0)
+    years: int = Field(gt=0, le=MAX_MONTHS // 12)
 
 
 class EventsRule(_Strict):

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from loyalty.dates import moment_in
+from loyalty.dates import EARLIEST, OutOfRange, moment_in
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
+from loyalty.text import unstorable
 
 REQUIRED = ("order_id", "phone", "amount", "currency", "purchased_at")
 OPTIONAL = ("name", "email", "category", "limited_edition", "store", "status")
 MAX_FIELD = 200
+AHEAD = timedelta(days=1)  # a till's clock ahead of ours, or its zone mixed up
 
 
 class Status(StrEnum):
@@ -70,6 +72,8 @@ def _text(fields: Mapping[str, Any], name: str) -> str | None:
     text = str(value).strip()
     if len(text) > MAX_FIELD:
         raise InvalidPurchase(name, f"longer than {MAX_FIELD} characters")
+    if (problem := unstorable(text)) is not None:
+        raise InvalidPurchase(name, problem)
     return text or None
 
 
@@ -97,12 +101,19 @@ def _amount(fields: Mapping[str, Any]) -> Decimal:
     return amount
 
 
-def _moment(fields: Mapping[str, Any], program: Program) -> datetime:
+def _moment(fields: Mapping[str, Any], program: Program, now: datetime) -> datetime:
     text = _required(fields, "purchased_at")
     try:
-        return moment_in(text, program.club.zone)
+        moment: datetime | None = moment_in(text, program.club.zone)
+    except OutOfRange:
+        moment = None
     except ValueError:
         raise InvalidPurchase("purchased_at", "not an ISO 8601 date and time") from None
+    if moment is None or moment > now + AHEAD:
+        raise InvalidPurchase(
+            "purchased_at", f"out of range: from {EARLIEST:%Y-%m-%d} to a day from now"
+        )
+    return moment
 
 
 def _flag(fields: Mapping[str, Any], name: str) -> bool:
@@ -117,8 +128,9 @@ def _flag(fields: Mapping[str, Any], name: str) -> bool:
     raise InvalidPurchase(name, "must be true or false")
 
 
-def parse_purchase(fields: Mapping[str, Any], program: Program) -> PurchaseInput:
-    """Check one purchase's fields (CSV strings or JSON values) against the club's rules."""
+def parse_purchase(fields: Mapping[str, Any], program: Program, now: datetime) -> PurchaseInput:
+    """Check one purchase's fields (CSV strings or JSON values) against the club's rules, as
+    of `now`."""
     order_id = _required(fields, "order_id")
     amount = _amount(fields)
     currency = _required(fields, "currency").upper()
@@ -139,7 +151,7 @@ def parse_purchase(fields: Mapping[str, Any], program: Program) -> PurchaseInput
         phone=phone,
         amount=amount,
         currency=currency,
-        purchased_at=_moment(fields, program),
+        purchased_at=_moment(fields, program, now),
         name=_text(fields, "name"),
         email=_text(fields, "email"),
         category=category.lower() if category else None,

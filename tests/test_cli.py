@@ -455,3 +455,173 @@ def test_staff_hours_closures_and_the_appointments_of_a_day(run: Invoke, tmp_pat
     assert run("appointments", "no-show", str(booking)).exit_code == 0
     assert run("appointments", "list", "--day", "2030-12-03").output.endswith("no_show\n")
     assert run("appointments", "no-show", str(booking)).exit_code == 1
+
+
+# -- ids, numbers and days staff type: strict, in range, never a traceback ----------------
+
+HOSTILE = ["²", "١", "፩", "a²", "-1", "99999999999999999999", ""]
+TAKING_AN_ID = [
+    ["outbox", "retry"], ["outbox", "cancel"], ["events", "show"], ["events", "guests"],
+    ["events", "cancel"], ["events", "invite"], ["events", "report"],
+    ["appointments", "no-show"], ["staff", "remove"],
+]  # fmt: skip
+
+
+@pytest.fixture
+def run_on(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> Invoke:
+    """Invoke `concierge ...` against the `database` fixture: SQLite, then PostgreSQL."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("CONCIERGE_PROGRAM", "CONCIERGE_POS_SECRET", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    url = database.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("CONCIERGE_DATABASE_URL", url)
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(main, list(args), catch_exceptions=False, obj={"clock": clock})
+
+    return invoke
+
+
+def test_an_id_that_is_not_one_is_a_usage_error_before_the_database(run_on: Invoke) -> None:
+    for command in [*TAKING_AN_ID, ["staff", "add", "--name", "Anna"]]:
+        for bad in HOSTILE:
+            result = run_on(*command, bad)
+
+            assert result.exit_code == 2, (command, bad, result.output)
+            assert (
+                f"{bad!r} is not an id (digits 0-9, at most" in result.stderr
+                or f"No such option '{bad}'" in result.stderr  # "-1" reads as an option
+            )
+
+
+def test_the_largest_ids_the_columns_hold_reach_the_database_and_find_nothing(
+    run_on: Invoke,
+) -> None:
+    biggest = {"outbox": "9223372036854775807", "staff": "9223372036854775807"}
+    for command in TAKING_AN_ID:
+        result = run_on(*command, biggest.get(command[0], "2147483647"))
+
+        assert result.exit_code == 1, (command, result.output)
+        assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("concierge: ")
+    assert run_on("events", "show", "2147483648").exit_code == 2  # beyond integer: no id
+
+
+def test_a_member_number_in_other_digits_or_beyond_the_column_names_no_member(
+    run_on: Invoke,
+) -> None:
+    run_on("members", "add", "+393471234567", "--name", "Giulia Rossi")  # member 1
+    assert run_on("members", "show", "M00001").exit_code == 0
+    for ref in ["M١", "M፩", "M²", "M-1", "M99999999999999999999", "M2147483648"]:
+        result = run_on("members", "show", ref)
+
+        assert result.exit_code == 1, (ref, result.output)
+        assert result.stderr in (
+            f"concierge: no member {ref!r}\n",
+            f"concierge: not a member number or phone number: {ref!r}\n",
+        )
+
+
+def test_days_and_moments_outside_what_the_club_reckons_with_are_refused(
+    run_on: Invoke,
+) -> None:
+    for command in [
+        ["closures", "add"], ["closures", "remove"], ["appointments", "list", "--day"],
+        ["occasions", "preview", "--date"], ["occasions", "run", "--date"],
+    ]:  # fmt: skip
+        for day in ["9999-12-31", "0001-01-01", "1899-12-31", "2200-01-01", "٢٠٢٦-١٢-٢٥",
+                    "2026-02-30", "20261225"]:  # fmt: skip
+            result = run_on(*command, day)
+
+            assert result.exit_code == 2, (command, day, result.output)
+            assert "is not a day of 1900 to 2199 (YYYY-MM-DD)" in result.stderr
+    for option in ["--starts", "--ends", "--deadline"]:
+        for moment in ["9999-12-31T23:59:59", "0001-01-01T00:00:00", "1899-12-31T12:00:00Z"]:
+            times = {"--starts": "2026-12-08T18:30", "--ends": "2026-12-08T21:00", option: moment}
+            result = run_on("events", "create", "--title", "Emerald preview", "--capacity", "5",
+                            *(part for pair in times.items() for part in pair))  # fmt: skip
+
+            assert result.exit_code == 1, (option, moment, result.output)
+            assert result.stderr == f"concierge: {option}: out of range: from 1900 to 2199\n"
+    assert run_on("events", "list").output == ""
+
+
+def test_counts_beyond_their_columns_are_usage_errors(run_on: Invoke) -> None:
+    run_on("members", "add", "+393471234567", "--name", "Giulia Rossi")
+    too_many = [
+        ["events", "create", "--title", "X", "--starts", "2026-12-08T18:30", "--ends",
+         "2026-12-08T21:00", "--capacity", "2147483648"],
+        ["events", "create", "--title", "X", "--starts", "2026-12-08T18:30", "--ends",
+         "2026-12-08T21:00", "--capacity", "5", "--plus-ones", "32768"],
+        ["members", "redeem", "M00001", "2147483648"],
+        ["members", "adjust", "M00001", "2147483648", "--note", "x"],
+        ["members", "adjust", "M00001", "-2147483648", "--note", "x"],
+    ]  # fmt: skip
+    for command in too_many:
+        result = run_on(*command)
+
+        assert result.exit_code == 2, (command, result.output)
+        assert "Error: Invalid value" in result.stderr
+
+
+def test_import_rejects_rows_with_text_or_dates_the_club_cannot_keep(
+    run_on: Invoke, tmp_path: Path
+) -> None:
+    csv_file = write_csv(
+        tmp_path / "purchases.csv",
+        [
+            "B1,+393471234567,10,EUR,2026-10-01T11:00:00,Giulia\x00,ring,,",
+            "B\x002,+393471234567,10,EUR,2026-10-01T11:00:00,,ring,,",
+            "B3,+393471234567,10,EUR,2026-10-01T11:00:00,,ring\x1b[0m,,",
+            "B4,+393471234567,10,EUR,0001-01-01T00:00:00+14:00,,,,",
+            "B5,+393471234567,10,EUR,9999-12-31T23:59:59Z,,,,",
+            "B6,+393471234567,10,EUR,2026-11-25T10:00:01Z,,,,",  # a day and a second ahead
+            "B7,+393471234567,10,EUR,2026-10-01T11:00:00,Giulia Rossi,ring,,",
+        ],
+    )
+
+    result = run_on("import", "purchases", str(csv_file))
+
+    assert result.exit_code == 0, result.output
+    out_of_range = "purchased_at: out of range: from 1900-01-01 to a day from now"
+    assert [line for line in result.stderr.splitlines() if "rejected" in line] == [
+        "line 2: rejected: name: contains a control character (U+0000)",
+        "line 3: rejected: order_id: contains a control character (U+0000)",
+        "line 4: rejected: category: contains a control character (U+001B)",
+        f"line 5: rejected: {out_of_range}",
+        f"line 6: rejected: {out_of_range}",
+        f"line 7: rejected: {out_of_range}",
+    ]
+    assert result.stdout.splitlines()[-1] == "created 1, refunded 0, unchanged 0, rejected 6"
+
+
+def test_text_the_database_cannot_keep_is_refused_before_it(run_on: Invoke) -> None:
+    run_on("members", "add", "+393471234567", "--name", "Giulia Rossi")
+    latin1 = "Zo\udceb"  # "Zoë" typed in a Latin-1 terminal, as Python reads the argument
+    event = ["events", "create", "--starts", "2026-12-08T18:30", "--ends", "2026-12-08T21:00",
+             "--capacity", "5"]  # fmt: skip
+    refused = {
+        ("members", "add", "+393471234568", "--name", latin1): "U+DCEB",
+        ("members", "add", "+393471234568", "--email", "g\x1b@example.com"): "U+001B",
+        (*event, "--title", latin1): "U+DCEB",
+        (*event, "--title", "X", "--place", "Via\x00Montenapoleone"): "U+0000",
+        (*event, "--title", "X", "--description", "two\nlines\x07"): "U+0007",
+        ("staff", "add", "6660001", "--name", latin1): "U+DCEB",
+        ("closures", "add", "2030-12-25", "--reason", latin1): "U+DCEB",
+        ("members", "consent", "M00001", "news", "telegram", "--grant", "--wording",
+         latin1): "U+DCEB",
+        ("members", "redeem", "M00001", "1", "--note", latin1): "U+DCEB",
+        ("members", "adjust", "M00001", "5", "--note", "\x00"): "U+0000",
+    }  # fmt: skip
+    for command, character in refused.items():
+        result = run_on(*command)
+
+        assert result.exit_code == 2, (command, result.output)
+        assert f"({character})" in result.stderr.splitlines()[-1]
+    for anniversary in [f"{latin1}=2015-06-20", "wedding=9999-12-31", "wedding=20150620"]:
+        result = run_on("members", "add", "+393471234568", "--anniversary", anniversary)
+
+        assert result.exit_code == 1, (anniversary, result.output)
+    assert run_on("members", "show", "+393471234568").exit_code == 1  # nothing kept
+    assert "Points: 0" in run_on("members", "show", "M00001").stdout

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.channels.media import qr_png
 from bot.engine import Engine
 from handlers.dialog import Contact, Inbound, Reply, options
+from loyalty.ids import parse_id
 
 CHANNEL = "console"
 QUIT = {"/quit", "/exit", "quit", "exit"}
@@ -60,9 +61,8 @@ class ConsoleChat:
     def read(self, line: str) -> Inbound:
         """A number picks an option; anything else is a message."""
         text = line.strip()
-        if text.isdigit() and 1 <= int(text) <= len(self.options):
-            return self.options[int(text) - 1]
-        return self._inbound(text=text)
+        number = parse_id(text, high=len(self.options))
+        return self.options[number - 1] if number is not None else self._inbound(text=text)
 
     async def send(self, line: str) -> None:
         self.render(await self.engine.handle(self.read(line)))

@@ -10,13 +10,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import math
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 import qrcode
 from qrcode.image.pure import PyPNGImage
 
+from loyalty.ids import parse_id
+
 MEDIA_TTL = timedelta(hours=2)  # Twilio fetches at once; WhatsApp keeps its own copy
+CLOCK_SLACK = timedelta(minutes=5)  # between the process that signs and the one that serves
 QR_PATH = "/media/qr.png"
 PHOTO_PATH = "/media/photo"
 CALENDAR_PATH = "/media/event.ics"
@@ -46,7 +50,12 @@ def media_url(public_url: str, key: str, path: str, payload: str, now: datetime)
 def media_link_ok(
     key: str, path: str, payload: str, expires: str, signature: str, now: datetime
 ) -> bool:
-    """Whether a link's signature is ours and it has not expired (constant-time compare)."""
-    if not expires.isdigit() or int(expires) < now.timestamp():
+    """Whether a link's signature is ours and it has not expired (constant-time compare).
+
+    An expiry further ahead than any we sign is refused too: a link never outlives MEDIA_TTL,
+    whatever was signed with the key."""
+    latest = int((now + MEDIA_TTL + CLOCK_SLACK).timestamp())
+    seconds = parse_id(expires, high=latest, low=math.ceil(now.timestamp()))
+    if seconds is None:
         return False
-    return hmac.compare_digest(_signature(key, path, payload, int(expires)), signature)
+    return hmac.compare_digest(_signature(key, path, payload, seconds), signature)

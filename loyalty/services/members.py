@@ -17,18 +17,20 @@ from loyalty import points
 from loyalty.account import Account, settle
 from loyalty.badges import within_reach
 from loyalty.consent import Channel, ConsentChange, Purpose, allows, current, restorable
-from loyalty.dates import Birthday
+from loyalty.dates import EARLIEST, LATEST, Birthday, iso_day
+from loyalty.ids import parse_id
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
 from loyalty.segments import Segment
 from loyalty.services.purchases import settle_accounts
+from loyalty.text import unstorable
 from loyalty.tiers import Progress, TierState, progress
 
 if TYPE_CHECKING:
     from storage.models import Member
     from storage.unit_of_work import UnitOfWork
 
-_NUMBER = re.compile(r"^[Mm]0*(\d{1,9})$")
+_NUMBER = re.compile(r"[Mm]0*([0-9]+)")  # M00042, M42
 EXPIRY_NOTICE = timedelta(days=60)
 INVITATION_TTL = timedelta(days=14)
 
@@ -44,9 +46,10 @@ def member_number(member_id: int) -> str:
 async def look_up(uow: UnitOfWork, ref: str, program: Program) -> Member:
     """The member named by a member number (``M00042``) or a phone number, erased or not
     (an erased member has no phone: only their number finds them)."""
-    match = _NUMBER.match(ref.strip())
+    match = _NUMBER.fullmatch(ref.strip())
     if match:
-        member = await uow.members.get(int(match.group(1)))
+        member_id = parse_id(match.group(1))
+        member = await uow.members.get(member_id) if member_id is not None else None
     else:
         try:
             member = await uow.members.by_phone(normalize_phone(ref, program.club.default_country))
@@ -305,12 +308,11 @@ async def add_anniversary(
     uow: UnitOfWork, member: Member, kind: str, on: str, program: Program
 ) -> None:
     """A date the member declared (wedding, engagement...), replacing one of the same kind."""
-    try:
-        day = date.fromisoformat(on)
-    except ValueError:
-        raise MemberError(f"not a date (YYYY-MM-DD): {on!r}") from None
+    day = iso_day(on)
+    if day is None:
+        raise MemberError(f"not a date (YYYY-MM-DD, {EARLIEST.year} to {LATEST.year - 1}): {on!r}")
     kind = kind.strip().lower()
-    if not kind or len(kind) > 32:
+    if not kind or len(kind) > 32 or unstorable(kind) is not None:
         raise MemberError("an anniversary needs a short kind, e.g. wedding")
     await uow.members.set_anniversary(member.id, kind, day)
     await uow.occasion_dates.refresh([member.id], program.club.zone)

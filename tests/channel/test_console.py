@@ -101,6 +101,7 @@ async def test_a_number_beyond_the_options_is_read_as_words(
             ("/start", "7. Help"),
             ("8", "I am sorry, I did not understand."),
             ("0", "I am sorry, I did not understand."),
+            *[(said, "I am sorry, I did not understand.") for said in ["፩", "١", "²", "01"]],
         ]
     )
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 
 from loyalty.account import Account, Settlement, apply, settle
 from loyalty.badges import Award
-from loyalty.points import Entry, Kind, Reason
-from loyalty.program import Program
-from loyalty.tiers import TierState
+from loyalty.dates import EARLIEST, LATEST
+from loyalty.points import Entry, Kind, Reason, expiring_soon, reversal
+from loyalty.program import MAX_MONTHS, Program
+from loyalty.purchases import AHEAD
+from loyalty.services.members import EXPIRY_NOTICE
+from loyalty.tiers import TierState, progress
 
 from .factories import earn, fact, utc
 
@@ -90,3 +98,45 @@ def test_account_qualifies_only_with_paid_purchases(program: Program) -> None:
     )
     assert [(q.at, q.points) for q in account.qualifying()] == [(paid_at, 300)]
     assert account.tier_state(program) == TierState("silver", utc(2024, 1, 1), None)
+
+
+@pytest.fixture(scope="session")
+def longest(variant: Callable[..., Program]) -> Program:
+    """The demo club with every span of months at the most a program may give."""
+    return variant(
+        ("expiry_months = 24 ", f"expiry_months = {MAX_MONTHS} "),
+        ("window_months = 12 ", f"window_months = {MAX_MONTHS} "),
+        ("grace_months = 3 ", f"grace_months = {MAX_MONTHS} "),
+        ("within_months = 12 }", f"within_months = {MAX_MONTHS} }}"),
+        ("years = 1 }", f"years = {MAX_MONTHS // 12} }}"),
+    )
+
+
+def moments(first: datetime, last: datetime) -> st.SearchStrategy[datetime]:
+    naive = (first.replace(tzinfo=None), last.replace(tzinfo=None))
+    return st.datetimes(*naive, timezones=st.just(UTC))
+
+
+@settings(database=None, deadline=None)
+@given(
+    now=moments(EARLIEST, LATEST - AHEAD),
+    bought=moments(EARLIEST, LATEST),
+    which=st.sampled_from(["demo", "longest"]),
+)
+@example(now=LATEST - AHEAD, bought=LATEST - timedelta(microseconds=1), which="longest")
+@example(now=EARLIEST, bought=EARLIEST, which="longest")
+def test_any_purchase_date_the_edge_accepts_settles_without_overflow(
+    program: Program, longest: Program, now: datetime, bought: datetime, which: str
+) -> None:
+    assume(bought <= now + AHEAD)  # what parse_purchase takes at `now`
+    club = program if which == "demo" else longest
+    account = Account(
+        member_id=7, joined_at=min(bought, now), purchases=[fact("A", bought, 1600)],
+        entries=[earn("A", 1600, bought)],
+    )  # fmt: skip
+    months = club.points.expiry_months
+
+    apply(account, settle(account, now, club))
+    expiring_soon(account.entries, now, now + EXPIRY_NOTICE, months)
+    reversal(account.entries, "A", now, months)
+    progress(account.tier_state(club), account.qualifying(), now, club)

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty.dates import Birthday, add_months, occurrence_in
+from loyalty.dates import (
+    EARLIEST,
+    LATEST,
+    Birthday,
+    OutOfRange,
+    add_months,
+    iso_day,
+    moment_in,
+    occurrence_in,
+)
 
 from .factories import utc
+
+ROME = ZoneInfo("Europe/Rome")
 
 
 @pytest.mark.parametrize(
@@ -98,8 +110,11 @@ def test_birthday_parses_month_day_with_or_without_year(text: str, expected: Bir
 
 @pytest.mark.parametrize(
     "text",
-    ["3-14", "03-4", "90-03-14", "1990-3-14", "14/03/1990", "March 14", "", "1990-03-14-01"],
-)
+    [
+        "3-14", "03-4", "90-03-14", "1990-3-14", "14/03/1990", "March 14", "", "1990-03-14-01",
+        "٠٣-١٤", "+3-14", "03-+4", "²³-14",  # ASCII digits only
+    ],
+)  # fmt: skip
 def test_birthday_in_another_format_is_refused(text: str) -> None:
     with pytest.raises(ValueError) as caught:
         Birthday.parse(text)
@@ -125,3 +140,46 @@ def test_birthday_prints_as_it_was_given() -> None:
 def test_birthday_round_trips_through_its_text(day: date, with_year: bool) -> None:
     birthday = Birthday(day.month, day.day, day.year if with_year else None)
     assert Birthday.parse(str(birthday)) == birthday
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001-01-01T00:00:00+14:00",  # before year 1 in UTC: datetime itself overflows
+        "9999-12-31T23:59:59Z",
+        "9999-12-31T23:00:00-02:00",  # after year 9999 in UTC
+        "0001-01-01T00:00:00",  # in the store's zone
+        "1899-12-31T23:59:59Z",
+        "2200-01-01T00:00:00Z",
+    ],
+)
+def test_a_moment_outside_the_years_the_rules_reckon_with_is_out_of_range(text: str) -> None:
+    with pytest.raises(OutOfRange) as caught:
+        moment_in(text, ROME)
+    assert str(caught.value) == "out of range: from 1900 to 2199"
+
+
+def test_the_first_and_last_moments_in_range_are_read() -> None:
+    assert moment_in("1900-01-01T00:00:00Z", ROME) == EARLIEST
+    assert moment_in("2199-12-31T23:59:59Z", ROME) == LATEST - timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-25", date(2026, 12, 25)),
+        ("1900-01-01", date(1900, 1, 1)),
+        ("2199-12-31", date(2199, 12, 31)),
+        ("1899-12-31", None),
+        ("2200-01-01", None),
+        ("9999-12-31", None),
+        ("0001-01-01", None),
+        ("2026-02-30", None),
+        ("٢٠٢٦-١٢-٢٥", None),
+        ("20261225", None),  # fromisoformat's basic format: not how staff write a day
+        ("2026-W52-5", None),
+        (" 2026-12-25", None),
+    ],
+)
+def test_a_day_is_yyyy_mm_dd_in_ascii_digits_in_range(text: str, expected: date | None) -> None:
+    assert iso_day(text) == expected

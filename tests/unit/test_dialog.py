@@ -33,6 +33,13 @@ OFFERED = [
         ("6", None),
         ("card please", None),
         ("", None),
+        ("²", None),  # a number in another dress is no option, nor the words "2"
+        ("١", None),
+        ("፩", None),
+        ("a²", None),
+        ("-1", None),
+        ("99999999999999999999", None),
+        ("01", None),
     ],
 )
 def test_an_option_is_picked_by_number_or_words(said: str, action: str | None) -> None:

@@ -159,6 +159,25 @@ def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
             id="empty-window",
         ),
         pytest.param(
+            "expiry_months = 24 ",
+            "expiry_months = 1000000 ",
+            "program: points.expiry_months: Input should be less than or equal to 1200",
+            id="points-expiring-after-year-9999",
+        ),
+        pytest.param(
+            "grace_months = 3 ",
+            "grace_months = 99999 ",
+            "program: tiers.grace_months: Input should be less than or equal to 1200",
+            id="reviews-after-year-9999",
+        ),
+        pytest.param(
+            "years = 1 }",
+            "years = 101 }",
+            "program: badges.anniversary.rule.membership.years: Input should be less than or "
+            "equal to 100",
+            id="membership-beyond-a-century",
+        ),
+        pytest.param(
             "recent_days = 90 ",
             "recent_days = 90\nrecnet_days = 30 ",
             "program: segments.recnet_days: Extra inputs are not permitted",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from loyalty.purchases import (
     points_for,
     to_base,
 )
+from tests.conftest import NOW
 
 from .factories import utc
 
@@ -43,12 +45,12 @@ def row(**changes: Any) -> dict[str, Any]:
 
 def refused(fields: dict[str, Any], program: Program) -> InvalidPurchase:
     with pytest.raises(InvalidPurchase) as caught:
-        parse_purchase(fields, program)
+        parse_purchase(fields, program, NOW)
     return caught.value
 
 
 def test_csv_row_is_read_into_a_purchase(program: Program) -> None:
-    assert parse_purchase(row(), program) == PurchaseInput(
+    assert parse_purchase(row(), program, NOW) == PurchaseInput(
         order_id="A-1001",
         phone="+393471234567",
         amount=Decimal("1250.50"),
@@ -73,7 +75,7 @@ def test_json_values_are_read_like_csv_strings(program: Program) -> None:
         "limited_edition": False,
         "category": None,
     }
-    assert parse_purchase(fields, program) == PurchaseInput(
+    assert parse_purchase(fields, program, NOW) == PurchaseInput(
         order_id="1001",
         phone="+393471234567",
         amount=Decimal("1250.5"),
@@ -89,7 +91,7 @@ def test_json_values_are_read_like_csv_strings(program: Program) -> None:
 def test_amount_is_read_from_a_string_or_a_number(
     program: Program, amount: Any, expected: Decimal
 ) -> None:
-    assert parse_purchase(row(amount=amount), program).amount == expected
+    assert parse_purchase(row(amount=amount), program, NOW).amount == expected
 
 
 @pytest.mark.parametrize(
@@ -143,6 +145,51 @@ def test_purchase_time_that_is_not_iso_8601_is_refused(program: Program, when: s
 
 
 @pytest.mark.parametrize(
+    "when",
+    [
+        "0001-01-01T00:00:00+14:00",  # before year 1 in UTC
+        "9999-12-31T23:59:59Z",  # its points would expire after year 9999
+        "1899-12-31T23:59:59Z",
+        "2026-11-25T10:00:01Z",  # a day and a second ahead of our clock
+        "2200-01-01T00:00:00",
+    ],
+)
+def test_purchase_time_out_of_range_is_refused(program: Program, when: str) -> None:
+    error = refused(row(purchased_at=when), program)
+    assert (error.field, error.reason) == (
+        "purchased_at", "out of range: from 1900-01-01 to a day from now",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("when", "in_utc"),
+    [("1900-01-01T00:00:00Z", utc(1900, 1, 1, 0)), ("2026-11-25T10:00:00Z", NOW + timedelta(1))],
+)
+def test_purchase_time_from_1900_to_a_day_ahead_is_taken(
+    program: Program, when: str, in_utc: Any
+) -> None:
+    assert parse_purchase(row(purchased_at=when), program, NOW).purchased_at == in_utc
+
+
+@pytest.mark.parametrize(
+    "field", ["order_id", "phone", "currency", "status", "name", "email", "category", "store"]
+)
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ("\x00", "contains a control character (U+0000)"),
+        ("\ud800", "contains a lone surrogate (U+D800)"),
+        ("\n", "contains a control character (U+000A)"),
+    ],
+)
+def test_text_the_database_cannot_keep_is_refused_naming_the_field(
+    program: Program, field: str, bad: str, reason: str
+) -> None:
+    error = refused(row(**{field: f"A{bad}1"}), program)
+    assert (error.field, error.reason) == (field, reason)
+
+
+@pytest.mark.parametrize(
     ("when", "in_utc"),
     [
         ("2024-03-01T10:00:00", utc(2024, 3, 1, 9)),  # CET, UTC+1
@@ -156,7 +203,7 @@ def test_purchase_time_that_is_not_iso_8601_is_refused(program: Program, when: s
 def test_time_without_offset_is_read_in_the_stores_zone(
     program: Program, when: str, in_utc: Any
 ) -> None:
-    moment = parse_purchase(row(purchased_at=when), program).purchased_at
+    moment = parse_purchase(row(purchased_at=when), program, NOW).purchased_at
     assert moment == in_utc
     assert moment.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
 
@@ -173,7 +220,7 @@ def test_time_without_offset_is_read_in_the_stores_zone(
     ],
 )
 def test_status_is_paid_or_refunded(program: Program, status: Any, expected: Status) -> None:
-    assert parse_purchase(row(status=status), program).status is expected
+    assert parse_purchase(row(status=status), program, NOW).status is expected
 
 
 def test_other_status_is_refused(program: Program) -> None:
@@ -202,7 +249,7 @@ def test_other_status_is_refused(program: Program) -> None:
 def test_limited_edition_flag_reads_common_spellings(
     program: Program, flag: Any, expected: bool
 ) -> None:
-    assert parse_purchase(row(limited_edition=flag), program).limited_edition is expected
+    assert parse_purchase(row(limited_edition=flag), program, NOW).limited_edition is expected
 
 
 @pytest.mark.parametrize("flag", ["maybe", "2", "si"])
@@ -235,7 +282,7 @@ def test_field_of_ten_thousand_characters_is_refused(program: Program, field: st
 
 
 def test_field_of_two_hundred_characters_is_accepted(program: Program) -> None:
-    assert parse_purchase(row(name="x" * 200), program).name == "x" * 200
+    assert parse_purchase(row(name="x" * 200), program, NOW).name == "x" * 200
 
 
 def test_structured_value_in_a_text_field_is_refused(program: Program) -> None:
@@ -243,7 +290,7 @@ def test_structured_value_in_a_text_field_is_refused(program: Program) -> None:
 
 
 def test_blank_optional_fields_are_absent(program: Program) -> None:
-    parsed = parse_purchase(row(name="  ", email="", category=" ", store=None), program)
+    parsed = parse_purchase(row(name="  ", email="", category=" ", store=None), program, NOW)
     assert (parsed.name, parsed.email, parsed.category, parsed.store) == (None, None, None, None)
 
 

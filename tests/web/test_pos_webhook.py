@@ -176,3 +176,37 @@ async def test_start_up_says_in_one_line_each_part_that_is_off(
         "WhatsApp off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_FROM and "
         "CONCIERGE_PUBLIC_URL",
     ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"name": "Giulia\u0000"}, "name", "contains a control character (U+0000)"),
+        ({"order_id": "POS-\ud800"}, "order_id", "contains a lone surrogate (U+D800)"),
+        ({"email": "g@example.com\u001b"}, "email", "contains a control character (U+001B)"),
+        ({"category": "ring\ud83d"}, "category", "contains a lone surrogate (U+D83D)"),
+        ({"store": "Milano\u0000"}, "store", "contains a control character (U+0000)"),
+        ({"phone": "+39 347 123 4567\u0000"}, "phone", "contains a control character (U+0000)"),
+        (
+            {"purchased_at": "0001-01-01T00:00:00+14:00"},
+            "purchased_at",
+            "out of range: from 1900-01-01 to a day from now",
+        ),
+        (
+            {"purchased_at": "9999-12-31T23:59:59Z"},
+            "purchased_at",
+            "out of range: from 1900-01-01 to a day from now",
+        ),
+    ],
+)
+async def test_text_or_a_date_the_club_cannot_keep_is_refused_naming_the_field(
+    client: httpx.AsyncClient, concierge: Concierge, changes: dict[str, str], field: str,
+    reason: str,
+) -> None:  # fmt: skip
+    body = json.dumps(order(**changes)).encode()  # "\ud800" travels as JSON's escape
+
+    response = await post(client, body, sign(body))
+
+    assert response.status_code == 422
+    assert response.json() == {"detail": {"field": field, "reason": reason}}
+    assert await stored(concierge) == (0, 0)
