@@ -159,12 +159,12 @@ class StaffDesk:
             return Outcome(row, PENDING, error=str(exc), wait=seconds(exc.retry_after))
         except (TimedOut, NetworkError) as exc:
             if row.attempts >= MAX_ATTEMPTS:
-                log.warning("staff group post %s given up: %s", row.id, exc)
+                log.warning("staff group post %s given up: %s", row.id, type(exc).__name__)
                 return Outcome(row, DEAD, error=f"gave up: {exc}")
             wait = backoff(row.attempts, self.jitter)
             return Outcome(row, PENDING, error=str(exc), wait=wait)
         except TelegramError as exc:  # removed from the group, rights taken, topic deleted
-            log.warning("staff group post %s refused: %s", row.id, exc)
+            log.warning("staff group post %s refused: %s", row.id, type(exc).__name__)
             return Outcome(row, FAILED, error=str(exc))
 
     async def _call(self, row: OutboxMessage, request: dict[str, Any]) -> Outcome:
