@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.logs import hide_secrets
 from bot.settings import Settings, load_program, load_settings
 from loyalty.program import Program
 from storage.database import Database
@@ -34,7 +35,11 @@ class Concierge:
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Concierge:
-    """Read and check the settings and the program file; raises ConfigError naming the fault."""
+    """Read and check the settings and the program file; raises ConfigError naming the fault.
+
+    The settings' secrets are masked in the process's logs from here on.
+    """
     settings = settings or load_settings()
+    hide_secrets(settings)
     program = load_program(settings.program)
     return Concierge(settings, program, Database(settings.database_url), clock)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from bot import logs
 from bot.bootstrap import Concierge, bootstrap, utc_now
 from bot.settings import ConfigError, Settings, load_settings
 from handlers.appointments import ERASED, tell_staff
@@ -179,12 +180,8 @@ _member_record = _with_member(members.look_up)
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 def main(verbose: bool) -> None:
     """Concierge: the conversational concierge for a jeweller's loyalty club."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not verbose:
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    if not logging.getLogger().handlers:  # as basicConfig: logging set up already is kept
+        logs.configure(verbose)
 
 
 @main.group()
@@ -210,7 +207,11 @@ def serve(host: str, port: int | None) -> None:
 
     app = _load()
     _schema_current(app)
-    uvicorn.run(create_app(app), host=host, port=port or app.settings.port, log_level="info")
+    # no log_config: uvicorn's loggers, the access log too, write through the masking handler
+    uvicorn.run(
+        create_app(app), host=host, port=port or app.settings.port, log_level="info",
+        log_config=None,
+    )  # fmt: skip
 
 
 @main.command()

@@ -211,7 +211,7 @@ class Dispatcher:
                     due_at=now + timedelta(seconds=wait),
                 )
                 report.retried += 1
-                log.warning("%s: %s; again in %.0f s", where, delivery.error, wait)
+                log.warning("%s: not sent (reason in outbox list); again in %.0f s", where, wait)
             elif delivery.status == RETRY:
                 await uow.outbox.settle(row.id, DEAD, now, error=f"gave up: {delivery.error}")
                 report.failed += 1
@@ -232,7 +232,7 @@ class Dispatcher:
                     row.id, FAILED, now, error=delivery.error, code=delivery.code
                 )
                 report.failed += 1
-                log.warning("%s: refused (%s)", where, delivery.code or delivery.error)
+                log.warning("%s: refused (%s)", where, delivery.code or "reason in outbox list")
             await uow.commit()
 
 

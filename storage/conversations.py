@@ -284,15 +284,15 @@ class Secrets(_Repository):
     async def get_or_create(self, name: str, make: Callable[[], str]) -> str:
         """A club secret, made on first use; first uses at once agree on one (the first
         insert wins, the others read it)."""
-        value = await self.session.scalar(select(ClubSecret.value).where(ClubSecret.name == name))
-        if value is not None:
-            return value
+        found = await self.session.get(ClubSecret, name)  # loaded as a row: the logs learn it
+        if found is not None:
+            return found.value
         dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
         await self.session.execute(
             dialect.insert(ClubSecret)
             .values(name=name, value=make())
             .on_conflict_do_nothing(index_elements=["name"])
         )
-        made = await self.session.scalar(select(ClubSecret.value).where(ClubSecret.name == name))
+        made = await self.session.get(ClubSecret, name)
         assert made is not None
-        return made
+        return made.value

@@ -56,10 +56,13 @@ class Database:
     def __init__(self, url: str | URL, **engine_options: Any) -> None:
         self.url = database_url(str(url)) if isinstance(url, str) else url
         # Sessions and connections here always end their transaction before closing, so the
-        # pool's own reset (one more round trip per checkout) is not needed.
-        options: dict[str, Any] = {"pool_pre_ping": True, "pool_reset_on_return": None}
+        # pool's own reset (one more round trip per checkout) is not needed. A database error
+        # never shows its parameters: they are phone numbers, names, messages, keys.
+        options: dict[str, Any] = {"pool_reset_on_return": None, "hide_parameters": True}
         if self.url.get_backend_name() == "sqlite":
-            options = {"connect_args": {"timeout": 30}, "pool_reset_on_return": None}
+            options["connect_args"] = {"timeout": 30}
+        else:
+            options["pool_pre_ping"] = True
         options.update(engine_options)
         self.engine = create_async_engine(self.url, **options)
         if self.is_sqlite:

@@ -8,10 +8,12 @@ parametrized over both).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Coroutine
+import sys
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.bootstrap import Concierge
+from bot.logs import CHATTY, PAYLOAD_LEVELS, MaskingFormatter
 from bot.settings import Settings, load_program
 from loyalty.program import Program
 from storage.database import Database
@@ -198,3 +201,20 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 def concierge(database: Database, program: Program, clock: Clock) -> Concierge:
     settings = Settings(database_url=str(database.url.render_as_string(hide_password=False)))
     return Concierge(settings, program, database, clock, clock.sleep, clock.monotonic)
+
+
+@pytest.fixture
+def logging_kept() -> Iterator[None]:
+    """What `bot.logs.configure` changes in the process, put back after the test: the
+    levels, its handler, the hook for uncaught errors."""
+    names = ["", *PAYLOAD_LEVELS, *CHATTY]
+    levels = {name: logging.getLogger(name).level for name in names}
+    hook = sys.excepthook
+    yield
+    sys.excepthook = hook
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        if isinstance(handler.formatter, MaskingFormatter):
+            root.removeHandler(handler)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)

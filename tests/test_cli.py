@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
+from bot.logs import MaskingFormatter
 from bot.settings import load_program
 from loyalty.membercard import ticket_payload
 from loyalty.services import appointments, events, members
@@ -332,6 +334,41 @@ def test_worker_and_serve_refuse_a_database_not_upgraded(
         said = result.stderr.strip()
         assert said.startswith("concierge: the database is at revision none, not 0")
         assert said.endswith(": run `concierge db upgrade`")
+
+
+def test_serve_leaves_uvicorns_loggers_to_the_masking_handler(
+    run: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: dict[str, object] = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: started.update(options))
+
+    assert run("serve", "--port", "8123").exit_code == 0
+
+    assert started["port"] == 8123
+    assert started["log_config"] is None  # uvicorn's own would write the access log unmasked
+
+
+def test_a_command_logs_through_the_masking_handler_at_the_levels_asked(
+    run: Invoke, logging_kept: None
+) -> None:
+    root = logging.getLogger()
+    theirs = root.handlers[:]  # the test runner's: a process of its own starts with none
+    for handler in theirs:
+        root.removeHandler(handler)
+    try:
+        assert run("-v", "staff", "list").exit_code == 0
+        ours = root.handlers[:]
+    finally:
+        for handler in root.handlers[:]:
+            root.removeHandler(handler)
+        for handler in theirs:
+            root.addHandler(handler)
+
+    [handler] = ours
+    assert isinstance(handler.formatter, MaskingFormatter)
+    assert root.level == logging.DEBUG  # -v
+    assert logging.getLogger("aiosqlite").level == logging.WARNING  # its debug: SQL parameters
+    assert logging.getLogger("telegram").level == logging.INFO  # its debug: messages
 
 
 def test_staff_add_list_and_remove(run: Invoke) -> None:

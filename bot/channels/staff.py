@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 from telegram import Bot, InputFile, Message, Update
-from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.bootstrap import Concierge
 from bot.channels.courier import Courier, Outcome
@@ -39,6 +39,12 @@ VCARD = frozenset({"text/vcard", "text/x-vcard"})
 # How a file another channel holds is fetched, with its content type (WhatsApp's media URLs
 # need Twilio's keys).
 Fetch = Callable[[str], Awaitable[tuple[bytes, str]]]
+
+
+def transient(exc: TelegramError) -> bool:
+    """Whether trying again may help: the network failed, not Telegram refusing the request
+    (python-telegram-bot counts a 400 Bad Request as a network error)."""
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
 
 
 def seconds(after: int | timedelta) -> float:
@@ -157,15 +163,15 @@ class StaffDesk:
         except RetryAfter as exc:
             log.warning("staff group: Telegram asks to wait %s s", exc.retry_after)
             return Outcome(row, PENDING, error=str(exc), wait=seconds(exc.retry_after))
-        except (TimedOut, NetworkError) as exc:
+        except TelegramError as exc:
+            if not transient(exc):  # removed from the group, rights taken, topic deleted
+                log.warning("staff group post %s refused: %s", row.id, type(exc).__name__)
+                return Outcome(row, FAILED, error=str(exc))
             if row.attempts >= MAX_ATTEMPTS:
-                log.warning("staff group post %s given up: %s", row.id, exc)
+                log.warning("staff group post %s given up: %s", row.id, type(exc).__name__)
                 return Outcome(row, DEAD, error=f"gave up: {exc}")
             wait = backoff(row.attempts, self.jitter)
             return Outcome(row, PENDING, error=str(exc), wait=wait)
-        except TelegramError as exc:  # removed from the group, rights taken, topic deleted
-            log.warning("staff group post %s refused: %s", row.id, exc)
-            return Outcome(row, FAILED, error=str(exc))
 
     async def _call(self, row: OutboxMessage, request: dict[str, Any]) -> Outcome:
         thread = request["thread"]

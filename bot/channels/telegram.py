@@ -17,19 +17,20 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot.bootstrap import Concierge
 from bot.channels import receipts
 from bot.channels.courier import Courier, Outcome
 from bot.channels.delivery import BLOCKED, REFUSED, RETRY, Delivery
 from bot.channels.media import CALENDAR_FILE, qr_png
-from bot.channels.staff import StaffDesk, seconds
+from bot.channels.staff import StaffDesk, seconds, transient
 from bot.channels.telegram_files import attachment, send_file, telegram_file
 from bot.engine import Engine
 from handlers.desk import undelivered
 from handlers.dialog import Contact, Inbound, Reply, split_text
 from handlers.occasions import Greeting
+from loyalty.ids import INT8_MAX
 from loyalty.ports import Conflict
 from storage.models import OutboxMessage
 from storage.outbox import FAILED, PENDING
@@ -39,7 +40,6 @@ log = logging.getLogger("concierge.telegram")
 CHANNEL = "telegram"
 MAX_MESSAGE = 4096
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-MAX_UPDATE_ID = 2**63 - 1  # PostgreSQL's bigint; Telegram's ids are far below
 # The fields PTB cannot read a button press or a message without (see `readable`).
 ESSENTIAL = {
     "callback_query": ("id", "from", "chat_instance"),
@@ -57,7 +57,7 @@ def read_update(body: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(payload, dict) or not _is_integer(payload.get("update_id")):
         return None
-    return payload if 0 < payload["update_id"] <= MAX_UPDATE_ID else None
+    return payload if 0 < payload["update_id"] <= INT8_MAX else None  # Telegram's: far below
 
 
 def _not_json(constant: str) -> Any:
@@ -245,10 +245,8 @@ class TelegramChannel:
             return Delivery(BLOCKED, error=str(exc))
         except RetryAfter as exc:
             return Delivery(RETRY, error=str(exc), retry_after=seconds(exc.retry_after))
-        except (TimedOut, NetworkError) as exc:
-            return Delivery(RETRY, error=str(exc))
         except TelegramError as exc:
-            return Delivery(REFUSED, error=str(exc))
+            return Delivery(RETRY if transient(exc) else REFUSED, error=str(exc))
         return Delivery("sent", provider_id=f"{row.address}:{message.message_id}")
 
     async def flush(self, address: str) -> None:
@@ -269,9 +267,9 @@ class TelegramChannel:
             return Outcome(row, FAILED, error=str(exc), code="blocked")
         except RetryAfter as exc:
             return Outcome(row, PENDING, error=str(exc), wait=seconds(exc.retry_after))
-        except (TimedOut, NetworkError) as exc:
-            return Outcome(row, PENDING, error=str(exc), stop=True)
         except TelegramError as exc:
+            if transient(exc):
+                return Outcome(row, PENDING, error=str(exc), stop=True)
             return Outcome(row, FAILED, error=str(exc))
         return Outcome(row, "sent", provider_id=f"{row.address}:{message.message_id}")
 

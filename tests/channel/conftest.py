@@ -111,6 +111,7 @@ class FakeTelegram:
         self.blocked: set[str] = set()  # chats that blocked the bot: sendMessage gets 403
         self.flooded: dict[str, int] = {}  # chats sent too much: 429 with retry_after (once)
         self.down: set[str] = set()  # methods Telegram cannot serve now: 502 Bad Gateway
+        self.refused: dict[str, str] = {}  # chats whose sends get 400 with this description
         self._message_ids = iter(range(9001, 10**6))
         self._threads = iter(range(501, 10**6))
         self.topics: dict[int, str] = {}  # message_thread_id -> name, as made
@@ -178,6 +179,8 @@ class FakeTelegram:
             thread = int(params.get("message_thread_id", 0))
             if thread and (thread not in self.topics or thread in self.deleted):
                 return self._error(400, "Bad Request: message thread not found")
+            if params["chat_id"] in self.refused:
+                return self._error(400, self.refused[params["chat_id"]])
             if params["chat_id"] in self.blocked:
                 return self._error(403, "Forbidden: bot was blocked by the user")
             if params["chat_id"] in self.flooded:

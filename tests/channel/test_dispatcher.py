@@ -253,6 +253,19 @@ async def test_telegram_429_waits_as_long_as_telegram_says(
     assert greetings == ["Happy birthday, Giulia!"] * 2  # the first was refused with 429
 
 
+async def test_a_message_telegram_refuses_as_a_bad_request_fails_once_not_retried(
+    telegram_sender: TelegramChannel, api: FakeTelegram, concierge: Concierge
+) -> None:
+    await birthday_today(concierge, Channel.TELEGRAM)
+    api.refused[CHAT] = "Bad Request: chat not found"  # python-telegram-bot: a NetworkError
+
+    report = await dispatcher(concierge, Waits(), telegram=telegram_sender).drain()
+
+    assert (report.failed, report.retried) == (1, 0)
+    row = await the_row(concierge)
+    assert (row.status, row.attempts) == ("failed", 1)
+
+
 async def test_a_member_who_blocked_the_bot_is_marked_unreachable(
     telegram_sender: TelegramChannel, api: FakeTelegram, concierge: Concierge
 ) -> None:

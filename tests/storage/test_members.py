@@ -12,12 +12,14 @@ from sqlalchemy import func, select
 
 from loyalty.consent import Channel, Purpose
 from loyalty.points import InsufficientPoints
+from loyalty.ports import Conflict
 from loyalty.program import Program
 from loyalty.services import members
 from loyalty.services.purchases import ingest
 from loyalty.services.reviews import settle_all
 from storage.database import Database
 from storage.models import ClubSecret, Consent, LedgerEntry, Member
+from tests.conftest import NOW
 from tests.factories import PHONE, purchase
 
 
@@ -223,3 +225,18 @@ async def test_the_first_cards_asked_for_at_once_agree_on_one_qr_key(database: D
     async with database.unit_of_work() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(ClubSecret)) == 1
         assert await uow.session.scalar(select(ClubSecret.value)) == keys[0]
+
+
+async def test_a_database_error_never_shows_the_values_it_was_given(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        await uow.members.add(phone="+393471234567", name="Giulia Rossi", joined_at=NOW)
+        await uow.commit()
+
+    with pytest.raises(Conflict) as refused:
+        async with database.unit_of_work() as uow:
+            await uow.members.add(phone="+393471234567", name="Giulia Rossi", joined_at=NOW)
+            await uow.commit()
+
+    shown = f"{refused.value} {refused.value.__cause__}"
+    assert "hide_parameters" in shown  # the statement is named, its values withheld
+    assert "Giulia" not in shown and "471234567" not in shown.split("DETAIL")[0]
