@@ -105,7 +105,9 @@ class StaffDesk:
 
     def ours(self, update: Update) -> bool:
         message = update.message
-        return message is not None and message.chat.id == self.chat_id
+        return (
+            message is not None and message.chat is not None and (message.chat.id == self.chat_id)
+        )
 
     async def process(self, receipt_id: int, update: Update) -> None:
         """Act on a message from the group once; then send what it queued."""

@@ -68,11 +68,46 @@ def _is_integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+# The fields we act on, and what Telegram sends each as: PTB takes whatever it is given.
+TYPED: dict[str, dict[tuple[str, ...], type]] = {
+    "message": {
+        ("from", "id"): int, ("from", "first_name"): str, ("from", "language_code"): str,
+        ("chat", "id"): int, ("chat", "type"): str, ("sender_chat", "id"): int,
+        ("text",): str, ("caption",): str, ("message_thread_id",): int,
+    },
+    "callback_query": {
+        ("id",): str, ("from", "id"): int, ("from", "first_name"): str,
+        ("from", "language_code"): str, ("data",): str,
+    },
+}  # fmt: skip
+
+
+def mistyped(kind: str, content: Any) -> str | None:
+    """The first field we act on that is not what Telegram sends (an id beyond bigint
+    included); None when all are."""
+    for path, wanted in TYPED[kind].items():
+        value = content
+        for step in path:
+            value = value.get(step) if isinstance(value, dict) else None
+        if value is None:
+            continue  # absent: PTB says whether it may be
+        fits = _is_integer(value) and abs(value) <= INT8_MAX if wanted is int else (
+            isinstance(value, wanted)
+        )  # fmt: skip
+        if not fits:
+            return ".".join(path)
+    return None
+
+
 def readable(payload: dict[str, Any], kind: str, bot: Bot) -> Update:
     """The part of an update we act on (`kind`), as PTB reads it. Telegram may send fields
     this version of PTB does not know, or omit some it requires: such a field is left out,
-    the rest is read. Unreadable when even the essential fields are not."""
+    the rest is read. Unreadable when even the essential fields are not, or when a field we
+    act on is not of the type Telegram sends."""
     update_id, content = payload["update_id"], payload[kind]
+    wrong = mistyped(kind, content)
+    if wrong is not None:
+        raise receipts.Unreadable(f"unreadable {kind}: {wrong} of the wrong type")
     try:
         return _update(update_id, kind, content, bot)
     except Exception as exc:  # PTB raises whatever its constructors raise on what it reads
@@ -127,7 +162,9 @@ def inbound_from(update: Update) -> Inbound | None:
             first_name=user.first_name,
         )  # fmt: skip
     message = update.message
-    if message is None or message.from_user is None or message.chat.type != "private":
+    if message is None or message.from_user is None or message.chat is None:
+        return None
+    if message.chat.type != "private":
         return None
     user = message.from_user
     contact = None

@@ -79,3 +79,30 @@ async def test_a_message_is_answered_without_the_fields_ptb_cannot_read(
 
     assert [call.method for call in calls] == ["sendMessage", "sendMessage"]
     assert calls[0].chat_id == "5550001"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("first_name", ["Giulia"], "from.first_name"),
+        ("language_code", {"it": True}, "from.language_code"),
+        ("id", 2**70, "from.id"),
+    ],
+)
+async def test_a_field_of_the_wrong_type_fails_the_update_at_once_and_harms_no_other(
+    telegram: Telegram, concierge: Concierge, field: str, value: Any, why: str
+) -> None:
+    update = message_update("/start")
+    update["message"]["from"][field] = value  # PTB would take it as it is
+
+    response = await telegram.post(update)
+    after = await telegram.send(message_update("/start", user=telegram_user(6_660_011)))
+
+    assert response.status_code == 200
+    async with concierge.db.unit_of_work() as uow:
+        receipt = await uow.session.scalar(
+            select(InboundReceipt).where(InboundReceipt.message_id == str(update["update_id"]))
+        )
+    assert receipt is not None and receipt.failed_at == concierge.clock()
+    assert receipt.error == f"unreadable message: {why} of the wrong type"
+    assert [call.chat_id for call in after if call.method == "sendMessage"] == ["6660011"] * 2
