@@ -10,6 +10,7 @@ import email.parser
 import email.policy
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,7 +22,9 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from bot.bootstrap import Concierge
+from bot.settings import Settings
 from bot.web import create_app
+from handlers.dialog import Reply, Router, Turn
 from tests.channel.twilio import TWILIO_HOST, FakeTwilio, WhatsApp, whatsapp_settings
 from tests.factories import (
     FILE_ID_PREFIXES,
@@ -360,16 +363,22 @@ class Desk:
         return thread
 
 
-@pytest.fixture
-async def desk(concierge: Concierge, api: FakeTelegram, twilio: FakeTwilio) -> AsyncIterator[Desk]:
-    on = telegram_settings(concierge).settings.model_copy(
+def desk_settings(concierge: Concierge) -> Settings:
+    """Every channel on, the staff group and the POS too: the club as it runs."""
+    return telegram_settings(concierge).settings.model_copy(
         update={
             **whatsapp_settings(concierge),
             "telegram_staff_chat_id": STAFF_CHAT_ID,
             "pos_secret": SecretStr(POS_SECRET),
         }
     )
-    app_concierge = replace(concierge, settings=on)
+
+
+@asynccontextmanager
+async def running_desk(
+    app_concierge: Concierge, api: FakeTelegram, twilio: FakeTwilio
+) -> AsyncIterator[Desk]:
+    """The web app of `app_concierge`, started through its lifespan as uvicorn would."""
     api.timer = app_concierge.monotonic
     app = create_app(app_concierge)
     async with app.router.lifespan_context(app):
@@ -379,3 +388,23 @@ async def desk(concierge: Concierge, api: FakeTelegram, twilio: FakeTwilio) -> A
                 app_concierge, Telegram(app_concierge, app, http, api),
                 WhatsApp(app_concierge, app, http, twilio), api, twilio,
             )  # fmt: skip
+
+
+@pytest.fixture
+async def desk(concierge: Concierge, api: FakeTelegram, twilio: FakeTwilio) -> AsyncIterator[Desk]:
+    async with running_desk(
+        replace(concierge, settings=desk_settings(concierge)), api, twilio
+    ) as on:
+        yield on
+
+
+def failing_router(tried: list[str | None]) -> Router:
+    """A concierge whose every answer breaks (a lost connection), noting what it was asked."""
+    router = Router()
+
+    @router.otherwise
+    async def broken(turn: Turn) -> list[Reply]:
+        tried.append(turn.inbound.text)
+        raise ConnectionResetError(f"lost the connection while reading {turn.inbound.text}")
+
+    return router

@@ -21,13 +21,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select, text
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from bot.bootstrap import Concierge, bootstrap
 from bot.logs import MaskingFormatter, configure
-from bot.web import create_app
 from loyalty.consent import Channel, Purpose
 from loyalty.services import members, occasions
 from scheduler.dispatcher import Dispatcher
@@ -38,14 +36,15 @@ from tests.channel.conftest import (
     TOKEN,
     Desk,
     FakeTelegram,
-    Telegram,
-    telegram_settings,
+    desk_settings,
+    running_desk,
 )
-from tests.channel.twilio import FakeTwilio, WhatsApp, whatsapp_settings
+from tests.channel.twilio import FakeTwilio
 from tests.conftest import Clock
 from tests.factories import (
     ANNA,
     PHONE,
+    POS_SECRET,
     STAFF_CHAT_ID,
     TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,
@@ -56,7 +55,6 @@ from tests.factories import (
     whatsapp_form,
 )
 
-POS_SECRET = "pos-secret_5Tq8Wz2Lk9Rv4Hn7"
 OTTAVIA = telegram_user(5_550_003, first_name="Ottavia")
 OTTAVIA_CHAT = str(OTTAVIA["id"])
 OTTAVIA_PHONE = "+33612345678"
@@ -84,25 +82,12 @@ async def club(
     logged: io.StringIO, concierge: Concierge, api: FakeTelegram, twilio: FakeTwilio
 ) -> AsyncIterator[Desk]:
     """The web app as `concierge serve` runs it: every channel, the staff group, the POS."""
-    settings = telegram_settings(concierge).settings.model_copy(
-        update={
-            **whatsapp_settings(concierge),
-            "telegram_staff_chat_id": STAFF_CHAT_ID,
-            "pos_secret": SecretStr(POS_SECRET),
-        }
-    )
     app_concierge = replace(
-        bootstrap(settings, concierge.clock), sleep=concierge.sleep, monotonic=concierge.monotonic
-    )
-    api.timer = app_concierge.monotonic
-    app = create_app(app_concierge)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield Desk(
-                app_concierge, Telegram(app_concierge, app, http, api),
-                WhatsApp(app_concierge, app, http, twilio), api, twilio,
-            )  # fmt: skip
+        bootstrap(desk_settings(concierge), concierge.clock), sleep=concierge.sleep,
+        monotonic=concierge.monotonic,
+    )  # fmt: skip
+    async with running_desk(app_concierge, api, twilio) as on:
+        yield on
 
 
 @pytest.fixture

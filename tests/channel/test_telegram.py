@@ -54,6 +54,7 @@ from tests.channel.conftest import (
     ApiCall,
     FakeTelegram,
     Telegram,
+    failing_router,
     telegram_settings,
 )
 from tests.factories import (
@@ -884,14 +885,8 @@ async def test_an_update_no_try_could_read_is_failed_at_once_and_never_tried_aga
 async def test_an_update_that_keeps_failing_is_tried_three_times_then_failed_with_its_reason(
     concierge: Concierge, api: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
-    router = Router()
     tried: list[str | None] = []
-
-    @router.otherwise
-    async def broken(turn: Turn) -> list[Reply]:
-        tried.append(turn.inbound.text)
-        raise ConnectionResetError(f"lost the connection while reading {turn.inbound.text}")
-
+    router = failing_router(tried)
     app_concierge = telegram_settings(concierge)
     bot = Bot(TOKEN, base_url=f"{API_HOST}/bot")
     channel = TelegramChannel(app_concierge, Engine(app_concierge, router), bot)

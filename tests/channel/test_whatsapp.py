@@ -17,13 +17,14 @@ from bot.channels.media import qr_png
 from bot.channels.whatsapp import MAX_MESSAGE, render, whatsapp_channel
 from bot.engine import Engine
 from handlers import router as default_router
-from handlers.dialog import Button, Reply, Router, Turn
+from handlers.dialog import Button, Reply
 from locales import Speaker
 from loyalty.consent import Channel, Purpose
 from loyalty.membercard import verify
 from loyalty.program import Program
 from loyalty.services import members
 from storage.models import ChannelIdentity, Consent, InboundReceipt, Member, OutboxMessage
+from tests.channel.conftest import failing_router
 from tests.channel.twilio import PUBLIC_URL, WHATSAPP_HOOK, Sent, WhatsApp, sign
 from tests.conftest import Clock
 from tests.factories import OTHER_PHONE, PHONE, WHATSAPP_FROM, status_form, whatsapp_form
@@ -333,14 +334,8 @@ async def test_the_same_message_sid_twice_is_answered_once(
 async def test_a_message_that_keeps_failing_is_tried_three_times_then_failed_with_its_reason(
     whatsapp: WhatsApp, concierge: Concierge, caplog: pytest.LogCaptureFixture
 ) -> None:
-    router = Router()
     tried: list[str | None] = []
-
-    @router.otherwise
-    async def broken(turn: Turn) -> list[Reply]:
-        tried.append(turn.inbound.text)
-        raise ConnectionResetError(f"lost the connection while reading {turn.inbound.text}")
-
+    router = failing_router(tried)
     channel = whatsapp_channel(whatsapp.concierge, Engine(whatsapp.concierge, router))
     assert channel is not None
     form = whatsapp_form("my secret wish list")
