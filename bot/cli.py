@@ -28,7 +28,6 @@ from bot.settings import ConfigError, Settings, load_settings
 from handlers.appointments import ERASED, tell_staff
 from handlers.card import render_card
 from handlers.history import render_history
-from handlers.language import speaker_for
 from loyalty.booking import BOOKED
 from loyalty.consent import Channel, Purpose
 from loyalty.dates import EARLIEST, LATEST, OutOfRange, iso_day, moment_in, wall_clock
@@ -37,6 +36,7 @@ from loyalty.ids import INT2_MAX, INT4_MAX, INT8_MAX, parse_id
 from loyalty.membercard import verify_ticket
 from loyalty.points import InsufficientPoints
 from loyalty.services import appointments, events, members, occasions, privacy
+from loyalty.services.wording import speaker_for
 from loyalty.text import unstorable
 from storage.migrate import behind, upgrade
 from storage.outbox import PENDING

@@ -29,9 +29,9 @@ from handlers.dialog import (
     options,
     pick,
 )
-from handlers.language import speaker_for
 from locales import translations
 from loyalty.services.handoffs import CHANNEL as STAFF
+from loyalty.services.wording import speaker_for
 from loyalty.text import storable, unstorable
 from storage.conversations import Saved
 from storage.models import ChannelIdentity, Member

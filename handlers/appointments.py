@@ -7,10 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from handlers import desk
 from handlers.calendar import for_appointment
-from handlers.dialog import Button, Reply, Router, Turn, first_name
+from handlers.dialog import Button, Reply, Router, Turn
 from handlers.menu import link_first, with_menu
-from handlers.occasions import Greeting, salutation
-from locales import Speaker
 from loyalty.booking import BOOKED, Slot
 from loyalty.dates import LATEST
 from loyalty.ids import parse_id
@@ -18,6 +16,7 @@ from loyalty.program import Program
 from loyalty.services import appointments
 from loyalty.services.appointments import BookingError
 from loyalty.services.members import member_number
+from loyalty.services.wording import service_name
 from storage.models import Appointment, Member
 from storage.unit_of_work import UnitOfWork
 
@@ -39,11 +38,6 @@ def _after(parts: list[str]) -> datetime | None:
     """For "Later": just after the last time shown (`…:<time>`)."""
     shown = _moment(parts[2]) if len(parts) == 3 else None
     return shown + timedelta(seconds=1) if shown else None
-
-
-def service_name(program: Program, key: str, speaker: Speaker) -> str:
-    service = program.services.get(key)
-    return service.name[speaker.language] if service else key
 
 
 def _slots_reply(turn: Turn, text: str, found: list[Slot], pick: str, later: str) -> Reply:
@@ -290,20 +284,3 @@ async def tell_staff(
     return await desk.post(
         uow, now, None, line, photo=booking.photo if what == "new" else None, member_id=member.id
     )
-
-
-def reminder(booking: Appointment, member: Member, speaker: Speaker, program: Program) -> Greeting:
-    """The words of an appointment's reminder, in the member's language and zone."""
-    _ = speaker.gettext
-    first = first_name(member.name)
-    service = service_name(program, booking.service, speaker)
-    moment = speaker.day_and_time(booking.starts_at)
-    text = "\n".join((
-        salutation(first, speaker),
-        _("A reminder of your appointment: {service}, {when}. To change it, write "
-          "\"appointment\".").format(service=service, when=moment),
-        program.club.name,
-    ))  # fmt: skip
-    variables = {"first_name": first, "club": program.club.name, "service": service,
-                 "when": moment}  # fmt: skip
-    return Greeting(text, variables, appointments.REMINDER)

@@ -23,15 +23,14 @@ from handlers.dialog import (
     Inbound,
     Turn,
     channel_name,
-    first_name,
     split_text,
 )
-from handlers.language import speaker_for
 from locales import Speaker
 from loyalty.events import HOLDING, WAITING
 from loyalty.program import Program
 from loyalty.services import members
 from loyalty.services.handoffs import CHANNEL, GROUP
+from loyalty.services.wording import first_name, speaker_for
 from loyalty.text import unstorable
 from storage.models import Event, Handoff, Member, OutboxMessage, Staff
 from storage.unit_of_work import UnitOfWork

@@ -152,11 +152,6 @@ Gettext = Callable[[str], str]
 Keywords = Callable[[Gettext], str]  # gettext -> "word, other word"
 
 
-def first_name(name: str | None) -> str:
-    """How the club addresses a member or signs a staff message: the first name."""
-    return (name or "").split(" ")[0]
-
-
 def channel_name(channel: str) -> str:
     return {"telegram": "Telegram", "whatsapp": "WhatsApp"}.get(channel, channel)
 

@@ -13,10 +13,10 @@ from babel.lists import format_list
 
 from handlers import desk
 from handlers.dialog import Button, Reply, Router, Turn, channel_name, normalize
-from handlers.language import speaker_for
 from handlers.menu import link_first, with_menu
 from loyalty.consent import MARKETING, STOP_SOURCE, Channel, Purpose, allows
 from loyalty.services import members
+from loyalty.services.wording import speaker_for
 
 router = Router()
 SUGGESTED_ZONES = ("Europe/London", "Europe/Paris", "America/New_York", "Asia/Dubai")

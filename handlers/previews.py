@@ -9,10 +9,8 @@ from __future__ import annotations
 import secrets
 
 from handlers.calendar import for_event
-from handlers.dialog import Button, Reply, Router, Turn, first_name
+from handlers.dialog import Button, Reply, Router, Turn
 from handlers.menu import link_first, with_menu
-from handlers.occasions import Greeting, salutation
-from locales import Speaker
 from loyalty.events import CANCELLED, GOING, OFFERED, WAITING, answers_until
 from loyalty.ids import INT2_MAX, parse_id
 from loyalty.membercard import ticket_payload
@@ -21,17 +19,15 @@ from loyalty.services.events import (
     CLOSED,
     GONE,
     GUESTS,
-    INVITATION,
     NO_ROOM,
     NOT_FOR_YOU,
     NOT_YET,
-    REMINDER,
     SEAT_OFFERED,
     EventError,
     ForMember,
 )
 from loyalty.services.members import member_number
-from storage.models import Event, Member
+from storage.models import Event
 
 router = Router()
 SHOWN = 5  # events listed at once, soonest first
@@ -220,26 +216,3 @@ async def show_ticket(turn: Turn) -> list[Reply] | None:
     if found is None or found.answer is None or found.answer.status != GOING:
         return [with_menu(turn, turn._("You have no place at this event."))]
     return [await ticket(turn, found.event)]
-
-
-def notice(kind: str, event: Event, member: Member, speaker: Speaker, club: str) -> Greeting:
-    """The words of a message about an event, in the member's language."""
-    _ = speaker.gettext
-    first = first_name(member.name)
-    moment = speaker.day_and_time(event.starts_at)
-    if kind == INVITATION:
-        body = _('Selected for you: {title}, {when}. Write "previews" to answer; seats are few.')
-    elif kind == REMINDER:
-        body = _('A reminder: we expect you at {title}, {when}. Your ticket is in "previews".')
-    elif kind == SEAT_OFFERED:
-        body = _(
-            "A seat has freed up at {title}, {when}, and it is held for you for a while: "
-            'write "previews" to take it.'
-        )
-    else:
-        body = _("We are sorry: {title}, {when}, is cancelled. We hope to see you soon.")
-    text = "\n".join(
-        (salutation(first, speaker), body.format(title=event.title, when=moment), club)
-    )
-    variables = {"first_name": first, "club": club, "event": event.title, "when": moment}
-    return Greeting(text, variables, kind)

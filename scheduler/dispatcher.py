@@ -24,11 +24,6 @@ from bot.channels.delivery import BLOCKED, NO_TEMPLATE, REFUSED, RETRY, Delivery
 from bot.channels.telegram import telegram_channel
 from bot.channels.whatsapp import whatsapp_channel
 from bot.engine import Engine
-from handlers.appointments import reminder
-from handlers.dialog import first_name
-from handlers.language import speaker_for
-from handlers.occasions import Greeting, greeting
-from handlers.previews import notice
 from locales import Speaker
 from loyalty.booking import BOOKED
 from loyalty.consent import Channel, Purpose, current
@@ -37,6 +32,7 @@ from loyalty.sending import Cancel, Cap, Defer, decide
 from loyalty.services import events
 from loyalty.services.appointments import REMINDER as APPOINTMENT_REMINDER
 from loyalty.services.events import PURPOSES as EVENT_MESSAGES
+from loyalty.services.wording import Greeting, first_name, greeting, notice, reminder, speaker_for
 from scheduler.limits import TELEGRAM, Limits, Rates, backoff
 from storage.models import Member, OutboxMessage
 from storage.outbox import AWAITING_TEMPLATE, CANCELLED, DEAD, FAILED, PENDING

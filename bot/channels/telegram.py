@@ -29,9 +29,9 @@ from bot.channels.telegram_files import attachment, send_file, telegram_file
 from bot.engine import Engine
 from handlers.desk import undelivered
 from handlers.dialog import Contact, Inbound, Reply, split_text
-from handlers.occasions import Greeting
 from loyalty.ids import INT8_MAX
 from loyalty.ports import Conflict
+from loyalty.services.wording import Greeting
 from storage.models import OutboxMessage
 from storage.outbox import FAILED, PENDING
 from storage.unit_of_work import UnitOfWork

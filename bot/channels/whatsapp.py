@@ -48,15 +48,14 @@ from handlers.dialog import (
     Inbound,
     Reply,
     Turn,
-    first_name,
     options,
     split_text,
 )
-from handlers.occasions import Greeting
 from locales import Speaker
 from loyalty.phones import mask_phone
 from loyalty.ports import Conflict
 from loyalty.program import Program, Template
+from loyalty.services.wording import Greeting, first_name
 from storage.models import Member, OutboxMessage
 from storage.outbox import AWAITING_WINDOW, FAILED, PENDING, provider_status
 from storage.unit_of_work import UnitOfWork

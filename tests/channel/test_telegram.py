@@ -33,12 +33,12 @@ from bot.cli import main
 from bot.engine import Engine
 from bot.web import create_app
 from handlers.dialog import Button, Reply, Router, Turn, split_text
-from handlers.language import speaker_for
 from handlers.start import consent_question
 from loyalty.consent import Purpose
 from loyalty.membercard import qr_payload, verify
 from loyalty.services import members
 from loyalty.services.purchases import ingest
+from loyalty.services.wording import speaker_for
 from storage.models import (
     ChannelIdentity,
     Consent,
