@@ -1,0 +1,168 @@
+"""Imports point one way (the design's "The house"), read from the source with `ast`.
+
+Parsing, not importing: an import runs the module and everything it pulls in, and a module
+already imported by another test would hide where an import comes from. Imports under
+`if TYPE_CHECKING:` count like any other (they tie a layer to another's names all the
+same), with one exception the map allows today: `loyalty/services/` names storage's rows in
+its annotations until the services name protocols of their own.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHELL_STORAGE_AND_PLATFORMS = (
+    "handlers", "bot", "scheduler", "storage", "sqlalchemy", "telegram", "twilio", "httpx",
+)  # fmt: skip
+ISSUE_16 = "issue 16: the scheduler depends on the rules and the channel contract only"
+
+
+@dataclass(frozen=True)
+class Import:
+    """One import statement's module (absolute) and names, where it is, and whether only the
+    type checker sees it."""
+
+    module: str
+    names: tuple[str, ...]  # what `from module import ...` takes; () for `import module`
+    line: int
+    typing_only: bool
+
+    def of(self, packages: tuple[str, ...]) -> str | None:
+        """The module it takes from one of `packages`, if any (`from bot import engine` takes
+        "bot.engine")."""
+        for module in (self.module, *(f"{self.module}.{name}" for name in self.names)):
+            if any(module == p or module.startswith(f"{p}.") for p in packages):
+                return module
+        return None
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _absolute(node: ast.ImportFrom, package: str) -> str:
+    """The module a `from ... import` names: `from .. import x` in package "a.b" names "a"."""
+    if not node.level:
+        return node.module or ""
+    parts = package.split(".")
+    return ".".join([*parts[: len(parts) - node.level + 1], *filter(None, [node.module])])
+
+
+def imports(source: str, package: str) -> list[Import]:
+    """Every import in `source`, a module of `package` ("loyalty.services"), in any block."""
+    found: list[Import] = []
+
+    def visit(node: ast.AST, typing_only: bool) -> None:
+        if isinstance(node, ast.Import):
+            found.extend(Import(a.name, (), node.lineno, typing_only) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names = tuple(a.name for a in node.names if a.name != "*")
+            found.append(Import(_absolute(node, package), names, node.lineno, typing_only))
+        elif isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.body:
+                visit(child, True)
+            for child in node.orelse:
+                visit(child, typing_only)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, typing_only)
+
+    visit(ast.parse(source), False)
+    return found
+
+
+def offending(
+    folder: str,
+    forbidden: tuple[str, ...],
+    exempt: Callable[[str, Import], bool] = lambda *_: False,
+) -> list[str]:
+    """`file:line imports module` for every import in `folder` from a `forbidden` package but
+    those `exempt(file, import)` allows."""
+    files = sorted((ROOT / folder).rglob("*.py"))
+    assert files, f"no module under {folder}/"
+    found = []
+    for path in files:
+        name = path.relative_to(ROOT).as_posix()
+        package = ".".join(path.relative_to(ROOT).parent.parts)
+        for each in imports(path.read_text(encoding="utf-8"), package):
+            module = each.of(forbidden)
+            if module is not None and not exempt(name, each):
+                found.append(f"{name}:{each.line} imports {module}")
+    return found
+
+
+def test_the_check_reads_every_form_of_import() -> None:
+    source = (
+        "import twilio.rest, json\n"
+        "from bot import engine\n"
+        "from . import wording\n"
+        "from ..program import *\n"
+        "if TYPE_CHECKING:\n"
+        "    from storage.models import Member\n"
+        "else:\n"
+        "    import httpx\n"
+        "def later() -> None:\n"
+        "    from scheduler.worker import run\n"
+    )
+
+    found = imports(source, "loyalty.services")
+
+    assert [(i.module, i.names, i.line, i.typing_only) for i in found] == [
+        ("twilio.rest", (), 1, False),
+        ("json", (), 1, False),
+        ("bot", ("engine",), 2, False),
+        ("loyalty.services", ("wording",), 3, False),
+        ("loyalty.program", (), 4, False),
+        ("storage.models", ("Member",), 6, True),
+        ("httpx", (), 8, False),
+        ("scheduler.worker", ("run",), 10, False),
+    ]
+    assert found[2].of(("bot.engine",)) == "bot.engine"
+    assert found[2].of(("bot.channels",)) is None
+    assert found[7].of(("scheduler",)) == "scheduler.worker"
+
+
+def _services_annotate_with_rows(name: str, found: Import) -> bool:
+    """The services name storage's rows for the type checker until they name protocols."""
+    services = name.startswith("loyalty/services/")
+    return services and found.typing_only and found.of(("storage",)) is not None
+
+
+def test_the_rules_import_no_shell_no_storage_and_no_platform() -> None:
+    found = offending("loyalty", SHELL_STORAGE_AND_PLATFORMS, _services_annotate_with_rows)
+    assert not found, "\n".join(found)
+
+
+def test_the_scheduler_imports_no_handler() -> None:
+    found = offending("scheduler", ("handlers",))
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.xfail(
+    strict=True, reason=f"{ISSUE_16}: the worker and the dispatcher build an Engine"
+)
+def test_the_scheduler_imports_no_conversation_engine() -> None:
+    found = offending("scheduler", ("bot.engine",))
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE_16}: the dispatcher builds the channels itself")
+def test_the_scheduler_imports_nothing_of_the_shell() -> None:
+    found = offending("scheduler", ("bot",))
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE_16}: the staff desk paces itself with its limits")
+def test_only_the_cli_and_the_bootstrap_start_the_scheduler() -> None:
+    found = offending(
+        "bot", ("scheduler",), lambda name, _: name in ("bot/cli.py", "bot/bootstrap.py")
+    )
+    assert not found, "\n".join(found)
