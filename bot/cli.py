@@ -39,7 +39,6 @@ from loyalty.services import appointments, events, members, occasions, privacy
 from loyalty.services.wording import speaker_for
 from loyalty.text import unstorable
 from storage.migrate import behind, upgrade
-from storage.outbox import PENDING
 
 T = TypeVar("T")
 
@@ -217,13 +216,22 @@ def serve(host: str, port: int | None) -> None:
 @main.command()
 def worker() -> None:
     """Run the scheduler: settle daily, occasions hourly, send the outbox (one per database)."""
+    from bot import outbound
     from scheduler.worker import AnotherWorker, run
 
     app = _load()
     _schema_current(app)
+
+    async def work() -> None:
+        found = outbound.channels(app)
+        try:
+            await run(app, outbound.sender(app, found.ports(), "worker"))
+        finally:
+            await found.aclose()
+
     with contextlib.suppress(KeyboardInterrupt):
         try:
-            asyncio.run(run(app))
+            asyncio.run(work())
         except AnotherWorker as exc:
             _fail(str(exc), 1)
 
@@ -274,9 +282,8 @@ def telegram() -> None:
 
 def _telegram(app: Concierge) -> Any:
     from bot.channels.telegram import telegram_channel
-    from bot.engine import Engine
 
-    channel = telegram_channel(app, Engine(app))
+    channel = telegram_channel(app)
     if channel is None:
         _fail("TELEGRAM_BOT_TOKEN: not set (Telegram is off)")
     return channel
@@ -307,12 +314,24 @@ def telegram_set_webhook(url: str) -> None:
 @telegram.command("poll")
 def telegram_poll() -> None:
     """Fetch updates by long polling (local use, no public URL); Ctrl-C stops."""
+    from bot import outbound
     from bot.channels.telegram import poll
 
     app = _load()
-    channel = _telegram(app)
+    if app.settings.telegram_bot_token is None:
+        _fail("TELEGRAM_BOT_TOKEN: not set (Telegram is off)")
+    found, sending, _ = outbound.wire(app, "poll")
+    assert found.telegram is not None
+
+    async def work(app: Concierge) -> None:
+        try:
+            await poll(found.telegram)  # type: ignore[arg-type]
+        finally:
+            await sending.release()
+            await found.aclose()
+
     with contextlib.suppress(KeyboardInterrupt):
-        _run(lambda app: poll(channel), app)
+        _run(work, app)
 
 
 @main.group("events")
@@ -857,9 +876,8 @@ async def members_invite(uow: Any, app: Concierge, member: Any) -> None:
     import secrets
 
     from bot.channels.telegram import telegram_channel
-    from bot.engine import Engine
 
-    telegram = telegram_channel(app, Engine(app))
+    telegram = telegram_channel(app)
     if telegram is None:
         raise members.MemberError("Telegram is off: set TELEGRAM_BOT_TOKEN")
     me = await telegram.bot.get_me()
@@ -961,32 +979,33 @@ def members_erase(member: str, yes: bool) -> None:
 async def _to_staff_group(app: Concierge, row_ids: list[int]) -> list[str]:
     """An erasure's staff-group posts sent now (topics deleted, cancellations posted); what
     Telegram does not take now stays queued, and the lines say so."""
-    from bot.channels.staff import staff_desk
-    from bot.channels.telegram import telegram_channel
-    from bot.engine import Engine
+    from bot import outbound
+    from loyalty.ports import Failed, Sent
     from loyalty.services.handoffs import DELETE
 
-    engine = Engine(app)
-    telegram = telegram_channel(app, engine)
-    assert telegram is not None  # the staff group is on: so is Telegram
-    desk = staff_desk(app, engine, telegram.bot, None)
-    assert desk is not None
+    found = outbound.channels(app)
+    assert found.desk is not None  # the staff group is on
+    sending = outbound.sender(app, {found.desk.name: found.desk}, "erase")
     try:
-        outcomes = await desk.send_now(row_ids)
+        outcomes = await sending.send_these(row_ids)
+        async with app.db.unit_of_work() as uow:
+            kinds = {row_id: (await uow.outbox.get(row_id)) for row_id in outcomes}
     finally:
-        await telegram.aclose()
-    sent = [o for o in outcomes if o.status == "sent"]
-    deleted = sum(o.row.kind == DELETE for o in sent)
+        await found.aclose()
+    deleting = {row_id for row_id, row in kinds.items() if row is not None and row.kind == DELETE}
+    sent = {row_id for row_id, outcome in outcomes.items() if isinstance(outcome, Sent)}
+    deleted = len(sent & deleting)
     lines = [f"staff group: {deleted} topic(s) deleted, {len(sent) - deleted} post(s) sent"]
-    for outcome in outcomes:
-        what = "a topic's deletion" if outcome.row.kind == DELETE else "a post"
-        if outcome.status == PENDING:
+    for row_id, outcome in outcomes.items():
+        what = "a topic's deletion" if row_id in deleting else "a post"
+        if isinstance(outcome, Failed):
+            lines.append(f"staff group: Telegram refused {what} ({outcome.reason})")
+        elif not isinstance(outcome, Sent):
             lines.append(
-                f"staff group: Telegram did not take {what} now ({outcome.error}): it stays "
-                "queued and goes with the group's next posts"
+                f"staff group: Telegram did not take {what} now "
+                f"({getattr(outcome, 'reason', '')}): it stays queued and goes with the "
+                "group's next posts"
             )
-        elif outcome.status != "sent":
-            lines.append(f"staff group: Telegram refused {what} ({outcome.error})")
     return lines
 
 
@@ -1010,9 +1029,9 @@ def demo(database: str) -> None:
 @click.option("--as", "phone", help="Chat as the member with this phone number.")
 def chat(demo_club: bool, phone: str | None) -> None:
     """Talk to the concierge in the terminal (numbers pick the options; /quit leaves)."""
-    from bot.channels.console import QUIT, ConsoleChat
+    from bot import outbound
+    from bot.channels.console import QUIT
     from bot.demo import DEMO_PHONE, seed
-    from bot.engine import Engine
 
     app = _load(f"sqlite+aiosqlite:///{Path('demo.db').resolve()}" if demo_club else None)
     if demo_club:
@@ -1029,8 +1048,8 @@ def chat(demo_club: bool, phone: str | None) -> None:
                 address = f"console:{member.phone}"
                 await uow.identities.link(member.id, "console", address, None, app.clock())
                 await uow.commit()
-        console = ConsoleChat(Engine(app), address, phone, click.echo)
-        await console.send("/start")
+        console = outbound.console(app, address, phone, click.echo)
+        await console.send_line("/start")
         while True:
             try:
                 line = await asyncio.to_thread(input, "> ")
@@ -1039,7 +1058,7 @@ def chat(demo_club: bool, phone: str | None) -> None:
             if line.strip().lower() in QUIT:
                 break
             if line.strip():
-                await console.send(line)
+                await console.send_line(line)
 
     _run(work, app)
 
@@ -1146,14 +1165,16 @@ def outbox_cancel(row_id: int) -> None:
 @outbox_group.command("drain")
 def outbox_drain() -> None:
     """Send what is due now (consent, quiet hours and the cap checked again), then exit."""
-    from scheduler.dispatcher import dispatcher
+    from bot import outbound
 
     async def work(app: Concierge) -> None:
-        sending = dispatcher(app, f"drain-{uuid.uuid4().hex[:8]}")
+        found = outbound.channels(app)
+        sending = outbound.sender(app, found.ports(), "drain")
         try:
             report = await sending.drain()
         finally:
-            await sending.aclose()
+            await sending.release()
+            await found.aclose()
         click.echo(
             f"sent {report.sent}, deferred {report.deferred}, cancelled {report.cancelled}, "
             f"to retry {report.retried}, failed {report.failed}, waiting for a template "

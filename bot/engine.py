@@ -30,7 +30,6 @@ from handlers.dialog import (
     pick,
 )
 from locales import translations
-from loyalty.services.handoffs import CHANNEL as STAFF
 from loyalty.services.wording import speaker_for
 from loyalty.text import storable, unstorable
 from storage.conversations import Saved
@@ -38,36 +37,40 @@ from storage.models import ChannelIdentity, Member
 from storage.unit_of_work import UnitOfWork
 
 # Writes the replies in the message's own transaction (the outbox), so none is lost.
-Deliver = Callable[[Turn, list[Reply]], Awaitable[None]]
+Writer = Callable[[Turn, list[Reply]], Awaitable[None]]
+After = Callable[[], Awaitable[None]]
 CONFUSED_AFTER = 2  # messages not understood in a row before a person is called
 
 
-class Flusher(Protocol):
-    async def flush(self, address: str) -> None: ...
+class Outbound(Protocol):
+    """Who sends what a message queued (loyalty/services/sending.py)."""
+
+    async def send_chats(self, chats: set[tuple[str, str]]) -> object: ...
 
 
 class Engine:
-    def __init__(self, app: Concierge, router: Router | None = None) -> None:
+    def __init__(
+        self,
+        app: Concierge,
+        sending: Outbound,
+        writers: dict[str, Writer],
+        router: Router | None = None,
+        desk: bool = False,
+    ) -> None:
         self.app = app
+        self.sending = sending
+        self.writers = writers  # how each channel writes its replies to the outbox
+        self.desk = desk  # the staff group is on: conversations can go to a person
         self.router = router or default_router()
         # STOP and START are heard in every language the club speaks, from every member
         self.every_language = [translations(code).gettext for code in app.program.club.languages]
-        # who sends what a message queued, by channel (the web app fills it in); with the
-        # staff group's ("staff") and the member's, conversations can go to a person
-        self.couriers: dict[str, Flusher] = {}
 
     async def handle(
-        self,
-        inbound: Inbound,
-        receipt_id: int | None = None,
-        deliver: Deliver | None = None,
-        send: Callable[[list[Reply]], Awaitable[None]] | None = None,
+        self, inbound: Inbound, receipt_id: int | None = None, after: After | None = None
     ) -> list[Reply]:
-        """Handle one message in one transaction; with a receipt, at most once.
-
-        After the commit: `send` the replies (channels that answer at once), then send what
-        the message queued, to this chat first (the staff group's pace must not delay it).
-        """
+        """Handle one message in one transaction (its replies written to the outbox in it);
+        with a receipt, at most once. After the commit: `after` (Telegram stops a button's
+        spinner), then what the message queued is sent, this chat first."""
         app = self.app
         now = app.clock()
         if inbound.first_name:  # the platform's profile name: nobody can write it again
@@ -91,7 +94,7 @@ class Engine:
             turn = Turn(
                 uow, app.program, now, inbound, member, State(saved.name, saved.data), speaker,
                 offered=saved.options, recent=saved.recent,
-                staff_desk=STAFF in self.couriers and inbound.channel in self.couriers,
+                staff_desk=self.desk and inbound.channel in self.writers,
             )  # fmt: skip
             if turn.staff_desk:  # the last lines are kept only for someone to take over
                 turn.handoff = await uow.handoffs.open_for(inbound.channel, inbound.address)
@@ -114,20 +117,24 @@ class Engine:
                 await uow.conversations.save(
                     inbound.channel, inbound.address, kept, now + STATE_TTL
                 )
-            if deliver is not None:
-                await deliver(turn, replies)
+            writer = self.writers.get(inbound.channel)
+            if writer is not None:
+                await uow.outbox.release(inbound.channel, inbound.address, now)  # they wrote
+                await writer(turn, replies)
             await uow.commit()
-        if send is not None:
-            await send(replies)
-        await self.flush(uow.outbox.touched, first=inbound.channel)
+        if after is not None:
+            await after()
+        await self.send(uow.outbox.touched, first=inbound.channel)
         return replies
 
-    async def flush(self, touched: set[tuple[str, str]], first: str | None = None) -> None:
-        """Send what a transaction queued, chat by chat (`first`'s channel first)."""
-        for channel, address in sorted(touched, key=lambda chat: (chat[0] != first, chat)):
-            courier = self.couriers.get(channel)
-            if courier is not None:
-                await courier.flush(address)
+    async def send(self, touched: set[tuple[str, str]], first: str | None = None) -> None:
+        """Send what a transaction queued: this chat's first (the staff group's pace must
+        not delay a member's answer), then the others'."""
+        mine = {chat for chat in touched if chat[0] == first}
+        if mine:
+            await self.sending.send_chats(mine)
+        if touched - mine:
+            await self.sending.send_chats(touched - mine)
 
     async def _identity(
         self, uow: UnitOfWork, inbound: Inbound, now: datetime

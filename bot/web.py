@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import ImmutableMultiDict
 
+from bot import outbound
 from bot.bodies import BodyTooLarge, read_body, too_large
 from bot.bootstrap import Concierge
 from bot.channels.media import (
@@ -25,11 +27,9 @@ from bot.channels.media import (
     media_link_ok,
     qr_png,
 )
-from bot.channels.staff import staff_desk
-from bot.channels.telegram import read_update, telegram_channel
+from bot.channels.telegram import read_update
 from bot.channels.telegram_files import telegram_file
-from bot.channels.whatsapp import STATUS_PATH, whatsapp_channel
-from bot.engine import Engine
+from bot.channels.whatsapp import STATUS_PATH, unknown_buttons
 from handlers.calendar import by_ref
 from loyalty.ids import INT8_MAX, parse_id
 from loyalty.membercard import holder
@@ -38,6 +38,7 @@ from loyalty.services.members import MemberError, find, member_number
 from loyalty.services.purchases import Result, ingest
 
 log = logging.getLogger("concierge.web")
+DRAIN_EVERY = 5.0  # seconds between the web process's rounds of sending what waits
 MAX_BODY = 64 * 1024  # the POS and Twilio; more is 413
 MAX_UPDATE = 1024 * 1024  # Telegram's updates
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -85,31 +86,24 @@ def _path_and_query(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-async def pending_chats(app: Concierge, channels: tuple[str, ...]) -> set[tuple[str, str]]:
-    """Chats with messages left to send (a restart came in between)."""
-    async with app.db.unit_of_work() as uow:
-        return {
-            (channel, address)
-            for channel in channels
-            for address in await uow.outbox.addresses_pending(channel)
-        }
-
-
-def create_app(app: Concierge) -> FastAPI:
+def create_app(app: Concierge, background: bool = True) -> FastAPI:
+    """The web app. In the `background` it handles what the last process left unhandled
+    and sends what waits (a backlog after a restart, retries) every DRAIN_EVERY seconds;
+    without it, only what its own requests queue (tests drive the rest by hand)."""
     pos_secret = app.settings.pos_secret
-    engine = Engine(app)
-    telegram = telegram_channel(app, engine)
-    whatsapp = whatsapp_channel(app, engine)
+    found, sending, engine = outbound.wire(app, "web")
+    telegram, whatsapp, desk = found.telegram, found.whatsapp, found.desk
     telegram_secret = app.settings.telegram_webhook_secret
     telegram_hook = telegram if telegram is not None and telegram_secret is not None else None
-    desk = staff_desk(
-        app, engine, telegram.bot if telegram else None, whatsapp.fetch_media if whatsapp else None
-    )
-    for name, courier in (("telegram", telegram), ("whatsapp", whatsapp), ("staff", desk)):
-        if courier is not None:
-            engine.couriers[name] = courier
-    if telegram is not None:
-        telegram.desk = desk
+
+    async def catch_up() -> None:
+        """What the last process received but did not handle, handled now."""
+        for channel in (telegram_hook, whatsapp):
+            if channel is not None:
+                handled = await channel.catch_up()
+                if handled:
+                    log.info("%s: handled %d messages left over from a restart",
+                             channel.name, handled)  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
@@ -124,25 +118,25 @@ def create_app(app: Concierge) -> FastAPI:
                 "WhatsApp off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_FROM "
                 "and CONCIERGE_PUBLIC_URL"
             )
-        if telegram_hook is not None:
-            caught_up = await telegram_hook.catch_up()
-            if caught_up:
-                log.info(
-                    "Telegram: handled %d updates left over from before the restart", caught_up
-                )
-        if whatsapp is not None:
-            caught_up = await whatsapp.catch_up()
-            if caught_up:
-                log.info("WhatsApp: handled %d messages left over from a restart", caught_up)
-        if desk is not None:
-            await engine.flush(await pending_chats(app, ("staff", "telegram")))
-        elif telegram is not None:
+        elif unknown := unknown_buttons(app.program, engine.router):
+            log.warning("%s: no action of that name: its words will be read instead",
+                        "; ".join(unknown))  # fmt: skip
+        if desk is None and telegram is not None:
             log.warning("Staff group off: TELEGRAM_STAFF_CHAT_ID is not set")
+        stop = asyncio.Event()
+        started = []  # not awaited: the app answers at once, whatever waits
+        if background:
+            started = [
+                asyncio.create_task(catch_up()),
+                asyncio.create_task(sending.run(stop, DRAIN_EVERY)),
+            ]
         yield
-        if telegram is not None:
-            await telegram.aclose()
-        if whatsapp is not None:
-            await whatsapp.aclose()
+        stop.set()
+        for task in started:
+            task.cancel()
+        await asyncio.gather(*started, return_exceptions=True)
+        await sending.release()
+        await found.aclose()
         await app.db.close()
 
     web = FastAPI(
@@ -153,6 +147,7 @@ def create_app(app: Concierge) -> FastAPI:
         exception_handlers={BodyTooLarge: too_large},
     )
     web.state.telegram, web.state.whatsapp, web.state.desk = telegram, whatsapp, desk
+    web.state.sending, web.state.catch_up = sending, catch_up
 
     @web.get("/healthz", summary="Answers 200 when the database does")
     async def healthz() -> JSONResponse:

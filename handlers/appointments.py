@@ -13,7 +13,7 @@ from loyalty.booking import BOOKED, Slot
 from loyalty.dates import LATEST
 from loyalty.ids import parse_id
 from loyalty.program import Program
-from loyalty.services import appointments
+from loyalty.services import appointments, handoffs
 from loyalty.services.appointments import BookingError
 from loyalty.services.members import member_number
 from loyalty.services.wording import service_name
@@ -281,6 +281,6 @@ async def tell_staff(
     line = heading.format(details=details)
     if booking.note and what == "new":
         line += "\n" + _("Note: {note}").format(note=booking.note)
-    return await desk.post(
+    return await handoffs.post(
         uow, now, None, line, photo=booking.photo if what == "new" else None, member_id=member.id
     )

@@ -23,22 +23,19 @@ from handlers.dialog import (
     Inbound,
     Turn,
     channel_name,
-    split_text,
 )
 from locales import Speaker
 from loyalty.events import HOLDING, WAITING
 from loyalty.program import Program
 from loyalty.services import members
-from loyalty.services.handoffs import CHANNEL, GROUP
+from loyalty.services.handoffs import CLOSE, post
 from loyalty.services.wording import first_name, speaker_for
-from loyalty.text import unstorable
-from storage.models import Event, Handoff, Member, OutboxMessage, Staff
+from loyalty.text import split_text, unstorable
+from storage.models import Event, Handoff, Member, Staff
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.desk")
-POST, CLOSE = "post", "close"  # what a staff-group row asks of Telegram (and DELETE)
 MAX_RELAY = 1600  # the smallest message a member's channel takes (WhatsApp)
-MAX_POST = 4096  # Telegram's
 RECENT_LINES = 8  # lines of the conversation with the bot kept for the context card
 COMMANDS = ("claim", "close", "note")
 
@@ -58,33 +55,6 @@ class StaffMessage:
 
 def staff_speaker(program: Program) -> Speaker:
     return speaker_for(program.club.default_language, None, program)
-
-
-async def post(
-    uow: UnitOfWork,
-    now: datetime,
-    handoff: Handoff | None,
-    body: str,
-    kind: str = POST,
-    photo: str | None = None,
-    variables: dict[str, str] | None = None,
-    member_id: int | None = None,
-) -> list[int]:
-    """Queue a post for the staff group, in the handoff's topic (None: the General topic).
-
-    `member_id` names the member a post is about (a topic's posts: its member), so that
-    erasing them finds it. Returns the posts' ids (a long text makes several).
-    """
-    about = member_id if member_id is not None else handoff.member_id if handoff else None
-    queued = []
-    for part in split_text(body, MAX_POST) if body else [""]:
-        row = await uow.outbox.add(
-            now, member_id=about, channel=CHANNEL, address=GROUP, kind=kind, body=part,
-            photo=photo, handoff_id=handoff.id if handoff else None, variables=variables or {},
-        )  # fmt: skip
-        queued.append(row.id)
-        photo = None
-    return queued
 
 
 def gist(inbound: Inbound) -> str:
@@ -348,17 +318,3 @@ async def _to_member(
             kind="reply", body=part, photo=photo, handoff_id=handoff.id, variables={},
         )  # fmt: skip
         photo = None
-
-
-async def undelivered(
-    uow: UnitOfWork, program: Program, now: datetime, row: OutboxMessage, why: str | None
-) -> None:
-    """Staff are told in the topic when what they wrote did not reach the member."""
-    if row.handoff_id is None or row.channel == CHANNEL:
-        return
-    handoff = await uow.handoffs.get(row.handoff_id)
-    if handoff is None:
-        return
-    _ = staff_speaker(program).gettext
-    notice = _("Not delivered to the member: {reason}").format(reason=why or _("refused"))
-    await post(uow, now, handoff, notice)

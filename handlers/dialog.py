@@ -163,24 +163,6 @@ def normalize(text: str) -> str:
     return re.sub(r"[^\w\s]", " ", plain).strip()
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Pieces of at most `limit` characters, cut at line ends where possible, never lost."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = text.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            pieces.append(text[:limit])  # no line end or space: cut the word
-            text = text[limit:]
-            continue
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n ")  # the separator may sit right at the limit
-    if text or not pieces:
-        pieces.append(text)  # never a blank last piece: Telegram refuses empty messages
-    return pieces
-
-
 def options(replies: list[Reply]) -> list[Button]:
     """Every button of a turn in reading order: what 1, 2, 3... mean where buttons are text."""
     return [button for reply in replies for row in reply.buttons for button in row]

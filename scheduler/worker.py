@@ -1,39 +1,62 @@
 """The worker process: APScheduler decides when; the services decide what.
 
-Exactly one worker runs the schedule. Any number of `concierge outbox drain` (or other
-dispatchers) may send on PostgreSQL beside it: the outbox decides who sends what.
+Exactly one worker runs the schedule. Any number of senders (web processes, `concierge
+outbox drain`) may send on PostgreSQL beside it: the outbox decides who sends what. The
+worker is handed its sender (the channels are the shell's: bot/outbound.py) and needs
+nothing else from the shell.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import os
+import signal
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.bootstrap import Concierge
-from bot.channels.staff import StaffDesk, staff_desk
-from bot.engine import Engine
+from loyalty.program import Program
 from loyalty.services import appointments, events, handoffs, occasions
 from loyalty.services.reviews import settle_all
-from scheduler.dispatcher import Dispatcher, dispatcher
+from loyalty.services.sending import Sender
 
 log = logging.getLogger("concierge.worker")
 SETTLE_HOUR = 3  # store time: after closing, before the morning's messages
 SCAN_MINUTE = 5  # every hour: a new day begins somewhere at each hour
-DISPATCH_SECONDS = 15
+DISPATCH_SECONDS = 5
 EVENTS_MINUTES = 5  # offers that ran out, reminders due
 
 
-async def settle_job(app: Concierge) -> None:
+class Store(Protocol):
+    """Where the club's data is: units of work, and a lock only one process holds."""
+
+    def unit_of_work(self) -> Any: ...
+
+    def only_one(self, name: str) -> AbstractAsyncContextManager[bool]: ...
+
+    async def close(self) -> None: ...
+
+
+class Club(Protocol):
+    """What the worker runs for: the program, the clock, the store."""
+
+    program: Program
+    db: Store
+    clock: Callable[[], datetime]
+
+
+async def settle_job(app: Club) -> None:
     changed = await settle_all(app.db.unit_of_work, app.clock(), app.program)
     log.info("daily settle: %d accounts changed (expiry, tier review, badges)", changed)
 
 
-async def occasions_job(app: Concierge) -> None:
+async def occasions_job(app: Club) -> None:
     """Queue today's occasions wherever today has begun; a second run adds nothing."""
     async with app.db.unit_of_work() as uow:
         _, added = await occasions.scan(uow, app.program, app.clock())
@@ -41,20 +64,19 @@ async def occasions_job(app: Concierge) -> None:
         log.info("occasions: %d messages queued", added)
 
 
-async def retention_job(app: Concierge, desk: StaffDesk | None) -> None:
+async def retention_job(app: Club) -> None:
     """Forget what is kept only for a while: conversations with staff past the program's
-    retention (their topics deleted), and conversations with the bot that expired."""
+    retention (their topics queued for deletion), and conversations with the bot that
+    expired."""
     now = app.clock()
     async with app.db.unit_of_work() as uow:
         forgotten = await handoffs.purge(uow, now, app.program.handoff.retention_days)
         expired = await uow.conversations.purge(now)
         await uow.commit()
-    if desk is not None:
-        await desk.flush()
     log.info("retention: %d staff conversations and %d chat states deleted", forgotten, expired)
 
 
-async def events_job(app: Concierge) -> None:
+async def events_job(app: Club) -> None:
     """Seats offered to the waitlist and not taken in time pass on; reminders of events and
     appointments go out."""
     async with app.db.unit_of_work() as uow:
@@ -65,7 +87,7 @@ async def events_job(app: Concierge) -> None:
         log.info("%d seats offered to the waitlist, %d reminders", offered, reminded)
 
 
-async def dispatch_job(sending: Dispatcher) -> None:
+async def dispatch_job(sending: Sender) -> None:
     report = await sending.drain()
     if report.sent or report.failed or report.uncertain:
         log.info(
@@ -75,22 +97,21 @@ async def dispatch_job(sending: Dispatcher) -> None:
         )  # fmt: skip
 
 
-def build_scheduler(
-    app: Concierge, sending: Dispatcher, desk: StaffDesk | None = None
-) -> AsyncIOScheduler:
+def build_scheduler(app: Club, sending: Sender) -> AsyncIOScheduler:
     """One scheduler per deployment (APScheduler cannot share its jobs between processes).
 
     Each job catches up at start, coalesces what it missed, and never overlaps itself.
     """
-    scheduler = AsyncIOScheduler(timezone=app.program.club.zone)
+    zone = app.program.club.zone
+    scheduler = AsyncIOScheduler(timezone=zone)
     common = {"coalesce": True, "max_instances": 1, "next_run_time": app.clock()}
     scheduler.add_job(
-        settle_job, CronTrigger(hour=SETTLE_HOUR, timezone=app.program.club.zone), args=[app],
-        id="settle", misfire_grace_time=6 * 3600, **common,
+        settle_job, CronTrigger(hour=SETTLE_HOUR, timezone=zone), args=[app], id="settle",
+        misfire_grace_time=6 * 3600, **common,
     )  # fmt: skip
     scheduler.add_job(
-        retention_job, CronTrigger(hour=SETTLE_HOUR, minute=30, timezone=app.program.club.zone),
-        args=[app, desk], id="retention", misfire_grace_time=6 * 3600, **common,
+        retention_job, CronTrigger(hour=SETTLE_HOUR, minute=30, timezone=zone), args=[app],
+        id="retention", misfire_grace_time=6 * 3600, **common,
     )  # fmt: skip
     scheduler.add_job(
         occasions_job, CronTrigger(minute=SCAN_MINUTE), args=[app], id="occasions",
@@ -111,23 +132,28 @@ class AnotherWorker(RuntimeError):
     """A second scheduler would run every job twice: it refuses to start."""
 
 
-async def run(app: Concierge) -> None:
+async def run(app: Club, sending: Sender) -> None:
+    """The schedule until SIGTERM or SIGINT; then what this worker holds is given back at
+    once, for whoever comes next."""
     async with app.db.only_one("concierge-worker") as alone:
         if not alone:
             await app.db.close()
             raise AnotherWorker("another `concierge worker` is running on this database")
-        sending = dispatcher(app, f"worker-{os.getpid()}")
-        telegram = sending.senders.get("telegram")
-        desk = staff_desk(app, Engine(app), getattr(telegram, "bot", None), None)
-        scheduler = build_scheduler(app, sending, desk)
+        scheduler = build_scheduler(app, sending)
         scheduler.start()
         log.info(
             "worker started: daily settle at %02d:00 %s, occasions hourly, outbox every %d s",
             SETTLE_HOUR, app.program.club.timezone, DISPATCH_SECONDS,
         )  # fmt: skip
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for name in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):  # no signals on this platform
+                loop.add_signal_handler(name, stop.set)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
-            await sending.aclose()
+            await sending.release()
     await app.db.close()
+    log.info("worker stopped")

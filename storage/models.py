@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -470,3 +471,13 @@ class Appointment(Base):
     channel: Mapped[str | None] = mapped_column(String(16))  # where it was booked: news goes
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SendBudget(Base):
+    """A pace's state (loyalty/pace.py): when its next send may go at the steady rate, in
+    epoch seconds. Shared by every process of a bot on PostgreSQL."""
+
+    __tablename__ = "send_budget"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import Member, OutboxMessage
 from storage.repositories import at_chats, chunks
@@ -22,6 +23,8 @@ AWAITING_WINDOW = "awaiting_window"  # WhatsApp: waits for the member to write a
 # goes once the program has one, or once the member writes
 AWAITING_TEMPLATE = "awaiting_template"
 CANCELLED = "cancelled"  # never to be sent (consent withdrawn, unreachable, staff)
+HELD = (CLAIMED, SENDING)  # a sender holds it, until its lease ends
+UNDER_WAY = (PENDING, *HELD)  # not yet sent: an ordered message waits behind it
 DEAD = "dead"  # given up after every attempt; the reason is kept
 FAILED = "failed"
 
@@ -109,82 +112,114 @@ class Outbox:
         return [key for key in rows if key is not None]
 
     async def release(self, channel: str, address: str, now: datetime) -> int:
-        """The member wrote: what waited for the window (or for a template) may go now."""
-        result = await self.session.execute(
+        """The member wrote: what waited for the window (or for a template) may go now, and
+        so may what waits to be tried again (the member's next message carries it along)."""
+        here = and_(OutboxMessage.channel == channel, OutboxMessage.address == address)
+        waiting = await self.session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.channel == channel,
-                OutboxMessage.address == address,
-                OutboxMessage.status.in_((AWAITING_WINDOW, AWAITING_TEMPLATE)),
-            )
+            .where(here, OutboxMessage.status.in_((AWAITING_WINDOW, AWAITING_TEMPLATE)))
             .values(status=PENDING, updated_at=now)
         )
-        if result.rowcount:  # type: ignore[attr-defined]
-            self.touched.add((channel, address))
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
-
-    async def claim_next(self, channel: str, address: str, now: datetime) -> OutboxMessage | None:
-        """The oldest pending reply to `address`, marked sending (one claimer wins).
-
-        Replies only: a message with a consent purpose is the dispatcher's, which checks
-        consent, quiet hours and the cap when it sends.
-        """
-        oldest = (
-            select(OutboxMessage.id)
+        retried = await self.session.execute(
+            update(OutboxMessage)
             .where(
-                OutboxMessage.channel == channel,
-                OutboxMessage.address == address,
+                here,
                 OutboxMessage.status == PENDING,
                 OutboxMessage.purpose.is_(None),
+                OutboxMessage.due_at > now,
             )
-            .order_by(OutboxMessage.id)
-            .limit(1)
+            .values(due_at=now)
         )
-        while True:
-            claimed = await self.session.scalars(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == oldest.scalar_subquery())
-                .where(OutboxMessage.status == PENDING)
-                .values(status=SENDING, attempts=OutboxMessage.attempts + 1, updated_at=now)
-                .returning(OutboxMessage),
-                execution_options={"populate_existing": True},
-            )
-            row = claimed.first()
-            if row is not None:
-                return row
-            if await self.session.scalar(oldest) is None:
-                return None  # nothing pending; else someone claimed it first: take the next
+        moved = waiting.rowcount + retried.rowcount  # type: ignore[attr-defined]
+        if moved:
+            self.touched.add((channel, address))
+        return moved  # type: ignore[no-any-return]
 
-    async def claim_due(
-        self, worker: str, now: datetime, lease: timedelta, limit: int
+    async def claim_ready(
+        self, worker: str, now: datetime, lease: timedelta, limit: int, channels: Sequence[str]
     ) -> list[OutboxMessage]:
-        """Due messages with a consent purpose, held by `worker` until the lease ends.
+        """Due messages on these channels, held by `worker` until the lease ends: the
+        scheduled ones, and the first waiting of each chat's ordered ones (replies, relays,
+        staff-group posts go one after the other).
 
-        PostgreSQL skips rows another dispatcher holds (FOR UPDATE SKIP LOCKED); SQLite's
+        PostgreSQL skips rows another sender holds (FOR UPDATE SKIP LOCKED); SQLite's
         writers take turns anyway (BEGIN IMMEDIATE).
         """
-        due = (
+        ready = (
             select(OutboxMessage.id)
             .where(
                 OutboxMessage.status == PENDING,
-                OutboxMessage.purpose.is_not(None),
+                OutboxMessage.channel.in_(channels),
                 or_(OutboxMessage.due_at.is_(None), OutboxMessage.due_at <= now),
+                or_(OutboxMessage.purpose.is_not(None), ~_behind()),
             )
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .order_by(
+                func.coalesce(OutboxMessage.due_at, OutboxMessage.created_at), OutboxMessage.id
+            )
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        return await self._hold(OutboxMessage.id.in_(ready.scalar_subquery()), worker, now, lease)
+
+    async def claim_head(
+        self, channel: str, address: str, worker: str, now: datetime, lease: timedelta
+    ) -> OutboxMessage | None:
+        """The first of this chat's ordered messages, when it is due and no other sender
+        holds it; held by `worker`."""
+        head = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.address == address,
+                OutboxMessage.purpose.is_(None),
+                OutboxMessage.status.in_(UNDER_WAY),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        due = or_(OutboxMessage.due_at.is_(None), OutboxMessage.due_at <= now)
+        rows = await self._hold(
+            and_(OutboxMessage.id == head, OutboxMessage.status == PENDING, due),
+            worker,
+            now,
+            lease,
+        )
+        return rows[0] if rows else None
+
+    async def claim_one(
+        self, row_id: int, worker: str, now: datetime, lease: timedelta
+    ) -> OutboxMessage | None:
+        """This pending message, held by `worker`, whatever its turn; None when it is not
+        pending (any more)."""
+        rows = await self._hold(
+            and_(OutboxMessage.id == row_id, OutboxMessage.status == PENDING), worker, now, lease
+        )
+        return rows[0] if rows else None
+
+    async def _hold(
+        self, which: ColumnElement[bool], worker: str, now: datetime, lease: timedelta
+    ) -> list[OutboxMessage]:
         rows = await self.session.scalars(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(due.scalar_subquery()))
+            .where(which)
             .values(status=CLAIMED, claimed_by=worker, lease_until=now + lease, updated_at=now)
             .returning(OutboxMessage),
             execution_options={"populate_existing": True},
         )
-        return sorted(rows.all(), key=lambda row: (row.due_at or now, row.id))
+        return sorted(rows.all(), key=lambda row: row.id)
 
-    async def start_call(self, row_id: int, worker: str, now: datetime) -> bool:
-        """Mark a claimed message sending, just before the call; False if no longer ours."""
+    async def renew(self, worker: str, now: datetime, lease: timedelta) -> int:
+        """`worker` is alive: the messages it holds stay its own a lease longer."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.claimed_by == worker, OutboxMessage.status.in_(HELD))
+            .values(lease_until=now + lease)
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    async def start_call(self, row_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
+        """Mark a held message sending, just before its call; False if no longer ours."""
         started = await self.session.scalar(
             update(OutboxMessage)
             .where(
@@ -192,25 +227,44 @@ class Outbox:
                 OutboxMessage.status == CLAIMED,
                 OutboxMessage.claimed_by == worker,
             )
-            .values(status=SENDING, attempts=OutboxMessage.attempts + 1, updated_at=now)
+            .values(
+                status=SENDING,
+                attempts=OutboxMessage.attempts + 1,
+                updated_at=now,
+                lease_until=now + lease,
+            )
             .returning(OutboxMessage.id)
         )
         return started is not None
 
+    async def let_go(self, worker: str, now: datetime) -> tuple[int, int]:
+        """`worker` stops: what it holds is given back now, as if its lease had ended."""
+        return await self._give_back(OutboxMessage.claimed_by == worker, now)
+
     async def expire_leases(self, now: datetime) -> tuple[int, int]:
-        """After a dispatcher stopped: claimed rows go back to pending; rows it was sending
-        become uncertain, for staff to decide. Returns (taken back, uncertain)."""
-        expired = OutboxMessage.lease_until < now
+        """After a sender stopped: what it held but had not begun goes back to pending, and
+        so do ordered messages it was sending (a reply may come twice, never not at all);
+        scheduled ones it was sending become uncertain, for staff to decide. Returns (taken
+        back, uncertain)."""
+        return await self._give_back(OutboxMessage.lease_until < now, now)
+
+    async def _give_back(self, whose: ColumnElement[bool], now: datetime) -> tuple[int, int]:
         back = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == CLAIMED, expired)
+            .where(
+                whose,
+                or_(
+                    OutboxMessage.status == CLAIMED,
+                    and_(OutboxMessage.status == SENDING, OutboxMessage.purpose.is_(None)),
+                ),
+            )
             .values(status=PENDING, claimed_by=None, lease_until=None, updated_at=now)
         )
         stuck = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == SENDING, expired)
+            .where(whose, OutboxMessage.status == SENDING, OutboxMessage.purpose.is_not(None))
             .values(
-                status=UNCERTAIN, updated_at=now,
+                status=UNCERTAIN, updated_at=now, claimed_by=None, lease_until=None,
                 last_error="the sender stopped during the call: it may have been sent",
             )
         )  # fmt: skip
@@ -275,14 +329,18 @@ class Outbox:
     async def decide(self, row_id: int, status: str, now: datetime) -> OutboxMessage | None:
         """Staff's word on a message: send it again (pending) or never (cancelled).
 
-        Only a message that is not under way and not with the provider can change.
+        Only a message that is not under way (or whose sender's lease ran out) and not with
+        the provider can change.
         """
         movable = {
             PENDING: (UNCERTAIN, DEAD, FAILED, CANCELLED, AWAITING_WINDOW, AWAITING_TEMPLATE),
-            CANCELLED: (PENDING, CLAIMED, AWAITING_WINDOW, AWAITING_TEMPLATE, UNCERTAIN, DEAD),
+            CANCELLED: (PENDING, AWAITING_WINDOW, AWAITING_TEMPLATE, UNCERTAIN, DEAD),
         }[status]
         row = await self.session.get(OutboxMessage, row_id, with_for_update=True)
-        if row is None or row.status not in movable:
+        if row is None:
+            return None
+        abandoned = row.status in HELD and row.lease_until is not None and row.lease_until < now
+        if row.status not in movable and not abandoned:
             return None
         row.status, row.updated_at, row.due_at = (
             status,
@@ -317,19 +375,6 @@ class Outbox:
         )
         return [(row_id, kind, locale) for row_id, kind, locale in rows]
 
-    async def addresses_pending(self, channel: str) -> list[str]:
-        """Who has messages waiting to go (after a restart)."""
-        rows = await self.session.scalars(
-            select(OutboxMessage.address)
-            .where(
-                OutboxMessage.channel == channel,
-                OutboxMessage.status == PENDING,
-                OutboxMessage.purpose.is_(None),
-            )
-            .distinct()
-        )
-        return list(rows)
-
     async def about(self, member_id: int, chats: Sequence[tuple[str, str]]) -> list[OutboxMessage]:
         """Everything the outbox holds about a member, oldest first (see `_about`)."""
         rows = await self.session.scalars(
@@ -341,17 +386,6 @@ class Outbox:
         """Delete everything the outbox holds about a member (their data erased)."""
         result = await self.session.execute(delete(OutboxMessage).where(_about(member_id, chats)))
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
-
-    async def claim(self, row_id: int, now: datetime) -> OutboxMessage | None:
-        """This pending message, marked sending; None when it is not pending (any more)."""
-        claimed = await self.session.scalars(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row_id, OutboxMessage.status == PENDING)
-            .values(status=SENDING, attempts=OutboxMessage.attempts + 1, updated_at=now)
-            .returning(OutboxMessage),
-            execution_options={"populate_existing": True},
-        )
-        return claimed.first()
 
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, row_id)
@@ -392,3 +426,19 @@ def _about(member_id: int, chats: Sequence[tuple[str, str]]) -> ColumnElement[bo
         at_chats(OutboxMessage.channel, OutboxMessage.address, chats),
     )
     return or_(OutboxMessage.member_id == member_id, before)
+
+
+def _behind() -> ColumnElement[bool]:
+    """An ordered message with an older one of its chat not yet sent: it waits its turn."""
+    older = aliased(OutboxMessage)
+    return (
+        select(older.id)
+        .where(
+            older.channel == OutboxMessage.channel,
+            older.address == OutboxMessage.address,
+            older.purpose.is_(None),
+            older.id < OutboxMessage.id,
+            older.status.in_(UNDER_WAY),
+        )
+        .exists()
+    )

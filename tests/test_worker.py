@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from bot.bootstrap import Concierge
-from scheduler.dispatcher import dispatcher
 from scheduler.worker import SETTLE_HOUR, build_scheduler
+from tests.channel.conftest import sender
 
 
 async def test_jobs_have_ids_catch_up_at_start_coalesce_and_never_overlap(
     concierge: Concierge,
 ) -> None:
-    scheduler = build_scheduler(concierge, dispatcher(concierge, "test"))
+    scheduler = build_scheduler(concierge, sender(concierge))
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"settle", "retention", "occasions", "events", "outbox"}
     for job in jobs.values():

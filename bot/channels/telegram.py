@@ -5,36 +5,40 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+from loyalty.pace import TELEGRAM, TELEGRAM_CHAT, Pace
 from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import TelegramError
 
 from bot.bootstrap import Concierge
 from bot.channels import receipts
-from bot.channels.courier import Courier, Outcome
-from bot.channels.delivery import BLOCKED, REFUSED, RETRY, Delivery
 from bot.channels.media import CALENDAR_FILE, qr_png
-from bot.channels.staff import StaffDesk, seconds, transient
+from bot.channels.staff import StaffDesk
+from bot.channels.telegram_errors import outcome_of
 from bot.channels.telegram_files import attachment, send_file, telegram_file
 from bot.engine import Engine
-from handlers.desk import undelivered
-from handlers.dialog import Contact, Inbound, Reply, split_text
+from handlers.dialog import Contact, Inbound, Reply, Turn
 from loyalty.ids import INT8_MAX
-from loyalty.ports import Conflict
-from loyalty.services.wording import Greeting
-from storage.models import OutboxMessage
-from storage.outbox import FAILED, PENDING
-from storage.unit_of_work import UnitOfWork
+from loyalty.ports import (
+    BeforeCall,
+    Conflict,
+    Outcome,
+    Outgoing,
+    Sent,
+)
+from loyalty.text import split_text
 
 log = logging.getLogger("concierge.telegram")
 CHANNEL = "telegram"
@@ -178,24 +182,48 @@ def inbound_from(update: Update) -> Inbound | None:
     )  # fmt: skip
 
 
-def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
+def rows(replies: list[Reply]) -> list[dict[str, Any]]:
+    """Replies as outbox rows, one Bot API call each: the words (cut to Telegram's length),
+    the buttons on the last of them, the QR code, the calendar file, the phone button."""
+    found: list[dict[str, Any]] = []
+    for reply in replies:
+        buttons = [[[b.label, b.action] for b in row] for row in reply.buttons]
+        parts = [part for part in split_text(reply.text, MAX_MESSAGE) if part]
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1 and reply.qr is None
+            found.append({"body": part, "variables": {"buttons": buttons} if last else {}})
+        if reply.qr is not None:
+            found.append({"body": "", "media": reply.qr, "variables": {"buttons": buttons}})
+        if reply.calendar is not None:
+            found.append({"body": reply.calendar.text, "variables": {"file": CALENDAR_FILE}})
+        if reply.ask_contact:
+            found.append({"body": reply.ask_contact, "variables": {"ask_contact": True}})
+    return found
+
+
+def _markup(extras: Mapping[str, Any]) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    if extras.get("ask_contact"):
+        return None  # the phone button needs the words: see `_call`
+    buttons = extras.get("buttons") or []
+    if not buttons:
         return None
     return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.action) for b in row]
-            for row in reply.buttons
-        ]
-    )
+        [[InlineKeyboardButton(label, callback_data=action) for label, action in row]
+         for row in buttons]
+    )  # fmt: skip
 
 
 class TelegramChannel:
-    def __init__(self, app: Concierge, engine: Engine, bot: Bot) -> None:
+    """The bot: updates in (the webhook, polling), every message to a member out."""
+
+    name = CHANNEL
+
+    def __init__(self, app: Concierge, bot: Bot) -> None:
         self.app = app
-        self.engine = engine
         self.bot = bot
-        self.courier = Courier(app, CHANNEL, self, then=engine.flush)
+        self.engine: Engine | None = None  # set where updates come in (the web app, polling)
         self.desk: StaffDesk | None = None  # the staff group, when there is one
+        self.key = f"{CHANNEL}:{bot.token.split(':')[0]}"
 
     async def receive(self, payload: dict[str, Any]) -> int | None:
         """Record the update before answering Telegram; None when it was seen before."""
@@ -216,6 +244,7 @@ class TelegramChannel:
         return await receipts.attempt(self.app, CHANNEL, receipt_id, tries, handle)
 
     async def _handle(self, receipt_id: int, payload: dict[str, Any]) -> None:
+        assert self.engine is not None, "updates are handled where the engine is"
         if "my_chat_member" in payload:
             await self._membership(receipt_id, payload["my_chat_member"])
             return
@@ -232,15 +261,14 @@ class TelegramChannel:
             await self._skip(receipt_id)
             return
 
-        async def answer(replies: list[Reply]) -> None:
+        async def answered() -> None:  # the button's spinner stops once the answer is kept
             if update.callback_query is not None:
                 try:
                     await self.bot.answer_callback_query(update.callback_query.id)
                 except TelegramError:
                     log.info("callback query %s not answered", update.callback_query.id)
-            await self.send(inbound.address, replies)
 
-        await self.engine.handle(inbound, receipt_id, send=answer)
+        await self.engine.handle(inbound, receipt_id, after=answered)
 
     async def _skip(self, receipt_id: int) -> None:
         async with self.app.db.unit_of_work() as uow:
@@ -263,65 +291,48 @@ class TelegramChannel:
         handled."""
         return await receipts.catch_up(self.app, CHANNEL, self.process)
 
-    async def send(self, chat_id: str, replies: list[Reply]) -> None:
-        """Send replies in order; a block (403) marks the member unreachable."""
-        try:
-            for reply in replies:
-                await self._send_one(chat_id, reply)
-        except Forbidden:
-            log.info("telegram chat blocked the bot; marked unreachable")
-            async with self.app.db.unit_of_work() as uow:
-                await uow.identities.set_reachable(CHANNEL, chat_id, False)
-                await uow.commit()
+    async def queue(self, turn: Turn, replies: list[Reply]) -> None:
+        """Write the replies to the outbox, in the transaction that decided them."""
+        member_id = turn.member.id if turn.member else None
+        for row in rows(replies):
+            await turn.uow.outbox.add(
+                turn.now, member_id=member_id, channel=CHANNEL, address=turn.inbound.address,
+                kind="reply", **row,
+            )  # fmt: skip
 
-    async def deliver(self, row: OutboxMessage, greeting: Greeting, language: str) -> Delivery:
-        """Send a message the dispatcher cleared; Telegram's refusals say what to do next."""
+    # -- the channel contract (loyalty/ports.py) ------------------------------------------
+
+    def paces(self, message: Outgoing) -> list[tuple[str, Pace]]:
+        return [(self.key, TELEGRAM), (f"{self.key}:{message.address}", TELEGRAM_CHAT)]
+
+    async def send(self, message: Outgoing, before_call: BeforeCall) -> Outcome:
         try:
-            message = await self.bot.send_message(row.address, greeting.text)
-        except Forbidden as exc:
-            return Delivery(BLOCKED, error=str(exc))
-        except RetryAfter as exc:
-            return Delivery(RETRY, error=str(exc), retry_after=seconds(exc.retry_after))
+            sent = await self._call(message, before_call)
         except TelegramError as exc:
-            return Delivery(RETRY if transient(exc) else REFUSED, error=str(exc))
-        return Delivery("sent", provider_id=f"{row.address}:{message.message_id}")
+            return outcome_of(exc)
+        return Sent(f"{message.address}:{sent.message_id}")
 
-    async def flush(self, address: str) -> None:
-        """Send what waits in the outbox for this chat (what staff answered)."""
-        await self.courier.flush(address)
-
-    async def prepare(self, uow: UnitOfWork, row: OutboxMessage) -> OutboxMessage:
-        return row
-
-    async def call(self, row: OutboxMessage, request: OutboxMessage) -> Outcome:
-        try:
-            file = telegram_file(row.photo) if row.photo is not None else None
-            if file is not None:
-                message = await send_file(self.bot, row.address, *file, row.body)
-            else:
-                message = await self.bot.send_message(row.address, row.body)
-        except Forbidden as exc:
-            return Outcome(row, FAILED, error=str(exc), code="blocked")
-        except RetryAfter as exc:
-            return Outcome(row, PENDING, error=str(exc), wait=seconds(exc.retry_after))
-        except TelegramError as exc:
-            if transient(exc):
-                return Outcome(row, PENDING, error=str(exc), stop=True)
-            return Outcome(row, FAILED, error=str(exc))
-        return Outcome(row, "sent", provider_id=f"{row.address}:{message.message_id}")
-
-    async def record(self, uow: UnitOfWork, outcome: Outcome) -> None:
-        now, row = self.app.clock(), outcome.row
-        if outcome.provider_id is not None:
-            await uow.outbox.sent(row.id, outcome.status, outcome.provider_id, now)
-            return
-        await uow.outbox.settle(
-            row.id, outcome.status, now, error=outcome.error, code=outcome.code
-        )
-        if outcome.status == FAILED:
-            if outcome.code == "blocked":
-                await uow.identities.set_reachable(CHANNEL, row.address, False)
-            await undelivered(uow, self.app.program, now, row, outcome.error)
+    async def _call(self, message: Outgoing, before_call: BeforeCall) -> Message:
+        chat, text, extras = message.address, message.text, message.extras
+        file = telegram_file(message.photo) if message.photo is not None else None
+        if file is not None:
+            return await send_file(self.bot, chat, *file, text, paced=before_call)
+        await before_call()
+        if message.media is not None:
+            return await self.bot.send_photo(
+                chat, qr_png(message.media), reply_markup=_markup(extras)
+            )
+        if "file" in extras:
+            return await self.bot.send_document(
+                chat, InputFile(text.encode(), filename=extras["file"])
+            )
+        if extras.get("ask_contact"):
+            keyboard = ReplyKeyboardMarkup(
+                [[KeyboardButton(text, request_contact=True)]], resize_keyboard=True,
+                one_time_keyboard=True,
+            )  # fmt: skip
+            return await self.bot.send_message(chat, text, reply_markup=keyboard)
+        return await self.bot.send_message(chat, text, reply_markup=_markup(extras))
 
     async def download(self, ref: str) -> tuple[bytes, str] | None:
         """A file Telegram holds (one staff sent) and its type, for a channel that fetches
@@ -333,7 +344,7 @@ class TelegramChannel:
             file = await self.bot.get_file(found[1])
             content = bytes(await file.download_as_bytearray())
         except TelegramError as exc:
-            log.info("file could not be fetched from Telegram: %s", exc)
+            log.info("file could not be fetched from Telegram: %s", type(exc).__name__)
             return None
         content_type = mimetypes.guess_type(file.file_path or "")[0]
         return content, content_type or "application/octet-stream"
@@ -341,27 +352,8 @@ class TelegramChannel:
     async def aclose(self) -> None:
         await self.bot.shutdown()
 
-    async def _send_one(self, chat_id: str, reply: Reply) -> None:
-        parts = split_text(reply.text, MAX_MESSAGE)
-        for index, part in enumerate(parts):
-            markup = _keyboard(reply) if index == len(parts) - 1 and not reply.qr else None
-            if part:
-                await self.bot.send_message(chat_id, part, reply_markup=markup)
-        if reply.qr is not None:
-            await self.bot.send_photo(chat_id, qr_png(reply.qr), reply_markup=_keyboard(reply))
-        if reply.calendar is not None:
-            ics = InputFile(reply.calendar.text.encode(), filename=CALENDAR_FILE)
-            await self.bot.send_document(chat_id, ics)
-        if reply.ask_contact:
-            keyboard = ReplyKeyboardMarkup(
-                [[KeyboardButton(reply.ask_contact, request_contact=True)]],
-                resize_keyboard=True,
-                one_time_keyboard=True,
-            )
-            await self.bot.send_message(chat_id, reply.ask_contact, reply_markup=keyboard)
 
-
-def telegram_channel(app: Concierge, engine: Engine) -> TelegramChannel | None:
+def telegram_channel(app: Concierge) -> TelegramChannel | None:
     """The channel, or None when TELEGRAM_BOT_TOKEN is not set (Telegram is off)."""
     token = app.settings.telegram_bot_token
     if token is None:
@@ -370,7 +362,7 @@ def telegram_channel(app: Concierge, engine: Engine) -> TelegramChannel | None:
     bot = Bot(
         token.get_secret_value(), base_url=api, base_file_url=api.removesuffix("bot") + "file/bot"
     )
-    return TelegramChannel(app, engine, bot)
+    return TelegramChannel(app, bot)
 
 
 async def poll(channel: TelegramChannel, timeout: int = 30) -> None:

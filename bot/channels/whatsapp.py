@@ -28,12 +28,9 @@ from twilio.rest import Client
 
 from bot.bootstrap import Concierge
 from bot.channels import receipts
-from bot.channels.courier import Courier, Outcome
-from bot.channels.delivery import NO_TEMPLATE, REFUSED, RETRY, Delivery
 from bot.channels.media import CALENDAR_PATH, PHOTO_PATH, QR_PATH, media_url
 from bot.channels.twilio_forms import TWILIO_ORIGIN, message_refusal, status_refusal
 from bot.engine import Engine
-from handlers.desk import undelivered
 from handlers.dialog import (
     AUDIO,
     CONTACT,
@@ -47,17 +44,27 @@ from handlers.dialog import (
     Attachment,
     Inbound,
     Reply,
+    Router,
     Turn,
     options,
-    split_text,
 )
 from locales import Speaker
+from loyalty.pace import WHATSAPP_CHAT, Pace
 from loyalty.phones import mask_phone
-from loyalty.ports import Conflict
+from loyalty.ports import (
+    BeforeCall,
+    Conflict,
+    Failed,
+    Outcome,
+    Outgoing,
+    Retry,
+    Sent,
+    Uncertain,
+    Waiting,
+)
 from loyalty.program import Program, Template
-from loyalty.services.wording import Greeting, first_name
-from storage.models import Member, OutboxMessage
-from storage.outbox import AWAITING_WINDOW, FAILED, PENDING, provider_status
+from loyalty.text import split_text
+from storage.outbox import AWAITING_TEMPLATE, AWAITING_WINDOW, provider_status
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.whatsapp")
@@ -65,6 +72,8 @@ CHANNEL = "whatsapp"
 MAX_MESSAGE = 1600  # Twilio's limit for one WhatsApp message body
 WINDOW = timedelta(hours=24)
 OUTSIDE_WINDOW = 63016  # Twilio: free-form message outside the allowed window
+WAITS_FOR_WINDOW = "outside WhatsApp's 24-hour window: waits for the member"
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # never reached it
 STATUS_PATH = "/twilio/status"
 MEDIA_KEY = "media-url"
 
@@ -214,10 +223,13 @@ async def _media_key(uow: UnitOfWork) -> str:
 
 
 class WhatsAppChannel:
+    """The club's WhatsApp sender: messages in (Twilio's webhook), messages out."""
+
+    name = CHANNEL
+
     def __init__(
         self,
         app: Concierge,
-        engine: Engine,
         client: Client,
         http: TwilioHttp,
         sender: str,
@@ -225,13 +237,15 @@ class WhatsAppChannel:
         auth_token: str,
     ) -> None:
         self.app = app
-        self.engine = engine
+        self.engine: Engine | None = None  # set where messages come in (the web app)
         self.client = client
         self.http = http
         self.sender = sender
         self.public_url = public_url
         self.validator = RequestValidator(auth_token)
-        self.courier = Courier(app, CHANNEL, self, then=engine.flush)
+        self.key = f"{CHANNEL}:{sender}"
+        self.pace = Pace.per_second(app.settings.twilio_whatsapp_mps)
+        self._media_key: str | None = None
 
     def signed(self, path_and_query: str, form: Any, signature: str | None) -> bool:
         """Whether Twilio signed this request, for the URL Twilio called (the public one)."""
@@ -266,18 +280,18 @@ class WhatsAppChannel:
         return await receipts.attempt(self.app, CHANNEL, receipt_id, tries, handle)
 
     async def _handle(self, receipt_id: int, form: dict[str, str]) -> None:
+        assert self.engine is not None, "messages are handled where the engine is"
         inbound = inbound_from(form, self.app.program)
         if inbound is None:
             async with self.app.db.unit_of_work() as uow:
                 if await uow.receipts.take(receipt_id, self.app.clock()):
                     await uow.commit()
             return
-        await self.engine.handle(inbound, receipt_id, deliver=self.queue)
+        await self.engine.handle(inbound, receipt_id)
 
     async def queue(self, turn: Turn, replies: list[Reply]) -> None:
         """Write the replies to the outbox, in the transaction that decided them."""
         uow, address = turn.uow, turn.inbound.address
-        await uow.outbox.release(CHANNEL, address, turn.now)  # they wrote: the window is open
         member_id = turn.member.id if turn.member else None
         if any(reply.calendar for reply in replies):  # WhatsApp takes no .ics: a link to it
             key = await _media_key(uow)
@@ -296,128 +310,58 @@ class WhatsAppChannel:
         return replace(reply, text=f"{reply.text}\n{line}", calendar=None)
 
     async def catch_up(self) -> int:
-        """After a restart: handle what was received but not handled, send what waits."""
-        handled = await receipts.catch_up(self.app, CHANNEL, self.process)
-        async with self.app.db.unit_of_work() as uow:
-            addresses = await uow.outbox.addresses_pending(CHANNEL)
-        for address in addresses:
-            await self.flush(address)
-        return handled
+        """After a restart: handle what was received but not handled."""
+        return await receipts.catch_up(self.app, CHANNEL, self.process)
 
-    async def flush(self, address: str) -> None:
-        """Send what waits for `address`, oldest first, one at a time."""
-        await self.courier.flush(address)
+    # -- the channel contract (loyalty/ports.py) ------------------------------------------
 
-    def _addressed(self, row: OutboxMessage) -> dict[str, Any]:
-        """From us, to them, with the status callback that names the row."""
-        return {
-            "from_": f"whatsapp:{self.sender}", "to": f"whatsapp:{row.address}",
-            "status_callback": f"{self.public_url}{STATUS_PATH}?m={row.id}",
+    def paces(self, message: Outgoing) -> list[tuple[str, Pace]]:
+        return [(self.key, self.pace), (f"{self.key}:{message.address}", WHATSAPP_CHAT)]
+
+    async def send(self, message: Outgoing, before_call: BeforeCall) -> Outcome:
+        """As text inside the 24-hour window (a reply, what staff wrote, a greeting), else as
+        the approved template of its kind in the member's language; a reply outside the
+        window waits for the member, who is asked once (the `reopen` template) to write."""
+        request: dict[str, Any] = {
+            "from_": f"whatsapp:{self.sender}", "to": f"whatsapp:{message.address}",
+            "status_callback": f"{self.public_url}{STATUS_PATH}?m={message.id}",
         }  # fmt: skip
-
-    async def prepare(self, uow: UnitOfWork, row: OutboxMessage) -> dict[str, Any] | None:
-        """What to ask Twilio for this row; None when it must wait for the window."""
-        now = self.app.clock()
-        request = self._addressed(row)
-        opened = await uow.identities.last_inbound(CHANNEL, row.address) or row.created_at
-        if opened + WINDOW > now and row.kind == "reply":
-            request["body"] = row.body
-            if row.media is not None or row.photo is not None:
-                key = await _media_key(uow)
-                path, shown = (QR_PATH, row.media) if row.media else (PHOTO_PATH, row.photo)
-                assert shown is not None
-                request["media_url"] = [media_url(self.public_url, key, path, shown, now)]
-            return request
-        member = await uow.members.get(row.member_id) if row.member_id is not None else None
-        language = self.app.program.language(member.locale if member else None)
-        template = self.app.program.template(row.kind, language)
-        if template is not None:
-            return request | _filled(template, row.variables)
-        await uow.outbox.put_back(
-            row, AWAITING_WINDOW, "outside WhatsApp's 24-hour window: waits for the member", now
-        )
-        await self._reopen(uow, row, member, opened)
-        return None
-
-    async def _reopen(
-        self, uow: UnitOfWork, row: OutboxMessage, member: Member | None, opened: datetime
-    ) -> None:
-        """Ask a member, once per closed window, to answer so that waiting replies can go."""
-        if member is None or member.erased_at is not None:
-            return  # a stranger agreed to nothing: their replies wait for them to write
-        program = self.app.program
-        if program.template("reopen", program.language(member.locale)) is None:
-            log.warning("no 'reopen' template in the program: replies wait for the member")
-            return
-        await uow.outbox.add_many_once(self.app.clock(), [{
-            "key": f"reopen:{row.address}:{opened.isoformat()}", "member_id": member.id,
-            "channel": CHANNEL, "address": row.address, "kind": "reopen",
-            "variables": {"first_name": first_name(member.name), "club": program.club.name},
-        }])  # fmt: skip
-
-    async def call(self, row: OutboxMessage, request: dict[str, Any]) -> Outcome:
-        """One call to Twilio; what became of it (recorded in the next transaction)."""
-        where = f"whatsapp message {row.id} to {mask_phone(row.address)}"
-        try:
-            message = await self.client.messages.create_async(**request)
-        except TwilioRestException as exc:
-            if exc.code == OUTSIDE_WINDOW and row.kind == "reply":
-                log.info("%s: outside the 24-hour window; waits", where)
-                return Outcome(row, AWAITING_WINDOW, error=exc.msg)
-            if exc.status == 429 or exc.status >= 500:
-                log.warning("%s: Twilio answered %s; pending", where, exc.status)
-                return Outcome(row, PENDING, error=exc.msg, stop=True)
-            log.warning("%s: failed, Twilio error %s", where, exc.code)
-            return Outcome(row, FAILED, error=exc.msg, code=str(exc.code))
-        except httpx.HTTPError as exc:
-            log.warning("%s: Twilio unreachable; pending", where)
-            return Outcome(row, PENDING, error=repr(exc), stop=True)
-        status = provider_status(message.status or "") or "queued"
-        log.info("%s: %s", where, status)
-        return Outcome(row, status, provider_id=message.sid)
-
-    async def record(self, uow: UnitOfWork, outcome: Outcome) -> None:
-        now = self.app.clock()
-        if outcome.provider_id is not None:
-            await uow.outbox.sent(outcome.row.id, outcome.status, outcome.provider_id, now)
-            return
-        row = await uow.outbox.get(outcome.row.id)
-        assert row is not None and outcome.error is not None
-        if outcome.status == FAILED:
-            await uow.outbox.advance(
-                row, FAILED, now, error_code=outcome.code, error=outcome.error
-            )
-            await undelivered(uow, self.app.program, now, row, outcome.error)
-            return
-        await uow.outbox.put_back(row, outcome.status, outcome.error, now)
-        if outcome.status == AWAITING_WINDOW:
-            member = await uow.members.get(row.member_id) if row.member_id is not None else None
-            await self._reopen(uow, row, member, row.created_at)
-
-    async def deliver(self, row: OutboxMessage, greeting: Greeting, language: str) -> Delivery:
-        """Send a message the dispatcher cleared: as text inside the 24-hour window, else as
-        the approved template of its kind and the member's language."""
-        async with self.app.db.unit_of_work() as uow:
-            opened = await uow.identities.last_inbound(CHANNEL, row.address)
-        request = self._addressed(row)
-        if opened is not None and opened + WINDOW > self.app.clock():
-            request["body"] = greeting.text
+        if message.window_open and message.kind != "reopen":
+            request["body"] = message.text
+            shown = message.media or message.photo
+            if shown is not None:
+                path = QR_PATH if message.media else PHOTO_PATH
+                link = media_url(self.public_url, await self.media_key(), path, shown, self.now())
+                request["media_url"] = [link]
+        elif message.template is None:
+            return Waiting(AWAITING_WINDOW, WAITS_FOR_WINDOW, reopen=True)
         else:
-            template = self.app.program.template(greeting.template, language)
+            template = self.app.program.template(message.template, message.language)
             if template is None:
                 default = self.app.program.club.default_language
-                return Delivery(NO_TEMPLATE, error=(
+                return Waiting(AWAITING_TEMPLATE, (
                     f"outside WhatsApp's 24-hour window, and the program has no approved "
-                    f"'{greeting.template}' template in {language} or {default}: waits for one, "
-                    "or for the member to write"
+                    f"'{message.template}' template in {message.language} or {default}: waits "
+                    "for one, or for the member to write"
                 ))  # fmt: skip
-            request |= _filled(template, greeting.variables)
-        outcome = await self.call(row, request)
-        if outcome.provider_id is not None:
-            return Delivery(outcome.status, provider_id=outcome.provider_id)
-        if outcome.stop:
-            return Delivery(RETRY, error=outcome.error)
-        return Delivery(REFUSED, error=outcome.error, code=outcome.code)
+            request |= _filled(template, dict(message.values))
+        await before_call()
+        try:
+            sent = await self.client.messages.create_async(**request)
+        except TwilioRestException as exc:
+            if exc.code == OUTSIDE_WINDOW and not message.scheduled:
+                return Waiting(AWAITING_WINDOW, WAITS_FOR_WINDOW, reopen=True)
+            if exc.status == 429 or exc.status >= 500:
+                return Retry(f"Twilio answered {exc.status} (error {exc.code})")
+            return Failed(exc.msg, code=str(exc.code))
+        except NOT_SENT as exc:
+            return Retry(type(exc).__name__)
+        except httpx.HTTPError as exc:  # cut off, or no answer in time: it may have gone
+            return Uncertain(type(exc).__name__)
+        return Sent(sent.sid, provider_status(sent.status or "") or "queued")
+
+    def now(self) -> datetime:
+        return self.app.clock()
 
     async def status(self, row_id: int, form: Mapping[str, str]) -> bool:
         """A status callback: the message moves forward only; True when it moved."""
@@ -444,16 +388,18 @@ class WhatsAppChannel:
         return await self.http.download(url, (self.client.username, self.client.password))
 
     async def media_key(self) -> str:
-        async with self.app.db.unit_of_work() as uow:
-            key = await _media_key(uow)
-            await uow.commit()
-        return key
+        """The club's key for signing media links (read once, made on first use)."""
+        if self._media_key is None:
+            async with self.app.db.unit_of_work() as uow:
+                self._media_key = await _media_key(uow)
+                await uow.commit()
+        return self._media_key
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
 
-def whatsapp_channel(app: Concierge, engine: Engine) -> WhatsAppChannel | None:
+def whatsapp_channel(app: Concierge) -> WhatsAppChannel | None:
     """The channel, or None when Twilio's settings or CONCIERGE_PUBLIC_URL are missing."""
     settings = app.settings
     if not settings.whatsapp:
@@ -463,12 +409,17 @@ def whatsapp_channel(app: Concierge, engine: Engine) -> WhatsAppChannel | None:
     http = TwilioHttp(settings.twilio_api_url)
     client = Client(settings.twilio_account_sid, token, http_client=http)
     assert settings.twilio_whatsapp_from is not None
-    for kind, languages in app.program.whatsapp.templates.items():
-        for language, template in languages.items():
-            for payload in template.buttons:
-                if engine.router.for_button(payload) is None:
-                    log.warning("whatsapp.templates.%s.%s: button %r names no action: its "
-                                "words will be read instead", kind, language, payload)  # fmt: skip
     return WhatsAppChannel(
-        app, engine, client, http, settings.twilio_whatsapp_from, settings.public_url, token
+        app, client, http, settings.twilio_whatsapp_from, settings.public_url, token
     )
+
+
+def unknown_buttons(program: Program, router: Router) -> list[str]:
+    """Template buttons whose payload names no action (their words are read instead)."""
+    return [
+        f"whatsapp.templates.{kind}.{language}: button {payload!r}"
+        for kind, languages in program.whatsapp.templates.items()
+        for language, template in languages.items()
+        for payload in template.buttons
+        if router.for_button(payload) is None
+    ]

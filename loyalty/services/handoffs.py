@@ -6,13 +6,72 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from loyalty.program import Program
+from loyalty.services.wording import speaker_for
+from loyalty.text import split_text
+
 if TYPE_CHECKING:
-    from storage.models import Handoff
+    from storage.models import Handoff, OutboxMessage
     from storage.unit_of_work import UnitOfWork
 
 CHANNEL = "staff"  # the outbox's name for the staff group
 GROUP = "group"  # its one address: the adapter knows the chat id
-DELETE = "delete"  # a staff-group row that deletes a topic
+POST, CLOSE, DELETE = "post", "close", "delete"  # what a staff-group row asks of Telegram
+MAX_POST = 4096  # Telegram's
+
+
+async def post(
+    uow: UnitOfWork,
+    now: datetime,
+    handoff: Handoff | None,
+    body: str,
+    kind: str = POST,
+    photo: str | None = None,
+    variables: dict[str, str] | None = None,
+    member_id: int | None = None,
+) -> list[int]:
+    """Queue a post for the staff group, in the handoff's topic (None: the General topic).
+
+    `member_id` names the member a post is about (a topic's posts: its member), so that
+    erasing them finds it. Returns the posts' ids (a long text makes several).
+    """
+    about = member_id if member_id is not None else handoff.member_id if handoff else None
+    queued = []
+    for part in split_text(body, MAX_POST) if body else [""]:
+        row = await uow.outbox.add(
+            now, member_id=about, channel=CHANNEL, address=GROUP, kind=kind, body=part,
+            photo=photo, handoff_id=handoff.id if handoff else None, variables=variables or {},
+        )  # fmt: skip
+        queued.append(row.id)
+        photo = None
+    return queued
+
+
+async def thread_of(uow: UnitOfWork, handoff_id: int) -> int | None:
+    """The conversation's topic in the staff group, once made."""
+    handoff = await uow.handoffs.get(handoff_id)
+    return handoff.thread_id if handoff is not None else None
+
+
+async def made_topic(uow: UnitOfWork, handoff_id: int, thread: int) -> None:
+    """Keep a conversation's new topic, so that it is never made twice."""
+    handoff = await uow.handoffs.get(handoff_id)
+    if handoff is not None:
+        handoff.thread_id = thread
+
+
+async def undelivered(
+    uow: UnitOfWork, program: Program, now: datetime, row: OutboxMessage, why: str | None
+) -> None:
+    """Staff are told in the topic when what they wrote did not reach the member."""
+    if row.handoff_id is None or row.channel == CHANNEL:
+        return
+    handoff = await uow.handoffs.get(row.handoff_id)
+    if handoff is None:
+        return
+    _ = speaker_for(program.club.default_language, None, program).gettext
+    notice = _("Not delivered to the member: {reason}").format(reason=why or _("refused"))
+    await post(uow, now, handoff, notice)
 
 
 async def forget(uow: UnitOfWork, handoffs: list[Handoff], now: datetime) -> list[int]:

@@ -25,6 +25,9 @@ from bot.bootstrap import Concierge
 from bot.settings import Settings
 from bot.web import create_app
 from handlers.dialog import Reply, Router, Turn
+from loyalty.pace import MemoryBudgets
+from loyalty.ports import ChannelPort
+from loyalty.services.sending import Sender
 from tests.channel.twilio import TWILIO_HOST, FakeTwilio, WhatsApp, whatsapp_settings
 from tests.factories import (
     FILE_ID_PREFIXES,
@@ -315,7 +318,7 @@ def api() -> Iterator[FakeTelegram]:
 async def telegram(concierge: Concierge, api: FakeTelegram) -> AsyncIterator[Telegram]:
     """The web app, started and stopped through its lifespan as uvicorn would."""
     app_concierge = telegram_settings(concierge)
-    app = create_app(app_concierge)
+    app = create_app(app_concierge, background=False)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -335,7 +338,7 @@ async def whatsapp(concierge: Concierge, twilio: FakeTwilio) -> AsyncIterator[Wh
     """The web app with WhatsApp on, started through its lifespan as uvicorn would."""
     settings = concierge.settings.model_copy(update=whatsapp_settings(concierge))
     app_concierge = replace(concierge, settings=settings)
-    app = create_app(app_concierge)
+    app = create_app(app_concierge, background=False)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -380,7 +383,7 @@ async def running_desk(
 ) -> AsyncIterator[Desk]:
     """The web app of `app_concierge`, started through its lifespan as uvicorn would."""
     api.timer = app_concierge.monotonic
-    app = create_app(app_concierge)
+    app = create_app(app_concierge, background=False)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -408,3 +411,12 @@ def failing_router(tried: list[str | None]) -> Router:
         raise ConnectionResetError(f"lost the connection while reading {turn.inbound.text}")
 
     return router
+
+
+def sender(concierge: Concierge, *channels: ChannelPort, worker: str = "test-sender") -> Sender:
+    """A sender through these channels at the test's clock: its pauses move the clock (and
+    are counted in `clock.pauses`), never sleep."""
+    return Sender(
+        concierge.db.unit_of_work, concierge.program, {c.name: c for c in channels},
+        MemoryBudgets(), concierge.clock, worker, sleep=concierge.sleep, jitter=lambda: 1.0,
+    )  # fmt: skip

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from bot.bootstrap import Concierge
 from loyalty.services import appointments, members
 from storage.models import Appointment
-from tests.channel.conftest import ApiCall, Desk
-from tests.channel.test_dispatcher import Waits, dispatcher
+from tests.channel.conftest import ApiCall, Desk, sender
 from tests.conftest import Clock
 from tests.factories import (
     PHONE,
@@ -160,7 +159,7 @@ async def test_a_reminder_waits_for_the_members_morning_and_speaks_their_time(
     await choose(desk, LUCA)
     await desk.telegram.send(callback_update("confirm", user=LUCA))
     clock.current = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)  # a day before, next round
-    sending = dispatcher(desk.concierge, Waits(), telegram=desk.telegram.app.state.telegram)
+    sending = sender(desk.concierge, desk.telegram.app.state.telegram)
     async with desk.concierge.db.unit_of_work() as uow:
         assert await appointments.reminders(uow, desk.concierge.program, clock()) == 1
         await uow.commit()

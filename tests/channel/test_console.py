@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot import outbound
 from bot.bootstrap import Concierge
 from bot.channels.console import ConsoleChat
 from bot.demo import DEMO_PHONE, seed
-from bot.engine import Engine
 from loyalty.consent import Channel, Purpose
 from loyalty.services import members
 from storage.models import ChannelIdentity
@@ -28,14 +28,14 @@ class Dialog:
     async def verify(self, steps: list[tuple[str, str]]) -> None:
         for said, expected in steps:
             self.printed.clear()
-            await self.chat.send(said)
+            await self.chat.send_line(said)
             answer = "\n".join(self.printed)
             assert expected in answer, f"{said!r} -> {answer!r}, expected {expected!r}"
 
 
 def console(concierge: Concierge, tmp_path: Path, address: str = ADDRESS) -> Dialog:
     printed: list[str] = []
-    chat = ConsoleChat(Engine(concierge), address, DEMO_PHONE, printed.append, tmp_path)
+    chat = outbound.console(concierge, address, DEMO_PHONE, printed.append, tmp_path)
     return Dialog(chat, printed)
 
 

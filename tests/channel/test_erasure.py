@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -117,7 +117,8 @@ async def test_a_topic_telegram_cannot_delete_now_stays_queued_and_the_command_s
     assert desk.api.deleted == []
 
     desk.api.down.clear()
-    await desk.telegram.app.state.desk.flush()
+    clock.current += timedelta(minutes=5)  # past its backoff
+    await desk.telegram.app.state.sending.drain()
     assert desk.api.deleted == [thread]
 
 

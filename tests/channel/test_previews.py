@@ -13,8 +13,7 @@ from bot.bootstrap import Concierge
 from loyalty.consent import Channel, Purpose
 from loyalty.program import EventRules
 from loyalty.services import events, members
-from tests.channel.conftest import ApiCall, Telegram
-from tests.channel.test_dispatcher import Waits, dispatcher
+from tests.channel.conftest import ApiCall, Telegram, sender
 from tests.channel.twilio import WhatsApp
 from tests.factories import PHONE, TELEGRAM_USER_ID, callback_update, telegram_user, whatsapp_form
 
@@ -107,7 +106,7 @@ async def test_a_full_event_offers_the_waitlist_and_a_freed_seat_is_told(
     assert waiting.text.startswith("You are number 1 on the waitlist.")
 
     await telegram.send(callback_update(f"rsvp:{event_id}:no"))  # Giulia gives her place back
-    sending = dispatcher(concierge, Waits(), telegram=telegram.app.state.telegram)
+    sending = sender(concierge, telegram.app.state.telegram)
     await sending.drain()
 
     told = telegram.api.to(str(LUCA["id"]))[-1].text
@@ -134,7 +133,7 @@ async def test_a_member_who_switched_news_of_answers_off_is_not_told_of_a_freed_
 
     await telegram.send(callback_update(f"rsvp:{event_id}:no"))  # Giulia gives her place back
     before = len(telegram.api.to(str(LUCA["id"])))
-    await dispatcher(concierge, Waits(), telegram=telegram.app.state.telegram).drain()
+    await sender(concierge, telegram.app.state.telegram).drain()
 
     assert len(telegram.api.to(str(LUCA["id"]))) == before  # the seat is held, silently
     [shown] = said(await telegram.send(callback_update(f"ev:{event_id}", user=LUCA)))
@@ -184,7 +183,7 @@ async def test_an_invitation_outside_the_window_goes_as_the_approved_template(
         await uow.commit()
     assert invited.queued == 1
 
-    await dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp).drain()
+    await sender(concierge, whatsapp.app.state.whatsapp).drain()
 
     [message] = whatsapp.twilio.sent
     assert message.content_sid == "HX00000000000000000000000000000e04"
@@ -202,7 +201,7 @@ async def test_news_no_longer_true_is_not_sent(telegram: Telegram, concierge: Co
         await events.cancel(uow, event_id, concierge.clock())
         await uow.commit()
 
-    report = await dispatcher(concierge, Waits(), telegram=telegram.app.state.telegram).drain()
+    report = await sender(concierge, telegram.app.state.telegram).drain()
 
     assert report.cancelled == 1 and telegram.api.to(ME) == []
     async with concierge.db.unit_of_work() as uow:

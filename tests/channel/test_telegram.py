@@ -18,8 +18,8 @@ import pytest
 import telegram.error
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
-from telegram import Bot
 
+from bot import outbound
 from bot.bootstrap import Concierge
 from bot.channels.media import qr_png
 from bot.channels.telegram import (
@@ -30,15 +30,15 @@ from bot.channels.telegram import (
     telegram_channel,
 )
 from bot.cli import main
-from bot.engine import Engine
 from bot.web import create_app
-from handlers.dialog import Button, Reply, Router, Turn, split_text
+from handlers.dialog import Button, Reply, Router, Turn
 from handlers.start import consent_question
 from loyalty.consent import Purpose
 from loyalty.membercard import qr_payload, verify
 from loyalty.services import members
 from loyalty.services.purchases import ingest
 from loyalty.services.wording import speaker_for
+from loyalty.text import split_text
 from storage.models import (
     ChannelIdentity,
     Consent,
@@ -324,6 +324,7 @@ async def test_stranger_joins_with_name_birthday_and_one_answer_per_purpose(
             (callback_update("join:yes"), "May we tell you about new collections?"),
         ]
     )
+    answered_at = clock.current  # what the last answer is kept at (pacing moves the clock)
     calls = await telegram.send(callback_update("join:no"))
 
     assert methods(calls) == ["answerCallbackQuery", "sendMessage"]
@@ -334,7 +335,7 @@ async def test_stranger_joins_with_name_birthday_and_one_answer_per_purpose(
     member = await member_row(concierge, 1)
     assert (member.name, member.phone, member.locale) == ("Giulia Rossi", None, "en")
     assert (member.birthday_month, member.birthday_day, member.birthday_year) == (7, 14, None)
-    assert member.joined_at == clock.current
+    assert member.joined_at == answered_at
     asked = {  # news of their own bookings and RSVPs needs no question: none is asked
         "birthday": "May we send you our wishes on your birthday?",
         "events": "May we invite you to private previews and trunk shows?",
@@ -810,16 +811,14 @@ async def test_updates_left_over_from_a_crash_are_handled_once_at_start_up(
     await enrol(concierge)
     link = contact_update("393471234567")
     card = callback_update("card")
-    crashed = telegram_channel(app_concierge, Engine(app_concierge))
+    crashed = telegram_channel(app_concierge)
     assert crashed is not None
     for update in (link, card):
         assert await crashed.receive(update) is not None  # recorded, then the worker died
     assert api.calls == []
     assert [handled for _, handled in await receipts(concierge)] == [False, False]
 
-    app = create_app(app_concierge)
-    async with app.router.lifespan_context(app):
-        pass
+    await start_up(app_concierge)
 
     assert methods(api.calls) == [
         "sendMessage",  # linked
@@ -835,7 +834,7 @@ async def test_updates_left_over_from_a_crash_are_handled_once_at_start_up(
     ]
     assert await identities(concierge) == [(ME, 1, True)]
 
-    again = create_app(app_concierge)  # a second restart finds nothing left to do
+    again = create_app(app_concierge, background=False)  # a second restart: nothing left
     async with again.router.lifespan_context(again):
         transport = httpx.ASGITransport(app=again)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -849,10 +848,19 @@ async def test_updates_left_over_from_a_crash_are_handled_once_at_start_up(
 
 
 async def start_up(concierge: Concierge) -> None:
-    """A start of the web app, as uvicorn would run its lifespan."""
-    app = create_app(concierge)
+    """A start of the web app, as uvicorn runs its lifespan, and what it does in the
+    background at once: what the last process left unhandled, then unsent."""
+    app = create_app(concierge, background=False)
     async with app.router.lifespan_context(app):
-        pass
+        await app.state.catch_up()
+        await app.state.sending.drain()
+
+
+def wired(concierge: Concierge, router: Router | None = None) -> TelegramChannel:
+    """Telegram as a web process has it, with this concierge's router."""
+    found, _, _ = outbound.wire(concierge, "test", router)
+    assert found.telegram is not None
+    return found.telegram
 
 
 async def test_an_update_no_try_could_read_is_failed_at_once_and_never_tried_again(
@@ -861,7 +869,7 @@ async def test_an_update_no_try_could_read_is_failed_at_once_and_never_tried_aga
     app_concierge = telegram_settings(concierge)
     garbled = {"update_id": 700_000_000, "message": "Giulia's garbled wish list"}
     good = message_update("/start")
-    crashed = telegram_channel(app_concierge, Engine(app_concierge))
+    crashed = telegram_channel(app_concierge)
     assert crashed is not None
     for update in (garbled, good):
         assert await crashed.receive(update) is not None
@@ -888,8 +896,7 @@ async def test_an_update_that_keeps_failing_is_tried_three_times_then_failed_wit
     tried: list[str | None] = []
     router = failing_router(tried)
     app_concierge = telegram_settings(concierge)
-    bot = Bot(TOKEN, base_url=f"{API_HOST}/bot")
-    channel = TelegramChannel(app_concierge, Engine(app_concierge, router), bot)
+    channel = wired(app_concierge, router)
     update = message_update("my secret wish list")
     receipt = await channel.receive(update)
     assert receipt is not None
@@ -913,7 +920,7 @@ async def test_an_update_whose_tries_each_stopped_the_process_is_failed_without_
 ) -> None:
     app_concierge = telegram_settings(concierge)
     update = message_update("/start")
-    channel = telegram_channel(app_concierge, Engine(app_concierge))
+    channel = telegram_channel(app_concierge)
     assert channel is not None
     receipt = await channel.receive(update)  # the first try begins, and the process dies
     async with concierge.db.unit_of_work() as uow:  # as did two starts trying it after
@@ -943,7 +950,7 @@ async def test_a_start_behind_five_hundred_unreadable_updates_is_answered_at_the
             await uow.receipts.record("telegram", *record)
         await uow.commit()
     start = message_update("/start")
-    crashed = telegram_channel(app_concierge, Engine(app_concierge))
+    crashed = telegram_channel(app_concierge)
     assert crashed is not None
     assert await crashed.receive(start) is not None
 
@@ -963,7 +970,7 @@ async def test_polling_takes_updates_as_telegram_sends_them_even_those_ptb_canno
     concierge: Concierge, api: FakeTelegram
 ) -> None:
     app_concierge = telegram_settings(concierge)
-    channel = telegram_channel(app_concierge, Engine(app_concierge))
+    channel = wired(app_concierge)
     assert channel is not None
     family = {"id": -1001234567890, "type": "supergroup", "title": "Rossi family"}
     restricted = chat_member_update("restricted", chat=family)  # PTB requires more fields
@@ -1080,8 +1087,7 @@ async def test_a_5000_character_reply_is_sent_in_two_messages_keyboard_on_the_la
         return [Reply(text, ((Button("Menu", "menu"),),))]
 
     app_concierge = telegram_settings(concierge)
-    bot = Bot(TOKEN, base_url=f"{API_HOST}/bot")
-    channel = TelegramChannel(app_concierge, Engine(app_concierge, router), bot)
+    channel = wired(app_concierge, router)
     update = message_update("tell me everything")
     receipt = await channel.receive(update)
     assert receipt is not None

@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from bot import outbound
 from bot.bootstrap import Concierge
 from bot.channels.media import qr_png
-from bot.channels.whatsapp import MAX_MESSAGE, render, whatsapp_channel
-from bot.engine import Engine
+from bot.channels.whatsapp import MAX_MESSAGE, render
 from handlers import router as default_router
 from handlers.dialog import Button, Reply
 from locales import Speaker
@@ -336,7 +336,7 @@ async def test_a_message_that_keeps_failing_is_tried_three_times_then_failed_wit
 ) -> None:
     tried: list[str | None] = []
     router = failing_router(tried)
-    channel = whatsapp_channel(whatsapp.concierge, Engine(whatsapp.concierge, router))
+    channel = outbound.wire(whatsapp.concierge, "test", router)[0].whatsapp
     assert channel is not None
     form = whatsapp_form("my secret wish list")
     receipt = await channel.receive(form)

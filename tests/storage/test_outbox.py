@@ -1,4 +1,5 @@
-"""The outbox on a real database: a message is claimed by one sender, once, in order."""
+"""The outbox on a real database: a message is claimed by one sender, once, in order; a
+sender's lease runs out when it stops, renewed while it is alive."""
 
 from __future__ import annotations
 
@@ -23,30 +24,43 @@ async def queue(database: Database, now: datetime, count: int) -> list[int]:
         return [row.id for row in rows]
 
 
-async def claim(database: Database, now: datetime) -> int | None:
+LEASE = timedelta(seconds=30)
+
+
+async def claim(database: Database, now: datetime, worker: str = "a") -> int | None:
+    """The chat's first message not yet sent, if it may go now and nobody holds it."""
     async with database.unit_of_work() as uow:
-        row = await uow.outbox.claim_next("whatsapp", ADDRESS, now)
+        row = await uow.outbox.claim_head("whatsapp", ADDRESS, worker, now, LEASE)
         await uow.commit()
         return row.id if row else None
 
 
-async def test_concurrent_senders_claim_each_message_exactly_once(
+async def test_concurrent_senders_take_a_chats_first_message_once(
     database: Database, now: datetime
 ) -> None:
     ids = await queue(database, now, 10)
 
-    claimed = await asyncio.gather(*(claim(database, now) for _ in range(20)))
+    claimed = await asyncio.gather(*(claim(database, now, f"s{n}") for n in range(20)))
 
-    taken = [row_id for row_id in claimed if row_id is not None]
-    assert sorted(taken) == ids  # each once; the other claimers found nothing left
+    assert [row_id for row_id in claimed if row_id is not None] == ids[:1]  # one sender wins
     async with database.unit_of_work() as uow:
         row = await uow.outbox.get(ids[0])
-        assert row is not None and (row.status, row.attempts) == ("sending", 1)
+        assert row is not None and (row.status, row.attempts) == ("claimed", 0)
 
 
-async def test_messages_are_claimed_oldest_first(database: Database, now: datetime) -> None:
+async def test_a_chats_messages_go_one_after_the_other_oldest_first(
+    database: Database, now: datetime
+) -> None:
     ids = await queue(database, now, 3)
-    assert [await claim(database, now) for _ in range(4)] == [*ids, None]
+
+    assert await claim(database, now) == ids[0]
+    assert await claim(database, now, "b") is None  # the first is not sent yet: the rest wait
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.start_call(ids[0], "a", now, LEASE)
+        await uow.outbox.sent(ids[0], "sent", "p1", now)
+        ready = await uow.outbox.claim_ready("b", now, LEASE, 10, ["whatsapp"])
+        await uow.commit()
+    assert [row.id for row in ready] == [ids[1]]  # only the chat's next
 
 
 async def test_a_key_queues_a_message_once(database: Database, now: datetime) -> None:
@@ -84,21 +98,18 @@ async def test_a_reply_waiting_for_the_window_is_released_when_the_member_writes
     assert await claim(database, now) == row_id
 
 
-async def test_a_message_with_a_consent_purpose_is_left_to_the_dispatcher(
+async def test_a_scheduled_message_keeps_no_chat_waiting(
     database: Database, now: datetime
 ) -> None:
     async with database.unit_of_work() as uow:
         await uow.outbox.add(
-            now, channel="whatsapp", address=ADDRESS, kind="birthday", body="", purpose="birthday"
-        )
+            now, channel="whatsapp", address=ADDRESS, kind="birthday", body="",
+            purpose="birthday", due_at=now + timedelta(hours=8),  # after the quiet hours
+        )  # fmt: skip
         await uow.commit()
+    [reply] = await queue(database, now, 1)
 
-    assert await claim(database, now) is None
-    async with database.unit_of_work() as uow:
-        assert await uow.outbox.addresses_pending("whatsapp") == []
-
-
-LEASE = timedelta(minutes=5)
+    assert await claim(database, now) == reply  # the greeting is not the chat's to order
 
 
 async def queue_due(database: Database, now: datetime, count: int, **fields: object) -> list[int]:
@@ -117,14 +128,12 @@ async def queue_due(database: Database, now: datetime, count: int, **fields: obj
 
 async def claim_due(database: Database, worker: str, now: datetime, limit: int = 5) -> list[int]:
     async with database.unit_of_work() as uow:
-        rows = await uow.outbox.claim_due(worker, now, LEASE, limit)
+        rows = await uow.outbox.claim_ready(worker, now, LEASE, limit, ["whatsapp"])
         await uow.commit()
         return [row.id for row in rows]
 
 
-async def test_two_dispatchers_never_claim_the_same_message(
-    database: Database, now: datetime
-) -> None:
+async def test_two_senders_never_claim_the_same_message(database: Database, now: datetime) -> None:
     ids = await queue_due(database, now, 20)
 
     async def drain(worker: str) -> list[int]:
@@ -139,24 +148,21 @@ async def test_two_dispatchers_never_claim_the_same_message(
     assert not set(first) & set(second)
 
 
-async def test_only_due_messages_with_a_purpose_are_claimed(
-    database: Database, now: datetime
-) -> None:
+async def test_only_due_messages_are_claimed(database: Database, now: datetime) -> None:
     [later] = await queue_due(database, now, 1, due_at=now + timedelta(hours=1), tag="later")
-    await queue(database, now, 1)  # a reply: the channel's own sender takes it
 
     assert await claim_due(database, "a", now) == []
     assert await claim_due(database, "a", now + timedelta(hours=1)) == [later]
 
 
-async def test_a_dispatcher_that_stopped_before_its_call_is_taken_over_and_one_during_it_is_not(
+async def test_a_sender_that_stopped_before_its_call_is_taken_over_and_one_during_it_is_not(
     database: Database, now: datetime
 ) -> None:
     before_call, during_call = await queue_due(database, now, 2)
     assert await claim_due(database, "crashed", now) == [before_call, during_call]
     async with database.unit_of_work() as uow:
-        assert await uow.outbox.start_call(during_call, "crashed", now)
-        assert not await uow.outbox.start_call(before_call, "someone-else", now)
+        assert await uow.outbox.start_call(during_call, "crashed", now, LEASE)
+        assert not await uow.outbox.start_call(before_call, "someone-else", now, LEASE)
         await uow.commit()
 
     later = now + LEASE + timedelta(seconds=1)
@@ -187,3 +193,34 @@ async def test_only_one_process_holds_the_worker_lock(database: Database) -> Non
             assert after  # released with the first holder
     finally:
         await other.close()
+
+
+async def test_a_reply_a_stopped_sender_was_sending_goes_again_and_a_live_sender_keeps_its_own(
+    database: Database, now: datetime
+) -> None:
+    [reply] = await queue(database, now, 1)
+    assert await claim(database, now, "web-1") == reply
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.start_call(reply, "web-1", now, LEASE)
+        assert await uow.outbox.renew("web-1", now + LEASE / 2, LEASE) == 1  # alive
+        assert await uow.outbox.expire_leases(now + LEASE) == (0, 0)
+        await uow.commit()
+
+    later = now + LEASE * 2  # it stopped renewing: a reply goes twice rather than never
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.expire_leases(later) == (1, 0)
+        await uow.commit()
+    assert await claim(database, later, "web-2") == reply
+
+
+async def test_staff_may_retry_or_cancel_a_message_whose_sender_stopped(
+    database: Database, now: datetime
+) -> None:
+    [greeting] = await queue_due(database, now, 1)
+    assert await claim_due(database, "crashed", now) == [greeting]
+
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.decide(greeting, "pending", now) is None  # its sender lives
+        retried = await uow.outbox.decide(greeting, "pending", now + LEASE * 2)
+        await uow.commit()
+    assert retried is not None and retried.status == "pending"

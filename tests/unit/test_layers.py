@@ -14,13 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 SHELL_STORAGE_AND_PLATFORMS = (
     "handlers", "bot", "scheduler", "storage", "sqlalchemy", "telegram", "twilio", "httpx",
 )  # fmt: skip
-ISSUE_16 = "issue 16: the scheduler depends on the rules and the channel contract only"
 
 
 @dataclass(frozen=True)
@@ -146,21 +143,11 @@ def test_the_scheduler_imports_no_handler() -> None:
     assert not found, "\n".join(found)
 
 
-@pytest.mark.xfail(
-    strict=True, reason=f"{ISSUE_16}: the worker and the dispatcher build an Engine"
-)
-def test_the_scheduler_imports_no_conversation_engine() -> None:
-    found = offending("scheduler", ("bot.engine",))
-    assert not found, "\n".join(found)
-
-
-@pytest.mark.xfail(strict=True, reason=f"{ISSUE_16}: the dispatcher builds the channels itself")
 def test_the_scheduler_imports_nothing_of_the_shell() -> None:
     found = offending("scheduler", ("bot",))
     assert not found, "\n".join(found)
 
 
-@pytest.mark.xfail(strict=True, reason=f"{ISSUE_16}: the staff desk paces itself with its limits")
 def test_only_the_cli_and_the_bootstrap_start_the_scheduler() -> None:
     found = offending(
         "bot", ("scheduler",), lambda name, _: name in ("bot/cli.py", "bot/bootstrap.py")

@@ -29,7 +29,7 @@ async def every_endpoint(concierge: Concierge) -> AsyncIterator[httpx.AsyncClien
             **whatsapp_settings(concierge),
         }
     )
-    app = create_app(replace(concierge, settings=settings))
+    app = create_app(replace(concierge, settings=settings), background=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http

@@ -42,7 +42,7 @@ def order(**changes: Any) -> dict[str, Any]:
 @pytest.fixture
 async def client(concierge: Concierge) -> AsyncIterator[httpx.AsyncClient]:
     settings = concierge.settings.model_copy(update={"pos_secret": SecretStr(SECRET)})
-    app = create_app(replace(concierge, settings=settings))
+    app = create_app(replace(concierge, settings=settings), background=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
@@ -142,7 +142,7 @@ async def test_refund_reverses_the_points(client: httpx.AsyncClient, concierge: 
 
 
 async def test_webhook_is_off_without_a_secret(concierge: Concierge) -> None:
-    app = create_app(concierge)
+    app = create_app(concierge, background=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         body = json.dumps(order()).encode()
@@ -166,7 +166,7 @@ async def test_openapi_describes_the_purchase_body(client: httpx.AsyncClient) ->
 async def test_start_up_says_in_one_line_each_part_that_is_off(
     concierge: Concierge, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = create_app(concierge)
+    app = create_app(concierge, background=False)
     with caplog.at_level("INFO", logger="concierge.web"):
         async with app.router.lifespan_context(app):
             pass

@@ -1,43 +1,29 @@
-"""The dispatcher end to end: occasions queued, rules asked again, channels at the wire."""
+"""The sender end to end: occasions queued, rules asked again, channels at the wire."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import Concierge
 from bot.channels.telegram import TelegramChannel, telegram_channel
-from bot.engine import Engine
+from bot.channels.whatsapp import WhatsAppChannel
 from loyalty.consent import Channel, Purpose
+from loyalty.ports import Outcome
 from loyalty.services import members, occasions
-from scheduler.dispatcher import LEASE, MAX_ATTEMPTS, Dispatcher
-from scheduler.limits import TELEGRAM, Limits, Rates
+from loyalty.services.sending import LEASE, MAX_ATTEMPTS
 from storage.models import ChannelIdentity, OutboxMessage
-from tests.channel.conftest import FakeTelegram, telegram_settings
+from tests.channel.conftest import FakeTelegram, sender, telegram_settings
 from tests.channel.twilio import WhatsApp
 from tests.conftest import Clock
 from tests.factories import PHONE, TELEGRAM_USER_ID, whatsapp_form
 
 CHAT = str(TELEGRAM_USER_ID)
 ME = f"whatsapp:{PHONE}"
-
-
-class Waits:
-    """An injected sleep: counts the pauses, never sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.pauses: list[float] = []
-
-    async def sleep(self, seconds: float) -> None:
-        self.pauses.append(seconds)
-        self.now += seconds
-
-    def monotonic(self) -> float:
-        return self.now
 
 
 async def birthday_today(
@@ -70,14 +56,6 @@ async def birthday_today(
         return member.id
 
 
-def dispatcher(concierge: Concierge, waits: Waits, **senders: object) -> Dispatcher:
-    rates = {"telegram": TELEGRAM, "whatsapp": Rates(overall=80, per_chat=1)}
-    return Dispatcher(
-        concierge, senders, Limits(rates), "test-worker",  # type: ignore[arg-type]
-        sleep=waits.sleep, monotonic=waits.monotonic, jitter=lambda: 1.0,
-    )  # fmt: skip
-
-
 async def the_row_of_kind(concierge: Concierge, kind: str) -> OutboxMessage:
     async with concierge.db.unit_of_work() as uow:
         return (
@@ -95,7 +73,7 @@ async def test_a_birthday_inside_the_window_goes_as_text_once(
     whatsapp: WhatsApp, concierge: Concierge
 ) -> None:
     await birthday_today(concierge)
-    sending = dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp)
+    sending = sender(concierge, whatsapp.app.state.whatsapp)
 
     first = await sending.drain()
     second = await sending.drain()
@@ -115,7 +93,7 @@ async def test_outside_the_window_the_approved_template_carries_it(
 ) -> None:
     await birthday_today(concierge, wrote_ago=timedelta(days=3))
 
-    await dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp).drain()
+    await sender(concierge, whatsapp.app.state.whatsapp).drain()
 
     [message] = whatsapp.twilio.sent
     assert message.content_sid == "HX00000000000000000000000000000e02"
@@ -127,7 +105,7 @@ async def test_a_member_who_never_wrote_on_whatsapp_is_greeted_at_their_number_b
 ) -> None:
     await birthday_today(concierge, chat=False)  # consent recorded at the till
 
-    report = await dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp).drain()
+    report = await sender(concierge, whatsapp.app.state.whatsapp).drain()
 
     [message] = whatsapp.twilio.sent
     assert (message.to, message.content_sid) == (ME, "HX00000000000000000000000000000e02")
@@ -143,7 +121,7 @@ async def test_without_an_approved_template_it_waits_saying_so_and_goes_once_the
     approved = templates["birthday"]
     monkeypatch.delitem(templates, "birthday")  # none in English (the default) nor Italian
     await birthday_today(concierge, chat=False)
-    sending = dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp)
+    sending = sender(concierge, whatsapp.app.state.whatsapp)
 
     report = await sending.drain()
     again = await sending.drain()  # it waits: nothing is tried, nothing is skipped
@@ -165,7 +143,7 @@ async def test_a_message_waiting_for_a_template_goes_as_text_once_the_member_wri
 ) -> None:
     monkeypatch.delitem(concierge.program.whatsapp.templates, "birthday")
     await birthday_today(concierge, chat=False)
-    sending = dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp)
+    sending = sender(concierge, whatsapp.app.state.whatsapp)
     await sending.drain()
 
     clock.current += timedelta(hours=2)
@@ -187,7 +165,7 @@ async def test_consent_revoked_after_queueing_means_nothing_is_sent(
         await members.stop(uow, member, concierge.clock(), "chat:whatsapp:stop", "STOP")
         await uow.commit()
 
-    report = await dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp).drain()
+    report = await sender(concierge, whatsapp.app.state.whatsapp).drain()
 
     assert whatsapp.twilio.sent == [] and report.cancelled == 1
     row = await the_row(concierge)
@@ -199,7 +177,7 @@ async def test_quiet_hours_in_the_members_zone_defer_to_the_morning(
 ) -> None:
     await birthday_today(concierge)
     clock.current = datetime(2026, 11, 24, 21, 30, tzinfo=UTC)  # 22:30 in Rome
-    sending = dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp)
+    sending = sender(concierge, whatsapp.app.state.whatsapp)
 
     assert (await sending.drain()).deferred == 1
     row = await the_row(concierge)
@@ -215,7 +193,7 @@ async def test_twilio_down_is_retried_with_backoff_then_given_up(
 ) -> None:
     await birthday_today(concierge)
     whatsapp.twilio.refusals.extend([(500, 20500)] * MAX_ATTEMPTS)
-    sending = dispatcher(concierge, Waits(), whatsapp=whatsapp.app.state.whatsapp)
+    sending = sender(concierge, whatsapp.app.state.whatsapp)
 
     await sending.drain()
     row = await the_row(concierge)
@@ -232,7 +210,7 @@ async def test_twilio_down_is_retried_with_backoff_then_given_up(
 @pytest.fixture
 def telegram_sender(concierge: Concierge, api: FakeTelegram) -> TelegramChannel:
     app = telegram_settings(concierge)
-    channel = telegram_channel(app, Engine(app))
+    channel = telegram_channel(app)
     assert channel is not None
     return channel
 
@@ -243,12 +221,12 @@ async def test_telegram_429_waits_as_long_as_telegram_says(
     await birthday_today(concierge, Channel.TELEGRAM)
     api.flooded[CHAT] = 7
 
-    await dispatcher(concierge, Waits(), telegram=telegram_sender).drain()
+    await sender(concierge, telegram_sender).drain()
 
     row = await the_row(concierge)
     assert (row.status, row.due_at) == ("pending", clock.current + timedelta(seconds=7))
     clock.current += timedelta(seconds=7)
-    assert (await dispatcher(concierge, Waits(), telegram=telegram_sender).drain()).sent == 1
+    assert (await sender(concierge, telegram_sender).drain()).sent == 1
     greetings = [c.text.splitlines()[0] for c in api.sent()]
     assert greetings == ["Happy birthday, Giulia!"] * 2  # the first was refused with 429
 
@@ -259,7 +237,7 @@ async def test_a_message_telegram_refuses_as_a_bad_request_fails_once_not_retrie
     await birthday_today(concierge, Channel.TELEGRAM)
     api.refused[CHAT] = "Bad Request: chat not found"  # python-telegram-bot: a NetworkError
 
-    report = await dispatcher(concierge, Waits(), telegram=telegram_sender).drain()
+    report = await sender(concierge, telegram_sender).drain()
 
     assert (report.failed, report.retried) == (1, 0)
     row = await the_row(concierge)
@@ -272,7 +250,7 @@ async def test_a_member_who_blocked_the_bot_is_marked_unreachable(
     await birthday_today(concierge, Channel.TELEGRAM)
     api.blocked.add(CHAT)
 
-    report = await dispatcher(concierge, Waits(), telegram=telegram_sender).drain()
+    report = await sender(concierge, telegram_sender).drain()
 
     assert report.cancelled == 1
     async with concierge.db.unit_of_work() as uow:
@@ -282,11 +260,11 @@ async def test_a_member_who_blocked_the_bot_is_marked_unreachable(
 
 
 async def test_a_burst_is_paced_to_one_message_a_second_per_chat(
-    telegram_sender: TelegramChannel, api: FakeTelegram, concierge: Concierge
+    telegram_sender: TelegramChannel, api: FakeTelegram, concierge: Concierge, clock: Clock
 ) -> None:
     member_id = await birthday_today(concierge, Channel.TELEGRAM)
     async with concierge.db.unit_of_work() as uow:
-        for year in (2027, 2028):  # two more to the same chat, due now
+        for year in range(2027, 2031):  # four more to the same chat, due now
             await uow.outbox.add(
                 concierge.clock(), member_id=member_id, channel="telegram", address=CHAT,
                 kind="birthday", body="", purpose="service", key=f"x:{year}",
@@ -305,13 +283,12 @@ async def test_a_burst_is_paced_to_one_message_a_second_per_chat(
             "asked",
         )
         await uow.commit()
-    waits = Waits()
 
-    assert (await dispatcher(concierge, waits, telegram=telegram_sender).drain()).sent == 3
-    assert waits.pauses == [1.0, 1.0]  # never two to one chat within a second
+    assert (await sender(concierge, telegram_sender).drain()).sent == 5
+    assert clock.pauses == [1.0, 1.0]  # after a burst of three, one a second to a chat
 
 
-async def test_two_dispatchers_on_one_database_send_each_message_once(
+async def test_two_senders_on_one_database_send_each_message_once(
     whatsapp: WhatsApp, concierge: Concierge
 ) -> None:
     async with concierge.db.unit_of_work() as uow:
@@ -330,9 +307,8 @@ async def test_two_dispatchers_on_one_database_send_each_message_once(
         assert await occasions.queue(uow, concierge.program, now, planned) == 20
         await uow.commit()
     channel = whatsapp.app.state.whatsapp
-    first = dispatcher(concierge, Waits(), whatsapp=channel)
-    second = dispatcher(concierge, Waits(), whatsapp=channel)
-    second.worker, second.batch, first.batch = "other-worker", 3, 3
+    first = sender(concierge, channel)
+    second = sender(concierge, channel, worker="other-sender")
 
     reports = await asyncio.gather(first.drain(), second.drain())
 
@@ -341,15 +317,21 @@ async def test_two_dispatchers_on_one_database_send_each_message_once(
     assert sum(report.sent for report in reports) == 20
 
 
+class Killed(BaseException):
+    """The process ended (kill -9): nothing after it runs, no handler catches it."""
+
+
 class DiesAfterTheCall:
-    """A sender whose process dies once the provider has the message, before recording it."""
+    """A channel whose process dies once the provider has the message, before recording it."""
 
-    def __init__(self, real: object) -> None:
+    def __init__(self, real: WhatsAppChannel) -> None:
         self.real = real
+        self.name = real.name
+        self.paces = real.paces
 
-    async def deliver(self, *args: object) -> object:
-        await self.real.deliver(*args)  # type: ignore[attr-defined]
-        raise SystemExit("killed")
+    async def send(self, *args: Any) -> Outcome:
+        await self.real.send(*args)
+        raise Killed
 
 
 async def test_a_worker_killed_after_its_call_never_has_the_message_sent_twice(
@@ -357,11 +339,11 @@ async def test_a_worker_killed_after_its_call_never_has_the_message_sent_twice(
 ) -> None:
     await birthday_today(concierge)
     channel = whatsapp.app.state.whatsapp
-    with pytest.raises(SystemExit):
-        await dispatcher(concierge, Waits(), whatsapp=DiesAfterTheCall(channel)).drain()
+    with pytest.raises(Killed):
+        await sender(concierge, DiesAfterTheCall(channel)).drain()
 
     clock.current += LEASE + timedelta(seconds=1)
-    report = await dispatcher(concierge, Waits(), whatsapp=channel).drain()
+    report = await sender(concierge, channel).drain()
 
     assert len(whatsapp.twilio.sent) == 1 and report.uncertain == 1 and report.sent == 0
     assert (await the_row(concierge)).status == "uncertain"  # for staff: outbox list / retry
@@ -372,13 +354,14 @@ async def test_a_worker_killed_before_its_call_is_taken_over_and_sent_once(
 ) -> None:
     await birthday_today(concierge)
     async with concierge.db.unit_of_work() as uow:  # the dead worker had claimed it only
-        assert len(await uow.outbox.claim_due("dead-worker", clock.current, LEASE, 10)) == 1
+        held = await uow.outbox.claim_ready("dead-worker", clock.current, LEASE, 10, ["whatsapp"])
+        assert len(held) == 1
         await uow.commit()
     channel = whatsapp.app.state.whatsapp
 
-    assert (await dispatcher(concierge, Waits(), whatsapp=channel).drain()).sent == 0  # held
+    assert (await sender(concierge, channel).drain()).sent == 0  # held
     clock.current += LEASE + timedelta(seconds=1)
-    report = await dispatcher(concierge, Waits(), whatsapp=channel).drain()
+    report = await sender(concierge, channel).drain()
 
     assert (report.taken_back, report.sent) == (1, 1)
     assert len(whatsapp.twilio.sent) == 1

@@ -1,0 +1,119 @@
+"""The way out, wired once per process: the channels that are on, the budgets they share,
+the sender that drains the outbox through them, and the engine that writes to it.
+
+The web app, the worker, `concierge outbox drain`, polling and the console all start here,
+so every message leaves the same way (loyalty/services/sending.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.bootstrap import Concierge
+from bot.channels.console import ConsoleChat
+from bot.channels.staff import StaffDesk, staff_desk
+from bot.channels.telegram import TelegramChannel, telegram_channel
+from bot.channels.whatsapp import WhatsAppChannel, whatsapp_channel
+from bot.engine import Engine, Writer
+from handlers.dialog import Router
+from loyalty.pace import Budgets, MemoryBudgets
+from loyalty.ports import ChannelPort
+from loyalty.services import handoffs
+from loyalty.services.sending import Sender
+from storage.pace import PostgresBudgets
+
+
+@dataclass
+class Channels:
+    """The platforms this process talks to (None: off in the settings)."""
+
+    telegram: TelegramChannel | None
+    whatsapp: WhatsAppChannel | None
+    desk: StaffDesk | None
+    extra: dict[str, ChannelPort] = field(default_factory=dict)  # the console
+
+    def ports(self) -> dict[str, ChannelPort]:
+        found: dict[str, ChannelPort] = {
+            port.name: port for port in (self.telegram, self.whatsapp, self.desk) if port
+        }
+        return found | self.extra
+
+    async def aclose(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.aclose()
+        if self.whatsapp is not None:
+            await self.whatsapp.aclose()
+
+
+def channels(app: Concierge) -> Channels:
+    """Every channel the settings switch on; the staff group keeps the topics it makes."""
+    telegram = telegram_channel(app)
+    whatsapp = whatsapp_channel(app)
+
+    async def made_topic(handoff_id: int, thread: int) -> None:
+        async with app.db.unit_of_work() as uow:
+            await handoffs.made_topic(uow, handoff_id, thread)
+            await uow.commit()
+
+    desk = staff_desk(
+        app, telegram.bot if telegram else None, whatsapp.fetch_media if whatsapp else None,
+        made_topic,
+    )  # fmt: skip
+    if telegram is not None:
+        telegram.desk = desk
+    return Channels(telegram, whatsapp, desk)
+
+
+def budgets(app: Concierge) -> Budgets:
+    """Shared by every process of a bot on PostgreSQL; this process's own on SQLite."""
+    return MemoryBudgets() if app.db.is_sqlite else PostgresBudgets(app.db)
+
+
+def sender(app: Concierge, ports: dict[str, ChannelPort], role: str) -> Sender:
+    """A sender for this process, named in the leases it takes (`role` and the pid)."""
+    return Sender(
+        app.db.unit_of_work, app.program, ports, budgets(app), app.clock,
+        f"{role}-{os.getpid()}", sleep=app.sleep,
+    )  # fmt: skip
+
+
+def engine(
+    app: Concierge, found: Channels, sending: Sender, router: Router | None = None
+) -> Engine:
+    """The engine, writing each channel's replies as that channel renders them; the
+    channels that take messages in are given it."""
+    writers: dict[str, Writer] = {}
+    for channel in (found.telegram, found.whatsapp):
+        if channel is not None:
+            writers[channel.name] = channel.queue
+    built = Engine(app, sending, writers, router, desk=found.desk is not None)
+    for channel in (found.telegram, found.whatsapp, found.desk):
+        if channel is not None:
+            channel.engine = built
+    return built
+
+
+def wire(
+    app: Concierge, role: str, router: Router | None = None
+) -> tuple[Channels, Sender, Engine]:
+    """A process's way in and out: its channels, its sender, and the engine between."""
+    found = channels(app)
+    sending = sender(app, found.ports(), role)
+    return found, sending, engine(app, found, sending, router)
+
+
+def console(
+    app: Concierge,
+    address: str,
+    phone: str | None,
+    say: Callable[[str], None],
+    images: Path | None = None,
+) -> ConsoleChat:
+    """A chat at the terminal: its replies written to the outbox and printed by its sender."""
+    chat = ConsoleChat(address, phone, say, images)
+    sending = sender(app, {chat.name: chat}, "console")
+    chat.engine = Engine(app, sending, {chat.name: chat.queue})
+    return chat

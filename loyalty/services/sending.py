@@ -1,0 +1,434 @@
+"""The one way out of the house: outbox rows sent through the channel contract.
+
+Every message, a reply as much as a birthday greeting or a staff relay, is an outbox row.
+A sender claims rows with a short lease (renewed while it is alive), checks the rules a
+message meets at send time, writes its words, waits for the channel's pace, and hands it
+to the channel (loyalty/ports.py: one platform call, one outcome), then records what came
+of it. Many sends are in flight at once; rows to one chat that keep an order (replies,
+relays, staff-group posts) go one after the other, oldest first.
+
+A reply is never lost: what could not go is tried again with a backoff, and a reply whose
+call may have gone out is sent again (a member would rather see their card twice than
+never). A scheduled message whose call may have gone out is `uncertain`: at most once.
+A sender that stops leaves its rows to the next one as soon as their lease ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from loyalty.booking import BOOKED
+from loyalty.consent import Channel, Purpose, current
+from loyalty.pace import Budgets, backoff
+from loyalty.phones import mask_phone
+from loyalty.ports import (
+    ChannelPort,
+    Failed,
+    Outcome,
+    Outgoing,
+    Retry,
+    Sent,
+    Uncertain,
+    Unreachable,
+    Waiting,
+)
+from loyalty.program import Program
+from loyalty.sending import Cancel, Cap, Defer, decide
+from loyalty.services import events, handoffs
+from loyalty.services.appointments import REMINDER as APPOINTMENT_REMINDER
+from loyalty.services.wording import Greeting, first_name, greeting, notice, reminder, speaker_for
+
+if TYPE_CHECKING:
+    from storage.models import Member, OutboxMessage
+    from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger("concierge.sending")
+LEASE = timedelta(seconds=30)  # renewed every third of it while the sender is alive
+MAX_ATTEMPTS = 6
+IN_FLIGHT = 64  # sends under way at once, per sender
+BATCH = 200
+WINDOW = timedelta(hours=24)  # WhatsApp takes free text this long after the member wrote
+OVERTAKEN = "overtaken: what it was about changed since it was queued"
+SHORT_WAIT = 30.0  # seconds a platform may ask us to pause before the chat goes on
+PLATFORM_STATUSES = ("queued", "sent", "delivered", "read")
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    deferred: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    failed: int = 0
+    taken_back: int = 0
+    uncertain: int = 0
+    awaiting_template: int = 0  # left waiting for an approved template (WhatsApp)
+
+
+Units = Callable[[], "UnitOfWork"]
+
+
+class Sender:
+    """Sends what the outbox holds, as one process (`worker` names it in the leases)."""
+
+    def __init__(
+        self,
+        units: Units,
+        program: Program,
+        channels: Mapping[str, ChannelPort],
+        budgets: Budgets,
+        clock: Callable[[], datetime],
+        worker: str,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+        lease: timedelta = LEASE,
+        in_flight: int = IN_FLIGHT,
+    ) -> None:
+        self.units = units
+        self.program = program
+        self.channels = dict(channels)
+        self.budgets = budgets
+        self.clock = clock
+        self.worker = worker
+        self.sleep = sleep
+        self.jitter = jitter
+        self.lease = lease
+        self.in_flight = asyncio.Semaphore(in_flight)
+        self._chats: set[tuple[str, str]] = set()  # chats this sender is sending to now
+
+    # -- what the processes call ------------------------------------------------------------
+
+    async def drain(self) -> Report:
+        """Send everything due now (the worker's round, `concierge outbox drain`)."""
+        report = Report()
+        async with self.units() as uow:
+            now = self.clock()
+            report.taken_back, report.uncertain = await uow.outbox.expire_leases(now)
+            await self._templates_arrived(uow)
+            await uow.commit()
+        async with self._alive():
+            while True:
+                async with self.units() as uow:
+                    rows = await uow.outbox.claim_ready(
+                        self.worker, self.clock(), self.lease, BATCH, list(self.channels)
+                    )
+                    await uow.commit()
+                if not rows:
+                    return report
+                await asyncio.gather(*(self._chain(row, report) for row in rows))
+
+    async def send_chats(self, chats: set[tuple[str, str]]) -> Report:
+        """Send at once what waits for these chats, each in order (the web process, right
+        after the message that queued it)."""
+        report = Report()
+        async with self._alive():
+            await asyncio.gather(*(self._chat(chat, report) for chat in sorted(chats)))
+        return report
+
+    async def send_these(self, row_ids: list[int]) -> dict[int, Outcome]:
+        """Send these pending messages now, one attempt each, whatever their turn (an
+        erasure's posts to the staff group); what came of each."""
+        outcomes: dict[int, Outcome] = {}
+        async with self._alive():
+            for row_id in row_ids:
+                async with self.units() as uow:
+                    row = await uow.outbox.claim_one(row_id, self.worker, self.clock(), self.lease)
+                    await uow.commit()
+                if row is not None:
+                    outcomes[row_id] = await self._send(row, Report())
+        return outcomes
+
+    async def run(self, stop: asyncio.Event, every: float) -> None:
+        """Drain, then again every `every` seconds (the loop's time), until `stop`; then
+        give back what this process holds, for the next one to send."""
+        try:
+            while not stop.is_set():
+                try:
+                    await self.drain()
+                except Exception:  # one bad round must not end the sending
+                    log.exception("sending: a round failed; again in %.0f s", every)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), every)
+        finally:
+            await self.release()
+
+    async def release(self) -> None:
+        """This process stops: what it holds goes back at once (replies to pending, a
+        scheduled message it was sending to uncertain), not at the lease's end."""
+        async with self.units() as uow:
+            await uow.outbox.let_go(self.worker, self.clock())
+            await uow.commit()
+
+    # -- one chat, one row --------------------------------------------------------------------
+
+    async def _chat(self, chat: tuple[str, str], report: Report) -> None:
+        channel, address = chat
+        if channel not in self.channels or chat in self._chats:
+            return  # off here, or already being sent to by this process (it looks again)
+        self._chats.add(chat)
+        try:
+            while True:
+                async with self.units() as uow:
+                    row = await uow.outbox.claim_head(
+                        channel, address, self.worker, self.clock(), self.lease
+                    )
+                    await uow.commit()
+                if row is None or not await self._next(await self._send(row, report)):
+                    return
+        finally:
+            self._chats.discard(chat)
+
+    async def _chain(self, row: OutboxMessage, report: Report) -> None:
+        """Send a claimed row; when it keeps an order, then the rest of its chat."""
+        outcome = await self._send(row, report)
+        if row.purpose is None and await self._next(outcome):
+            await self._chat((row.channel, row.address), report)
+
+    async def _next(self, outcome: Outcome | None) -> bool:
+        """Whether the chat's next message may go now: this one went, or it waits for the
+        member aside, or the platform asked for a short pause (waited out here)."""
+        if (
+            isinstance(outcome, Retry)
+            and outcome.after is not None
+            and (outcome.after <= SHORT_WAIT)
+        ):
+            await self.sleep(outcome.after)
+            return True
+        return isinstance(outcome, Sent | Waiting)
+
+    async def _send(self, row: OutboxMessage, report: Report) -> Outcome | None:
+        """The rules, the words, the pace, the call, the record; None when the rules kept
+        it back (the row is left where they put it)."""
+        channel = self.channels[row.channel]
+        async with self.in_flight:
+            message = await self._prepare(row, report)
+            if message is None:
+                return None
+            began = False
+
+            async def before_call() -> None:
+                nonlocal began
+                at = await self.budgets.reserve(channel.paces(message), self.clock().timestamp())
+                wait = at - self.clock().timestamp()
+                if wait > 0:
+                    await self.sleep(wait)
+                if not began:
+                    began = True
+                    async with self.units() as uow:
+                        await uow.outbox.start_call(row.id, self.worker, self.clock(), self.lease)
+                        await uow.commit()
+
+            try:
+                outcome = await channel.send(message, before_call)
+            except Exception as exc:  # a channel's bug must not stop the others
+                log.exception("%s message %s: the channel failed", row.channel, row.id)
+                outcome = Uncertain(type(exc).__name__) if began else Retry(type(exc).__name__)
+            await self._record(row, message, outcome, began, report)
+            return outcome
+
+    async def _prepare(self, row: OutboxMessage, report: Report) -> Outgoing | None:
+        """The rules a message meets now, its words, and what the channel must know; None
+        when it is not to go now (the row is left where the rules put it)."""
+        now = self.clock()
+        async with self.units() as uow:
+            member = await uow.members.get(row.member_id) if row.member_id else None
+            if row.purpose is not None:
+                ruled = await self._ruled(uow, row, member, now, report)
+                if ruled is None:
+                    await uow.commit()
+                    return None
+                said = ruled
+            else:
+                said = Greeting(row.body, dict(row.variables), None)
+            language = self.program.language(member.locale if member else None)
+            opened = await uow.identities.last_inbound(row.channel, row.address)
+            if opened is None and row.purpose is None:
+                opened = row.created_at  # a reply to someone unknown: they just wrote
+            thread = await handoffs.thread_of(uow, row.handoff_id) if row.handoff_id else None
+        return Outgoing(
+            row.id, row.channel, row.address, row.kind, said.text, media=row.media,
+            photo=row.photo, extras=dict(row.variables), values=said.variables,
+            template=said.template or (row.kind if row.kind != "reply" else None),
+            language=language,
+            window_open=opened is not None and opened + WINDOW > now,
+            handoff_id=row.handoff_id, thread=thread, scheduled=row.purpose is not None,
+        )  # fmt: skip
+
+    async def _ruled(
+        self,
+        uow: UnitOfWork,
+        row: OutboxMessage,
+        member: Member | None,
+        now: datetime,
+        report: Report,
+    ) -> Greeting | None:
+        """A message the club decided to send: still allowed (consent, quiet hours, the cap)
+        and still true; its words in the member's language. None: settled otherwise."""
+        if member is None or member.erased_at is not None:
+            await uow.outbox.settle(row.id, "cancelled", now, error="no such member")
+            report.cancelled += 1
+            return None
+        settings = self.program.occasions
+        zone = ZoneInfo(member.timezone) if member.timezone else self.program.club.zone
+        standing = current(await uow.consents.history(member.id))
+        sent = await uow.outbox.sent_since(member.id, now - timedelta(days=settings.cap_days))
+        decision = decide(
+            Purpose(row.purpose), Channel(row.channel), standing, now, zone, settings.quiet,
+            Cap(settings.cap_messages, settings.cap_days), sent,
+        )  # fmt: skip
+        if isinstance(decision, Cancel):
+            await uow.outbox.settle(row.id, "cancelled", now, error=decision.reason)
+            report.cancelled += 1
+            return None
+        if isinstance(decision, Defer):
+            await uow.outbox.settle(
+                row.id, "pending", now, error=decision.reason, due_at=decision.until
+            )
+            report.deferred += 1
+            return None
+        said = await self._words(uow, row, member, now)
+        if said is None:
+            await uow.outbox.settle(row.id, "cancelled", now, error=OVERTAKEN)
+            report.cancelled += 1
+        return said
+
+    async def _words(
+        self, uow: UnitOfWork, row: OutboxMessage, member: Member, now: datetime
+    ) -> Greeting | None:
+        """What the message says, in the member's language: an occasion, news of an event
+        or a booking (None when the news is no longer true: the event cancelled, the place
+        given back, the offer passed on, the booking cancelled or moved)."""
+        program = self.program
+        speaker = speaker_for(member.locale, member.timezone, program)
+        if row.kind == APPOINTMENT_REMINDER:
+            booking = await uow.appointments.get(int(row.variables["appointment"]))
+            if booking is None or booking.status != BOOKED or booking.starts_at <= now:
+                return None  # cancelled, or too late to remind
+            if str(int(booking.starts_at.timestamp())) != row.variables.get("start"):
+                return None  # moved since: the new time has reminders of its own
+            return reminder(booking, member, speaker, program)
+        if row.kind in events.PURPOSES:
+            event = await events.still_news(
+                uow, row.kind, int(row.variables["event"]), member.id, now
+            )
+            if event is None:
+                return None
+            return notice(row.kind, event, member, speaker, program.club.name)
+        tier_key = await uow.tiers.current(member.id) or program.tiers.public[0].key
+        tier = program.tiers.level(tier_key).name[speaker.language]
+        return greeting(
+            row.kind, int(row.variables.get("years") or 0) or None, first_name(member.name),
+            tier, program.occasions.birthday_points, program.club.name, speaker,
+        )  # fmt: skip
+
+    async def _record(
+        self,
+        row: OutboxMessage,
+        message: Outgoing,
+        outcome: Outcome,
+        began: bool,
+        report: Report,
+    ) -> None:
+        """Keep what came of a send."""
+        now = self.clock()
+        where = f"{row.channel} message {row.id}"
+        attempts = row.attempts + (1 if began else 0)
+        if isinstance(outcome, Uncertain) and not message.scheduled:
+            outcome = Retry(outcome.reason)  # a reply: twice rather than never
+        async with self.units() as uow:
+            if isinstance(outcome, Sent):
+                await uow.outbox.sent(row.id, outcome.status, outcome.provider_id, now)
+                report.sent += 1
+                log.info("%s to %s: %s", where, mask_phone(row.address), outcome.status)
+            elif isinstance(outcome, Retry) and attempts >= MAX_ATTEMPTS:
+                await uow.outbox.settle(row.id, "dead", now, error=f"gave up: {outcome.reason}")
+                await handoffs.undelivered(uow, self.program, now, row, outcome.reason)
+                report.failed += 1
+                log.warning("%s: given up after %d attempts", where, attempts)
+            elif isinstance(outcome, Retry):
+                wait = outcome.after or backoff(max(attempts, 1), self.jitter)
+                due = now + timedelta(seconds=wait)
+                await uow.outbox.settle(row.id, "pending", now, error=outcome.reason, due_at=due)
+                report.retried += 1
+                log.info("%s: not sent (reason in outbox list); again in %.0f s", where, wait)
+            elif isinstance(outcome, Uncertain):
+                await uow.outbox.settle(row.id, "uncertain", now, error=outcome.reason)
+                report.uncertain += 1
+                log.warning("%s: may have gone (reason in outbox list): left for staff", where)
+            elif isinstance(outcome, Unreachable):
+                await uow.identities.set_reachable(row.channel, row.address, False)
+                await uow.outbox.settle(
+                    row.id, "failed", now, error="blocked by the member", code="blocked"
+                )
+                await uow.outbox.cancel_waiting(row.channel, row.address, "blocked", now)
+                await handoffs.undelivered(uow, self.program, now, row, outcome.reason)
+                report.cancelled += 1
+                log.info("%s: unreachable: the chat is marked so", where)
+            elif isinstance(outcome, Failed):
+                await uow.outbox.settle(
+                    row.id, "failed", now, error=outcome.reason, code=outcome.code
+                )
+                await handoffs.undelivered(uow, self.program, now, row, outcome.reason)
+                report.failed += 1
+                log.warning("%s: refused (reason in outbox list)", where)
+            elif isinstance(outcome, Waiting):
+                await uow.outbox.settle(row.id, outcome.status, now, error=outcome.reason)
+                if outcome.status == "awaiting_template":
+                    report.awaiting_template += 1
+                if outcome.reopen:
+                    await self._reopen(uow, row, now)
+            await uow.commit()
+        told = uow.outbox.touched - {(row.channel, row.address)}  # staff told it failed
+        if told:
+            await self.send_chats(told)
+
+    async def _reopen(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
+        """Ask a member, once per closed window, to write, so that what waits can go."""
+        member = await uow.members.get(row.member_id) if row.member_id is not None else None
+        if member is None or member.erased_at is not None:
+            return  # a stranger agreed to nothing: their replies wait for them to write
+        if self.program.template("reopen", self.program.language(member.locale)) is None:
+            log.warning("no 'reopen' template in the program: replies wait for the member")
+            return
+        opened = await uow.identities.last_inbound(row.channel, row.address) or row.created_at
+        await uow.outbox.add_many_once(now, [{
+            "key": f"reopen:{row.address}:{opened.isoformat()}", "member_id": member.id,
+            "channel": row.channel, "address": row.address, "kind": "reopen",
+            "variables": {"first_name": first_name(member.name), "club": self.program.club.name},
+        }])  # fmt: skip
+
+    async def _templates_arrived(self, uow: UnitOfWork) -> None:
+        """Messages that waited for a template the program now has go again."""
+        now = self.clock()
+        for row_id, kind, locale in await uow.outbox.awaiting_template():
+            if self.program.template(kind, self.program.language(locale)) is not None:
+                await uow.outbox.settle(row_id, "pending", now, due_at=now)
+
+    # -- the lease ------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _alive(self) -> AsyncIterator[None]:
+        """While sending, keep this sender's leases from running out."""
+        beat = asyncio.create_task(self._renew())
+        try:
+            yield
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+    async def _renew(self) -> None:
+        """Every third of a lease; on the event loop's own time, which tests never move."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            async with self.units() as uow:
+                await uow.outbox.renew(self.worker, self.clock(), self.lease)
+                await uow.commit()
