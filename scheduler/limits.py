@@ -1,13 +1,19 @@
-"""How fast the dispatcher may send: token buckets per channel and per chat, and backoff.
+"""How fast the one-at-a-time senders may send: token buckets per channel and per chat.
 
-Pure and clock-free: callers pass the time (seconds, monotonic) and a random source, so
-the dispatcher and its tests decide when "now" is.
+The paces themselves, and backoff, live in loyalty.pace; these buckets keep them for one
+process until its senders reserve from `loyalty.ports.Budgets` instead.
+
+Pure and clock-free: callers pass the time (seconds, monotonic), so the dispatcher and its
+tests decide when "now" is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+
+from loyalty import pace
+from loyalty.pace import backoff as backoff  # moved there; its users import it from here
 
 EPSILON = 1e-9  # seconds: below this a wait is float rounding, not a limit
 
@@ -59,12 +65,20 @@ class Rates:
     burst: float | None = None
 
 
-# Telegram's published limits: about 30 messages/s overall (we keep 25, bursting 3), 1/s to
-# one chat, 20/minute to a group. WhatsApp: the sender's MPS (settings).
-TELEGRAM = Rates(overall=25, per_chat=1, burst=3)
-# The staff group (one chat): never more than 20 in any minute, one a second: a burst of 5,
-# then 15 a minute (a token bucket lets burst + rate x window through in a window).
-STAFF_GROUP = Rates(overall=15 / 60, per_chat=1, burst=5)
+def _rates(overall: pace.Pace, chat: pace.Pace) -> Rates:
+    """Two paces as buckets: a bucket of `burst` tokens, one back every `interval`, lets
+    through what the pace does (burst + window / interval in any window)."""
+    return Rates(
+        overall=1 / overall.interval,
+        per_chat=chat.burst,
+        per_chat_seconds=chat.burst * chat.interval,
+        burst=overall.burst,
+    )
+
+
+TELEGRAM = _rates(pace.TELEGRAM, pace.TELEGRAM_CHAT)
+# The staff desk's own buckets: the group's minute as its "channel", one a second as its chat
+STAFF_GROUP = _rates(pace.TELEGRAM_GROUP, pace.TELEGRAM_CHAT)
 
 
 PRUNE_ABOVE = 10_000  # chats remembered before the idle ones are forgotten
@@ -109,10 +123,3 @@ class Limits:
         self._chat(channel, chat).take(now)
         if len(self._chats) > PRUNE_ABOVE:  # a bucket per chat ever written to would grow
             self._chats = {k: b for k, b in self._chats.items() if not b.idle(now)}
-
-
-def backoff(
-    attempt: int, random: Callable[[], float], base: float = 2.0, cap: float = 3600.0
-) -> float:
-    """Seconds before retry `attempt` (1, 2, ...): exponential, capped, with full jitter."""
-    return random() * min(cap, base * 2 ** (attempt - 1))

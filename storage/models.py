@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -470,3 +471,14 @@ class Appointment(Base):
     channel: Mapped[str | None] = mapped_column(String(16))  # where it was booked: news goes
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SendBudget(Base):
+    """A pace's key (a bot, a chat, a sender) and its theoretical arrival time (GCRA's TAT,
+    epoch seconds): shared by every process of a bot on PostgreSQL (storage/pace.py). SQLite
+    has the table, empty: its one process keeps its budgets in memory."""
+
+    __tablename__ = "send_budget"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tat: Mapped[float] = mapped_column(Double)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.limits import TELEGRAM, Bucket, Limits, Rates, backoff
+from scheduler.limits import TELEGRAM, Bucket, Limits, Rates
 
 
 def send_all(limits: Limits, chats: list[str], channel: str = "telegram") -> list[float]:
@@ -51,9 +51,3 @@ def test_an_idle_bucket_is_full_again() -> None:
     bucket.take(0.0)
     assert bucket.wait(0.0) == 0.5 and not bucket.idle(0.5)
     assert bucket.idle(1.0)
-
-
-def test_backoff_grows_to_its_cap_with_jitter() -> None:
-    assert [backoff(n, lambda: 1.0) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
-    assert backoff(30, lambda: 1.0) == 3600.0
-    assert backoff(3, lambda: 0.25) == 2.0
