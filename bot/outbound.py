@@ -19,11 +19,10 @@ from bot.channels.telegram import TelegramChannel, telegram_channel
 from bot.channels.whatsapp import WhatsAppChannel, whatsapp_channel
 from bot.engine import Engine, Writer
 from handlers.dialog import Router
-from loyalty.pace import Budgets, MemoryBudgets
 from loyalty.ports import ChannelPort
 from loyalty.services import handoffs
 from loyalty.services.sending import Sender
-from storage.pace import PostgresBudgets
+from storage.pace import budgets
 
 
 @dataclass
@@ -67,15 +66,10 @@ def channels(app: Concierge) -> Channels:
     return Channels(telegram, whatsapp, desk)
 
 
-def budgets(app: Concierge) -> Budgets:
-    """Shared by every process of a bot on PostgreSQL; this process's own on SQLite."""
-    return MemoryBudgets() if app.db.is_sqlite else PostgresBudgets(app.db)
-
-
 def sender(app: Concierge, ports: dict[str, ChannelPort], role: str) -> Sender:
     """A sender for this process, named in the leases it takes (`role` and the pid)."""
     return Sender(
-        app.db.unit_of_work, app.program, ports, budgets(app), app.clock,
+        app.db.unit_of_work, app.program, ports, budgets(app.db), app.clock,
         f"{role}-{os.getpid()}", sleep=app.sleep,
     )  # fmt: skip
 

@@ -13,7 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Float,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -474,10 +474,11 @@ class Appointment(Base):
 
 
 class SendBudget(Base):
-    """A pace's state (loyalty/pace.py): when its next send may go at the steady rate, in
-    epoch seconds. Shared by every process of a bot on PostgreSQL."""
+    """A pace's key (a bot, a chat, a sender) and its theoretical arrival time (GCRA's TAT,
+    epoch seconds): shared by every process of a bot on PostgreSQL (storage/pace.py). SQLite
+    has the table, empty: its one process keeps its budgets in memory."""
 
     __tablename__ = "send_budget"
 
-    key: Mapped[str] = mapped_column(String(160), primary_key=True)
-    tat: Mapped[float] = mapped_column(Float)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tat: Mapped[float] = mapped_column(Double)

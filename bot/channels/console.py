@@ -21,7 +21,6 @@ from loyalty.ports import BeforeCall, Outcome, Outgoing, Sent
 
 CHANNEL = "console"
 QUIT = {"/quit", "/exit", "quit", "exit"}
-UNPACED = Pace(interval=0.0)  # a terminal takes what it is given
 
 
 class ConsoleChat:
@@ -60,7 +59,7 @@ class ConsoleChat:
             )  # fmt: skip
 
     def paces(self, message: Outgoing) -> list[tuple[str, Pace]]:
-        return [(CHANNEL, UNPACED)]
+        return []  # a terminal takes what it is given
 
     async def send(self, message: Outgoing, before_call: BeforeCall) -> Outcome:
         """Print a reply; remember what each number means for the next answer."""

@@ -22,7 +22,7 @@ from bot.channels.telegram_files import attachment, send_file, telegram_file, up
 from bot.engine import Engine
 from handlers.desk import StaffMessage, from_staff, spoken, staff_speaker
 from handlers.dialog import CONTACT, Attachment
-from loyalty.pace import STAFF_GROUP, TELEGRAM, Pace
+from loyalty.pace import Pace, telegram_group_keys
 from loyalty.ports import BeforeCall, Failed, Outcome, Outgoing, Sent, Unreachable
 from loyalty.services.handoffs import CHANNEL, CLOSE, DELETE
 
@@ -87,7 +87,7 @@ class StaffDesk:
         self.chat_id = chat_id
         self.fetch = fetch
         self.made_topic = made_topic
-        self.key = f"telegram:{bot.token.split(':')[0]}"  # the bot's budget, shared
+        self.bot_id = bot.token.split(":")[0]  # the bot's budgets, shared with its chats
 
     def ours(self, update: Update) -> bool:
         message = update.message
@@ -110,9 +110,7 @@ class StaffDesk:
     # -- the channel contract (loyalty/ports.py) ------------------------------------------
 
     def paces(self, message: Outgoing) -> list[tuple[str, Pace]]:
-        minute, second = STAFF_GROUP
-        group = f"{self.key}:{self.chat_id}"
-        return [(self.key, TELEGRAM), (group, minute), (f"{group}:second", second)]
+        return telegram_group_keys(self.bot_id, self.chat_id)
 
     async def send(self, message: Outgoing, before_call: BeforeCall) -> Outcome:
         try:

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from loyalty.pace import TELEGRAM, TELEGRAM_CHAT, Pace
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -31,6 +30,7 @@ from bot.channels.telegram_files import attachment, send_file, telegram_file
 from bot.engine import Engine
 from handlers.dialog import Contact, Inbound, Reply, Turn
 from loyalty.ids import INT8_MAX
+from loyalty.pace import Pace, telegram_keys
 from loyalty.ports import (
     BeforeCall,
     Conflict,
@@ -223,7 +223,7 @@ class TelegramChannel:
         self.bot = bot
         self.engine: Engine | None = None  # set where updates come in (the web app, polling)
         self.desk: StaffDesk | None = None  # the staff group, when there is one
-        self.key = f"{CHANNEL}:{bot.token.split(':')[0]}"
+        self.bot_id = bot.token.split(":")[0]  # the bot's budgets' name: never the token
 
     async def receive(self, payload: dict[str, Any]) -> int | None:
         """Record the update before answering Telegram; None when it was seen before."""
@@ -303,7 +303,7 @@ class TelegramChannel:
     # -- the channel contract (loyalty/ports.py) ------------------------------------------
 
     def paces(self, message: Outgoing) -> list[tuple[str, Pace]]:
-        return [(self.key, TELEGRAM), (f"{self.key}:{message.address}", TELEGRAM_CHAT)]
+        return telegram_keys(self.bot_id, message.address)
 
     async def send(self, message: Outgoing, before_call: BeforeCall) -> Outcome:
         try:

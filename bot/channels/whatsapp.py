@@ -49,7 +49,7 @@ from handlers.dialog import (
     options,
 )
 from locales import Speaker
-from loyalty.pace import WHATSAPP_CHAT, Pace
+from loyalty.pace import Pace, whatsapp_keys
 from loyalty.phones import mask_phone
 from loyalty.ports import (
     BeforeCall,
@@ -243,8 +243,7 @@ class WhatsAppChannel:
         self.sender = sender
         self.public_url = public_url
         self.validator = RequestValidator(auth_token)
-        self.key = f"{CHANNEL}:{sender}"
-        self.pace = Pace.per_second(app.settings.twilio_whatsapp_mps)
+        self.mps = app.settings.twilio_whatsapp_mps
         self._media_key: str | None = None
 
     def signed(self, path_and_query: str, form: Any, signature: str | None) -> bool:
@@ -316,7 +315,7 @@ class WhatsAppChannel:
     # -- the channel contract (loyalty/ports.py) ------------------------------------------
 
     def paces(self, message: Outgoing) -> list[tuple[str, Pace]]:
-        return [(self.key, self.pace), (f"{self.key}:{message.address}", WHATSAPP_CHAT)]
+        return whatsapp_keys(self.sender, self.mps, message.address)
 
     async def send(self, message: Outgoing, before_call: BeforeCall) -> Outcome:
         """As text inside the 24-hour window (a reply, what staff wrote, a greeting), else as

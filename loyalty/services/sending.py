@@ -27,9 +27,10 @@ from zoneinfo import ZoneInfo
 
 from loyalty.booking import BOOKED
 from loyalty.consent import Channel, Purpose, current
-from loyalty.pace import Budgets, backoff
+from loyalty.pace import backoff
 from loyalty.phones import mask_phone
 from loyalty.ports import (
+    Budgets,
     ChannelPort,
     Failed,
     Outcome,

@@ -25,7 +25,7 @@ from bot.bootstrap import Concierge
 from bot.settings import Settings
 from bot.web import create_app
 from handlers.dialog import Reply, Router, Turn
-from loyalty.pace import MemoryBudgets
+from loyalty.pace import InMemoryBudgets
 from loyalty.ports import ChannelPort
 from loyalty.services.sending import Sender
 from tests.channel.twilio import TWILIO_HOST, FakeTwilio, WhatsApp, whatsapp_settings
@@ -418,5 +418,5 @@ def sender(concierge: Concierge, *channels: ChannelPort, worker: str = "test-sen
     are counted in `clock.pauses`), never sleep."""
     return Sender(
         concierge.db.unit_of_work, concierge.program, {c.name: c for c in channels},
-        MemoryBudgets(), concierge.clock, worker, sleep=concierge.sleep, jitter=lambda: 1.0,
+        InMemoryBudgets(), concierge.clock, worker, sleep=concierge.sleep, jitter=lambda: 1.0,
     )  # fmt: skip

@@ -1,8 +1,10 @@
-"""send budgets: each budget's next send time, shared by every process of a bot
+"""send budget: each pace key's theoretical arrival time, shared by a bot's processes
+
+Created on SQLite too, so the schema is one; only PostgreSQL's processes use it.
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-06
+Create Date: 2026-12-10
 """
 
 from collections.abc import Sequence
@@ -19,8 +21,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "send_budget",
-        sa.Column("key", sa.String(length=160), nullable=False),
-        sa.Column("tat", sa.Float(), nullable=False),
+        sa.Column("key", sa.String(length=128), nullable=False),
+        sa.Column("tat", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_send_budget")),
     )
 
