@@ -59,6 +59,7 @@ BATCH = 200
 WINDOW = timedelta(hours=24)  # WhatsApp takes free text this long after the member wrote
 OVERTAKEN = "overtaken: what it was about changed since it was queued"
 SHORT_WAIT = 30.0  # seconds a platform may ask us to pause before the chat goes on
+IDLE_BUDGET = 60.0  # seconds past its time a chat's budget is forgotten (hosts' clock skew)
 PLATFORM_STATUSES = ("queued", "sent", "delivered", "read")
 
 
@@ -115,6 +116,7 @@ class Sender:
             report.taken_back, report.uncertain = await uow.outbox.expire_leases(now)
             await self._templates_arrived(uow)
             await uow.commit()
+        await self.budgets.forget_idle(now.timestamp() - IDLE_BUDGET)
         async with self._alive():
             while True:
                 async with self.units() as uow:
