@@ -108,6 +108,25 @@ def _decode(request: httpx.Request) -> tuple[dict[str, str], dict[str, bytes]]:
     return {name: values[-1] for name, values in form.items()}, {}
 
 
+Fault = Callable[[httpx.Request], httpx.Response]  # what one send meets instead of Telegram
+
+
+def bad_gateway(request: httpx.Request) -> httpx.Response:
+    """Telegram's front answered 502: the message never reached the Bot API."""
+    body = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+    return httpx.Response(502, json=body)
+
+
+def refused(request: httpx.Request) -> httpx.Response:
+    """The connection was refused: the request never left."""
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+def lost_answer(request: httpx.Request) -> httpx.Response:
+    """Telegram took the message, but its answer came after the client's time-out."""
+    raise httpx.ReadTimeout("no answer in time", request=request)
+
+
 class FakeTelegram:
     """The Bot API: records every call and answers with results shaped like Telegram's."""
 
@@ -117,6 +136,7 @@ class FakeTelegram:
         self.blocked: set[str] = set()  # chats that blocked the bot: sendMessage gets 403
         self.flooded: dict[str, int] = {}  # chats sent too much: 429 with retry_after (once)
         self.down: set[str] = set()  # methods Telegram cannot serve now: 502 Bad Gateway
+        self.faults: list[Fault] = []  # what the next sends meet, one each (then all is well)
         self.refused: dict[str, str] = {}  # chats whose sends get 400 with this description
         self._message_ids = iter(range(9001, 10**6))
         self._threads = iter(range(501, 10**6))
@@ -141,6 +161,14 @@ class FakeTelegram:
             return self._error(401, "Unauthorized")
         params, files = _decode(request)
         at = self.timer()
+        if method in SENDS and self.faults:
+            fault = self.faults.pop(0)
+            if fault is lost_answer:  # it went: the chat has it
+                self._result(method, params)
+                self.calls.append(ApiCall(method, params, files, at, 200))
+            response = fault(request)
+            self.calls.append(ApiCall(method, params, files, at, response.status_code))
+            return response
         down = method in self.down
         response = self._error(502, "Bad Gateway") if down else self._result(method, params)
         self.calls.append(ApiCall(method, params, files, at, response.status_code))

@@ -17,10 +17,19 @@ from loyalty.ports import Outcome
 from loyalty.services import members, occasions
 from loyalty.services.sending import LEASE, MAX_ATTEMPTS
 from storage.models import ChannelIdentity, OutboxMessage
-from tests.channel.conftest import FakeTelegram, sender, telegram_settings
+from tests.channel.conftest import (
+    FakeTelegram,
+    Fault,
+    Telegram,
+    bad_gateway,
+    lost_answer,
+    refused,
+    sender,
+    telegram_settings,
+)
 from tests.channel.twilio import WhatsApp
 from tests.conftest import Clock
-from tests.factories import PHONE, TELEGRAM_USER_ID, whatsapp_form
+from tests.factories import PHONE, TELEGRAM_USER_ID, message_update, whatsapp_form
 
 CHAT = str(TELEGRAM_USER_ID)
 ME = f"whatsapp:{PHONE}"
@@ -365,3 +374,46 @@ async def test_a_worker_killed_before_its_call_is_taken_over_and_sent_once(
 
     assert (report.taken_back, report.sent) == (1, 1)
     assert len(whatsapp.twilio.sent) == 1
+
+
+# -- a reply is never lost -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "arrived"),
+    [(bad_gateway, 1), (refused, 1), (lost_answer, 2)],  # at least once: it may have gone
+    ids=["502", "refused", "time-out"],
+)
+async def test_a_reply_telegram_did_not_take_arrives_later(
+    telegram: Telegram, api: FakeTelegram, clock: Clock, fault: Fault, arrived: int
+) -> None:
+    api.faults.append(fault)
+
+    await telegram.send(message_update("/start"))
+    clock.current += timedelta(minutes=1)  # past its backoff
+    await telegram.app.state.sending.drain()
+
+    welcome = [c for c in api.to(CHAT) if c.status == 200 and c.text.startswith("Welcome")]
+    assert len(welcome) == arrived
+    assert {row.status for row in await rows(telegram.concierge)} == {"sent"}
+
+
+@pytest.mark.parametrize(("lost", "arrived"), [(False, 1), (True, 2)], ids=["refused", "time-out"])
+async def test_a_reply_twilio_did_not_take_arrives_with_the_members_next_message(
+    whatsapp: WhatsApp, concierge: Concierge, lost: bool, arrived: int
+) -> None:
+    whatsapp.twilio.lost.append(lost)
+
+    first = await whatsapp.send(whatsapp_form("Hello", "+447911123456"))
+    sent = await whatsapp.send(whatsapp_form("Hello again", "+447911123456"))
+
+    assert len(first) == arrived - 1  # what Twilio took though its answer was lost
+
+    greetings = [s for s in whatsapp.twilio.sent if s.body.startswith("Welcome to")]
+    assert len(greetings) == arrived + 1  # the first reply, and the answer to the second
+    assert sent[0].body == greetings[-2].body  # the first reply first, in order
+
+
+async def rows(concierge: Concierge) -> list[OutboxMessage]:
+    async with concierge.db.unit_of_work() as uow:
+        return list(await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

@@ -61,6 +61,8 @@ class FakeTwilio:
     sent: list[Sent] = field(default_factory=list)
     refusals: list[tuple[int, int]] = field(default_factory=list)  # (HTTP status, error code)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # media SID -> type, data
+    lost: list[bool] = field(default_factory=list)  # per next send: taken, answer lost (True)
+    # or never reached (False)
     _sids: Iterator[int] = field(default_factory=lambda: itertools.count(0xA000))
 
     def route(self, mock: respx.MockRouter) -> None:
@@ -79,6 +81,11 @@ class FakeTwilio:
     def _create(self, request: httpx.Request) -> httpx.Response:
         assert request.headers["authorization"].startswith("Basic ")
         form = parse_qs(request.content.decode(), keep_blank_values=True)
+        if self.lost:
+            if self.lost.pop(0):  # it went: the member has it, we never heard
+                self.sent.append(Sent(f"SM{next(self._sids):032x}", form))
+                raise httpx.ReadTimeout("no answer in time", request=request)
+            raise httpx.ConnectError("connection refused", request=request)
         if self.refusals:
             status, code = self.refusals.pop(0)
             return httpx.Response(
