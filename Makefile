@@ -41,7 +41,6 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.import_purchases
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.occasions
-	$(BIN)/python -m bench.dispatcher --steady 3 --free 1000
 	$(BIN)/python -m bench.memory
 
 clean:
