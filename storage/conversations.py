@@ -119,9 +119,15 @@ class Conversations(_Repository):
                 {"chat": f"chat:{channel}:{address}"},
             )
 
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._absent: set[tuple[str, str]] = set()  # chats `get` found without a row
+
     async def get(self, channel: str, address: str, now: datetime) -> Saved:
         """What was saved; nothing when there is none or it expired."""
         row = await self.session.get(ConversationState, (channel, address))
+        if row is None:
+            self._absent.add((channel, address))
         if row is None or row.expires_at <= now:
             return Saved()
         return Saved(
@@ -130,7 +136,8 @@ class Conversations(_Repository):
         )  # fmt: skip
 
     async def save(self, channel: str, address: str, saved: Saved, expires_at: datetime) -> None:
-        row = await self.session.get(ConversationState, (channel, address))
+        key = (channel, address)  # `get` found none in this transaction: no second read
+        row = None if key in self._absent else await self.session.get(ConversationState, key)
         if saved == Saved():
             if row is not None:
                 await self.session.delete(row)
@@ -138,6 +145,7 @@ class Conversations(_Repository):
         if row is None:
             row = ConversationState(channel=channel, address=address)
             self.session.add(row)
+            self._absent.discard(key)
         row.state, row.data, row.options = saved.name, saved.data, saved.options or None
         row.misses, row.recent = saved.misses, saved.recent or None
         row.expires_at = expires_at

@@ -289,11 +289,10 @@ class TelegramChannel:
     async def queue(self, turn: Turn, replies: list[Reply]) -> None:
         """Write the replies to the outbox, in the transaction that decided them."""
         member_id = turn.member.id if turn.member else None
-        for row in rows(replies):
-            await turn.uow.outbox.add(
-                turn.now, member_id=member_id, channel=CHANNEL, address=turn.inbound.address,
-                kind="reply", **row,
-            )  # fmt: skip
+        await turn.uow.outbox.add_replies(turn.now, [
+            {"member_id": member_id, "channel": CHANNEL, "address": turn.inbound.address,
+             "kind": "reply", **row} for row in rows(replies)
+        ])  # fmt: skip
 
     # -- the channel contract (loyalty/ports.py) ------------------------------------------
 

@@ -289,11 +289,10 @@ class WhatsAppChannel:
         if any(reply.calendar for reply in replies):  # WhatsApp takes no .ics: a link to it
             key = await _media_key(uow)
             replies = [self._with_calendar_link(r, key, turn) for r in replies]
-        for body, qr in render(replies, turn.speaker):
-            await uow.outbox.add(
-                turn.now, member_id=member_id, channel=CHANNEL, address=address, kind="reply",
-                body=body, media=qr, variables={},
-            )  # fmt: skip
+        await uow.outbox.add_replies(turn.now, [
+            {"member_id": member_id, "channel": CHANNEL, "address": address, "kind": "reply",
+             "body": body, "media": qr} for body, qr in render(replies, turn.speaker)
+        ])  # fmt: skip
 
     def _with_calendar_link(self, reply: Reply, key: str, turn: Turn) -> Reply:
         if reply.calendar is None:
