@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.bootstrap import Concierge
+from bot.channels.receipts import Later, Take
 from handlers import router as default_router
 from handlers.desk import gist, remember
 from handlers.dialog import (
@@ -66,11 +67,13 @@ class Engine:
         self.every_language = [translations(code).gettext for code in app.program.club.languages]
 
     async def handle(
-        self, inbound: Inbound, receipt_id: int | None = None, after: After | None = None
-    ) -> list[Reply]:
-        """Handle one message in one transaction (its replies written to the outbox in it);
-        with a receipt, at most once. After the commit: `after` (Telegram stops a button's
-        spinner), then what the message queued is sent, this chat first."""
+        self, inbound: Inbound, take: Take | None = None, after: After | None = None
+    ) -> Later | None:
+        """Handle one message in one transaction: its receipt taken (`take`: at most once),
+        the state, the effects and the replies (written to the outbox) commit together.
+        Returns what to do once the platform has its answer: `after` (Telegram stops a
+        button's spinner), then send what the message queued, this chat first; None when
+        the message was handled already."""
         app = self.app
         now = app.clock()
         if inbound.first_name:  # the platform's profile name: nobody can write it again
@@ -78,11 +81,10 @@ class Engine:
         said = [part for part in (inbound.text, inbound.action) if part]
         unreadable = any(unstorable(part, lines=True) for part in said)
         async with app.db.unit_of_work() as uow:
-            received: datetime | None = now
-            if receipt_id is not None:
-                received = await uow.receipts.take(receipt_id, now)
-                if received is None:
-                    return []  # handled already (a restart's catch-up met a live worker)
+            received = now if take is None else await take(uow)
+            if received is None:
+                return None  # handled already (a restart's catch-up met a live worker)
+            await uow.conversations.hold(inbound.channel, inbound.address)
             identity, member = await self._identity(uow, inbound, now)
             if identity is not None and (
                 identity.last_inbound_at is None or identity.last_inbound_at < received
@@ -122,10 +124,14 @@ class Engine:
                 await uow.outbox.release(inbound.channel, inbound.address, now)  # they wrote
                 await writer(turn, replies)
             await uow.commit()
-        if after is not None:
-            await after()
-        await self.send(uow.outbox.touched, first=inbound.channel)
-        return replies
+        touched = uow.outbox.touched
+
+        async def later() -> None:
+            if after is not None:
+                await after()
+            await self.send(touched, first=inbound.channel)
+
+        return later
 
     async def send(self, touched: set[tuple[str, str]], first: str | None = None) -> None:
         """Send what a transaction queued: this chat's first (the staff group's pace must

@@ -218,9 +218,9 @@ def create_app(app: Concierge, background: bool = True) -> FastAPI:
         payload = read_update(body)
         if payload is None:
             return _problem(400, "not a Telegram update")
-        receipt = await telegram_hook.receive(payload)
-        if receipt is not None:  # a repeat is acknowledged and ignored
-            background.add_task(telegram_hook.process, receipt, payload)
+        later = await telegram_hook.receive(payload)  # handled and kept, or a repeat
+        if later is not None:  # the replies go once Telegram has its answer
+            background.add_task(later)
         return JSONResponse({"ok": True})
 
     async def from_twilio(request: Request) -> ImmutableMultiDict[str, str] | Response:
@@ -248,9 +248,9 @@ def create_app(app: Concierge, background: bool = True) -> FastAPI:
             log.warning("a signed Twilio message refused: %s", refusal)
             return _problem(400, "not a Twilio message")
         payload = dict(form)
-        receipt = await whatsapp.receive(payload)
-        if receipt is not None:  # a repeat is acknowledged and ignored
-            background.add_task(whatsapp.process, receipt, payload)
+        later = await whatsapp.receive(payload)  # handled and kept, or a repeat
+        if later is not None:  # the replies go once Twilio has its answer
+            background.add_task(later)
         return Response(EMPTY_TWIML, media_type="text/xml")
 
     @web.post(STATUS_PATH, summary="Twilio status callbacks", include_in_schema=False)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,9 +108,26 @@ class Saved:
 
 
 class Conversations(_Repository):
+    async def hold(self, channel: str, address: str) -> None:
+        """Hold this chat until the transaction ends, so that its messages are handled one
+        after the other, each seeing the state the last left, their replies written in
+        turn. PostgreSQL: a transaction's advisory lock on the chat; SQLite's writers take
+        turns anyway (BEGIN IMMEDIATE)."""
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:chat))"),
+                {"chat": f"chat:{channel}:{address}"},
+            )
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._absent: set[tuple[str, str]] = set()  # chats `get` found without a row
+
     async def get(self, channel: str, address: str, now: datetime) -> Saved:
         """What was saved; nothing when there is none or it expired."""
         row = await self.session.get(ConversationState, (channel, address))
+        if row is None:
+            self._absent.add((channel, address))
         if row is None or row.expires_at <= now:
             return Saved()
         return Saved(
@@ -119,7 +136,8 @@ class Conversations(_Repository):
         )  # fmt: skip
 
     async def save(self, channel: str, address: str, saved: Saved, expires_at: datetime) -> None:
-        row = await self.session.get(ConversationState, (channel, address))
+        key = (channel, address)  # `get` found none in this transaction: no second read
+        row = None if key in self._absent else await self.session.get(ConversationState, key)
         if saved == Saved():
             if row is not None:
                 await self.session.delete(row)
@@ -127,6 +145,7 @@ class Conversations(_Repository):
         if row is None:
             row = ConversationState(channel=channel, address=address)
             self.session.add(row)
+            self._absent.discard(key)
         row.state, row.data, row.options = saved.name, saved.data, saved.options or None
         row.misses, row.recent = saved.misses, saved.recent or None
         row.expires_at = expires_at
@@ -161,14 +180,33 @@ _OPEN = (InboundReceipt.handled_at.is_(None), InboundReceipt.failed_at.is_(None)
 
 
 class Receipts(_Repository):
+    async def handled(self, channel: str, message_id: str, now: datetime) -> None:
+        """Insert the receipt of a message this transaction handles (no payload kept: it
+        commits with what the message did). A repeat raises IntegrityError here, at once
+        (UNIQUE channel, message_id), before any work is done."""
+        await self.session.execute(
+            insert(InboundReceipt).values(
+                channel=channel, message_id=message_id, received_at=now, handled_at=now,
+                attempts=1,
+            )
+        )  # fmt: skip
+
     async def record(
-        self, channel: str, message_id: str, payload: dict[str, Any] | None, now: datetime
+        self,
+        channel: str,
+        message_id: str,
+        payload: dict[str, Any] | None,
+        now: datetime,
+        error: str | None = None,
+        given_up: bool = False,
     ) -> int:
-        """Insert the receipt, its first try begun; a repeat raises Conflict at commit
-        (UNIQUE channel, message_id)."""
+        """Insert a receipt left open, its first try counted (with why it failed), or given
+        up at once; a repeat raises Conflict (UNIQUE channel, message_id)."""
         receipt = InboundReceipt(
-            channel=channel, message_id=message_id, payload=payload, received_at=now, attempts=1
-        )
+            channel=channel, message_id=message_id, payload=payload, received_at=now,
+            attempts=1, error=error[:120] if error else None,
+            failed_at=now if given_up else None,
+        )  # fmt: skip
         self.session.add(receipt)
         await self.session.flush()
         return receipt.id

@@ -218,11 +218,13 @@ class ConversationState(Base):
 
 
 class InboundReceipt(Base):
-    """An inbound message id, recorded before the webhook answers: a repeat is ignored.
+    """An inbound message id, inserted by the transaction that handles the message, before
+    the webhook answers: a repeat conflicts with it and is ignored.
 
-    The payload is kept only until the message is handled (for a restart to finish it), or
-    given up: after MAX_TRIES tries, or at once when no try could read it. `error` says why
-    (what broke, never what the member wrote).
+    A message whose handling failed is recorded open with its payload (for a restart to
+    try again), kept only until it is handled or given up: after MAX_TRIES tries, or at
+    once when no try could read it. `error` says why (what broke, never what the member
+    wrote).
     """
 
     __tablename__ = "inbound_receipt"

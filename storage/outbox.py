@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -115,25 +115,37 @@ class Outbox:
         """The member wrote: what waited for the window (or for a template) may go now, and
         so may what waits to be tried again (the member's next message carries it along)."""
         here = and_(OutboxMessage.channel == channel, OutboxMessage.address == address)
-        waiting = await self.session.execute(
-            update(OutboxMessage)
-            .where(here, OutboxMessage.status.in_((AWAITING_WINDOW, AWAITING_TEMPLATE)))
-            .values(status=PENDING, updated_at=now)
+        waiting = OutboxMessage.status.in_((AWAITING_WINDOW, AWAITING_TEMPLATE))
+        retried = and_(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.purpose.is_(None),
+            OutboxMessage.due_at > now,
         )
-        retried = await self.session.execute(
+        result = await self.session.execute(  # one statement: it runs for every message in
             update(OutboxMessage)
-            .where(
-                here,
-                OutboxMessage.status == PENDING,
-                OutboxMessage.purpose.is_(None),
-                OutboxMessage.due_at > now,
+            .where(here, or_(waiting, retried))
+            .values(
+                status=PENDING,
+                updated_at=case((waiting, now), else_=OutboxMessage.updated_at),
+                due_at=case((retried, now), else_=OutboxMessage.due_at),
             )
-            .values(due_at=now)
         )
-        moved = waiting.rowcount + retried.rowcount  # type: ignore[attr-defined]
+        moved = result.rowcount  # type: ignore[attr-defined]
         if moved:
             self.touched.add((channel, address))
         return moved  # type: ignore[no-any-return]
+
+    async def add_replies(self, now: datetime, rows: Sequence[dict[str, Any]]) -> None:
+        """Add a message's replies to one chat, in order, in one statement; sent right after
+        the commit."""
+        if not rows:
+            return
+        await self.session.execute(
+            insert(OutboxMessage.__table__),  # one statement, whatever is None
+            [{"status": PENDING, "attempts": 0, "created_at": now, "updated_at": now,
+              "media": None, "variables": {}, **row} for row in rows],
+        )  # fmt: skip
+        self.touched.update((row["channel"], row["address"]) for row in rows)
 
     async def claim_ready(
         self, worker: str, now: datetime, lease: timedelta, limit: int, channels: Sequence[str]

@@ -98,4 +98,6 @@ class ConsoleChat:
         assert self.engine is not None
         inbound = self.read(line)
         self.options = []
-        await self.engine.handle(inbound)
+        later = await self.engine.handle(inbound)
+        if later is not None:
+            await later()

@@ -1,24 +1,39 @@
-"""Received messages tried a bounded number of times, on every channel.
+"""Received messages handled in the transaction that records them, on every channel.
 
-A receipt's first try begins when it is recorded (the webhook then handles it); each start
-counts one more try, committed before it begins, and tries the receipts still open, oldest
-first, each on its own. A message that fails MAX_TRIES times, that stopped the process as
-often, or that no try could read, is given up: its payload goes, its reason stays. A
-reason names what broke, never what the member wrote, so the logs may show it.
+A message's receipt (UNIQUE channel, message id), what handling it changed and the replies
+it wrote to the outbox commit together, before the webhook answers: a repeat conflicts
+with the receipt and changes nothing. A handling that fails is rolled back, and its
+receipt recorded open in a small transaction of its own, its first try counted with the
+reason; each start then tries the receipts still open, oldest first, each on its own,
+counting the try before it begins. A message that fails MAX_TRIES times, that stopped the
+process as often, or that no try could read, is given up: its payload goes, its reason
+stays. A reason names what broke, never what the member wrote, so the logs may show it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from bot.bootstrap import Concierge
+from loyalty.ports import Conflict
+
+if TYPE_CHECKING:
+    from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.receipts")
 MAX_TRIES = 3
 INTERRUPTED = "interrupted at every try"
 
+# Marks the receipt handled in the transaction given: when it was received; None when it
+# was handled (or given up) already. A repeat raises Conflict (at once, or at the commit).
+Take = Callable[["UnitOfWork"], Awaitable[datetime | None]]
+# What a handled message does once its transaction committed: send what it queued.
+Later = Callable[[], Awaitable[None]]
+# Handle a message in one transaction that begins with `take`; what to do after it.
+Handle = Callable[[Take], Awaitable[Later | None]]
 Process = Callable[[int, dict[str, Any], int], Awaitable[bool]]
 
 
@@ -32,20 +47,80 @@ def reason(exc: Exception) -> str:
     return str(exc) if isinstance(exc, Unreadable) else type(exc).__name__
 
 
+def arrived(channel: str, message_id: str, now: datetime) -> Take:
+    """A message just in: its receipt written handled, by the transaction handling it."""
+
+    async def take(uow: UnitOfWork) -> datetime:
+        await uow.receipts.handled(channel, message_id, now)
+        return now
+
+    return take
+
+
+def left_open(receipt_id: int, now: datetime) -> Take:
+    """A receipt a failed try or a stop left open: taken by the transaction handling it
+    (whoever commits first handles the message)."""
+
+    async def take(uow: UnitOfWork) -> datetime | None:
+        return await uow.receipts.take(receipt_id, now)
+
+    return take
+
+
+async def receive(
+    app: Concierge, channel: str, message_id: str, payload: dict[str, Any], handle: Handle
+) -> Later | None:
+    """Handle a message just in, in one transaction with its receipt; what to send once the
+    webhook answered. None for a repeat, and for a handling that failed: rolled back, its
+    receipt recorded open with its first try and the reason, for the next start."""
+    now = app.clock()
+    try:
+        later = await handle(arrived(channel, message_id, now))
+    except Exception as exc:  # whatever broke, the platform gets its answer all the same
+        why, final = reason(exc), isinstance(exc, Unreadable)
+        try:
+            async with app.db.unit_of_work() as uow:
+                receipt_id = await uow.receipts.record(
+                    channel, message_id, None if final else payload, now, why, final
+                )
+                await uow.commit()
+        except Conflict:  # a repeat: the receipt was there before this copy
+            return None
+        _noted(channel, receipt_id, why, 1, final)
+        return None
+    return None if later is None else _guarded(channel, later)
+
+
+def _guarded(channel: str, later: Later) -> Later:
+    """Sending after the commit: a failure there is logged (the rows wait for a sender),
+    never raised into the web server's background task."""
+
+    async def send() -> None:
+        try:
+            await later()
+        except Exception as exc:  # the replies are kept: the next round sends them
+            log.warning("%s: a message was handled, then sending failed: %s", channel,
+                        reason(exc))  # fmt: skip
+
+    return send
+
+
 async def attempt(
     app: Concierge,
     channel: str,
     receipt_id: int,
     tries: int,
-    handle: Callable[[], Awaitable[None]],
+    handle: Handle,
 ) -> bool:
-    """Run one try of a receipt; a failure is noted, and given up at the last try. False
-    when the receipt is left unhandled."""
+    """Run one try of a receipt left open; a failure is noted, and given up at the last
+    try. False when the receipt is left unhandled."""
     try:
-        await handle()
+        later = await handle(left_open(receipt_id, app.clock()))
     except Exception as exc:  # whatever broke, the others go on and the reason is kept
         final = tries >= MAX_TRIES or isinstance(exc, Unreadable)
         return not await _failed(app, channel, receipt_id, reason(exc), tries, final)
+    if later is not None:
+        await _guarded(channel, later)()
     return True
 
 
@@ -78,13 +153,18 @@ async def _failed(
     async with app.db.unit_of_work() as uow:
         noted = await uow.receipts.failed(receipt_id, why, app.clock(), final)
         await uow.commit()
-    if not noted:  # handled in its transaction; what came after (sending) failed
+    if not noted:  # handled in its transaction by someone else meanwhile
         log.warning("%s receipt %d was handled, then failed: %s", channel, receipt_id, why)
-    elif final:
+    else:
+        _noted(channel, receipt_id, why, tries, final)
+    return noted
+
+
+def _noted(channel: str, receipt_id: int, why: str, tries: int, final: bool) -> None:
+    if final:
         log.warning("%s receipt %d failed for good: %s", channel, receipt_id, why)
     else:
         log.warning(
             "%s receipt %d: try %d of %d failed (%s); tried again at the next start",
             channel, receipt_id, tries, MAX_TRIES, why,
         )  # fmt: skip
-    return noted

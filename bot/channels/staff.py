@@ -17,6 +17,7 @@ from telegram import Bot, InputFile, Message, Update
 from telegram.error import TelegramError
 
 from bot.bootstrap import Concierge
+from bot.channels.receipts import Later, Take
 from bot.channels.telegram_errors import outcome_of
 from bot.channels.telegram_files import attachment, send_file, telegram_file, upload
 from bot.engine import Engine
@@ -95,17 +96,23 @@ class StaffDesk:
             message is not None and message.chat is not None and (message.chat.id == self.chat_id)
         )
 
-    async def process(self, receipt_id: int, update: Update) -> None:
-        """Act on a message from the group once; then send what it queued."""
+    async def process(self, take: Take, update: Update) -> Later | None:
+        """Act on a message from the group in one transaction with its receipt (`take`);
+        what to send after it (None: handled already)."""
         assert update.message is not None and self.engine is not None
         said = staff_message(update.message)
         async with self.app.db.unit_of_work() as uow:
-            if not await uow.receipts.take(receipt_id, self.app.clock()):
-                return
+            if not await take(uow):
+                return None
             if said is not None:
                 await from_staff(uow, self.app.program, self.app.clock(), said)
             await uow.commit()
-        await self.engine.send(uow.outbox.touched)
+        touched, engine = uow.outbox.touched, self.engine
+
+        async def later() -> None:
+            await engine.send(touched)
+
+        return later
 
     # -- the channel contract (loyalty/ports.py) ------------------------------------------
 

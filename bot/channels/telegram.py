@@ -33,7 +33,6 @@ from loyalty.ids import INT8_MAX
 from loyalty.pace import Pace, telegram_keys
 from loyalty.ports import (
     BeforeCall,
-    Conflict,
     Outcome,
     Outgoing,
     Sent,
@@ -225,41 +224,37 @@ class TelegramChannel:
         self.desk: StaffDesk | None = None  # the staff group, when there is one
         self.bot_id = bot.token.split(":")[0]  # the bot's budgets' name: never the token
 
-    async def receive(self, payload: dict[str, Any]) -> int | None:
-        """Record the update before answering Telegram; None when it was seen before."""
-        try:
-            async with self.app.db.unit_of_work() as uow:
-                receipt = await uow.receipts.record(
-                    CHANNEL, str(payload["update_id"]), payload, self.app.clock()
-                )
-                await uow.commit()
-                return receipt
-        except Conflict:
-            return None
+    async def receive(self, payload: dict[str, Any]) -> receipts.Later | None:
+        """Handle an update in one transaction with its receipt, before Telegram gets its
+        answer; what to send after it. None when it was seen before, or failed (its receipt
+        left open for the next start: bot/channels/receipts.py)."""
+        handle = partial(self._handle, payload=payload)
+        return await receipts.receive(
+            self.app, CHANNEL, str(payload["update_id"]), payload, handle
+        )
 
-    async def process(self, receipt_id: int, payload: dict[str, Any], tries: int = 1) -> bool:
-        """Handle a recorded update once, then send the replies; a failed try is noted (the
+    async def process(self, receipt_id: int, payload: dict[str, Any], tries: int) -> bool:
+        """One more try of an update left open, its replies sent; a failed try is noted (the
         update is given up at the last, see bot/channels/receipts.py). False if it failed."""
-        handle = partial(self._handle, receipt_id, payload)
+        handle = partial(self._handle, payload=payload)
         return await receipts.attempt(self.app, CHANNEL, receipt_id, tries, handle)
 
-    async def _handle(self, receipt_id: int, payload: dict[str, Any]) -> None:
+    async def _handle(self, take: receipts.Take, payload: dict[str, Any]) -> receipts.Later | None:
         assert self.engine is not None, "updates are handled where the engine is"
         if "my_chat_member" in payload:
-            await self._membership(receipt_id, payload["my_chat_member"])
-            return
+            await self._membership(take, payload["my_chat_member"])
+            return None
         kind = next((kind for kind in ESSENTIAL if kind in payload), None)
         if kind is None:  # edits, polls, reactions, channel posts...: nothing we act on
-            await self._skip(receipt_id)
-            return
+            await self._skip(take)
+            return None
         update = readable(payload, kind, self.bot)
         if self.desk is not None and self.desk.ours(update):
-            await self.desk.process(receipt_id, update)
-            return
+            return await self.desk.process(take, update)
         inbound = inbound_from(update)
         if inbound is None:
-            await self._skip(receipt_id)
-            return
+            await self._skip(take)
+            return None
 
         async def answered() -> None:  # the button's spinner stops once the answer is kept
             if update.callback_query is not None:
@@ -268,19 +263,19 @@ class TelegramChannel:
                 except TelegramError:
                     log.info("callback query %s not answered", update.callback_query.id)
 
-        await self.engine.handle(inbound, receipt_id, after=answered)
+        return await self.engine.handle(inbound, take, after=answered)
 
-    async def _skip(self, receipt_id: int) -> None:
+    async def _skip(self, take: receipts.Take) -> None:
         async with self.app.db.unit_of_work() as uow:
-            if await uow.receipts.take(receipt_id, self.app.clock()):
+            if await take(uow):
                 await uow.commit()
 
-    async def _membership(self, receipt_id: int, change: Any) -> None:
+    async def _membership(self, take: receipts.Take, change: Any) -> None:
         """A member blocked (or unblocked) the bot in their own chat: note who can be
         reached. The bot's membership of other chats changes nothing."""
         found = membership(change)
         async with self.app.db.unit_of_work() as uow:
-            if not await uow.receipts.take(receipt_id, self.app.clock()):
+            if not await take(uow):
                 return
             if found is not None:
                 await uow.identities.set_reachable(CHANNEL, *found)
@@ -294,11 +289,10 @@ class TelegramChannel:
     async def queue(self, turn: Turn, replies: list[Reply]) -> None:
         """Write the replies to the outbox, in the transaction that decided them."""
         member_id = turn.member.id if turn.member else None
-        for row in rows(replies):
-            await turn.uow.outbox.add(
-                turn.now, member_id=member_id, channel=CHANNEL, address=turn.inbound.address,
-                kind="reply", **row,
-            )  # fmt: skip
+        await turn.uow.outbox.add_replies(turn.now, [
+            {"member_id": member_id, "channel": CHANNEL, "address": turn.inbound.address,
+             "kind": "reply", **row} for row in rows(replies)
+        ])  # fmt: skip
 
     # -- the channel contract (loyalty/ports.py) ------------------------------------------
 
@@ -381,6 +375,6 @@ async def poll(channel: TelegramChannel, timeout: int = 30) -> None:
         )
         for payload in updates:
             offset = payload["update_id"] + 1
-            receipt = await channel.receive(payload)
-            if receipt is not None:
-                await channel.process(receipt, payload)
+            later = await channel.receive(payload)
+            if later is not None:
+                await later()

@@ -53,7 +53,6 @@ from loyalty.pace import Pace, whatsapp_keys
 from loyalty.phones import mask_phone
 from loyalty.ports import (
     BeforeCall,
-    Conflict,
     Failed,
     Outcome,
     Outgoing,
@@ -260,33 +259,28 @@ class WhatsAppChannel:
         """Why a signed status callback is not one Twilio would post; None: it is."""
         return status_refusal(pairs, self.client.username)
 
-    async def receive(self, form: dict[str, str]) -> int | None:
-        """Record the message before answering Twilio; None when it was seen before."""
-        try:
-            async with self.app.db.unit_of_work() as uow:
-                receipt = await uow.receipts.record(
-                    CHANNEL, form["MessageSid"], form, self.app.clock()
-                )
-                await uow.commit()
-                return receipt
-        except Conflict:
-            return None
+    async def receive(self, form: dict[str, str]) -> receipts.Later | None:
+        """Handle a message in one transaction with its receipt, before Twilio gets its
+        answer; what to send after it. None when it was seen before, or failed (its receipt
+        left open for the next start: bot/channels/receipts.py)."""
+        handle = partial(self._handle, form=form)
+        return await receipts.receive(self.app, CHANNEL, form["MessageSid"], form, handle)
 
-    async def process(self, receipt_id: int, form: dict[str, str], tries: int = 1) -> bool:
-        """Handle a recorded message once, then send what it queued; a failed try is noted
+    async def process(self, receipt_id: int, form: dict[str, str], tries: int) -> bool:
+        """One more try of a message left open, what it queued sent; a failed try is noted
         (the message is given up at the last, see bot/channels/receipts.py)."""
-        handle = partial(self._handle, receipt_id, form)
+        handle = partial(self._handle, form=form)
         return await receipts.attempt(self.app, CHANNEL, receipt_id, tries, handle)
 
-    async def _handle(self, receipt_id: int, form: dict[str, str]) -> None:
+    async def _handle(self, take: receipts.Take, form: dict[str, str]) -> receipts.Later | None:
         assert self.engine is not None, "messages are handled where the engine is"
         inbound = inbound_from(form, self.app.program)
         if inbound is None:
             async with self.app.db.unit_of_work() as uow:
-                if await uow.receipts.take(receipt_id, self.app.clock()):
+                if await take(uow):
                     await uow.commit()
-            return
-        await self.engine.handle(inbound, receipt_id)
+            return None
+        return await self.engine.handle(inbound, take)
 
     async def queue(self, turn: Turn, replies: list[Reply]) -> None:
         """Write the replies to the outbox, in the transaction that decided them."""
@@ -295,11 +289,10 @@ class WhatsAppChannel:
         if any(reply.calendar for reply in replies):  # WhatsApp takes no .ics: a link to it
             key = await _media_key(uow)
             replies = [self._with_calendar_link(r, key, turn) for r in replies]
-        for body, qr in render(replies, turn.speaker):
-            await uow.outbox.add(
-                turn.now, member_id=member_id, channel=CHANNEL, address=address, kind="reply",
-                body=body, media=qr, variables={},
-            )  # fmt: skip
+        await uow.outbox.add_replies(turn.now, [
+            {"member_id": member_id, "channel": CHANNEL, "address": address, "kind": "reply",
+             "body": body, "media": qr} for body, qr in render(replies, turn.speaker)
+        ])  # fmt: skip
 
     def _with_calendar_link(self, reply: Reply, key: str, turn: Turn) -> Reply:
         if reply.calendar is None:

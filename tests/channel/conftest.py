@@ -448,3 +448,16 @@ def sender(concierge: Concierge, *channels: ChannelPort, worker: str = "test-sen
         concierge.db.unit_of_work, concierge.program, {c.name: c for c in channels},
         InMemoryBudgets(), concierge.clock, worker, sleep=concierge.sleep, jitter=lambda: 1.0,
     )  # fmt: skip
+
+
+async def left_open(concierge: Concierge, payload: dict[str, Any]) -> int:
+    """A message whose handling stopped with the process (its receipt open, its first try
+    counted), as a failed first try or an older version's two steps leave it."""
+    if "update_id" in payload:
+        channel, message_id = "telegram", str(payload["update_id"])
+    else:
+        channel, message_id = "whatsapp", payload["MessageSid"]
+    async with concierge.db.unit_of_work() as uow:
+        receipt = await uow.receipts.record(channel, message_id, payload, concierge.clock())
+        await uow.commit()
+    return receipt

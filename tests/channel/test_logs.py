@@ -35,6 +35,7 @@ from tests.channel.conftest import (
     Desk,
     FakeTelegram,
     desk_settings,
+    left_open,
     running_desk,
 )
 from tests.channel.twilio import FakeTwilio
@@ -181,8 +182,8 @@ async def test_a_day_of_the_club_logs_no_secret_and_nothing_personal(
     # repeats herself word for word (`said_once`).
     telegram, whatsapp = club.telegram.app.state.telegram, club.whatsapp.app.state.whatsapp
     present = SAID["Ottavia's present"]
-    assert await telegram.receive(message_update(present, user=OTTAVIA))
-    assert await whatsapp.receive(whatsapp_form(SAID["Giulia's request"]))
+    await left_open(concierge, message_update(present, user=OTTAVIA))
+    await left_open(concierge, whatsapp_form(SAID["Giulia's request"]))
     club.api.refused[OTTAVIA_CHAT] = f"Bad Request: can't send «{present}»"
     assert await telegram.catch_up() == 1  # handled; its answer refused after the commit
     assert await whatsapp.catch_up() == 0  # refused by the database: tried again later
