@@ -38,8 +38,10 @@ import asyncio
 import contextlib
 import itertools
 import math
+import os
 import random
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -57,6 +59,7 @@ import httpx
 from sqlalchemy import func, insert, select
 
 from bench.occasions import machine, recreate_postgres
+from bench.server import CONCIERGE, serving
 from bot import outbound
 from bot.bootstrap import Concierge, bootstrap
 from bot.settings import Settings
@@ -257,11 +260,15 @@ def serve_doubles(args: argparse.Namespace) -> None:
             "accepted": doubles.accepted, "refused": doubles.refused, "lost": doubles.lost,
         })  # fmt: skip
 
+    async def count(_: web.Request) -> web.Response:
+        return web.json_response({"accepted": len(doubles.accepted)})
+
     async def main() -> None:
         app = web.Application()
         app.router.add_post(r"/bot{token}/{method}", bot_api)
         app.router.add_post(r"/2010-04-01/Accounts/{sid}/Messages.json", twilio)
         app.router.add_get("/stats", stats)
+        app.router.add_get("/count", count)
         runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
@@ -644,6 +651,191 @@ async def run_rate(args: argparse.Namespace) -> None:
     )
 
 
+# --- processes: real `concierge` processes on one database --------------------------------------
+
+
+def spawn(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [str(CONCIERGE), *args], env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> float:
+    """Signal a process; the seconds until it exited."""
+    began = time.perf_counter()
+    process.send_signal(sig)
+    process.wait(timeout=60)
+    return time.perf_counter() - began
+
+
+async def prepared(
+    args: argparse.Namespace, url: str, doubles_url: str, mix: Mix
+) -> tuple[Concierge, Seeded]:
+    app = club(doubles_url, url, args.mps)
+    await upgrade(app.db)
+    seeded = await seed(app, mix)
+    say(f"seeded {seeded.rows} messages: {seeded.telegram} Telegram, "
+        f"{seeded.whatsapp} WhatsApp, {seeded.staff} staff group")  # fmt: skip
+    return app, seeded
+
+
+async def settled(app: Concierge, every: float = 1.0) -> None:
+    while await under_way(app):
+        await asyncio.sleep(every)
+
+
+async def run_processes(args: argparse.Namespace) -> None:
+    """Two web processes and two dispatchers (the worker, and `outbox drain` again and
+    again) on one PostgreSQL database and one bot."""
+    if args.database_url is None:
+        raise SystemExit("processes: give a PostgreSQL --database-url (SQLite is one process)")
+    mix = Mix.of(args.messages, args.staff, args.whatsapp_share, args.per_chat)
+    async with database(args.database_url) as url:
+        with doubles_process(args) as doubles_url:
+            app, seeded = await prepared(args, url, doubles_url, mix)
+            env = environment(doubles_url, url, args.mps)
+            began = time.perf_counter()
+            with serving(env), serving(env):
+                worker = spawn("worker", env=env)
+                drains = 0
+
+                async def drain_again() -> None:
+                    nonlocal drains
+                    while await under_way(app):
+                        drainer = spawn("outbox", "drain", env=env)
+                        await asyncio.to_thread(drainer.wait)
+                        drains += 1
+
+                await asyncio.gather(drain_again(), settled(app))
+                wall = time.perf_counter() - began
+                stop(worker)
+            stats = doubles_stats(doubles_url)
+            left = await statuses(app)
+            await app.db.close()
+    judged = judge(stats, seeded, args.mps)
+    print(f"\n{machine(app)}; {wall:.1f} s wall; `outbox drain` ran {drains} times; "
+          f"outbox after: {left}")  # fmt: skip
+    print_verdicts(
+        f"postgresql: 2 web processes + worker + `outbox drain`, {seeded.rows:,} messages, "
+        f"latency {args.latency * 1000:.0f} ms",
+        judged,
+        None,
+    )
+
+
+async def run_faults(args: argparse.Namespace) -> None:
+    """The worker sends through doubles that fail, cut and answer late; it is killed
+    (SIGKILL) `--kills` times along the way, and started again each time."""
+    mix = Mix.of(args.messages, args.staff, args.whatsapp_share, args.per_chat)
+    async with database(args.database_url) as url:
+        with doubles_process(args, faults=True) as doubles_url:
+            app, seeded = await prepared(args, url, doubles_url, mix)
+            env = environment(doubles_url, url, args.mps)
+            began = time.perf_counter()
+            worker = spawn("worker", env=env)
+            kills: list[float] = []
+            for k in range(1, args.kills + 1):
+                mark = seeded.rows * k // (args.kills + 1)
+                while httpx.get(f"{doubles_url}/count").json()["accepted"] < mark:
+                    await asyncio.sleep(0.5)
+                worker.send_signal(signal.SIGKILL)
+                worker.wait()
+                kills.append(time.monotonic())
+                say(f"killed the worker at {time.perf_counter() - began:.0f} s; started again")
+                worker = spawn("worker", env=env)
+            await settled(app)
+            wall = time.perf_counter() - began
+            stop(worker)
+            stats = doubles_stats(doubles_url)
+            left = await statuses(app)
+            uncertain = await uncertain_keys(app)
+            await app.db.close()
+    judged = judge(stats, seeded, args.mps)
+    first: dict[str, float] = {}
+    for at, _, _, key in stats["accepted"]:
+        first.setdefault(key, at)
+    lost = set(stats["lost"])
+    # a double is explained by an answer lost (a reset, an answer after the time-out) or by
+    # a kill while its call was out (taken by the double in the second before the kill)
+    killed = {k for k in judged.doubles if any(0 <= kill - first[k] <= 1.0 for kill in kills)}
+    unexplained = [k for k in judged.doubles if k not in lost and k not in killed]
+    scheduled_doubles = [k for k in judged.doubles if seeded.expected[k][1]]
+    missing_not_uncertain = [k for k in judged.missing if k not in uncertain]
+    print(f"\n{machine(app)}; {wall:.1f} s wall; outbox after: {left}")
+    print_verdicts(
+        f"{app.db.url.get_backend_name()}: the worker, faults and {len(kills)} SIGKILLs, "
+        f"{seeded.rows:,} messages",
+        judged,
+        None,
+    )
+    print()
+    print("| delivered | missing | of them not `uncertain` | doubles | of them scheduled "
+          "| doubles after a lost answer | after a kill | unexplained | uncertain | answers "
+          "lost (reset, late) | wall s |")  # fmt: skip
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        f"| {judged.delivered:,} | {len(judged.missing)} | **{len(missing_not_uncertain)}** | "
+        f"{len(judged.doubles)} | **{len(scheduled_doubles)}** | "
+        f"{len([k for k in judged.doubles if k in lost])} | {len(killed - lost)} | "
+        f"**{len(unexplained)}** | {len(uncertain)} | {sum(stats['lost'].values())} | "
+        f"{wall:.0f} |"
+    )
+
+
+async def run_restart(args: argparse.Namespace) -> None:
+    """`--queued` rows waiting (members' messages and staff-group posts): `concierge serve`
+    until /healthz answers, then SIGTERM until it exits; the same SIGTERM for the worker."""
+    mix = Mix.of(args.queued, max(1, args.queued // 10), args.whatsapp_share, args.per_chat)
+    async with database(args.database_url) as url:
+        with doubles_process(args) as doubles_url:
+            app, seeded = await prepared(args, url, doubles_url, mix)
+            env = environment(doubles_url, url, args.mps)
+            port = free_port()
+            began = time.perf_counter()
+            web = spawn("serve", "--port", str(port), env=env)
+            async with httpx.AsyncClient() as client:
+                while True:
+                    with contextlib.suppress(httpx.HTTPError):
+                        if (
+                            await client.get(f"http://127.0.0.1:{port}/healthz")
+                        ).status_code == 200:
+                            break
+                    await asyncio.sleep(0.02)
+            healthz = time.perf_counter() - began
+            await asyncio.sleep(args.busy)
+            web_exit = stop(web)
+            held_after_web = await held(app)
+            worker = spawn("worker", env=env)
+            await asyncio.sleep(args.busy)
+            worker_exit = stop(worker)
+            held_after_worker = await held(app)
+            left = await statuses(app)
+            await app.db.close()
+    print(f"\n{machine(app)}; {seeded.rows:,} rows queued; each process sent for {args.busy} s "
+          f"before SIGTERM; outbox after: {left}")  # fmt: skip
+    print()
+    print("| database | /healthz answers after s | web: SIGTERM to exit s | rows held after "
+          "| worker: SIGTERM to exit s | rows held after |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(f"| {app.db.url.get_backend_name()} | **{healthz:.2f}** | **{web_exit:.2f}** | "
+          f"{held_after_web} | **{worker_exit:.2f}** | {held_after_worker} |")  # fmt: skip
+
+
+async def held(app: Concierge) -> int:
+    """Rows a sender holds (claimed or sending): what a stop should have given back."""
+    async with app.db.engine.connect() as connection:
+        return int(await connection.scalar(
+            select(func.count()).where(OutboxMessage.status.in_(("claimed", "sending")))
+        ) or 0)  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -667,6 +859,7 @@ def parser() -> argparse.ArgumentParser:
     found.add_argument("--late-after", type=float, default=12.0)
     found.add_argument("--kills", type=int, default=2)
     found.add_argument("--queued", type=int, default=1_000, help="restart: rows waiting")
+    found.add_argument("--busy", type=float, default=5.0, help="restart: seconds sending")
     found.add_argument("--database-url", default=None)
     return found
 
@@ -675,10 +868,10 @@ def main() -> None:
     args = parser().parse_args()
     if args.mode == "doubles":
         serve_doubles(args)
-    elif args.mode == "rate":
-        asyncio.run(run_rate(args))
     else:
-        raise SystemExit(f"{args.mode}: not yet")
+        runs = {"rate": run_rate, "processes": run_processes, "faults": run_faults,
+                "restart": run_restart}  # fmt: skip
+        asyncio.run(runs[args.mode](args))
 
 
 if __name__ == "__main__":
