@@ -752,13 +752,16 @@ async def run_faults(args: argparse.Namespace) -> None:
             uncertain = await uncertain_keys(app)
             await app.db.close()
     judged = judge(stats, seeded, args.mps)
-    first: dict[str, float] = {}
+    taken: dict[str, list[float]] = defaultdict(list)
     for at, _, _, key in stats["accepted"]:
-        first.setdefault(key, at)
+        taken[key].append(at)
     lost = set(stats["lost"])
     # a double is explained by an answer lost (a reset, an answer after the time-out) or by
-    # a kill while its call was out (taken by the double in the second before the kill)
-    killed = {k for k in judged.doubles if any(0 <= kill - first[k] <= 1.0 for kill in kills)}
+    # a kill between two of its calls (the first taken, its outcome not yet recorded)
+    killed = {
+        k for k in judged.doubles
+        if any(taken[k][0] < kill < taken[k][-1] for kill in kills)
+    }  # fmt: skip
     unexplained = [k for k in judged.doubles if k not in lost and k not in killed]
     scheduled_doubles = [k for k in judged.doubles if seeded.expected[k][1]]
     missing_not_uncertain = [k for k in judged.missing if k not in uncertain]
