@@ -1,10 +1,12 @@
-"""Many sends in flight: one channel's pace never holds up another's; a stop ends the
+"""Many sends in flight: one channel's pace never holds up another's; a call that missed
+its moment takes a new one rather than crowd the calls that kept theirs; a stop ends the
 round under way before what it held is given back."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from loyalty.pace import Pace
 from loyalty.ports import BeforeCall, Outcome, Outgoing, Sent
 from loyalty.services.sending import IN_FLIGHT, Sender
 from storage.models import OutboxMessage
+from storage.unit_of_work import UnitOfWork
 
 
 class Chats:
@@ -112,3 +115,33 @@ async def held(concierge: Concierge) -> list[OutboxMessage]:
                 select(OutboxMessage).where(OutboxMessage.claimed_by.is_not(None))
             )
         )
+
+
+class SlowUnits:
+    """Every transaction takes a tenth of a second (a busy process or database)."""
+
+    def __init__(self, concierge: Concierge) -> None:
+        self.concierge = concierge
+
+    def __call__(self) -> SlowUnits:
+        self.unit = self.concierge.db.unit_of_work()
+        return self
+
+    async def __aenter__(self) -> UnitOfWork:
+        await asyncio.sleep(0.1)
+        return await self.unit.__aenter__()  # type: ignore[no-any-return]
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.unit.__aexit__(kind, exc, tb)
+
+
+async def test_a_call_that_missed_its_moment_takes_a_new_one(concierge: Concierge) -> None:
+    await queue(concierge, "telegram", 1)
+    channel, budgets = Chats("telegram"), Moments()
+
+    report = await sender(concierge, [channel], budgets, SlowUnits(concierge)).drain()
+
+    assert report.sent == 1
+    assert len(budgets.asked) == 2  # noted as under way after its moment: a new moment
