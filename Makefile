@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.occasions
 	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.outbound
 
 clean:
 	rm -rf $(VENV) demo.db *.egg-info .pytest_cache .ruff_cache
