@@ -290,13 +290,17 @@ class Outbox:
         error: str | None = None,
         code: str | None = None,
         due_at: datetime | None = None,
+        tried: bool = False,
     ) -> None:
         """Where the dispatcher leaves a message it held: pending again (from `due_at`),
-        cancelled, failed or dead, with the reason; the hold is released."""
+        cancelled, failed or dead, with the reason; the hold is released. `tried`: a call
+        was made that `start_call` did not count (an ordered message's)."""
         values: dict[str, Any] = {
             "status": status, "updated_at": now, "claimed_by": None, "lease_until": None,
             "last_error": error,
         }  # fmt: skip
+        if tried:
+            values["attempts"] = OutboxMessage.attempts + 1
         if code is not None:
             values["error_code"] = code
         if due_at is not None:
@@ -364,12 +368,16 @@ class Outbox:
             row.provider_id = None  # a new attempt gets its own provider id
         return row
 
-    async def sent(self, row_id: int, status: str, provider_id: str, now: datetime) -> None:
-        """The provider took the message: its id, and its status unless a callback was first."""
+    async def sent(
+        self, row_id: int, status: str, provider_id: str, now: datetime, tried: bool = False
+    ) -> None:
+        """The provider took the message: its id, and its status unless a callback was first
+        (`tried`: as in `settle`)."""
+        counted = {"attempts": OutboxMessage.attempts + 1} if tried else {}
         await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == row_id, OutboxMessage.status == SENDING)
-            .values(status=status, provider_id=provider_id, updated_at=now)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status.in_(HELD))
+            .values(status=status, provider_id=provider_id, updated_at=now, **counted)
         )
         await self.session.execute(
             update(OutboxMessage)

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -94,6 +95,7 @@ class Sender:
         jitter: Callable[[], float] = random.random,
         lease: timedelta = LEASE,
         in_flight: int = IN_FLIGHT,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.units = units
         self.program = program
@@ -105,6 +107,7 @@ class Sender:
         self.jitter = jitter
         self.lease = lease
         self.in_flight = in_flight
+        self.monotonic = monotonic  # how late a call is: the host's time, not the clock's
         self._slots: dict[str, asyncio.Semaphore] = {}  # per channel: see `_send`
         self._chats: set[tuple[str, str]] = set()  # chats this sender is sending to now
         self._rounds: set[asyncio.Task[object]] = set()  # drains under way (see `release`)
@@ -198,21 +201,40 @@ class Sender:
     # -- one chat, one row --------------------------------------------------------------------
 
     async def _chat(self, chat: tuple[str, str], report: Report) -> None:
-        channel, address = chat
-        if channel not in self.channels or chat in self._chats:
+        """A chat's ordered messages, one after the other: a message's result is recorded
+        in the transaction that takes the next (two transactions a reply, not five)."""
+        if chat[0] not in self.channels or chat in self._chats:
             return  # off here, or already being sent to by this process (it looks again)
         self._chats.add(chat)
         try:
-            while True:
+            async with self.units() as uow:
+                row, message = await self._head(uow, chat, report)
+                await uow.commit()
+            while row is not None and message is not None:
+                outcome, began = await self._call(row, message)
+                going_on = isinstance(outcome, Sent | Waiting)
                 async with self.units() as uow:
-                    row = await uow.outbox.claim_head(
-                        channel, address, self.worker, self.clock(), self.lease
-                    )
+                    await self._record(uow, row, message, outcome, began, report)
+                    following = await self._head(uow, chat, report) if going_on else None
                     await uow.commit()
-                if row is None or not await self._next(await self._send(row, report)):
+                await self._tell_staff(uow, row)
+                if following is not None:
+                    row, message = following
+                elif await self._next(outcome):  # a short pause asked for, waited out
+                    async with self.units() as uow:
+                        row, message = await self._head(uow, chat, report)
+                        await uow.commit()
+                else:
                     return
         finally:
             self._chats.discard(chat)
+
+    async def _head(
+        self, uow: UnitOfWork, chat: tuple[str, str], report: Report
+    ) -> tuple[OutboxMessage | None, Outgoing | None]:
+        """The chat's next ordered message, held, and what it says."""
+        row = await uow.outbox.claim_head(*chat, self.worker, self.clock(), self.lease)
+        return (row, await self._prepare(uow, row, report)) if row is not None else (None, None)
 
     async def _chain(self, row: OutboxMessage, report: Report) -> None:
         """Send a claimed row; when it keeps an order, then the rest of its chat."""
@@ -233,35 +255,49 @@ class Sender:
         return isinstance(outcome, Sent | Waiting)
 
     async def _send(self, row: OutboxMessage, report: Report) -> Outcome | None:
-        """The rules, the words, the pace, the call, the record; None when the rules kept
-        it back (the row is left where they put it)."""
+        """The rules and the words, the call, the record, each row on its own (a batch's,
+        an erasure's posts); None when the rules kept it back (left where they put it)."""
+        async with self.units() as uow:
+            message = await self._prepare(uow, row, report)
+            await uow.commit()
+        if message is None:
+            return None
+        outcome, began = await self._call(row, message)
+        async with self.units() as uow:
+            await self._record(uow, row, message, outcome, began, report)
+            await uow.commit()
+        await self._tell_staff(uow, row)
+        return outcome
+
+    async def _call(self, row: OutboxMessage, message: Outgoing) -> tuple[Outcome, bool]:
+        """The pace, then the channel's one call: its outcome, and whether the call began.
+        A scheduled message is marked under way first (at most once); an ordered one needs
+        no mark, a reply whose call may have gone is sent again."""
         channel = self.channels[row.channel]
         # Slots per channel: sends waiting for Telegram's pace must not hold every slot while
         # WhatsApp's could go.
         slots = self._slots.setdefault(row.channel, asyncio.Semaphore(self.in_flight))
         async with slots:
-            message = await self._prepare(row, report)
-            if message is None:
-                return None
             began = False
 
             async def before_call() -> None:
                 nonlocal began
-                keys, loop = channel.paces(message), asyncio.get_running_loop()
+                keys = channel.paces(message)
                 at = await self.budgets.reserve(keys, self.clock().timestamp())
                 for last in (False, True):
                     wait = at - self.clock().timestamp()
-                    due = loop.time() + max(wait, 0.0)  # the loop's time: tests never move it
+                    due = self.monotonic() + max(wait, 0.0)
                     if wait > 0:
                         await self.sleep(wait)
                     if not began:
                         began = True
-                        async with self.units() as uow:
-                            await uow.outbox.start_call(
-                                row.id, self.worker, self.clock(), self.lease
-                            )
-                            await uow.commit()
-                    if last or loop.time() - due <= LATE:
+                        if message.scheduled:
+                            async with self.units() as uow:
+                                await uow.outbox.start_call(
+                                    row.id, self.worker, self.clock(), self.lease
+                                )
+                                await uow.commit()
+                    if last or self.monotonic() - due <= LATE:
                         return
                     # Its moment passed while the call was noted or the process was busy:
                     # going now would crowd the calls that keep theirs (a 429). A new one.
@@ -272,28 +308,27 @@ class Sender:
             except Exception as exc:  # a channel's bug must not stop the others
                 log.exception("%s message %s: the channel failed", row.channel, row.id)
                 outcome = Uncertain(type(exc).__name__) if began else Retry(type(exc).__name__)
-            await self._record(row, message, outcome, began, report)
-            return outcome
+            return outcome, began
 
-    async def _prepare(self, row: OutboxMessage, report: Report) -> Outgoing | None:
+    async def _prepare(
+        self, uow: UnitOfWork, row: OutboxMessage, report: Report
+    ) -> Outgoing | None:
         """The rules a message meets now, its words, and what the channel must know; None
         when it is not to go now (the row is left where the rules put it)."""
         now = self.clock()
-        async with self.units() as uow:
-            member = await uow.members.get(row.member_id) if row.member_id else None
-            if row.purpose is not None:
-                ruled = await self._ruled(uow, row, member, now, report)
-                if ruled is None:
-                    await uow.commit()
-                    return None
-                said = ruled
-            else:
-                said = Greeting(row.body, dict(row.variables), None)
-            language = self.program.language(member.locale if member else None)
-            opened = await uow.identities.last_inbound(row.channel, row.address)
-            if opened is None and row.purpose is None:
-                opened = row.created_at  # a reply to someone unknown: they just wrote
-            thread = await handoffs.thread_of(uow, row.handoff_id) if row.handoff_id else None
+        member = await uow.members.get(row.member_id) if row.member_id else None
+        if row.purpose is not None:
+            ruled = await self._ruled(uow, row, member, now, report)
+            if ruled is None:
+                return None
+            said = ruled
+        else:
+            said = Greeting(row.body, dict(row.variables), None)
+        language = self.program.language(member.locale if member else None)
+        opened = await uow.identities.last_inbound(row.channel, row.address)
+        if opened is None and row.purpose is None:
+            opened = row.created_at  # a reply to someone unknown: they just wrote
+        thread = await handoffs.thread_of(uow, row.handoff_id) if row.handoff_id else None
         return Outgoing(
             row.id, row.channel, row.address, row.kind, said.text, media=row.media,
             photo=row.photo, extras=dict(row.variables), values=said.variables,
@@ -372,62 +407,69 @@ class Sender:
 
     async def _record(
         self,
+        uow: UnitOfWork,
         row: OutboxMessage,
         message: Outgoing,
         outcome: Outcome,
         began: bool,
         report: Report,
     ) -> None:
-        """Keep what came of a send."""
+        """Keep what came of a send, in the caller's transaction."""
         now = self.clock()
         where = f"{row.channel} message {row.id}"
         attempts = row.attempts + (1 if began else 0)
+        tried = began and not message.scheduled  # not counted by `start_call`
         if isinstance(outcome, Uncertain) and not message.scheduled:
             outcome = Retry(outcome.reason)  # a reply: twice rather than never
-        async with self.units() as uow:
-            if isinstance(outcome, Sent):
-                await uow.outbox.sent(row.id, outcome.status, outcome.provider_id, now)
-                report.sent += 1
-                log.info("%s to %s: %s", where, mask_phone(row.address), outcome.status)
-            elif isinstance(outcome, Retry) and attempts >= MAX_ATTEMPTS:
-                await uow.outbox.settle(row.id, "dead", now, error=f"gave up: {outcome.reason}")
-                await handoffs.undelivered(uow, self.program, now, row, outcome.reason)
-                report.failed += 1
-                log.warning("%s: given up after %d attempts", where, attempts)
-            elif isinstance(outcome, Retry):
-                wait = outcome.after or backoff(max(attempts, 1), self.jitter)
-                due = now + timedelta(seconds=wait)
-                await uow.outbox.settle(row.id, "pending", now, error=outcome.reason, due_at=due)
-                report.retried += 1
-                log.info("%s: not sent (reason in outbox list); again in %.0f s", where, wait)
-            elif isinstance(outcome, Uncertain):
-                await uow.outbox.settle(row.id, "uncertain", now, error=outcome.reason)
-                report.uncertain += 1
-                log.warning("%s: may have gone (reason in outbox list): left for staff", where)
-            elif isinstance(outcome, Unreachable):
-                await uow.identities.set_reachable(row.channel, row.address, False)
-                await uow.outbox.settle(
-                    row.id, "failed", now, error="blocked by the member", code="blocked"
-                )
-                await uow.outbox.cancel_waiting(row.channel, row.address, "blocked", now)
-                await handoffs.undelivered(uow, self.program, now, row, outcome.reason)
-                report.cancelled += 1
-                log.info("%s: unreachable: the chat is marked so", where)
-            elif isinstance(outcome, Failed):
-                await uow.outbox.settle(
-                    row.id, "failed", now, error=outcome.reason, code=outcome.code
-                )
-                await handoffs.undelivered(uow, self.program, now, row, outcome.reason)
-                report.failed += 1
-                log.warning("%s: refused (reason in outbox list)", where)
-            elif isinstance(outcome, Waiting):
-                await uow.outbox.settle(row.id, outcome.status, now, error=outcome.reason)
-                if outcome.status == "awaiting_template":
-                    report.awaiting_template += 1
-                if outcome.reopen:
-                    await self._reopen(uow, row, now)
-            await uow.commit()
-        told = uow.outbox.touched - {(row.channel, row.address)}  # staff told it failed
+        if isinstance(outcome, Sent):
+            await uow.outbox.sent(row.id, outcome.status, outcome.provider_id, now, tried)
+            report.sent += 1
+            log.info("%s to %s: %s", where, mask_phone(row.address), outcome.status)
+        elif isinstance(outcome, Retry) and attempts >= MAX_ATTEMPTS:
+            await uow.outbox.settle(
+                row.id, "dead", now, error=f"gave up: {outcome.reason}", tried=tried
+            )
+            await handoffs.undelivered(uow, self.program, now, row, outcome.reason)
+            report.failed += 1
+            log.warning("%s: given up after %d attempts", where, attempts)
+        elif isinstance(outcome, Retry):
+            wait = outcome.after or backoff(max(attempts, 1), self.jitter)
+            due = now + timedelta(seconds=wait)
+            await uow.outbox.settle(
+                row.id, "pending", now, error=outcome.reason, due_at=due, tried=tried
+            )
+            report.retried += 1
+            log.info("%s: not sent (reason in outbox list); again in %.0f s", where, wait)
+        elif isinstance(outcome, Uncertain):
+            await uow.outbox.settle(row.id, "uncertain", now, error=outcome.reason)
+            report.uncertain += 1
+            log.warning("%s: may have gone (reason in outbox list): left for staff", where)
+        elif isinstance(outcome, Unreachable):
+            await uow.identities.set_reachable(row.channel, row.address, False)
+            await uow.outbox.settle(
+                row.id, "failed", now, error="blocked by the member", code="blocked", tried=tried
+            )
+            await uow.outbox.cancel_waiting(row.channel, row.address, "blocked", now)
+            await handoffs.undelivered(uow, self.program, now, row, outcome.reason)
+            report.cancelled += 1
+            log.info("%s: unreachable: the chat is marked so", where)
+        elif isinstance(outcome, Failed):
+            await uow.outbox.settle(
+                row.id, "failed", now, error=outcome.reason, code=outcome.code, tried=tried
+            )
+            await handoffs.undelivered(uow, self.program, now, row, outcome.reason)
+            report.failed += 1
+            log.warning("%s: refused (reason in outbox list)", where)
+        elif isinstance(outcome, Waiting):
+            await uow.outbox.settle(row.id, outcome.status, now, error=outcome.reason, tried=tried)
+            if outcome.status == "awaiting_template":
+                report.awaiting_template += 1
+            if outcome.reopen:
+                await self._reopen(uow, row, now)
+
+    async def _tell_staff(self, uow: UnitOfWork, row: OutboxMessage) -> None:
+        """Send what recording a result queued for others (staff told a message failed)."""
+        told = uow.outbox.touched - {(row.channel, row.address)}
         if told:
             await self.send_chats(told)
 

@@ -447,6 +447,7 @@ def sender(concierge: Concierge, *channels: ChannelPort, worker: str = "test-sen
     return Sender(
         concierge.db.unit_of_work, concierge.program, {c.name: c for c in channels},
         InMemoryBudgets(), concierge.clock, worker, sleep=concierge.sleep, jitter=lambda: 1.0,
+        monotonic=lambda: 0.0,  # time moves only with the clock here: no call is late
     )  # fmt: skip
 
 

@@ -5,8 +5,7 @@ round under way before what it held is given back."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from types import TracebackType
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +15,6 @@ from loyalty.pace import Pace
 from loyalty.ports import BeforeCall, Outcome, Outgoing, Sent
 from loyalty.services.sending import IN_FLIGHT, Sender
 from storage.models import OutboxMessage
-from storage.unit_of_work import UnitOfWork
 
 
 class Chats:
@@ -40,14 +38,15 @@ class Chats:
 
 
 class Moments:
-    """Budgets that grant each call the moment it asks for, and note it."""
+    """Budgets that grant each call the moment it asks for (or `ahead` of it), and note it."""
 
-    def __init__(self) -> None:
+    def __init__(self, ahead: float = 0.0) -> None:
         self.asked: list[float] = []
+        self.ahead = ahead
 
     async def reserve(self, keys: Sequence[tuple[str, Pace]], now: float) -> float:
         self.asked.append(now)
-        return now
+        return now + self.ahead
 
     async def forget_idle(self, before: float) -> int:
         return 0
@@ -63,10 +62,17 @@ async def queue(concierge: Concierge, channel: str, chats: int) -> None:
         await uow.commit()
 
 
-def sender(concierge: Concierge, channels: list[Any], budgets: Any, units: Any = None) -> Sender:
+def sender(
+    concierge: Concierge,
+    channels: list[Any],
+    budgets: Any,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+    monotonic: Callable[[], float] = lambda: 0.0,
+) -> Sender:
     return Sender(
-        units or concierge.db.unit_of_work, concierge.program, {c.name: c for c in channels},
-        budgets, concierge.clock, "test-sender", sleep=concierge.sleep, jitter=lambda: 1.0,
+        concierge.db.unit_of_work, concierge.program, {c.name: c for c in channels}, budgets,
+        concierge.clock, "test-sender", sleep=sleep or concierge.sleep, jitter=lambda: 1.0,
+        monotonic=monotonic,
     )  # fmt: skip
 
 
@@ -117,31 +123,24 @@ async def held(concierge: Concierge) -> list[OutboxMessage]:
         )
 
 
-class SlowUnits:
-    """Every transaction takes a tenth of a second (a busy process or database)."""
+class Overslept:
+    """A busy process: each pause lasts a tenth of a second longer than asked."""
 
-    def __init__(self, concierge: Concierge) -> None:
-        self.concierge = concierge
+    def __init__(self) -> None:
+        self.now = 0.0
 
-    def __call__(self) -> SlowUnits:
-        self.unit = self.concierge.db.unit_of_work()
-        return self
+    def monotonic(self) -> float:
+        return self.now
 
-    async def __aenter__(self) -> UnitOfWork:
-        await asyncio.sleep(0.1)
-        return await self.unit.__aenter__()  # type: ignore[no-any-return]
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.unit.__aexit__(kind, exc, tb)
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds + 0.1
 
 
 async def test_a_call_that_missed_its_moment_takes_a_new_one(concierge: Concierge) -> None:
     await queue(concierge, "telegram", 1)
-    channel, budgets = Chats("telegram"), Moments()
+    channel, budgets, busy = Chats("telegram"), Moments(ahead=0.5), Overslept()
 
-    report = await sender(concierge, [channel], budgets, SlowUnits(concierge)).drain()
+    report = await sender(concierge, [channel], budgets, busy.sleep, busy.monotonic).drain()
 
     assert report.sent == 1
-    assert len(budgets.asked) == 2  # noted as under way after its moment: a new moment
+    assert len(budgets.asked) == 2  # its pause outlasted its moment: a new moment
