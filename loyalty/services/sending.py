@@ -263,10 +263,11 @@ class Sender:
                                 row.id, self.worker, self.clock(), self.lease
                             )
                             await uow.commit()
-                    if last or loop.time() - due <= LATE:
+                    if last or wait <= 0 or loop.time() - due <= LATE:
                         return
-                    # Its moment passed while the call was noted or the process was busy:
-                    # going now would crowd the calls that keep theirs (a 429). A new one.
+                    # It waited its turn, and its moment passed while the call was noted or
+                    # the process was busy: going now would crowd the calls that keep theirs
+                    # (a 429). A new one.
                     at = await self.budgets.reserve(keys, self.clock().timestamp())
 
             try:
