@@ -182,9 +182,9 @@ def serve_doubles(args: argparse.Namespace) -> None:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 transport.abort()
             raise asyncio.CancelledError
-        await asyncio.sleep(doubles.late_after if fault == "late" else doubles.latency)
-        if fault == "late":
+        if fault == "late":  # noted now: the client gives up first, which cancels this handler
             doubles.lost[key] += 1
+        await asyncio.sleep(doubles.late_after if fault == "late" else doubles.latency)
         return number
 
     async def bot_api(request: web.Request) -> web.StreamResponse:

@@ -61,6 +61,7 @@ WINDOW = timedelta(hours=24)  # WhatsApp takes free text this long after the mem
 OVERTAKEN = "overtaken: what it was about changed since it was queued"
 SHORT_WAIT = 30.0  # seconds a platform may ask us to pause before the chat goes on
 LATE = 0.05  # seconds a call may go past its moment (Telegram: 28 a second of its 30)
+ROUND_END = 5.0  # seconds a stop waits for the round under way to end
 IDLE_BUDGET = 60.0  # seconds past its time a chat's budget is forgotten (hosts' clock skew)
 PLATFORM_STATUSES = ("queued", "sent", "delivered", "read")
 
@@ -193,7 +194,8 @@ class Sender:
         rounds = self._rounds - {asyncio.current_task()}
         for round_ in rounds:
             round_.cancel()
-        await asyncio.gather(*rounds, return_exceptions=True)
+        if rounds:  # bounded: a round stuck in its database's lock must not keep us running
+            await asyncio.wait(rounds, timeout=ROUND_END)
         async with self.units() as uow:
             await uow.outbox.let_go(self.worker, self.clock())
             await uow.commit()
@@ -297,10 +299,11 @@ class Sender:
                                     row.id, self.worker, self.clock(), self.lease
                                 )
                                 await uow.commit()
-                    if last or self.monotonic() - due <= LATE:
+                    if last or wait <= 0 or self.monotonic() - due <= LATE:
                         return
-                    # Its moment passed while the call was noted or the process was busy:
-                    # going now would crowd the calls that keep theirs (a 429). A new one.
+                    # It waited its turn, and its moment passed while the call was noted or
+                    # the process was busy: going now would crowd the calls that keep theirs
+                    # (a 429). A new one.
                     at = await self.budgets.reserve(keys, self.clock().timestamp())
 
             try:
