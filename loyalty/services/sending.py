@@ -81,6 +81,10 @@ class Report:
 Units = Callable[[], "UnitOfWork"]
 
 
+class Stopped(Exception):
+    """The sender stopped while a message waited for its moment: it is not called."""
+
+
 class Sender:
     """Sends what the outbox holds, as one process (`worker` names it in the leases)."""
 
@@ -112,6 +116,7 @@ class Sender:
         self._slots: dict[str, asyncio.Semaphore] = {}  # per channel: see `_send`
         self._chats: set[tuple[str, str]] = set()  # chats this sender is sending to now
         self._rounds: set[asyncio.Task[object]] = set()  # drains under way (see `release`)
+        self._stop = asyncio.Event()  # set by `release`: no new claim, no new call
 
     # -- what the processes call ------------------------------------------------------------
 
@@ -141,7 +146,7 @@ class Sender:
         """One channel's due messages, batch after batch. Each channel has its own batches,
         so one waiting for its pace (the staff group's 15 a minute, a busy chat) never holds
         up another's."""
-        while True:
+        while not self._stop.is_set():
             async with self.units() as uow:
                 rows = await uow.outbox.claim_ready(
                     self.worker, self.clock(), self.lease, BATCH, [channel]
@@ -165,6 +170,8 @@ class Sender:
         outcomes: dict[int, Outcome] = {}
         async with self._alive():
             for row_id in row_ids:
+                if self._stop.is_set():
+                    break
                 async with self.units() as uow:
                     row = await uow.outbox.claim_one(row_id, self.worker, self.clock(), self.lease)
                     await uow.commit()
@@ -191,11 +198,15 @@ class Sender:
         scheduled message it was sending to uncertain), not at the lease's end. A round
         still under way (the worker's scheduler runs it) ends first: left running, it would
         claim rows after they were given back, held until their lease ran out."""
+        self._stop.set()  # the rounds end at their next step (a cancel inside a statement
+        # could leave a SQLite connection in its transaction, and the give-back behind it)
         rounds = self._rounds - {asyncio.current_task()}
-        for round_ in rounds:
-            round_.cancel()
-        if rounds:  # bounded: a round stuck in its database's lock must not keep us running
-            await asyncio.wait(rounds, timeout=ROUND_END)
+        if rounds:
+            _, stuck = await asyncio.wait(rounds, timeout=ROUND_END)
+            for round_ in stuck:  # bounded: a round stuck in a lock must not keep us running
+                round_.cancel()
+            if stuck:
+                await asyncio.wait(stuck, timeout=ROUND_END)
         async with self.units() as uow:
             await uow.outbox.let_go(self.worker, self.clock())
             await uow.commit()
@@ -205,7 +216,7 @@ class Sender:
     async def _chat(self, chat: tuple[str, str], report: Report) -> None:
         """A chat's ordered messages, one after the other: a message's result is recorded
         in the transaction that takes the next (two transactions a reply, not five)."""
-        if chat[0] not in self.channels or chat in self._chats:
+        if chat[0] not in self.channels or chat in self._chats or self._stop.is_set():
             return  # off here, or already being sent to by this process (it looks again)
         self._chats.add(chat)
         try:
@@ -213,8 +224,11 @@ class Sender:
                 row, message = await self._head(uow, chat, report)
                 await uow.commit()
             while row is not None and message is not None:
-                outcome, began = await self._call(row, message)
-                going_on = isinstance(outcome, Sent | Waiting)
+                called = await self._call(row, message)
+                if called is None:
+                    return  # the sender stops: the row goes back with the others it holds
+                outcome, began = called
+                going_on = isinstance(outcome, Sent | Waiting) and not self._stop.is_set()
                 async with self.units() as uow:
                     await self._record(uow, row, message, outcome, began, report)
                     following = await self._head(uow, chat, report) if going_on else None
@@ -222,7 +236,7 @@ class Sender:
                 await self._tell_staff(uow, row)
                 if following is not None:
                     row, message = following
-                elif await self._next(outcome):  # a short pause asked for, waited out
+                elif not self._stop.is_set() and await self._next(outcome):  # a short pause
                     async with self.units() as uow:
                         row, message = await self._head(uow, chat, report)
                         await uow.commit()
@@ -252,8 +266,8 @@ class Sender:
             and outcome.after is not None
             and (outcome.after <= SHORT_WAIT)
         ):
-            await self.sleep(outcome.after)
-            return True
+            await self._pause(outcome.after)
+            return not self._stop.is_set()
         return isinstance(outcome, Sent | Waiting)
 
     async def _send(self, row: OutboxMessage, report: Report) -> Outcome | None:
@@ -262,19 +276,21 @@ class Sender:
         async with self.units() as uow:
             message = await self._prepare(uow, row, report)
             await uow.commit()
-        if message is None:
+        called = await self._call(row, message) if message is not None else None
+        if called is None:
             return None
-        outcome, began = await self._call(row, message)
+        outcome, began = called
         async with self.units() as uow:
             await self._record(uow, row, message, outcome, began, report)
             await uow.commit()
         await self._tell_staff(uow, row)
         return outcome
 
-    async def _call(self, row: OutboxMessage, message: Outgoing) -> tuple[Outcome, bool]:
-        """The pace, then the channel's one call: its outcome, and whether the call began.
-        A scheduled message is marked under way first (at most once); an ordered one needs
-        no mark, a reply whose call may have gone is sent again."""
+    async def _call(self, row: OutboxMessage, message: Outgoing) -> tuple[Outcome, bool] | None:
+        """The pace, then the channel's one call: its outcome, and whether the call began;
+        None when the sender stopped first. A scheduled message is marked under way just
+        before (at most once); an ordered one needs no mark, a reply whose call may have
+        gone is sent again."""
         channel = self.channels[row.channel]
         # Slots per channel: sends waiting for Telegram's pace must not hold every slot while
         # WhatsApp's could go.
@@ -290,7 +306,9 @@ class Sender:
                     wait = at - self.clock().timestamp()
                     due = self.monotonic() + max(wait, 0.0)
                     if wait > 0:
-                        await self.sleep(wait)
+                        await self._pause(wait)
+                    if self._stop.is_set() and not began:
+                        raise Stopped
                     if not began:
                         began = True
                         if message.scheduled:
@@ -299,15 +317,16 @@ class Sender:
                                     row.id, self.worker, self.clock(), self.lease
                                 )
                                 await uow.commit()
-                    if last or wait <= 0 or self.monotonic() - due <= LATE:
+                    if last or self.monotonic() - due <= LATE:
                         return
-                    # It waited its turn, and its moment passed while the call was noted or
-                    # the process was busy: going now would crowd the calls that keep theirs
-                    # (a 429). A new one.
+                    # Its moment passed while the call was noted or the process was busy:
+                    # going now would crowd the calls that keep theirs (a 429). A new one.
                     at = await self.budgets.reserve(keys, self.clock().timestamp())
 
             try:
                 outcome = await channel.send(message, before_call)
+            except Stopped:
+                return None
             except Exception as exc:  # a channel's bug must not stop the others
                 log.exception("%s message %s: the channel failed", row.channel, row.id)
                 outcome = Uncertain(type(exc).__name__) if began else Retry(type(exc).__name__)
@@ -497,6 +516,16 @@ class Sender:
         for row_id, kind, locale in await uow.outbox.awaiting_template():
             if self.program.template(kind, self.program.language(locale)) is not None:
                 await uow.outbox.settle(row_id, "pending", now, due_at=now)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait for a call's moment; a stop cuts it short (nothing is held while waiting)."""
+        pause = asyncio.ensure_future(self.sleep(seconds))
+        stop = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait((pause, stop), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            pause.cancel()
+            stop.cancel()
 
     # -- the lease ------------------------------------------------------------------------
 

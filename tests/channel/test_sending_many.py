@@ -8,11 +8,13 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import Concierge
 from loyalty.pace import Pace
 from loyalty.ports import BeforeCall, Outcome, Outgoing, Sent
+from loyalty.services import sending as sending_module
 from loyalty.services.sending import IN_FLIGHT, Sender
 from storage.models import OutboxMessage
 
@@ -26,12 +28,14 @@ class Chats:
         if not held:
             self.go.set()
         self.sent: list[str] = []
+        self.calls = 0  # calls made (answered or not)
 
     def paces(self, message: Outgoing) -> list[tuple[str, Pace]]:
         return []
 
     async def send(self, message: Outgoing, before_call: BeforeCall) -> Outcome:
         await before_call()
+        self.calls += 1
         await self.go.wait()
         self.sent.append(message.address)
         return Sent(f"{self.name}:{message.id}")
@@ -96,22 +100,47 @@ async def test_a_channel_waiting_on_its_platform_does_not_hold_up_another(
     assert report.sent == IN_FLIGHT + 6 + 250
 
 
-async def test_a_stop_during_a_round_ends_it_and_leaves_nothing_held(
+async def test_a_stop_while_messages_wait_for_their_moment_ends_the_round_at_once(
     concierge: Concierge,
 ) -> None:
-    hung = Chats("telegram", held=True)
+    channel = Chats("telegram")
     await queue(concierge, "telegram", 5)
-    sending = sender(concierge, [hung], Moments())
+    sending = sender(concierge, [channel], Moments(ahead=60.0), sleep=forever)
     round_ = asyncio.create_task(sending.drain())  # as the worker's scheduler runs it
     while len(await held(concierge)) < 5:
         await asyncio.sleep(0.01)
 
     await sending.release()  # SIGTERM
+
+    assert round_.done() and not round_.cancelled()  # it ended itself, between statements
+    assert await held(concierge) == [] and channel.sent == []
+    async with concierge.db.unit_of_work() as uow:
+        rows = await uow.outbox.latest(10)
+    assert {(row.status, row.attempts) for row in rows} == {("pending", 0)}
+
+
+async def test_a_stop_during_a_call_that_never_answers_ends_the_round(
+    concierge: Concierge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sending_module, "ROUND_END", 0.05)  # how long a stop waits for it
+    hung = Chats("telegram", held=True)
+    await queue(concierge, "telegram", 5)
+    sending = sender(concierge, [hung], Moments())
+    round_ = asyncio.create_task(sending.drain())
+    while hung.calls < 5:  # every call out, none answered
+        await asyncio.sleep(0.01)
+
+    await sending.release()
     hung.go.set()
     await asyncio.sleep(0.05)
 
     assert round_.cancelled()
     assert await held(concierge) == [] and hung.sent == []
+
+
+async def forever(seconds: float) -> None:
+    """A pause that lasts until it is cut short."""
+    await asyncio.Event().wait()
 
 
 async def held(concierge: Concierge) -> list[OutboxMessage]:
