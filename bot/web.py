@@ -132,10 +132,10 @@ def create_app(app: Concierge, background: bool = True) -> FastAPI:
             ]
         yield
         stop.set()
+        await sending.release()  # its rounds end between statements, what it holds goes back
         for task in started:
             task.cancel()
         await asyncio.gather(*started, return_exceptions=True)
-        await sending.release()
         await found.aclose()
         await app.db.close()
 
