@@ -67,6 +67,7 @@ from storage.outbox import AWAITING_TEMPLATE, AWAITING_WINDOW, provider_status
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.whatsapp")
+MPS_WINDOW = 1.0  # seconds Twilio counts a sender's messages a second over
 CHANNEL = "whatsapp"
 MAX_MESSAGE = 1600  # Twilio's limit for one WhatsApp message body
 WINDOW = timedelta(hours=24)
@@ -343,7 +344,9 @@ class WhatsAppChannel:
         except TwilioRestException as exc:
             if exc.code == OUTSIDE_WINDOW and not message.scheduled:
                 return Waiting(AWAITING_WINDOW, WAITS_FOR_WINDOW, reopen=True)
-            if exc.status == 429 or exc.status >= 500:
+            if exc.status == 429:  # over the sender's messages a second: the next second
+                return Retry(f"Twilio answered 429 (error {exc.code})", after=MPS_WINDOW)
+            if exc.status >= 500:
                 return Retry(f"Twilio answered {exc.status} (error {exc.code})")
             return Failed(exc.msg, code=str(exc.code))
         except NOT_SENT as exc:

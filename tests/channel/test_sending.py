@@ -197,6 +197,21 @@ async def test_quiet_hours_in_the_members_zone_defer_to_the_morning(
     assert (await sending.drain()).sent == 1
 
 
+async def test_twilio_429_is_tried_again_the_next_second_not_after_a_backoff(
+    whatsapp: WhatsApp, concierge: Concierge, clock: Clock
+) -> None:
+    await birthday_today(concierge)
+    whatsapp.twilio.refusals.append((429, 20429))  # over the sender's messages a second
+    sending = sender(concierge, whatsapp.app.state.whatsapp)
+
+    await sending.drain()
+    row = await the_row(concierge)
+    assert (row.status, row.due_at) == ("pending", clock.current + timedelta(seconds=1))
+
+    clock.current += timedelta(seconds=1)
+    assert (await sending.drain()).sent == 1
+
+
 async def test_twilio_down_is_retried_with_backoff_then_given_up(
     whatsapp: WhatsApp, concierge: Concierge, clock: Clock
 ) -> None:
