@@ -100,7 +100,7 @@ class ChannelPort(Protocol):
 
     def paces(self, message: Outgoing) -> Sequence[tuple[str, Pace]]:
         """The budgets a call to send `message` counts against (keys shared by every process
-        of this bot), e.g. the bot's overall and the chat's."""
+        of this bot): first the bot's overall (every chat's), then the chat's own."""
         ...
 
     async def send(self, message: Outgoing, before_call: BeforeCall) -> Outcome:
@@ -115,6 +115,10 @@ class Budgets(Protocol):
         """Reserve one send on every key at the first moment they all allow, at or after
         `now` (epoch seconds); that moment. Reserve when the send could go: a moment far
         ahead (a busy chat's) holds the bot's key back until then for every other chat."""
+        ...
+
+    async def ready(self, keys: Sequence[tuple[str, Pace]], now: float) -> float:
+        """The first moment at or after `now` these keys allow a send; nothing reserved."""
         ...
 
     async def forget_idle(self, before: float) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loyalty.pace import InMemoryBudgets, Pace, key_names, reserve
+from loyalty.pace import InMemoryBudgets, Pace, key_names, ready, reserve
 from loyalty.ports import Budgets
 from storage.database import Database
 
@@ -34,6 +34,7 @@ _WRITE = text(
     "FROM unnest(CAST(:keys AS text[]), CAST(:tats AS double precision[])) AS new (key, tat) "
     "WHERE send_budget.key = new.key"
 )
+_READ = text("SELECT key, tat FROM send_budget WHERE key = ANY(CAST(:keys AS text[]))")
 # A key a sender holds is skipped, not waited for: forgetting never blocks a send, nor
 # waits on one that waits on it.
 _FORGET = text(
@@ -56,6 +57,11 @@ class PostgresBudgets:
             at, tats = reserve({key: tat for key, tat in rows}, keys, now)
             await connection.execute(_WRITE, {"keys": list(tats), "tats": list(tats.values())})
         return at
+
+    async def ready(self, keys: Sequence[tuple[str, Pace]], now: float) -> float:
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(_READ, {"keys": key_names(keys)})
+            return ready({key: tat for key, tat in rows}, keys, now)
 
     async def forget_idle(self, before: float) -> int:
         async with self.engine.begin() as connection:

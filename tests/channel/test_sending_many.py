@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import Concierge
-from loyalty.pace import Pace
+from loyalty.pace import InMemoryBudgets, Pace
 from loyalty.ports import BeforeCall, Outcome, Outgoing, Sent
 from loyalty.services import sending as sending_module
-from loyalty.services.sending import IN_FLIGHT, Sender
+from loyalty.services.sending import BATCH, IN_FLIGHT, Sender
 from storage.models import OutboxMessage
 
 
@@ -51,6 +51,9 @@ class Moments:
     async def reserve(self, keys: Sequence[tuple[str, Pace]], now: float) -> float:
         self.asked.append(now)
         return now + self.ahead
+
+    async def ready(self, keys: Sequence[tuple[str, Pace]], now: float) -> float:
+        return now
 
     async def forget_idle(self, before: float) -> int:
         return 0
@@ -98,6 +101,73 @@ async def test_a_channel_waiting_on_its_platform_does_not_hold_up_another(
 
     assert sent_meanwhile == 250  # all of WhatsApp's while Telegram's calls hung
     assert report.sent == IN_FLIGHT + 6 + 250
+
+
+class OneChatHangs(Chats):
+    """A channel whose calls to chat "0" hang until `go` is set; every other chat's go."""
+
+    async def send(self, message: Outgoing, before_call: BeforeCall) -> Outcome:
+        await before_call()
+        if message.address == "0":
+            await self.go.wait()
+        self.sent.append(message.address)
+        return Sent(f"{self.name}:{message.id}")
+
+
+async def test_a_hanging_call_does_not_hold_up_the_chats_claimed_after_it(
+    concierge: Concierge,
+) -> None:
+    channel = OneChatHangs("telegram", held=True)
+    await queue(concierge, "telegram", BATCH + 50)  # chat "0" is claimed first
+    draining = asyncio.create_task(sender(concierge, [channel], Moments()).drain())
+
+    for _ in range(6000):  # up to a minute on a busy machine; done as soon as all went
+        if len(channel.sent) == BATCH + 49:
+            break
+        await asyncio.sleep(0.01)
+    sent_meanwhile = len(channel.sent)
+    channel.go.set()
+    report = await draining
+
+    # more were claimed as those held went, not once the whole first claim was done
+    assert sent_meanwhile == BATCH + 49 and "0" not in channel.sent[:-1]
+    assert report.sent == BATCH + 50
+
+
+class GroupAndChats(Chats):
+    """A bot's chats on the bot's pace, each on its own too; "group" on a minute's."""
+
+    def paces(self, message: Outgoing) -> list[tuple[str, Pace]]:
+        own = Pace.per_minute(1) if message.address == "group" else Pace.per_second(1, burst=3)
+        return [("bot", Pace.per_second(25)), (message.address, own)]
+
+
+async def test_a_post_waiting_for_its_groups_minute_holds_back_no_members_reply(
+    concierge: Concierge,
+) -> None:
+    channel, budgets = GroupAndChats("telegram"), InMemoryBudgets()
+    budgets.tats["group"] = concierge.clock().timestamp() + 60  # a post just went
+    async with concierge.db.unit_of_work() as uow:
+        await uow.outbox.add(
+            concierge.clock(), channel="telegram", address="group", kind="reply", body="post",
+            variables={},
+        )  # fmt: skip
+        await uow.commit()
+    await queue(concierge, "telegram", 5)
+
+    async def long_ones_never_end(seconds: float) -> None:
+        await (forever(seconds) if seconds >= 10 else concierge.sleep(seconds))
+
+    sending = sender(concierge, [channel], budgets, sleep=long_ones_never_end)
+    round_ = asyncio.create_task(sending.drain())
+    for _ in range(6000):  # up to a minute on a busy machine; done as soon as all went
+        if len(channel.sent) == 5:
+            break
+        await asyncio.sleep(0.01)
+    sent_meanwhile = sorted(channel.sent)
+    await sending.release()
+
+    assert sent_meanwhile == ["0", "1", "2", "3", "4"] and round_.done()
 
 
 async def test_a_stop_while_messages_wait_for_their_moment_ends_the_round_at_once(

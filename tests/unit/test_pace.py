@@ -156,7 +156,10 @@ def test_the_platforms_limits_hold_at_our_paces() -> None:
     assert TELEGRAM.most_in(1.0) <= 30  # Telegram: about 30 a second per bot
     assert TELEGRAM_CHAT.interval >= 1.0 and TELEGRAM_CHAT.most_in(1.0) <= 4  # a chat: 1/s
     assert TELEGRAM_GROUP.most_in(60.0) <= 20  # 20 a minute to a group
-    assert whatsapp(80) == Pace(interval=1 / 80)  # the sender's MPS
+    for mps in (1, 80, 400):  # a sender's MPS: under it, room for a late call, but 95 % of it
+        pace = whatsapp(mps)
+        assert pace.burst == 1 and pace.most_in(1.0) < mps + 1
+        assert 0.95 * mps <= 1 / pace.interval < mps
 
 
 @given(
