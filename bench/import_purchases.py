@@ -471,7 +471,7 @@ def _time_steps(app: Any) -> dict[str, list[float]]:
     import bot.importer
     import loyalty.account
     import loyalty.purchases
-    import loyalty.services.purchases
+    import services.purchases
     from storage import repositories
     from storage.unit_of_work import UnitOfWork
 
@@ -520,7 +520,7 @@ def _time_steps(app: Any) -> dict[str, list[float]]:
                 timed(repository, name, f"storage: {repository.__name__}.{name}")
     timed(UnitOfWork, "commit", "storage: commit")
     timed(loyalty.account, "settle", "rules: settle (expiry, tier, badges)")
-    timed(loyalty.services.purchases, "reversal", "rules: reversal")
+    timed(services.purchases, "reversal", "rules: reversal")
     driver = spent.setdefault("all statements in the driver (execute + fetch)", [0.0, 0])
 
     @event.listens_for(app.db.engine.sync_engine, "before_cursor_execute")

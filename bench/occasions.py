@@ -77,7 +77,7 @@ from loyalty import reach
 from loyalty.dates import Birthday
 from loyalty.occasions import MemberDates, yearly
 from loyalty.program import Program
-from loyalty.services import occasions
+from services import occasions
 from storage import conversations, outbox, repositories
 from storage import occasions as occasion_storage
 from storage.migrate import upgrade

@@ -64,7 +64,7 @@ from bot import outbound
 from bot.bootstrap import Concierge, bootstrap
 from bot.settings import Settings
 from loyalty.ports import BeforeCall, ChannelPort, Outcome, Outgoing
-from loyalty.services.handoffs import GROUP
+from services.handoffs import GROUP
 from storage.migrate import upgrade
 from storage.models import ChannelIdentity, Consent, Member, OutboxMessage
 from storage.outbox import PENDING

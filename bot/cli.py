@@ -35,9 +35,9 @@ from loyalty.hours import DAYS, parse_day
 from loyalty.ids import INT2_MAX, INT4_MAX, INT8_MAX, parse_id
 from loyalty.membercard import verify_ticket
 from loyalty.points import InsufficientPoints
-from loyalty.services import appointments, events, members, occasions, privacy
-from loyalty.services.wording import speaker_for
 from loyalty.text import unstorable
+from services import appointments, events, members, occasions, privacy
+from services.wording import speaker_for
 from storage.migrate import behind, upgrade
 
 T = TypeVar("T")
@@ -981,7 +981,7 @@ async def _to_staff_group(app: Concierge, row_ids: list[int]) -> list[str]:
     Telegram does not take now stays queued, and the lines say so."""
     from bot import outbound
     from loyalty.ports import Failed, Sent
-    from loyalty.services.handoffs import DELETE
+    from services.handoffs import DELETE
 
     found = outbound.channels(app)
     assert found.desk is not None  # the staff group is on

@@ -9,9 +9,9 @@ from bot.bootstrap import Concierge
 from handlers.card import render_card
 from loyalty.consent import Channel, Purpose
 from loyalty.purchases import PurchaseInput, Status
-from loyalty.services import events, members
-from loyalty.services.purchases import ingest
-from loyalty.services.wording import speaker_for
+from services import events, members
+from services.purchases import ingest
+from services.wording import speaker_for
 
 DEMO_PHONE = "+393471234567"
 DEMO_STAFF = 100_000_001  # a Telegram user id for the demo concierge (no one real)

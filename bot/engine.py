@@ -31,8 +31,8 @@ from handlers.dialog import (
     pick,
 )
 from locales import translations
-from loyalty.services.wording import speaker_for
 from loyalty.text import storable, unstorable
+from services.wording import speaker_for
 from storage.conversations import Saved
 from storage.models import ChannelIdentity, Member
 from storage.unit_of_work import UnitOfWork
@@ -44,7 +44,7 @@ CONFUSED_AFTER = 2  # messages not understood in a row before a person is called
 
 
 class Outbound(Protocol):
-    """Who sends what a message queued (loyalty/services/sending.py)."""
+    """Who sends what a message queued (services/sending.py)."""
 
     async def send_chats(self, chats: set[tuple[str, str]]) -> object: ...
 

@@ -10,7 +10,7 @@ from typing import IO
 
 from bot.bootstrap import Concierge
 from loyalty.purchases import OPTIONAL, REQUIRED, InvalidPurchase, PurchaseInput, parse_purchase
-from loyalty.services.purchases import Result, ingest
+from services.purchases import Result, ingest
 
 BATCH = 1000
 

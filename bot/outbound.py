@@ -2,7 +2,7 @@
 the sender that drains the outbox through them, and the engine that writes to it.
 
 The web app, the worker, `concierge outbox drain`, polling and the console all start here,
-so every message leaves the same way (loyalty/services/sending.py).
+so every message leaves the same way (services/sending.py).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from bot.channels.whatsapp import WhatsAppChannel, whatsapp_channel
 from bot.engine import Engine, Writer
 from handlers.dialog import Router
 from loyalty.ports import ChannelPort
-from loyalty.services import handoffs
-from loyalty.services.sending import Sender
+from services import handoffs
+from services.sending import Sender
 from storage.pace import budgets
 
 

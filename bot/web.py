@@ -34,8 +34,8 @@ from handlers.calendar import by_ref
 from loyalty.ids import INT8_MAX, parse_id
 from loyalty.membercard import holder
 from loyalty.purchases import InvalidPurchase, parse_purchase
-from loyalty.services.members import MemberError, find, member_number
-from loyalty.services.purchases import Result, ingest
+from services.members import MemberError, find, member_number
+from services.purchases import Result, ingest
 
 log = logging.getLogger("concierge.web")
 DRAIN_EVERY = 5.0  # seconds between the web process's rounds of sending what waits

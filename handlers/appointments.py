@@ -13,10 +13,10 @@ from loyalty.booking import BOOKED, Slot
 from loyalty.dates import LATEST
 from loyalty.ids import parse_id
 from loyalty.program import Program
-from loyalty.services import appointments, handoffs
-from loyalty.services.appointments import BookingError
-from loyalty.services.members import member_number
-from loyalty.services.wording import service_name
+from services import appointments, handoffs
+from services.appointments import BookingError
+from services.members import member_number
+from services.wording import service_name
 from storage.models import Appointment, Member
 from storage.unit_of_work import UnitOfWork
 

@@ -10,8 +10,8 @@ from handlers.menu import link_first, with_menu
 from locales import Speaker
 from loyalty.membercard import qr_payload
 from loyalty.program import Program
-from loyalty.services import members
-from loyalty.services.members import Card, member_number
+from services import members
+from services.members import Card, member_number
 
 router = Router()
 

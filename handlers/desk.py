@@ -27,10 +27,10 @@ from handlers.dialog import (
 from locales import Speaker
 from loyalty.events import HOLDING, WAITING
 from loyalty.program import Program
-from loyalty.services import members
-from loyalty.services.handoffs import CLOSE, post
-from loyalty.services.wording import first_name, speaker_for
 from loyalty.text import split_text, unstorable
+from services import members
+from services.handoffs import CLOSE, post
+from services.wording import first_name, speaker_for
 from storage.models import Event, Handoff, Member, Staff
 from storage.unit_of_work import UnitOfWork
 

@@ -8,7 +8,7 @@ from handlers.dialog import Reply, Router, Turn
 from handlers.menu import link_first, with_menu
 from locales import Speaker
 from loyalty.points import Entry, Reason
-from loyalty.services import members
+from services import members
 
 router = Router()
 HISTORY_LINES = 10

@@ -15,8 +15,8 @@ from handlers import desk
 from handlers.dialog import Button, Reply, Router, Turn, channel_name, normalize
 from handlers.menu import link_first, with_menu
 from loyalty.consent import MARKETING, STOP_SOURCE, Channel, Purpose, allows
-from loyalty.services import members
-from loyalty.services.wording import speaker_for
+from services import members
+from services.wording import speaker_for
 
 router = Router()
 SUGGESTED_ZONES = ("Europe/London", "Europe/Paris", "America/New_York", "Asia/Dubai")

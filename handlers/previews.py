@@ -14,8 +14,8 @@ from handlers.menu import link_first, with_menu
 from loyalty.events import CANCELLED, GOING, OFFERED, WAITING, answers_until
 from loyalty.ids import INT2_MAX, parse_id
 from loyalty.membercard import ticket_payload
-from loyalty.services import events, members
-from loyalty.services.events import (
+from services import events, members
+from services.events import (
     CLOSED,
     GONE,
     GUESTS,
@@ -26,7 +26,7 @@ from loyalty.services.events import (
     EventError,
     ForMember,
 )
-from loyalty.services.members import member_number
+from services.members import member_number
 from storage.models import Event
 
 router = Router()

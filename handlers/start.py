@@ -10,7 +10,7 @@ from handlers.menu import menu, with_menu
 from loyalty.consent import MARKETING, Channel, Purpose
 from loyalty.dates import Birthday
 from loyalty.phones import InvalidPhone, normalize_phone
-from loyalty.services import members
+from services import members
 
 router = Router()
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

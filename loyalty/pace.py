@@ -81,7 +81,7 @@ def whatsapp(mps: int) -> Pace:
 
 # A send's keys: first the one every chat of the bot (or WhatsApp sender) shares, then the
 # chat's own (a person's, a group's). A send waits for its own keys before it reserves
-# (loyalty.services.sending): its wait must not hold the shared key back.
+# (services.sending): its wait must not hold the shared key back.
 
 
 def telegram_keys(bot: int | str, chat: int | str) -> list[tuple[str, Pace]]:

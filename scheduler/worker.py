@@ -22,9 +22,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from loyalty.program import Program
-from loyalty.services import appointments, events, handoffs, occasions
-from loyalty.services.reviews import settle_all
-from loyalty.services.sending import Sender
+from services import appointments, events, handoffs, occasions
+from services.reviews import settle_all
+from services.sending import Sender
 
 log = logging.getLogger("concierge.worker")
 SETTLE_HOUR = 3  # store time: after closing, before the morning's messages

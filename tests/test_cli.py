@@ -16,7 +16,7 @@ from bot.cli import main
 from bot.logs import MaskingFormatter
 from bot.settings import load_program
 from loyalty.membercard import ticket_payload
-from loyalty.services import appointments, events, members
+from services import appointments, events, members
 from storage.database import Database
 from tests.conftest import Clock
 

@@ -25,7 +25,7 @@ from handlers.desk import StaffMessage, from_staff, spoken, staff_speaker
 from handlers.dialog import CONTACT, Attachment
 from loyalty.pace import Pace, telegram_group_keys
 from loyalty.ports import BeforeCall, Failed, Outcome, Outgoing, Sent, Unreachable
-from loyalty.services.handoffs import CHANNEL, CLOSE, DELETE
+from services.handoffs import CHANNEL, CLOSE, DELETE
 
 log = logging.getLogger("concierge.staff")
 GROUP_ANONYMOUS_BOT = 1087968824  # the sender Telegram shows for an admin writing anonymously

@@ -27,7 +27,7 @@ from bot.web import create_app
 from handlers.dialog import Reply, Router, Turn
 from loyalty.pace import InMemoryBudgets
 from loyalty.ports import ChannelPort
-from loyalty.services.sending import Sender
+from services.sending import Sender
 from tests.channel.twilio import TWILIO_HOST, FakeTwilio, WhatsApp, whatsapp_settings
 from tests.factories import (
     FILE_ID_PREFIXES,

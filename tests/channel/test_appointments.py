@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import Concierge
-from loyalty.services import appointments, members
+from services import appointments, members
 from storage.models import Appointment
 from tests.channel.conftest import ApiCall, Desk, sender
 from tests.conftest import Clock

@@ -12,7 +12,7 @@ from bot.bootstrap import Concierge
 from bot.channels.console import ConsoleChat
 from bot.demo import DEMO_PHONE, seed
 from loyalty.consent import Channel, Purpose
-from loyalty.services import members
+from services import members
 from storage.models import ChannelIdentity
 
 ADDRESS = f"console:{DEMO_PHONE}"

@@ -14,8 +14,8 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from bot.cli import main
-from loyalty.services import appointments
-from loyalty.services.handoffs import CHANNEL, DELETE
+from services import appointments
+from services.handoffs import CHANNEL, DELETE
 from storage.models import OutboxMessage
 from tests.channel.conftest import API_HOST, TOKEN, Desk
 from tests.channel.test_handoff import GIULIA, enrol, link, register, with_staff

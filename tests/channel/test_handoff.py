@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from bot.bootstrap import Concierge
 from loyalty.consent import Channel, Purpose
-from loyalty.services import events, members
 from scheduler.worker import retention_job
+from services import events, members
 from storage.models import ChannelIdentity, Handoff, OutboxMessage, TranscriptLine
 from tests.channel.conftest import ApiCall, Desk
 from tests.conftest import Clock

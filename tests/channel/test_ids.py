@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import Concierge
 from loyalty.dates import LATEST
 from loyalty.ids import INT2_MAX, INT4_MAX, INT8_MAX
-from loyalty.services import events, members
+from services import events, members
 from storage.models import Appointment, OutboxMessage, Rsvp
 from tests.channel.conftest import Telegram
 from tests.channel.twilio import WhatsApp

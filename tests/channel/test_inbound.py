@@ -14,8 +14,8 @@ from sqlalchemy import event, select
 
 from bot.bootstrap import Concierge
 from handlers.dialog import Reply, Router, State, Turn
-from loyalty.services import members
-from loyalty.services.sending import LEASE, Report
+from services import members
+from services.sending import LEASE, Report
 from storage.models import ConversationState, InboundReceipt, OutboxMessage
 from tests.channel.conftest import FakeTelegram, Telegram, sender
 from tests.channel.twilio import WhatsApp

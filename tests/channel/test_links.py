@@ -19,7 +19,7 @@ from bot.channels.media import (
     media_url,
 )
 from loyalty.membercard import qr_payload, ticket_payload
-from loyalty.services import appointments, events, members, privacy
+from services import appointments, events, members, privacy
 from tests.channel.twilio import PUBLIC_URL, WhatsApp
 from tests.conftest import NOW
 from tests.factories import PHONE

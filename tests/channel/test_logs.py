@@ -27,7 +27,7 @@ from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 from bot.bootstrap import Concierge, bootstrap
 from bot.logs import MaskingFormatter, configure
 from loyalty.consent import Channel, Purpose
-from loyalty.services import members, occasions
+from services import members, occasions
 from storage.models import ClubSecret
 from tests.channel.conftest import (
     SECRET,

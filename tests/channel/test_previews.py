@@ -12,7 +12,7 @@ import pytest
 from bot.bootstrap import Concierge
 from loyalty.consent import Channel, Purpose
 from loyalty.program import EventRules
-from loyalty.services import events, members
+from services import events, members
 from tests.channel.conftest import ApiCall, Telegram, sender
 from tests.channel.twilio import WhatsApp
 from tests.factories import PHONE, TELEGRAM_USER_ID, callback_update, telegram_user, whatsapp_form

@@ -14,8 +14,8 @@ from bot.channels.telegram import TelegramChannel, telegram_channel
 from bot.channels.whatsapp import WhatsAppChannel
 from loyalty.consent import Channel, Purpose
 from loyalty.ports import Outcome
-from loyalty.services import members, occasions
-from loyalty.services.sending import LEASE, MAX_ATTEMPTS
+from services import members, occasions
+from services.sending import LEASE, MAX_ATTEMPTS
 from storage.models import ChannelIdentity, OutboxMessage
 from tests.channel.conftest import (
     FakeTelegram,

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from bot.bootstrap import Concierge
 from loyalty.pace import InMemoryBudgets, Pace
 from loyalty.ports import BeforeCall, Outcome, Outgoing, Sent
-from loyalty.services import sending as sending_module
-from loyalty.services.sending import BATCH, IN_FLIGHT, Sender
+from services import sending as sending_module
+from services.sending import BATCH, IN_FLIGHT, Sender
 from storage.models import OutboxMessage
 
 

@@ -35,10 +35,10 @@ from handlers.dialog import Button, Reply, Router, Turn
 from handlers.start import consent_question
 from loyalty.consent import Purpose
 from loyalty.membercard import qr_payload, verify
-from loyalty.services import members
-from loyalty.services.purchases import ingest
-from loyalty.services.wording import speaker_for
 from loyalty.text import split_text
+from services import members
+from services.purchases import ingest
+from services.wording import speaker_for
 from storage.models import (
     ChannelIdentity,
     Consent,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.bootstrap import Concierge
-from loyalty.services import members
+from services import members
 from storage.models import Member, OutboxMessage, TranscriptLine
 from tests.channel.conftest import SECRET, WEBHOOK, ApiCall, Desk, Telegram
 from tests.channel.twilio import WhatsApp

@@ -22,7 +22,7 @@ from locales import Speaker
 from loyalty.consent import Channel, Purpose
 from loyalty.membercard import verify
 from loyalty.program import Program
-from loyalty.services import members
+from services import members
 from storage.models import ChannelIdentity, Consent, InboundReceipt, Member, OutboxMessage
 from tests.channel.conftest import failing_router, left_open
 from tests.channel.twilio import PUBLIC_URL, WHATSAPP_HOOK, Sent, WhatsApp, sign

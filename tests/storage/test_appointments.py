@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from bot.bootstrap import Concierge
 from loyalty.consent import Channel
 from loyalty.ports import Conflict
-from loyalty.services import appointments, members
-from loyalty.services.appointments import BookingError
+from services import appointments, members
+from services.appointments import BookingError
 from storage.models import Appointment, Member, OutboxMessage
 from tests.conftest import Clock
 

@@ -21,9 +21,9 @@ from handlers import desk
 from handlers.appointments import tell_staff
 from loyalty.consent import Channel, Purpose
 from loyalty.program import Program
-from loyalty.services import appointments, events, handoffs, members, privacy
-from loyalty.services.purchases import ingest
-from loyalty.services.reviews import settle_all
+from services import appointments, events, handoffs, members, privacy
+from services.purchases import ingest
+from services.reviews import settle_all
 from storage.conversations import Saved
 from storage.database import Database
 from storage.models import Base, Rsvp

@@ -15,9 +15,9 @@ from loyalty.consent import Channel, Purpose
 from loyalty.events import CANCELLED, GOING, OFFERED, WAITING
 from loyalty.ports import Conflict
 from loyalty.program import EventRules, Program
-from loyalty.services import events, members, privacy
-from loyalty.services.events import EventError
-from loyalty.services.purchases import ingest
+from services import events, members, privacy
+from services.events import EventError
+from services.purchases import ingest
 from storage.models import Member, OutboxMessage
 from tests.factories import purchase
 

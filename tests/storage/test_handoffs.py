@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from loyalty.ports import Conflict
-from loyalty.services import handoffs
+from services import handoffs
 from storage.database import Database
 from storage.models import Handoff, OutboxMessage, TranscriptLine
 

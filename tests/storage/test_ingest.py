@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from loyalty.program import Program
 from loyalty.purchases import Status
-from loyalty.services.members import find
-from loyalty.services.purchases import Result, ingest
+from services.members import find
+from services.purchases import Result, ingest
 from storage.database import Database
 from storage.models import BadgeAward, LedgerEntry, Member, Purchase, TierStatus
 from tests.factories import OTHER_PHONE, PHONE, purchase

@@ -14,9 +14,9 @@ from loyalty.consent import Channel, Purpose
 from loyalty.points import InsufficientPoints
 from loyalty.ports import Conflict
 from loyalty.program import Program
-from loyalty.services import members
-from loyalty.services.purchases import ingest
-from loyalty.services.reviews import settle_all
+from services import members
+from services.purchases import ingest
+from services.reviews import settle_all
 from storage.database import Database
 from storage.models import ClubSecret, Consent, LedgerEntry, Member
 from tests.conftest import NOW

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 from loyalty.occasions import Yearly
 from loyalty.program import Program
-from loyalty.services import members, privacy
-from loyalty.services.purchases import ingest
+from services import members, privacy
+from services.purchases import ingest
 from storage.database import Database
 from tests.factories import PHONE, purchase
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from loyalty.consent import Channel, Purpose
 from loyalty.program import Program
 from loyalty.reach import NO_CHAT, NO_CONSENT
-from loyalty.services import members, occasions
+from services import members, occasions
 from storage.database import Database
 from storage.models import LedgerEntry, Member, OutboxMessage
 from tests.factories import OTHER_PHONE, PHONE

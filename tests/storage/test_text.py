@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from loyalty.program import Program
 from loyalty.purchases import InvalidPurchase, parse_purchase
-from loyalty.services.purchases import ingest
 from loyalty.text import unstorable
+from services.purchases import ingest
 from storage.database import Database
 from storage.models import Member, OutboxMessage, Purchase
 from tests.conftest import NOW

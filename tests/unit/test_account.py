@@ -15,8 +15,8 @@ from loyalty.dates import EARLIEST, LATEST
 from loyalty.points import Entry, Kind, Reason, expiring_soon, reversal
 from loyalty.program import MAX_MONTHS, Program
 from loyalty.purchases import AHEAD
-from loyalty.services.members import EXPIRY_NOTICE
 from loyalty.tiers import TierState, progress
+from services.members import EXPIRY_NOTICE
 
 from .factories import earn, fact, utc
 

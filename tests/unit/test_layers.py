@@ -3,8 +3,7 @@
 Parsing, not importing: an import runs the module and everything it pulls in, and a module
 already imported by another test would hide where an import comes from. Imports under
 `if TYPE_CHECKING:` count like any other (they tie a layer to another's names all the
-same), with one exception the map allows today: `loyalty/services/` names storage's rows in
-its annotations until the services name protocols of their own.
+same).
 """
 
 from __future__ import annotations
@@ -54,7 +53,7 @@ def _absolute(node: ast.ImportFrom, package: str) -> str:
 
 
 def imports(source: str, package: str) -> list[Import]:
-    """Every import in `source`, a module of `package` ("loyalty.services"), in any block."""
+    """Every import in `source`, a module of `package` ("services"), in any block."""
     found: list[Import] = []
 
     def visit(node: ast.AST, typing_only: bool) -> None:
@@ -110,13 +109,13 @@ def test_the_check_reads_every_form_of_import() -> None:
         "    from scheduler.worker import run\n"
     )
 
-    found = imports(source, "loyalty.services")
+    found = imports(source, "loyalty.inner")
 
     assert [(i.module, i.names, i.line, i.typing_only) for i in found] == [
         ("twilio.rest", (), 1, False),
         ("json", (), 1, False),
         ("bot", ("engine",), 2, False),
-        ("loyalty.services", ("wording",), 3, False),
+        ("loyalty.inner", ("wording",), 3, False),
         ("loyalty.program", (), 4, False),
         ("storage.models", ("Member",), 6, True),
         ("httpx", (), 8, False),
@@ -127,14 +126,14 @@ def test_the_check_reads_every_form_of_import() -> None:
     assert found[7].of(("scheduler",)) == "scheduler.worker"
 
 
-def _services_annotate_with_rows(name: str, found: Import) -> bool:
-    """The services name storage's rows for the type checker until they name protocols."""
-    services = name.startswith("loyalty/services/")
-    return services and found.typing_only and found.of(("storage",)) is not None
-
-
 def test_the_rules_import_no_shell_no_storage_and_no_platform() -> None:
-    found = offending("loyalty", SHELL_STORAGE_AND_PLATFORMS, _services_annotate_with_rows)
+    found = offending("loyalty", (*SHELL_STORAGE_AND_PLATFORMS, "services"))
+    assert not found, "\n".join(found)
+
+
+def test_the_services_import_no_shell_and_no_platform() -> None:
+    shell_and_platforms = tuple(p for p in SHELL_STORAGE_AND_PLATFORMS if p != "storage")
+    found = offending("services", shell_and_platforms)
     assert not found, "\n".join(found)
 
 

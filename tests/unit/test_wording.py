@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from loyalty.program import Program
-from loyalty.services.appointments import REMINDER as APPOINTMENT_REMINDER
-from loyalty.services.events import EVENT_CANCELLED, INVITATION
-from loyalty.services.wording import greeting, notice, reminder, service_name, speaker_for
+from services.appointments import REMINDER as APPOINTMENT_REMINDER
+from services.events import EVENT_CANCELLED, INVITATION
+from services.wording import greeting, notice, reminder, service_name, speaker_for
 from storage.models import Appointment, Event, Member
 from tests.unit.factories import utc
 

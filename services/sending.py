@@ -44,9 +44,9 @@ from loyalty.ports import (
 )
 from loyalty.program import Program
 from loyalty.sending import Cancel, Cap, Defer, decide
-from loyalty.services import events, handoffs
-from loyalty.services.appointments import REMINDER as APPOINTMENT_REMINDER
-from loyalty.services.wording import Greeting, first_name, greeting, notice, reminder, speaker_for
+from services import events, handoffs
+from services.appointments import REMINDER as APPOINTMENT_REMINDER
+from services.wording import Greeting, first_name, greeting, notice, reminder, speaker_for
 
 if TYPE_CHECKING:
     from storage.models import Member, OutboxMessage

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from locales import Speaker
 from loyalty.occasions import BIRTHDAY, CLUB_ANNIVERSARY, FIRST_PURCHASE
 from loyalty.program import Program
-from loyalty.services import appointments, events
+from services import appointments, events
 
 if TYPE_CHECKING:
     from storage.models import Appointment, Event, Member

@@ -20,8 +20,8 @@ from loyalty.consent import Purpose
 from loyalty.dates import wall_clock
 from loyalty.hours import Opening
 from loyalty.program import Program, Service
-from loyalty.services.members import account
-from loyalty.services.notices import Notice, Request, send_once
+from services.members import account
+from services.notices import Notice, Request, send_once
 
 if TYPE_CHECKING:
     from storage.models import Appointment, Member, Staff

@@ -30,8 +30,8 @@ from loyalty.events import (
 from loyalty.program import Program
 from loyalty.reach import addresses, reach
 from loyalty.segments import Segment
-from loyalty.services.members import account
-from loyalty.services.notices import Notice, Request, send_once
+from services.members import account
+from services.notices import Notice, Request, send_once
 
 if TYPE_CHECKING:
     from storage.models import Event, Member, Rsvp

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from loyalty.account import Account
 from loyalty.dates import Birthday
 from loyalty.program import Program
-from loyalty.services import appointments, events, handoffs
-from loyalty.services.members import erased_on, member_number
+from services import appointments, events, handoffs
+from services.members import erased_on, member_number
 
 if TYPE_CHECKING:
     from storage.models import Appointment, ChannelIdentity, Member, Rsvp

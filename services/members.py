@@ -1,6 +1,6 @@
 """Member services: enrol, look up, show the card, consent, redeem, tiers, invitations.
 
-Export and erasure: loyalty/services/privacy.py.
+Export and erasure: services/privacy.py.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from loyalty.ids import parse_id
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
 from loyalty.segments import Segment
-from loyalty.services.purchases import settle_accounts
 from loyalty.text import unstorable
 from loyalty.tiers import Progress, TierState, progress
+from services.purchases import settle_accounts
 
 if TYPE_CHECKING:
     from storage.models import Member

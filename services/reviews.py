@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from loyalty.ports import Conflict
 from loyalty.program import Program
-from loyalty.services.purchases import RETRIES, settle_accounts
+from services.purchases import RETRIES, settle_accounts
 
 if TYPE_CHECKING:
     from storage.unit_of_work import UnitOfWork

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from loyalty.program import Program
-from loyalty.services.wording import speaker_for
 from loyalty.text import split_text
+from services.wording import speaker_for
 
 if TYPE_CHECKING:
     from storage.models import Handoff, OutboxMessage
