@@ -149,6 +149,23 @@ async def test_every_process_on_the_database_shares_the_budgets(
     assert sorted(m - start for m in moments) == pytest.approx(expected, abs=ROUNDING)
 
 
+async def test_ready_tells_when_keys_allow_a_send_and_reserves_nothing(
+    shared: Budgets, start: float
+) -> None:
+    group = telegram_group_keys(7, -100)
+    for _ in range(5):  # the group's burst: its minute is spent
+        await shared.reserve(group, start)
+
+    first = await shared.ready(group[1:], start)
+    second = await shared.ready(group[1:], start)
+    bot = await shared.ready(group[:1], start)
+    taken = await shared.reserve(group, start)
+
+    assert first == second == taken > start + 1  # told twice, the same; the reserve gets it
+    assert bot < start + 1  # the bot's key was not held for the group's wait
+    assert await shared.ready(telegram_keys(7, 100)[1:], start) == start  # a quiet chat
+
+
 async def test_idle_keys_are_forgotten_and_a_forgotten_key_is_quiet(
     shared: Budgets, start: float
 ) -> None:
