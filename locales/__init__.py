@@ -7,7 +7,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
@@ -39,9 +39,6 @@ class Speaker:
 
     def date(self, moment: datetime) -> str:
         return format_date(moment.astimezone(self.zone), format="medium", locale=self.language)
-
-    def moment(self, moment: datetime) -> str:
-        return format_datetime(moment, format="medium", tzinfo=self.zone, locale=self.language)
 
     def day(self, moment: datetime) -> str:
         """The weekday and date, short: "Wed, Nov 25", "mer. 25 nov."."""

@@ -92,9 +92,6 @@ class Birthday:
         except ValueError:
             raise ValueError(f"no such day: {text!r}") from None
 
-    def in_year(self, year: int) -> date:
-        return occurrence_in(self.month, self.day, year)
-
     def __str__(self) -> str:
         core = f"{self.month:02d}-{self.day:02d}"
         return f"{self.year:04d}-{core}" if self.year else core

@@ -63,6 +63,3 @@ class OpeningHours:
                 if end > at:
                     return max(start, at)
         return None
-
-    def is_open(self, at: datetime, closed: Collection[date] = ()) -> bool:
-        return self.next_open(at, closed, horizon_days=0) == at
