@@ -21,61 +21,36 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from loyalty.booking import BOOKED
-from loyalty.consent import Channel, Purpose, current
-from loyalty.pace import Pace, backoff
-from loyalty.phones import mask_phone
+from loyalty.pace import Pace
 from loyalty.ports import (
     Budgets,
     ChannelPort,
-    Failed,
     Outcome,
     Outgoing,
     Retry,
     Sent,
     Uncertain,
-    Unreachable,
     Waiting,
 )
 from loyalty.program import Program
-from loyalty.sending import Cancel, Cap, Defer, decide
-from services import events, handoffs
-from services.appointments import REMINDER as APPOINTMENT_REMINDER
-from services.wording import Greeting, first_name, greeting, notice, reminder, speaker_for
+from services import outgoing
+from services.outgoing import Report
 
 if TYPE_CHECKING:
-    from storage.models import Member, OutboxMessage
+    from storage.models import OutboxMessage
     from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.sending")
 LEASE = timedelta(seconds=30)  # renewed every third of it while the sender is alive
-MAX_ATTEMPTS = 6
 IN_FLIGHT = 64  # sends under way at once, per channel of a sender
 BATCH = 200
-WINDOW = timedelta(hours=24)  # WhatsApp takes free text this long after the member wrote
-OVERTAKEN = "overtaken: what it was about changed since it was queued"
 SHORT_WAIT = 30.0  # seconds a platform may ask us to pause before the chat goes on
 LATE = 0.05  # seconds a call may go past its moment, at most half its tightest interval
 ROUND_END = 5.0  # seconds a stop waits for the round under way to end
 IDLE_BUDGET = 60.0  # seconds past its time a chat's budget is forgotten (hosts' clock skew)
-PLATFORM_STATUSES = ("queued", "sent", "delivered", "read")
-
-
-@dataclass
-class Report:
-    sent: int = 0
-    deferred: int = 0
-    cancelled: int = 0
-    retried: int = 0
-    failed: int = 0
-    taken_back: int = 0
-    uncertain: int = 0
-    awaiting_template: int = 0  # left waiting for an approved template (WhatsApp)
 
 
 Units = Callable[[], "UnitOfWork"]
@@ -135,7 +110,7 @@ class Sender:
         async with self.units() as uow:
             now = self.clock()
             report.taken_back, report.uncertain = await uow.outbox.expire_leases(now)
-            await self._templates_arrived(uow)
+            await outgoing.templates_arrived(uow, self.program, now)
             await uow.commit()
         await self.budgets.forget_idle(now.timestamp() - IDLE_BUDGET)
         async with self._alive():
@@ -243,7 +218,17 @@ class Sender:
                 outcome, began = called
                 going_on = isinstance(outcome, Sent | Waiting) and not self._stop.is_set()
                 async with self.units() as uow:
-                    await self._record(uow, row, message, outcome, began, report)
+                    await outgoing.record(
+                        uow,
+                        self.program,
+                        row,
+                        message,
+                        outcome,
+                        began,
+                        self.clock(),
+                        self.jitter,
+                        report,
+                    )
                     following = await self._head(uow, chat, report) if going_on else None
                     await uow.commit()
                 await self._tell_staff(uow, row)
@@ -263,7 +248,9 @@ class Sender:
     ) -> tuple[OutboxMessage | None, Outgoing | None]:
         """The chat's next ordered message, held, and what it says."""
         row = await uow.outbox.claim_head(*chat, self.worker, self.clock(), self.lease)
-        return (row, await self._prepare(uow, row, report)) if row is not None else (None, None)
+        if row is None:
+            return None, None
+        return row, await outgoing.prepare(uow, self.program, row, self.clock(), report)
 
     async def _chain(self, row: OutboxMessage, report: Report) -> None:
         """Send a claimed row; when it keeps an order, then the rest of its chat."""
@@ -287,14 +274,24 @@ class Sender:
         """The rules and the words, the call, the record, each row on its own (a batch's,
         an erasure's posts); None when the rules kept it back (left where they put it)."""
         async with self.units() as uow:
-            message = await self._prepare(uow, row, report)
+            message = await outgoing.prepare(uow, self.program, row, self.clock(), report)
             await uow.commit()
         called = await self._call(row, message) if message is not None else None
         if called is None:
             return None
         outcome, began = called
         async with self.units() as uow:
-            await self._record(uow, row, message, outcome, began, report)
+            await outgoing.record(
+                uow,
+                self.program,
+                row,
+                message,
+                outcome,
+                began,
+                self.clock(),
+                self.jitter,
+                report,
+            )
             await uow.commit()
         await self._tell_staff(uow, row)
         return outcome
@@ -359,190 +356,11 @@ class Sender:
         if wait > 0:
             await self._pause(wait)
 
-    async def _prepare(
-        self, uow: UnitOfWork, row: OutboxMessage, report: Report
-    ) -> Outgoing | None:
-        """The rules a message meets now, its words, and what the channel must know; None
-        when it is not to go now (the row is left where the rules put it)."""
-        now = self.clock()
-        member = await uow.members.get(row.member_id) if row.member_id else None
-        if row.purpose is not None:
-            ruled = await self._ruled(uow, row, member, now, report)
-            if ruled is None:
-                return None
-            said = ruled
-        else:
-            said = Greeting(row.body, dict(row.variables), None)
-        language = self.program.language(member.locale if member else None)
-        opened = await uow.identities.last_inbound(row.channel, row.address)
-        if opened is None and row.purpose is None:
-            opened = row.created_at  # a reply to someone unknown: they just wrote
-        thread = await handoffs.thread_of(uow, row.handoff_id) if row.handoff_id else None
-        return Outgoing(
-            row.id, row.channel, row.address, row.kind, said.text, media=row.media,
-            photo=row.photo, extras=dict(row.variables), values=said.variables,
-            template=said.template or (row.kind if row.kind != "reply" else None),
-            language=language,
-            window_open=opened is not None and opened + WINDOW > now,
-            handoff_id=row.handoff_id, thread=thread, scheduled=row.purpose is not None,
-        )  # fmt: skip
-
-    async def _ruled(
-        self,
-        uow: UnitOfWork,
-        row: OutboxMessage,
-        member: Member | None,
-        now: datetime,
-        report: Report,
-    ) -> Greeting | None:
-        """A message the club decided to send: still allowed (consent, quiet hours, the cap)
-        and still true; its words in the member's language. None: settled otherwise."""
-        if member is None or member.erased_at is not None:
-            await uow.outbox.settle(row.id, "cancelled", now, error="no such member")
-            report.cancelled += 1
-            return None
-        settings = self.program.occasions
-        zone = ZoneInfo(member.timezone) if member.timezone else self.program.club.zone
-        standing = current(await uow.consents.history(member.id))
-        sent = await uow.outbox.sent_since(member.id, now - timedelta(days=settings.cap_days))
-        decision = decide(
-            Purpose(row.purpose), Channel(row.channel), standing, now, zone, settings.quiet,
-            Cap(settings.cap_messages, settings.cap_days), sent,
-        )  # fmt: skip
-        if isinstance(decision, Cancel):
-            await uow.outbox.settle(row.id, "cancelled", now, error=decision.reason)
-            report.cancelled += 1
-            return None
-        if isinstance(decision, Defer):
-            await uow.outbox.settle(
-                row.id, "pending", now, error=decision.reason, due_at=decision.until
-            )
-            report.deferred += 1
-            return None
-        said = await self._words(uow, row, member, now)
-        if said is None:
-            await uow.outbox.settle(row.id, "cancelled", now, error=OVERTAKEN)
-            report.cancelled += 1
-        return said
-
-    async def _words(
-        self, uow: UnitOfWork, row: OutboxMessage, member: Member, now: datetime
-    ) -> Greeting | None:
-        """What the message says, in the member's language: an occasion, news of an event
-        or a booking (None when the news is no longer true: the event cancelled, the place
-        given back, the offer passed on, the booking cancelled or moved)."""
-        program = self.program
-        speaker = speaker_for(member.locale, member.timezone, program)
-        if row.kind == APPOINTMENT_REMINDER:
-            booking = await uow.appointments.get(int(row.variables["appointment"]))
-            if booking is None or booking.status != BOOKED or booking.starts_at <= now:
-                return None  # cancelled, or too late to remind
-            if str(int(booking.starts_at.timestamp())) != row.variables.get("start"):
-                return None  # moved since: the new time has reminders of its own
-            return reminder(booking, member, speaker, program)
-        if row.kind in events.PURPOSES:
-            event = await events.still_news(
-                uow, row.kind, int(row.variables["event"]), member.id, now
-            )
-            if event is None:
-                return None
-            return notice(row.kind, event, member, speaker, program.club.name)
-        tier_key = await uow.tiers.current(member.id) or program.tiers.public[0].key
-        tier = program.tiers.level(tier_key).name[speaker.language]
-        return greeting(
-            row.kind, int(row.variables.get("years") or 0) or None, first_name(member.name),
-            tier, program.occasions.birthday_points, program.club.name, speaker,
-        )  # fmt: skip
-
-    async def _record(
-        self,
-        uow: UnitOfWork,
-        row: OutboxMessage,
-        message: Outgoing,
-        outcome: Outcome,
-        began: bool,
-        report: Report,
-    ) -> None:
-        """Keep what came of a send, in the caller's transaction."""
-        now = self.clock()
-        where = f"{row.channel} message {row.id}"
-        attempts = row.attempts + (1 if began else 0)
-        tried = began and not message.scheduled  # not counted by `start_call`
-        if isinstance(outcome, Uncertain) and not message.scheduled:
-            outcome = Retry(outcome.reason)  # a reply: twice rather than never
-        if isinstance(outcome, Sent):
-            await uow.outbox.sent(row.id, outcome.status, outcome.provider_id, now, tried)
-            report.sent += 1
-            log.info("%s to %s: %s", where, mask_phone(row.address), outcome.status)
-        elif isinstance(outcome, Retry) and attempts >= MAX_ATTEMPTS:
-            await uow.outbox.settle(
-                row.id, "dead", now, error=f"gave up: {outcome.reason}", tried=tried
-            )
-            await handoffs.undelivered(uow, self.program, now, row, outcome.reason)
-            report.failed += 1
-            log.warning("%s: given up after %d attempts", where, attempts)
-        elif isinstance(outcome, Retry):
-            wait = outcome.after or backoff(max(attempts, 1), self.jitter)
-            due = now + timedelta(seconds=wait)
-            await uow.outbox.settle(
-                row.id, "pending", now, error=outcome.reason, due_at=due, tried=tried
-            )
-            report.retried += 1
-            log.info("%s: not sent (reason in outbox list); again in %.0f s", where, wait)
-        elif isinstance(outcome, Uncertain):
-            await uow.outbox.settle(row.id, "uncertain", now, error=outcome.reason)
-            report.uncertain += 1
-            log.warning("%s: may have gone (reason in outbox list): left for staff", where)
-        elif isinstance(outcome, Unreachable):
-            await uow.identities.set_reachable(row.channel, row.address, False)
-            await uow.outbox.settle(
-                row.id, "failed", now, error="blocked by the member", code="blocked", tried=tried
-            )
-            await uow.outbox.cancel_waiting(row.channel, row.address, "blocked", now)
-            await handoffs.undelivered(uow, self.program, now, row, outcome.reason)
-            report.cancelled += 1
-            log.info("%s: unreachable: the chat is marked so", where)
-        elif isinstance(outcome, Failed):
-            await uow.outbox.settle(
-                row.id, "failed", now, error=outcome.reason, code=outcome.code, tried=tried
-            )
-            await handoffs.undelivered(uow, self.program, now, row, outcome.reason)
-            report.failed += 1
-            log.warning("%s: refused (reason in outbox list)", where)
-        elif isinstance(outcome, Waiting):
-            await uow.outbox.settle(row.id, outcome.status, now, error=outcome.reason, tried=tried)
-            if outcome.status == "awaiting_template":
-                report.awaiting_template += 1
-            if outcome.reopen:
-                await self._reopen(uow, row, now)
-
     async def _tell_staff(self, uow: UnitOfWork, row: OutboxMessage) -> None:
         """Send what recording a result queued for others (staff told a message failed)."""
         told = uow.outbox.touched - {(row.channel, row.address)}
         if told:
             await self.send_chats(told)
-
-    async def _reopen(self, uow: UnitOfWork, row: OutboxMessage, now: datetime) -> None:
-        """Ask a member, once per closed window, to write, so that what waits can go."""
-        member = await uow.members.get(row.member_id) if row.member_id is not None else None
-        if member is None or member.erased_at is not None:
-            return  # a stranger agreed to nothing: their replies wait for them to write
-        if self.program.template("reopen", self.program.language(member.locale)) is None:
-            log.warning("no 'reopen' template in the program: replies wait for the member")
-            return
-        opened = await uow.identities.last_inbound(row.channel, row.address) or row.created_at
-        await uow.outbox.add_many_once(now, [{
-            "key": f"reopen:{row.address}:{opened.isoformat()}", "member_id": member.id,
-            "channel": row.channel, "address": row.address, "kind": "reopen",
-            "variables": {"first_name": first_name(member.name), "club": self.program.club.name},
-        }])  # fmt: skip
-
-    async def _templates_arrived(self, uow: UnitOfWork) -> None:
-        """Messages that waited for a template the program now has go again."""
-        now = self.clock()
-        for row_id, kind, locale in await uow.outbox.awaiting_template():
-            if self.program.template(kind, self.program.language(locale)) is not None:
-                await uow.outbox.settle(row_id, "pending", now, due_at=now)
 
     async def _pause(self, seconds: float) -> None:
         """Wait for a call's moment; a stop cuts it short (nothing is held while waiting)."""

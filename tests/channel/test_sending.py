@@ -15,7 +15,8 @@ from bot.channels.whatsapp import WhatsAppChannel
 from loyalty.consent import Channel, Purpose
 from loyalty.ports import Outcome
 from services import members, occasions
-from services.sending import LEASE, MAX_ATTEMPTS
+from services.outgoing import MAX_ATTEMPTS
+from services.sending import LEASE
 from storage.models import ChannelIdentity, OutboxMessage
 from tests.channel.conftest import (
     FakeTelegram,
