@@ -77,16 +77,32 @@ async def export(uow: UnitOfWork, member: Member) -> dict[str, Any]:
     number = member_number(member.id)
     if member.erased_at is not None:
         return {"member_number": number, "erased_at": _when(member.erased_at), **kept}
+    identities = await uow.members.identities(member.id)
+    chats = _chats(identities)
+    return {
+        "member_number": number,
+        **await _profile(uow, member),
+        **await _reach(uow, member, identities, chats),
+        **kept,
+        "tier": {"tier": acct.tier.tier, "since": _when(acct.tier.since),
+                 "review_at": _when(acct.tier.review_at), "invited": acct.tier.invited}
+        if acct.tier else None,
+        "badges": [
+            {"badge": b.badge, "awarded_at": _when(b.awarded_at)}
+            for b in await uow.badges.for_member(member.id)
+        ],
+        **await _conversations(uow, member, chats),
+    }  # fmt: skip
+
+
+async def _profile(uow: UnitOfWork, member: Member) -> dict[str, Any]:
+    """Who they are and the dates they gave."""
     birthday = (
         str(Birthday(member.birthday_month, member.birthday_day, member.birthday_year))
         if member.birthday_month and member.birthday_day
         else None
     )
-    identities = await uow.members.identities(member.id)
-    chats = _chats(identities)
-    outbox = await uow.outbox.about(member.id, chats)
     return {
-        "member_number": number,
         "name": member.name, "phone": member.phone, "email": member.email,
         "locale": member.locale, "timezone": member.timezone, "currency": member.currency,
         "preferred_channel": member.preferred_channel, "birthday": birthday,
@@ -99,6 +115,17 @@ async def export(uow: UnitOfWork, member: Member) -> dict[str, Any]:
             {"kind": y.kind, "month": y.month, "day": y.day, "since": _when(y.since)}
             for y in await uow.occasion_dates.of_member(member.id)
         ],
+    }  # fmt: skip
+
+
+async def _reach(
+    uow: UnitOfWork,
+    member: Member,
+    identities: list[ChannelIdentity],
+    chats: list[tuple[str, str]],
+) -> dict[str, Any]:
+    """Where we reach them, and what they agreed to there."""
+    return {
         "channels": [
             {"channel": i.channel, "address": i.address, "since": _when(i.created_at),
              "reachable": i.reachable, "language": i.language,
@@ -121,14 +148,15 @@ async def export(uow: UnitOfWork, member: Member) -> dict[str, Any]:
              "source": c.source, "wording": c.wording}
             for c in await uow.consents.history(member.id)
         ],
-        **kept,
-        "tier": {"tier": acct.tier.tier, "since": _when(acct.tier.since),
-                 "review_at": _when(acct.tier.review_at), "invited": acct.tier.invited}
-        if acct.tier else None,
-        "badges": [
-            {"badge": b.badge, "awarded_at": _when(b.awarded_at)}
-            for b in await uow.badges.for_member(member.id)
-        ],
+    }  # fmt: skip
+
+
+async def _conversations(
+    uow: UnitOfWork, member: Member, chats: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """What they said to staff, what we sent them, and what they sent that waits."""
+    outbox = await uow.outbox.about(member.id, chats)
+    return {
         "conversations_with_staff": [
             {"channel": h.channel, "opened_at": _when(h.requested_at),
              "closed_at": _when(h.closed_at), "lines": [
