@@ -1,0 +1,67 @@
+"""Tables. Times are stored in UTC; money as Decimal beside its ISO currency.
+
+One module per area; every table is named here, so `Base.metadata` holds them all once
+this package is imported (migrations, tests).
+"""
+
+from storage.models.base import Base, Money, UTCDateTime
+from storage.models.calendar import (
+    Appointment,
+    Closure,
+    Event,
+    EventGuest,
+    Rsvp,
+    StaffHours,
+)
+from storage.models.members import (
+    Anniversary,
+    BadgeAward,
+    ChannelIdentity,
+    ClubSecret,
+    Consent,
+    LedgerEntry,
+    LinkToken,
+    Member,
+    OccasionDate,
+    Purchase,
+    TierStatus,
+)
+from storage.models.messaging import (
+    ConversationState,
+    Handoff,
+    InboundReceipt,
+    OutboxMessage,
+    SendBudget,
+    Staff,
+    TranscriptLine,
+)
+
+__all__ = [
+    "Anniversary",
+    "Appointment",
+    "BadgeAward",
+    "Base",
+    "ChannelIdentity",
+    "Closure",
+    "ClubSecret",
+    "Consent",
+    "ConversationState",
+    "Event",
+    "EventGuest",
+    "Handoff",
+    "InboundReceipt",
+    "LedgerEntry",
+    "LinkToken",
+    "Member",
+    "Money",
+    "OccasionDate",
+    "OutboxMessage",
+    "Purchase",
+    "Rsvp",
+    "SendBudget",
+    "Staff",
+    "StaffHours",
+    "TierStatus",
+    "TranscriptLine",
+    "UTCDateTime",
+]
