@@ -109,7 +109,7 @@ class Sender:
         report = Report()
         async with self.units() as uow:
             now = self.clock()
-            report.taken_back, report.uncertain = await uow.outbox.expire_leases(now)
+            report.taken_back, report.uncertain = await uow.leases.expire_leases(now)
             await outgoing.templates_arrived(uow, self.program, now)
             await uow.commit()
         await self.budgets.forget_idle(now.timestamp() - IDLE_BUDGET)
@@ -126,7 +126,7 @@ class Sender:
         try:
             while not self._stop.is_set():
                 async with self.units() as uow:
-                    rows = await uow.outbox.claim_ready(
+                    rows = await uow.leases.claim_ready(
                         self.worker, self.clock(), self.lease, BATCH - len(running), [channel]
                     )
                     await uow.commit()
@@ -161,7 +161,7 @@ class Sender:
                 if self._stop.is_set():
                     break
                 async with self.units() as uow:
-                    row = await uow.outbox.claim_one(row_id, self.worker, self.clock(), self.lease)
+                    row = await uow.leases.claim_one(row_id, self.worker, self.clock(), self.lease)
                     await uow.commit()
                 if row is not None:
                     outcomes[row_id] = await self._send(row, Report())
@@ -196,7 +196,7 @@ class Sender:
             if stuck:
                 await asyncio.wait(stuck, timeout=ROUND_END)
         async with self.units() as uow:
-            await uow.outbox.let_go(self.worker, self.clock())
+            await uow.leases.let_go(self.worker, self.clock())
             await uow.commit()
 
     # -- one chat, one row --------------------------------------------------------------------
@@ -247,7 +247,7 @@ class Sender:
         self, uow: UnitOfWork, chat: tuple[str, str], report: Report
     ) -> tuple[OutboxMessage | None, Outgoing | None]:
         """The chat's next ordered message, held, and what it says."""
-        row = await uow.outbox.claim_head(*chat, self.worker, self.clock(), self.lease)
+        row = await uow.leases.claim_head(*chat, self.worker, self.clock(), self.lease)
         if row is None:
             return None, None
         return row, await outgoing.prepare(uow, self.program, row, self.clock(), report)
@@ -327,7 +327,7 @@ class Sender:
                         began = True
                         if message.scheduled:
                             async with self.units() as uow:
-                                await uow.outbox.start_call(
+                                await uow.leases.start_call(
                                     row.id, self.worker, self.clock(), self.lease
                                 )
                                 await uow.commit()
@@ -390,5 +390,5 @@ class Sender:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             async with self.units() as uow:
-                await uow.outbox.renew(self.worker, self.clock(), self.lease)
+                await uow.leases.renew(self.worker, self.clock(), self.lease)
                 await uow.commit()

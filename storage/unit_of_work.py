@@ -18,6 +18,7 @@ from storage.conversations import (
 )
 from storage.events import Events, Rsvps
 from storage.handoffs import Handoffs, StaffMembers, Transcripts
+from storage.leases import Leases
 from storage.occasions import OccasionDates
 from storage.outbox import Outbox
 from storage.repositories import Accounts, Badges, Consents, Ledger, Members, Purchases, Tiers
@@ -57,6 +58,7 @@ class UnitOfWork:
         self.schedules = Schedules(self.session)
         self.appointments = Appointments(self.session)
         self.outbox = Outbox(self.session)
+        self.leases = Leases(self.session)
         self.occasion_dates = OccasionDates(self.session)
         return self
 

@@ -381,7 +381,7 @@ async def test_a_worker_killed_before_its_call_is_taken_over_and_sent_once(
 ) -> None:
     await birthday_today(concierge)
     async with concierge.db.unit_of_work() as uow:  # the dead worker had claimed it only
-        held = await uow.outbox.claim_ready("dead-worker", clock.current, LEASE, 10, ["whatsapp"])
+        held = await uow.leases.claim_ready("dead-worker", clock.current, LEASE, 10, ["whatsapp"])
         assert len(held) == 1
         await uow.commit()
     channel = whatsapp.app.state.whatsapp

@@ -30,7 +30,7 @@ LEASE = timedelta(seconds=30)
 async def claim(database: Database, now: datetime, worker: str = "a") -> int | None:
     """The chat's first message not yet sent, if it may go now and nobody holds it."""
     async with database.unit_of_work() as uow:
-        row = await uow.outbox.claim_head("whatsapp", ADDRESS, worker, now, LEASE)
+        row = await uow.leases.claim_head("whatsapp", ADDRESS, worker, now, LEASE)
         await uow.commit()
         return row.id if row else None
 
@@ -56,9 +56,9 @@ async def test_a_chats_messages_go_one_after_the_other_oldest_first(
     assert await claim(database, now) == ids[0]
     assert await claim(database, now, "b") is None  # the first is not sent yet: the rest wait
     async with database.unit_of_work() as uow:
-        assert await uow.outbox.start_call(ids[0], "a", now, LEASE)
+        assert await uow.leases.start_call(ids[0], "a", now, LEASE)
         await uow.outbox.sent(ids[0], "sent", "p1", now)
-        ready = await uow.outbox.claim_ready("b", now, LEASE, 10, ["whatsapp"])
+        ready = await uow.leases.claim_ready("b", now, LEASE, 10, ["whatsapp"])
         await uow.commit()
     assert [row.id for row in ready] == [ids[1]]  # only the chat's next
 
@@ -128,7 +128,7 @@ async def queue_due(database: Database, now: datetime, count: int, **fields: obj
 
 async def claim_due(database: Database, worker: str, now: datetime, limit: int = 5) -> list[int]:
     async with database.unit_of_work() as uow:
-        rows = await uow.outbox.claim_ready(worker, now, LEASE, limit, ["whatsapp"])
+        rows = await uow.leases.claim_ready(worker, now, LEASE, limit, ["whatsapp"])
         await uow.commit()
         return [row.id for row in rows]
 
@@ -161,13 +161,13 @@ async def test_a_sender_that_stopped_before_its_call_is_taken_over_and_one_durin
     before_call, during_call = await queue_due(database, now, 2)
     assert await claim_due(database, "crashed", now) == [before_call, during_call]
     async with database.unit_of_work() as uow:
-        assert await uow.outbox.start_call(during_call, "crashed", now, LEASE)
-        assert not await uow.outbox.start_call(before_call, "someone-else", now, LEASE)
+        assert await uow.leases.start_call(during_call, "crashed", now, LEASE)
+        assert not await uow.leases.start_call(before_call, "someone-else", now, LEASE)
         await uow.commit()
 
     later = now + LEASE + timedelta(seconds=1)
     async with database.unit_of_work() as uow:
-        assert await uow.outbox.expire_leases(later) == (1, 1)
+        assert await uow.leases.expire_leases(later) == (1, 1)
         await uow.commit()
 
     assert await claim_due(database, "other", later) == [before_call]  # sent once, by other
@@ -201,14 +201,14 @@ async def test_a_reply_a_stopped_sender_was_sending_goes_again_and_a_live_sender
     [reply] = await queue(database, now, 1)
     assert await claim(database, now, "web-1") == reply
     async with database.unit_of_work() as uow:
-        assert await uow.outbox.start_call(reply, "web-1", now, LEASE)
-        assert await uow.outbox.renew("web-1", now + LEASE / 2, LEASE) == 1  # alive
-        assert await uow.outbox.expire_leases(now + LEASE) == (0, 0)
+        assert await uow.leases.start_call(reply, "web-1", now, LEASE)
+        assert await uow.leases.renew("web-1", now + LEASE / 2, LEASE) == 1  # alive
+        assert await uow.leases.expire_leases(now + LEASE) == (0, 0)
         await uow.commit()
 
     later = now + LEASE * 2  # it stopped renewing: a reply goes twice rather than never
     async with database.unit_of_work() as uow:
-        assert await uow.outbox.expire_leases(later) == (1, 0)
+        assert await uow.leases.expire_leases(later) == (1, 0)
         await uow.commit()
     assert await claim(database, later, "web-2") == reply
 
