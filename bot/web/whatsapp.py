@@ -24,7 +24,7 @@ router = APIRouter()
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-async def twilio_form(request: Request) -> ImmutableMultiDict[str, str] | None:
+async def _read_form(request: Request) -> ImmutableMultiDict[str, str] | None:
     """Twilio's form body (x-www-form-urlencoded), repeated fields kept; None if unreadable."""
     body = await read_body(request, MAX_BODY)
     try:
@@ -35,7 +35,7 @@ async def twilio_form(request: Request) -> ImmutableMultiDict[str, str] | None:
 
 async def _signed_form(request: Request, whatsapp: WhatsApp) -> ImmutableMultiDict[str, str]:
     """The form of a request Twilio signed: 404 when WhatsApp is off, 403 unsigned."""
-    form = await twilio_form(request)
+    form = await _read_form(request)
     query = request.url.query
     path_and_query = request.url.path + (f"?{query}" if query else "")
     signature = request.headers.get("x-twilio-signature")
