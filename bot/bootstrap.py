@@ -1,4 +1,9 @@
-"""The composition root: settings, program and database wired once per process."""
+"""The composition root: settings, program, database and clock, wired once per process.
+
+The channels, the sender and the engine are built from them in bot/outbound.py, the same
+way for the web app, the worker and the CLI; apart, as every adapter names Concierge, and
+a command that sends nothing loads no platform's library.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ Replies are written to the outbox in the message's own transaction, then sent ol
 first. Outside the 24-hour window after the member's last message WhatsApp takes only
 approved templates: a reply waits (`awaiting_window`) and, for a member, one "reopen"
 template asks them to answer; their next message releases what waited.
+
+Twilio's form is checked in twilio_forms.py and read in whatsapp_inbound.py; its REST API
+is reached through twilio_http.py.
 """
 
 from __future__ import annotations
@@ -13,41 +16,23 @@ import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 import httpx
-import phonenumbers
-from babel.languages import get_official_languages
 from twilio.base.exceptions import TwilioRestException
-from twilio.http import AsyncHttpClient
-from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.bootstrap import Concierge
 from bot.channels import receipts
 from bot.channels.media import CALENDAR_PATH, PHOTO_PATH, QR_PATH, media_url
-from bot.channels.twilio_forms import TWILIO_ORIGIN, message_refusal, status_refusal
+from bot.channels.twilio_forms import message_refusal, status_refusal
+from bot.channels.twilio_http import TwilioHttp
+from bot.channels.whatsapp_inbound import CHANNEL, inbound_from
 from bot.engine import Engine
-from handlers.dialog import (
-    AUDIO,
-    CONTACT,
-    DOCUMENT,
-    LOCATION,
-    OTHER,
-    PHOTO,
-    STICKER,
-    VIDEO,
-    VOICE,
-    Attachment,
-    Inbound,
-    Reply,
-    Router,
-    Turn,
-    options,
-)
+from handlers.dialog import Reply, Router, Turn, options
 from locales import Speaker
 from loyalty.pace import Pace, whatsapp_keys
 from loyalty.phones import mask_phone
@@ -68,120 +53,12 @@ from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.whatsapp")
 MPS_WINDOW = 1.0  # seconds Twilio counts a sender's messages a second over
-CHANNEL = "whatsapp"
 MAX_MESSAGE = 1600  # Twilio's limit for one WhatsApp message body
-WINDOW = timedelta(hours=24)
 OUTSIDE_WINDOW = 63016  # Twilio: free-form message outside the allowed window
 WAITS_FOR_WINDOW = "outside WhatsApp's 24-hour window: waits for the member"
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # never reached it
 STATUS_PATH = "/twilio/status"
 MEDIA_KEY = "media-url"
-
-
-class TwilioHttp(AsyncHttpClient):
-    """The twilio library's async client over httpx, aimed at TWILIO_API_URL."""
-
-    def __init__(self, api_url: str, timeout: float = 10.0) -> None:
-        super().__init__(log, is_async=True, timeout=timeout)
-        self.api_url = api_url
-        self.client = httpx.AsyncClient(timeout=timeout)
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = False,
-    ) -> TwilioResponse:
-        response = await self.client.request(
-            method,
-            self.aimed(url),
-            params=params,  # type: ignore[arg-type]
-            data=data,
-            headers=headers,
-            auth=auth,
-            timeout=timeout or self.timeout,
-            follow_redirects=allow_redirects,
-        )
-        return TwilioResponse(response.status_code, response.text, response.headers)
-
-    def aimed(self, url: str) -> str:
-        return (
-            self.api_url + url.removeprefix(TWILIO_ORIGIN)
-            if url.startswith(TWILIO_ORIGIN)
-            else url
-        )
-
-    async def download(self, url: str, auth: tuple[str, str]) -> tuple[bytes, str]:
-        """Media Twilio keeps for us (a member's photo, voice note...) and its content type,
-        following its redirect to storage."""
-        if not url.startswith(TWILIO_ORIGIN + "/") and not url.startswith(self.api_url + "/"):
-            raise httpx.InvalidURL("not a Twilio media URL")  # never send our keys elsewhere
-        response = await self.client.get(self.aimed(url), auth=auth, follow_redirects=True)
-        response.raise_for_status()
-        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        return response.content, content_type or "application/octet-stream"
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-
-def language_hint(phone: str, program: Program) -> str | None:
-    """A stranger's likely language: one the club speaks in their number's country."""
-    try:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
-    except phonenumbers.NumberParseException:
-        return None
-    spoken = get_official_languages(region, de_facto=True) if region else ()
-    return next((lang for lang in spoken if lang in program.club.languages), None)
-
-
-def _media_kind(content_type: str, message_type: str | None) -> str:
-    if content_type in ("text/vcard", "text/x-vcard"):
-        return CONTACT  # a contact card, read out when it is passed on
-    if message_type == "sticker" or content_type == "image/webp":
-        return STICKER
-    major = content_type.split("/")[0]
-    if major == "audio":
-        return VOICE if content_type == "audio/ogg" else AUDIO  # WhatsApp's voice notes: Opus
-    return {"image": PHOTO, "video": VIDEO}.get(major, DOCUMENT)
-
-
-def _coordinates(form: Mapping[str, str]) -> tuple[float, float] | None:
-    try:
-        return float(form["Latitude"]), float(form["Longitude"])
-    except (KeyError, ValueError):
-        return None
-
-
-def attachment(form: Mapping[str, str]) -> Attachment | None:
-    """What a message carries besides words: the first file (Twilio's copy, fetched with our
-    credentials), a place; OTHER when nothing in it can be read (a poll, a reaction)."""
-    if form.get("MediaUrl0"):
-        content_type = form.get("MediaContentType0", "").split(";")[0].strip().lower()
-        return Attachment(_media_kind(content_type, form.get("MessageType")), form["MediaUrl0"])
-    where = _coordinates(form)
-    if where is not None:
-        place = ", ".join(filter(None, [form.get("Label"), form.get("Address")]))
-        return Attachment(LOCATION, caption=place or None, coordinates=where)
-    return None if form.get("Body") or form.get("ButtonPayload") else Attachment(OTHER)
-
-
-def inbound_from(form: Mapping[str, str], program: Program) -> Inbound | None:
-    """The neutral message in Twilio's form; None for what is not a WhatsApp message."""
-    sender = form.get("From", "")
-    if not sender.startswith("whatsapp:+"):
-        return None
-    phone = sender.removeprefix("whatsapp:")
-    return Inbound(
-        CHANNEL, phone, text=form.get("Body") or None, action=form.get("ButtonPayload") or None,
-        language=language_hint(phone, program), first_name=form.get("ProfileName") or None,
-        verified_phone=phone, attachment=attachment(form),
-    )  # fmt: skip
 
 
 def render(replies: list[Reply], speaker: Speaker) -> list[tuple[str, str | None]]:

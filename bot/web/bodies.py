@@ -6,6 +6,9 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+MAX_BODY = 64 * 1024  # the POS and Twilio; more is 413
+MAX_UPDATE = 1024 * 1024  # Telegram's updates
+
 
 class BodyTooLarge(Exception):
     """A body over its endpoint's limit, answered by `too_large`."""

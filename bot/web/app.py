@@ -1,0 +1,100 @@
+"""The web app, wired once: the process's channels, sender and engine (bot/outbound.py) on
+its state, a router per channel and API, and a lifespan that starts and stops the sending."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+from fastapi import FastAPI
+
+from bot import outbound
+from bot.bootstrap import Concierge
+from bot.channels.whatsapp import unknown_buttons
+from bot.web import api, health, media, telegram, whatsapp
+from bot.web.bodies import BodyTooLarge, too_large
+
+log = logging.getLogger("concierge.web")
+DRAIN_EVERY = 5.0  # seconds between the web process's rounds of sending what waits
+ROUTERS = (health.router, api.router, telegram.router, whatsapp.router, media.router)
+
+
+def create_app(app: Concierge, background: bool = True) -> FastAPI:
+    """The web app. In the `background` it handles what the last process left unhandled
+    and sends what waits (a backlog after a restart, retries) every DRAIN_EVERY seconds;
+    without it, only what its own requests queue (tests drive the rest by hand)."""
+    found, sending, engine = outbound.wire(app, "web")
+    web = FastAPI(
+        title="Concierge",
+        version="0.1.0",
+        lifespan=partial(_lifespan, background=background),
+        redirect_slashes=False,  # Starlette's redirect names the host the request named
+        exception_handlers={BodyTooLarge: too_large},
+    )
+    state = web.state
+    state.concierge, state.sending, state.engine = app, sending, engine
+    state.telegram, state.whatsapp, state.desk = found.telegram, found.whatsapp, found.desk
+    state.channels = found
+    state.catch_up = partial(_catch_up, app, found)
+    for router in ROUTERS:
+        web.include_router(router)
+    return web
+
+
+async def _catch_up(app: Concierge, found: outbound.Channels) -> None:
+    """What the last process received but did not handle, handled now."""
+    hooked = found.telegram if app.settings.telegram_webhook_secret is not None else None
+    for channel in (hooked, found.whatsapp):
+        if channel is not None:
+            handled = await channel.catch_up()
+            if handled:
+                log.info("%s: handled %d messages left over from a restart",
+                         channel.name, handled)  # fmt: skip
+
+
+def _warn_off(web: FastAPI) -> None:
+    """Name in the log each way in the settings leave off, and why."""
+    state = web.state
+    settings = state.concierge.settings
+    if settings.pos_secret is None:
+        log.warning("POS webhook off: CONCIERGE_POS_SECRET is not set")
+    if state.telegram is None:
+        log.warning("Telegram off: TELEGRAM_BOT_TOKEN is not set")
+    elif settings.telegram_webhook_secret is None:
+        log.warning("Telegram webhook off: TELEGRAM_WEBHOOK_SECRET is not set")
+    if state.whatsapp is None:
+        log.warning(
+            "WhatsApp off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_FROM "
+            "and CONCIERGE_PUBLIC_URL"
+        )
+    elif unknown := unknown_buttons(state.concierge.program, state.engine.router):
+        log.warning("%s: no action of that name: its words will be read instead",
+                    "; ".join(unknown))  # fmt: skip
+    if state.desk is None and state.telegram is not None:
+        log.warning("Staff group off: TELEGRAM_STAFF_CHAT_ID is not set")
+
+
+@asynccontextmanager
+async def _lifespan(web: FastAPI, background: bool) -> AsyncIterator[None]:
+    """Starts the sending and lets it end between statements before anything is cancelled;
+    the app answers at once, whatever waits."""
+    _warn_off(web)
+    state = web.state
+    stop = asyncio.Event()
+    started = []
+    if background:
+        started = [
+            asyncio.create_task(state.catch_up()),
+            asyncio.create_task(state.sending.run(stop, DRAIN_EVERY)),
+        ]
+    yield
+    stop.set()
+    await state.sending.release()  # its rounds end between statements, what it holds goes back
+    for task in started:
+        task.cancel()
+    await asyncio.gather(*started, return_exceptions=True)
+    await state.channels.aclose()
+    await state.concierge.db.close()
