@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -18,11 +20,16 @@ from handlers.card import render_card
 from handlers.history import render_history
 from loyalty.consent import Channel, Purpose
 from loyalty.ids import INT4_MAX
+from loyalty.program import Program
 from services import members, privacy
 from services.wording import speaker_for
 
 if TYPE_CHECKING:
+    from storage.models import Member
     from storage.unit_of_work import UnitOfWork
+
+    # members.redeem, members.adjust
+    Entry = Callable[[UnitOfWork, Member, int, str, str, datetime, Program], Awaitable[int]]
 
 
 @click.group("members")
@@ -101,6 +108,15 @@ async def members_consent(
     click.echo(f"{purpose} on {channel} {verb} {state}")
 
 
+async def _entry(
+    uow: UnitOfWork, app: Concierge, member: str, make: Entry, points: int, note: str
+) -> int:
+    """A ledger entry staff make, under a key of its own (each command is a new entry);
+    returns the balance."""
+    found = await members.find(uow, member, app.program)
+    return await make(uow, found, points, str(uuid.uuid4()), note, app.clock(), app.program)
+
+
 @members_group.command("redeem")
 @click.argument("member")
 @click.argument("points", type=click.IntRange(1, INT4_MAX))
@@ -112,10 +128,7 @@ async def members_redeem(
     uow: UnitOfWork, app: Concierge, member: str, points: int, note: str
 ) -> None:
     """Take points from a member's balance (never below zero)."""
-    found = await members.find(uow, member, app.program)
-    left = await members.redeem(
-        uow, found, points, str(uuid.uuid4()), note, app.clock(), app.program
-    )
+    left = await _entry(uow, app, member, members.redeem, points, note)
     click.echo(f"redeemed {points} points; balance {left}")
 
 
@@ -130,10 +143,7 @@ async def members_adjust(
     uow: UnitOfWork, app: Concierge, member: str, points: int, note: str
 ) -> None:
     """Correct a balance either way (goodwill, a mistake); never below zero."""
-    found = await members.find(uow, member, app.program)
-    left = await members.adjust(
-        uow, found, points, str(uuid.uuid4()), note, app.clock(), app.program
-    )
+    left = await _entry(uow, app, member, members.adjust, points, note)
     click.echo(f"adjusted by {points:+d} points; balance {left}")
 
 

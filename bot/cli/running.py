@@ -60,7 +60,8 @@ def load(database: str | None = None) -> Concierge:
 
 
 def run(work: Callable[[Concierge], Awaitable[T]], app: Concierge | None = None) -> T:
-    """Run one async piece of work against the database, closing it afterwards."""
+    """Run one async piece of work against the database, closing it afterwards; a refusal
+    is one line on stderr and exit code 1."""
     app = app or load()
 
     async def main() -> T:
@@ -86,7 +87,8 @@ async def committed(app: Concierge, work: Callable[[UnitOfWork], Awaitable[T]]) 
 def transaction(
     command: Callable[Concatenate[UnitOfWork, Concierge, P], Awaitable[T]],
 ) -> Callable[P, T]:
-    """A command whose body is one unit of work: `command(uow, app, **options)`."""
+    """A command whose body is one unit of work, `command(uow, app, **options)`: committed
+    when it returns, rolled back when it raises (a refusal: one line, exit code 1)."""
 
     @functools.wraps(command)
     def callback(*args: P.args, **options: P.kwargs) -> T:
