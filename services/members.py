@@ -1,4 +1,5 @@
-"""Member services: enrol, look up, show the card, consent, redeem, tiers, invitations.
+"""Member services: enrol, look up, show the card, consent, redeem, tiers, invitations, the
+ledger's latest entries, a card's QR code checked, a chat linked.
 
 Export and erasure: services/privacy.py.
 """
