@@ -15,6 +15,12 @@ class StaffError(ValueError):
     """A request about staff that cannot be carried out; the text says why."""
 
 
+def shown_name(text: str) -> str | None:
+    """The name members are shown (spaces collapsed); None when empty or over 80 characters."""
+    name = " ".join(text.split())
+    return name if 0 < len(name) <= 80 else None
+
+
 async def register(
     uow: UnitOfWork, telegram_user_id: int, name: str, role: str, now: datetime
 ) -> Staff:

@@ -32,11 +32,11 @@ def staff_group() -> None:
 )
 def staff_add(telegram_user_id: int, name: str, role: str) -> None:
     """Register a staff member (again, with a new name or role)."""
-    name = " ".join(name.split())
-    if not name or len(name) > 80:
+    shown = staff.shown_name(name)
+    if shown is None:
         fail("--name: give a name of 1 to 80 characters")
-    _register(telegram_user_id, name, role)
-    click.echo(f"{name} ({role}) may now act in the staff group")
+    _register(telegram_user_id, shown, role)
+    click.echo(f"{shown} ({role}) may now act in the staff group")
 
 
 @transaction
