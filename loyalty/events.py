@@ -5,7 +5,8 @@ Pure: the caller passes the member's standing, the event's rules and the time.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -73,3 +74,8 @@ def fits(taken: int, capacity: int, wanted: int) -> bool:
 def rate(part: int, whole: int) -> float | None:
     """A share, None when there is nothing to share (no invitation, no guest)."""
     return part / whole if whole else None
+
+
+def tally(answers: Iterable[str]) -> dict[str, int]:
+    """How many answers of each status, the statuses in alphabetical order."""
+    return dict(sorted(Counter(answers).items()))

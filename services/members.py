@@ -1,4 +1,5 @@
-"""Member services: enrol, look up, show the card, consent, redeem, tiers, invitations.
+"""Member services: enrol, look up, show the card, consent, redeem, tiers, invitations, the
+ledger's latest entries, a card's QR code checked, a chat linked.
 
 Export and erasure: services/privacy.py.
 """
@@ -19,6 +20,7 @@ from loyalty.badges import within_reach
 from loyalty.consent import Channel, ConsentChange, Purpose, allows, current, restorable
 from loyalty.dates import EARLIEST, LATEST, Birthday, iso_day
 from loyalty.ids import parse_id
+from loyalty.membercard import verify
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
 from loyalty.segments import Segment
@@ -230,6 +232,8 @@ async def adjust(
     program: Program,
 ) -> int:
     """A staff correction either way (never below zero); returns the new balance."""
+    if amount == 0:
+        raise MemberError("an adjustment takes a non-zero number of points")
     return await _post(
         uow, member, now, program, lambda held: points.adjust_entry(held, amount, now, key, note)
     )
@@ -304,6 +308,17 @@ async def qr_key(uow: UnitOfWork, make: Callable[[], str]) -> str:
     return await uow.secrets.get_or_create("member-qr", make)
 
 
+async def verify_card(
+    uow: UnitOfWork, payload: str, make_key: Callable[[], str], now: datetime, program: Program
+) -> tuple[str, Member, Card]:
+    """The number, member and card a till scanner's reading of a member's QR code names."""
+    number = verify(payload, await qr_key(uow, make_key))
+    if number is None:
+        raise MemberError("not a genuine member card of this club")
+    member = await find(uow, number, program)
+    return number, member, await card(uow, member, now, program)
+
+
 async def add_anniversary(
     uow: UnitOfWork, member: Member, kind: str, on: str, program: Program
 ) -> None:
@@ -316,6 +331,33 @@ async def add_anniversary(
         raise MemberError("an anniversary needs a short kind, e.g. wedding")
     await uow.members.set_anniversary(member.id, kind, day)
     await uow.occasion_dates.refresh([member.id], program.club.zone)
+
+
+async def enrol(
+    uow: UnitOfWork,
+    program: Program,
+    now: datetime,
+    phone: str,
+    anniversaries: Iterable[tuple[str, str]],
+    **profile: str | None,
+) -> Member:
+    """A member enrolled by staff, with the (kind, YYYY-MM-DD) dates they declared."""
+    member = await add(uow, program, now, phone, **profile)
+    for kind, on in anniversaries:
+        await add_anniversary(uow, member, kind, on, program)
+    return member
+
+
+async def statement(uow: UnitOfWork, member: Member, last: int) -> list[points.Entry]:
+    """The member's `last` ledger entries, newest first."""
+    return await uow.ledger.latest(member.id, last)
+
+
+async def link(
+    uow: UnitOfWork, member: Member, channel: str, address: str, locale: str | None, now: datetime
+) -> None:
+    """The member is who writes from `address` on `channel`."""
+    await uow.identities.link(member.id, channel, address, locale, now)
 
 
 async def set_invited_tier(

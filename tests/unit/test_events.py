@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loyalty.events import Eligibility, Priority, answers_until, fits, rate, seats
+from loyalty.events import Eligibility, Priority, answers_until, fits, rate, seats, tally
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -63,3 +63,8 @@ def test_a_place_fits_only_within_capacity(taken: int, capacity: int, guests: in
 
 def test_a_rate_of_nothing_is_none() -> None:
     assert rate(0, 0) is None and rate(1, 4) == 0.25
+
+
+def test_answers_are_counted_by_status_in_alphabetical_order() -> None:
+    counted = tally(["waiting", "going", "going", "declined"])
+    assert list(counted.items()) == [("declined", 1), ("going", 2), ("waiting", 1)]

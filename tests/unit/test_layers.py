@@ -149,6 +149,6 @@ def test_the_scheduler_imports_nothing_of_the_shell() -> None:
 
 def test_only_the_cli_and_the_bootstrap_start_the_scheduler() -> None:
     found = offending(
-        "bot", ("scheduler",), lambda name, _: name in ("bot/cli.py", "bot/bootstrap.py")
+        "bot", ("scheduler",), lambda name, _: name in ("bot/cli/processes.py", "bot/bootstrap.py")
     )
     assert not found, "\n".join(found)

@@ -1,0 +1,70 @@
+"""The schema, and the long-running processes that need it current: the web app, the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import click
+
+from bot.bootstrap import Concierge
+from bot.cli.running import fail, load, run, schema_current
+from storage.migrate import upgrade
+
+
+@click.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration not yet applied."""
+    run(lambda app: upgrade(app.db, store_zone=app.program.club.timezone))
+    click.echo("database is up to date")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=None, help="Default: $PORT, else 8000.")
+def serve(host: str, port: int | None) -> None:
+    """Run the web app (webhooks, health check, API docs at /docs)."""
+    import uvicorn
+
+    from bot.web import create_app
+
+    app = load()
+    schema_current(app)
+    # no log_config: uvicorn's loggers, the access log too, write through the masking handler
+    uvicorn.run(
+        create_app(app), host=host, port=port or app.settings.port, log_level="info",
+        log_config=None,
+    )  # fmt: skip
+
+
+@click.command()
+def worker() -> None:
+    """Run the scheduler: settle daily, occasions hourly, send the outbox (one per database)."""
+    from scheduler.worker import AnotherWorker
+
+    app = load()
+    schema_current(app)
+    with contextlib.suppress(KeyboardInterrupt):
+        try:
+            asyncio.run(_work(app))
+        except AnotherWorker as exc:
+            fail(str(exc), 1)
+
+
+async def _work(app: Concierge) -> None:
+    from bot import outbound
+    from scheduler.worker import run as scheduler
+
+    found = outbound.channels(app)
+    try:
+        await scheduler(app, outbound.sender(app, found.ports(), "worker"))
+    finally:
+        await found.aclose()
+
+
+COMMANDS = (db, serve, worker)

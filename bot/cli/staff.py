@@ -1,0 +1,94 @@
+"""Who may act in the staff group, and when each of them works."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from bot.bootstrap import Concierge
+from bot.cli.params import Id, Text
+from bot.cli.running import fail, transaction
+from loyalty.hours import DAYS, Opening, parse_day
+from loyalty.ids import INT8_MAX
+from services import schedules, staff
+
+if TYPE_CHECKING:
+    from storage.unit_of_work import UnitOfWork
+
+
+@click.group("staff")
+def staff_group() -> None:
+    """Who may act in the staff group (Telegram user ids: ask @userinfobot, or see the log)."""
+
+
+@staff_group.command("add")
+@click.argument("telegram_user_id", type=Id(INT8_MAX))
+@click.option(
+    "--name", required=True, type=Text(), help="Shown to members: their first name only."
+)
+@click.option(
+    "--role", type=click.Choice(["concierge", "manager"]), default="concierge", show_default=True
+)
+def staff_add(telegram_user_id: int, name: str, role: str) -> None:
+    """Register a staff member (again, with a new name or role)."""
+    shown = staff.shown_name(name)
+    if shown is None:
+        fail("--name: give a name of 1 to 80 characters")
+    _register(telegram_user_id, shown, role)
+    click.echo(f"{shown} ({role}) may now act in the staff group")
+
+
+@transaction
+async def _register(
+    uow: UnitOfWork, app: Concierge, telegram_user_id: int, name: str, role: str
+) -> None:
+    await staff.register(uow, telegram_user_id, name, role, app.clock())
+
+
+@staff_group.command("list")
+@transaction
+async def staff_list(uow: UnitOfWork, app: Concierge) -> None:
+    """The registered staff."""
+    rows = await staff.roster(uow)
+    for person in rows:
+        click.echo(f"{person.telegram_user_id:>12}  {person.role:<9}  {person.name}")
+    if not rows:
+        click.echo("no staff registered: concierge staff add TELEGRAM_USER_ID --name NAME")
+
+
+@staff_group.command("remove")
+@click.argument("telegram_user_id", type=Id(INT8_MAX))
+@transaction
+async def staff_remove(uow: UnitOfWork, app: Concierge, telegram_user_id: int) -> None:
+    """Stop someone acting in the staff group (what they wrote stays in the transcripts)."""
+    removed = await staff.remove(uow, telegram_user_id, app.clock())
+    click.echo(f"{removed.name} may no longer act in the staff group")
+
+
+@staff_group.command("hours")
+@click.argument("who", metavar="STAFF")
+@click.argument("day", type=click.Choice(DAYS))
+@click.argument("start", required=False)
+@click.argument("end", required=False)
+def staff_hours(who: str, day: str, start: str | None, end: str | None) -> None:
+    """When STAFF (Telegram id or name) works on DAY, in the store's time: `mon 10:00 18:00`;
+    without times, not that day."""
+    try:
+        opening = parse_day(f"{start}-{end}")[0] if start and end else None
+    except ValueError as exc:
+        fail(f"hours: {exc}", 1)
+    if (start is None) != (end is None):
+        fail("give both times (FROM TO), or neither to take the day off", 1)
+    name = _set_hours(who, DAYS.index(day), opening)
+    click.echo(f"{name}: {day} {f'{start}-{end}' if opening else 'off'}")
+
+
+@transaction
+async def _set_hours(
+    uow: UnitOfWork, app: Concierge, who: str, weekday: int, opening: Opening | None
+) -> str:
+    return (await schedules.set_hours(uow, who, weekday, opening)).name
+
+
+COMMANDS = (staff_group,)

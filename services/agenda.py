@@ -1,0 +1,47 @@
+"""The store's appointments as staff read them: a day's or a week's, and the no-shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from loyalty.booking import BOOKED
+from loyalty.dates import wall_clock
+from loyalty.program import Program
+from services import appointments
+
+if TYPE_CHECKING:
+    from storage.models import Appointment, Member
+    from storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Entry:
+    booking: Appointment
+    member: Member | None  # None: erased
+    staff: str  # the staff member's name, "?" if they are gone
+
+
+async def agenda(
+    uow: UnitOfWork, program: Program, now: datetime, day: date | None
+) -> list[Entry]:
+    """The appointments of `day` in the store's zone, or of the seven days from today."""
+    zone = program.club.zone
+    first = day or now.astimezone(zone).date()
+    start = wall_clock(first, time(0), zone)
+    end = wall_clock(first + timedelta(days=1 if day else 7), time(0), zone)
+    rows = await uow.appointments.between(start, end)
+    people = await uow.members.many([r.member_id for r in rows])
+    staff = {s.id: s.name for s in await uow.staff.all()}
+    return [Entry(r, people.get(r.member_id), staff.get(r.staff_id, "?")) for r in rows]
+
+
+async def no_show(uow: UnitOfWork, appointment_id: int, now: datetime) -> None:
+    """The member did not come: kept for the club's figures."""
+    row = await uow.appointments.get(appointment_id)
+    if row is None or row.status != BOOKED:
+        raise appointments.BookingError(
+            f"no booked appointment {appointment_id}", appointments.UNKNOWN
+        )
+    await appointments.cancel(uow, row, now, status=appointments.NO_SHOW)
