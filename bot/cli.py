@@ -25,7 +25,6 @@ import click
 from bot import logs
 from bot.bootstrap import Concierge, bootstrap, utc_now
 from bot.settings import ConfigError, Settings, load_settings
-from handlers.appointments import ERASED, tell_staff
 from handlers.card import render_card
 from handlers.history import render_history
 from loyalty.booking import BOOKED
@@ -37,6 +36,7 @@ from loyalty.membercard import verify_ticket
 from loyalty.points import InsufficientPoints
 from loyalty.text import unstorable
 from services import appointments, events, members, occasions, privacy
+from services.desk import ERASED, tell_staff
 from services.wording import speaker_for
 from storage.migrate import behind, upgrade
 

@@ -30,10 +30,10 @@ from bot.channels.media import (
 from bot.channels.telegram import read_update
 from bot.channels.telegram_files import telegram_file
 from bot.channels.whatsapp import STATUS_PATH, unknown_buttons
-from handlers.calendar import by_ref
 from loyalty.ids import INT8_MAX, parse_id
 from loyalty.membercard import holder
 from loyalty.purchases import InvalidPurchase, parse_purchase
+from services.calendars import by_ref
 from services.members import MemberError, find, member_number
 from services.purchases import Result, ingest
 

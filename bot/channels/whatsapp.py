@@ -31,7 +31,11 @@ from bot.channels import receipts
 from bot.channels.media import CALENDAR_PATH, PHOTO_PATH, QR_PATH, media_url
 from bot.channels.twilio_forms import TWILIO_ORIGIN, message_refusal, status_refusal
 from bot.engine import Engine
-from handlers.dialog import (
+from handlers.conversation.dialog import Inbound, Reply, Traits, Turn
+from handlers.conversation.router import Router
+from handlers.conversation.words import options
+from locales import Speaker
+from loyalty.attachments import (
     AUDIO,
     CONTACT,
     DOCUMENT,
@@ -42,13 +46,8 @@ from handlers.dialog import (
     VIDEO,
     VOICE,
     Attachment,
-    Inbound,
-    Reply,
-    Router,
-    Turn,
-    options,
 )
-from locales import Speaker
+from loyalty.consent import Channel
 from loyalty.pace import Pace, whatsapp_keys
 from loyalty.phones import mask_phone
 from loyalty.ports import (
@@ -70,6 +69,7 @@ log = logging.getLogger("concierge.whatsapp")
 MPS_WINDOW = 1.0  # seconds Twilio counts a sender's messages a second over
 CHANNEL = "whatsapp"
 MAX_MESSAGE = 1600  # Twilio's limit for one WhatsApp message body
+CARRIES = frozenset({PHOTO, VOICE, AUDIO, VIDEO, DOCUMENT})  # the files a member is shown
 WINDOW = timedelta(hours=24)
 OUTSIDE_WINDOW = 63016  # Twilio: free-form message outside the allowed window
 WAITS_FOR_WINDOW = "outside WhatsApp's 24-hour window: waits for the member"
@@ -187,7 +187,7 @@ def inbound_from(form: Mapping[str, str], program: Program) -> Inbound | None:
 def render(replies: list[Reply], speaker: Speaker) -> list[tuple[str, str | None]]:
     """Replies as WhatsApp messages (body, QR text): buttons become numbered lines.
 
-    Numbers run on across the turn's replies, as `handlers.dialog.options` counts them.
+    Numbers run on across the turn's replies, as `options` (handlers/conversation) counts them.
     """
     messages: list[tuple[str, str | None]] = []
     number = 0
@@ -226,6 +226,7 @@ class WhatsAppChannel:
     """The club's WhatsApp sender: messages in (Twilio's webhook), messages out."""
 
     name = CHANNEL
+    traits = Traits(consent=Channel.WHATSAPP, numbered=True)
 
     def __init__(
         self,
