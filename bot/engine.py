@@ -9,36 +9,22 @@ label: when its payload names no action or command, its label is read as words.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
 from typing import Protocol
 
 from bot.bootstrap import Concierge
 from bot.channels.receipts import Later, Take
 from handlers import router as default_router
-from handlers.desk import gist, remember
-from handlers.dialog import (
-    MAX_TEXT,
-    NUMBERED,
-    STATE_TTL,
-    Inbound,
-    Reply,
-    Router,
-    State,
-    Turn,
-    options,
-    pick,
-)
+from handlers.conversation.dialog import MAX_TEXT, STATE_TTL, Inbound, Reply, State, Traits, Turn
+from handlers.conversation.router import Router
+from handlers.conversation.words import options, pick
 from locales import translations
 from loyalty.text import storable, unstorable
+from services import chats, desk
 from services.wording import speaker_for
 from storage.conversations import Saved
-from storage.models import ChannelIdentity, Member
-from storage.unit_of_work import UnitOfWork
 
-# Writes the replies in the message's own transaction (the outbox), so none is lost.
-Writer = Callable[[Turn, list[Reply]], Awaitable[None]]
 After = Callable[[], Awaitable[None]]
 CONFUSED_AFTER = 2  # messages not understood in a row before a person is called
 
@@ -49,18 +35,28 @@ class Outbound(Protocol):
     async def send_chats(self, chats: set[tuple[str, str]]) -> object: ...
 
 
+class Chat(Protocol):
+    """A channel members write on, as the engine sees it (bot/channels/*)."""
+
+    name: str
+    traits: Traits  # what its chats can do
+
+    async def queue(self, turn: Turn, replies: list[Reply]) -> None:
+        """Write the replies in the message's own transaction (the outbox), so none is lost."""
+
+
 class Engine:
     def __init__(
         self,
         app: Concierge,
         sending: Outbound,
-        writers: dict[str, Writer],
+        channels: Mapping[str, Chat],
         router: Router | None = None,
         desk: bool = False,
     ) -> None:
         self.app = app
         self.sending = sending
-        self.writers = writers  # how each channel writes its replies to the outbox
+        self.channels = channels  # by name: the channels messages come in by
         self.desk = desk  # the staff group is on: conversations can go to a person
         self.router = router or default_router()
         # STOP and START are heard in every language the club speaks, from every member
@@ -85,7 +81,10 @@ class Engine:
             if received is None:
                 return None  # handled already (a restart's catch-up met a live worker)
             await uow.conversations.hold(inbound.channel, inbound.address)
-            identity, member = await self._identity(uow, inbound, now)
+            identity, member = await chats.writer(
+                uow, inbound.channel, inbound.address, inbound.verified_phone, inbound.language,
+                now,
+            )  # fmt: skip
             if identity is not None and (
                 identity.last_inbound_at is None or identity.last_inbound_at < received
             ):
@@ -93,24 +92,24 @@ class Engine:
             saved = await uow.conversations.get(inbound.channel, inbound.address, now)
             locale = (member.locale if member else None) or inbound.language
             speaker = speaker_for(locale, member.timezone if member else None, app.program)
+            chat = self.channels[inbound.channel]
             turn = Turn(
                 uow, app.program, now, inbound, member, State(saved.name, saved.data), speaker,
-                offered=saved.options, recent=saved.recent,
-                staff_desk=self.desk and inbound.channel in self.writers,
+                chat.traits, offered=saved.options, recent=saved.recent, staff_desk=self.desk,
             )  # fmt: skip
             if turn.staff_desk:  # the last lines are kept only for someone to take over
-                turn.handoff = await uow.handoffs.open_for(inbound.channel, inbound.address)
+                turn.handoff = await desk.open_for(uow, inbound.channel, inbound.address)
                 if not unreadable:
-                    remember(turn, "member", gist(inbound))
+                    turn.remember("member", inbound.gist)
             replies = await (self._unreadable(turn) if unreadable else self.route(turn))
             misses = saved.misses + 1 if turn.misunderstood else 0
             if misses >= CONFUSED_AFTER and self.router.on_confused is not None:
                 confused = await self.router.on_confused(turn)
                 replies, misses = (confused, 0) if confused is not None else (replies, misses)
             for reply in replies if turn.staff_desk else ():
-                remember(turn, "bot", reply.text)
+                turn.remember("bot", reply.text)
             offered = []
-            if inbound.channel in NUMBERED:
+            if chat.traits.numbered:
                 offered = [[button.label, button.action] for button in options(replies)]
             if turn.handoff is not None:
                 turn.recent = []  # with staff, the transcript keeps the conversation
@@ -119,10 +118,8 @@ class Engine:
                 await uow.conversations.save(
                     inbound.channel, inbound.address, kept, now + STATE_TTL
                 )
-            writer = self.writers.get(inbound.channel)
-            if writer is not None:
-                await uow.outbox.release(inbound.channel, inbound.address, now)  # they wrote
-                await writer(turn, replies)
+            await uow.outbox.release(inbound.channel, inbound.address, now)  # they wrote
+            await chat.queue(turn, replies)
             await uow.commit()
         touched = uow.outbox.touched
 
@@ -141,20 +138,6 @@ class Engine:
             await self.sending.send_chats(mine)
         if touched - mine:
             await self.sending.send_chats(touched - mine)
-
-    async def _identity(
-        self, uow: UnitOfWork, inbound: Inbound, now: datetime
-    ) -> tuple[ChannelIdentity | None, Member | None]:
-        """Who is writing; a number the platform vouches for finds its member by itself."""
-        found = await uow.identities.member(inbound.channel, inbound.address)
-        if found is None and inbound.verified_phone is not None:
-            member = await uow.members.by_phone(inbound.verified_phone)
-            if member is not None and member.erased_at is None:
-                await uow.identities.link(
-                    member.id, inbound.channel, inbound.address, inbound.language, now
-                )
-                found = await uow.identities.member(inbound.channel, inbound.address)
-        return found if found is not None else (None, None)
 
     async def route(self, turn: Turn) -> list[Reply]:
         router, inbound = self.router, turn.inbound

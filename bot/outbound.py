@@ -17,8 +17,8 @@ from bot.channels.console import ConsoleChat
 from bot.channels.staff import StaffDesk, staff_desk
 from bot.channels.telegram import TelegramChannel, telegram_channel
 from bot.channels.whatsapp import WhatsAppChannel, whatsapp_channel
-from bot.engine import Engine, Writer
-from handlers.dialog import Router
+from bot.engine import Chat, Engine
+from handlers.conversation.router import Router
 from loyalty.ports import ChannelPort
 from services import handoffs
 from services.sending import Sender
@@ -79,11 +79,11 @@ def engine(
 ) -> Engine:
     """The engine, writing each channel's replies as that channel renders them; the
     channels that take messages in are given it."""
-    writers: dict[str, Writer] = {}
+    chats: dict[str, Chat] = {}
     for channel in (found.telegram, found.whatsapp):
         if channel is not None:
-            writers[channel.name] = channel.queue
-    built = Engine(app, sending, writers, router, desk=found.desk is not None)
+            chats[channel.name] = channel
+    built = Engine(app, sending, chats, router, desk=found.desk is not None)
     for channel in (found.telegram, found.whatsapp, found.desk):
         if channel is not None:
             channel.engine = built
@@ -109,5 +109,5 @@ def console(
     """A chat at the terminal: its replies written to the outbox and printed by its sender."""
     chat = ConsoleChat(address, phone, say, images)
     sending = sender(app, {chat.name: chat}, "console")
-    chat.engine = Engine(app, sending, {chat.name: chat.queue})
+    chat.engine = Engine(app, sending, {chat.name: chat})
     return chat

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.dialog import Router
+from handlers.conversation.router import Router
 
 
 def router() -> Router:
@@ -10,8 +10,8 @@ def router() -> Router:
     from handlers import (
         appointments,
         card,
+        help,
         history,
-        menu,
         person,
         preferences,
         previews,
@@ -19,6 +19,6 @@ def router() -> Router:
     )  # fmt: skip
 
     combined = Router()
-    for module in (start, history, card, previews, appointments, preferences, person, menu):
+    for module in (start, history, card, previews, appointments, preferences, person, help):
         combined.include(module.router)
     return combined

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from handlers import desk
-from handlers.calendar import for_appointment
-from handlers.dialog import Button, Reply, Router, Turn
-from handlers.menu import link_first, with_menu
-from loyalty.booking import BOOKED, Slot
+from handlers.conversation.dialog import Button, Reply, Turn
+from handlers.conversation.menu import link_first, with_menu
+from handlers.conversation.router import Router
+from loyalty.booking import Slot
 from loyalty.dates import LATEST
 from loyalty.ids import parse_id
-from loyalty.program import Program
-from services import appointments, handoffs
+from loyalty.ports import BookingRecord, MemberRecord
+from services import appointments, desk
 from services.appointments import BookingError
-from services.members import member_number
+from services.calendars import for_appointment
 from services.wording import service_name
-from storage.models import Appointment, Member
-from storage.unit_of_work import UnitOfWork
 
 router = Router()
 NOTE = "appt:note"  # waiting for the note (or a photo) before confirming
-ERASED = "erased"  # a booking cancelled because the member's data was erased
 
 
 def _epoch(moment: datetime) -> str:
@@ -64,7 +60,7 @@ async def overview(turn: Turn) -> list[Reply]:
         return link_first(turn)
     _ = turn._
     tier = await appointments.tier_of(turn.uow, turn.member, turn.now, turn.program)
-    booked = await turn.uow.appointments.upcoming(turn.member.id, turn.now)
+    booked = await appointments.upcoming(turn.uow, turn.member.id, turn.now)
     lines = [_("Your appointments:")] if booked else []
     rows = []
     for booking in booked:
@@ -170,7 +166,7 @@ def _refused(turn: Turn, error: BookingError, pick: str, later: str) -> Reply:
     return with_menu(turn, _("This is not something you can book. Here is the menu again."))
 
 
-def _booked(turn: Turn, booking: Appointment) -> list[Reply]:
+def _booked(turn: Turn, booking: BookingRecord) -> list[Reply]:
     _ = turn._
     text = _("Booked: {service}, {when}. We look forward to seeing you.").format(
         service=service_name(turn.program, booking.service, turn.speaker),
@@ -180,15 +176,12 @@ def _booked(turn: Turn, booking: Appointment) -> list[Reply]:
     return [Reply(text, calendar=calendar), with_menu(turn, _("Anything else?"))]
 
 
-async def _mine(turn: Turn, at: int = 1) -> Appointment | None:
+async def _mine(turn: Turn, at: int = 1) -> BookingRecord | None:
     parts = (turn.inbound.action or "").split(":")
     booking_id = parse_id(parts[at]) if len(parts) > at else None
     if turn.member is None or booking_id is None:
         return None
-    booking = await turn.uow.appointments.get(booking_id)
-    if booking is None or booking.member_id != turn.member.id or booking.status != BOOKED:
-        return None
-    return booking
+    return await appointments.of_member(turn.uow, turn.member.id, booking_id)
 
 
 @router.action("apt")
@@ -249,38 +242,6 @@ async def cancelled(turn: Turn) -> list[Reply] | None:
     return [with_menu(turn, turn._("Your appointment is cancelled. Thank you for telling us."))]
 
 
-async def _tell_staff(turn: Turn, booking: Appointment, member: Member, what: str) -> None:
+async def _tell_staff(turn: Turn, booking: BookingRecord, member: MemberRecord, what: str) -> None:
     if turn.staff_desk:
-        await tell_staff(turn.uow, turn.program, turn.now, booking, member, what)
-
-
-async def tell_staff(
-    uow: UnitOfWork,
-    program: Program,
-    now: datetime,
-    booking: Appointment,
-    member: Member,
-    what: str,
-) -> list[int]:
-    """New, moved and cancelled bookings are posted in the staff group's General topic; one
-    cancelled by erasing the member's data names them by number only. Returns the posts."""
-    speaker = desk.staff_speaker(program)
-    _ = speaker.gettext
-    staff = await uow.staff.get(booking.staff_id)
-    number = member_number(member.id)
-    who = number if what == ERASED else f"{member.name or ''} ({number})"
-    details = (
-        f"{service_name(program, booking.service, speaker)} · "
-        f"{speaker.day_and_time(booking.starts_at)} · {who} · {staff.name if staff else '?'}"
-    )
-    heading = {
-        "new": _("New booking: {details}"), "moved": _("Booking moved: {details}"),
-        "cancelled": _("Booking cancelled: {details}"),
-        ERASED: _("Booking cancelled, the member's data erased: {details}"),
-    }[what]  # fmt: skip
-    line = heading.format(details=details)
-    if booking.note and what == "new":
-        line += "\n" + _("Note: {note}").format(note=booking.note)
-    return await handoffs.post(
-        uow, now, None, line, photo=booking.photo if what == "new" else None, member_id=member.id
-    )
+        await desk.tell_staff(turn.uow, turn.program, turn.now, booking, member, what)

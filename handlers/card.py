@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 
-from handlers.dialog import Reply, Router, Turn
-from handlers.menu import link_first, with_menu
+from handlers.conversation.dialog import Reply, Turn
+from handlers.conversation.menu import link_first, with_menu
+from handlers.conversation.router import Router
 from locales import Speaker
 from loyalty.membercard import qr_payload
 from loyalty.program import Program

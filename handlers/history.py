@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from handlers.dialog import Reply, Router, Turn
-from handlers.menu import link_first, with_menu
+from handlers.conversation.dialog import Reply, Turn
+from handlers.conversation.menu import link_first, with_menu
+from handlers.conversation.router import Router
 from locales import Speaker
 from loyalty.points import Entry, Reason
 from services import members
@@ -51,8 +52,9 @@ def render_history(entries: Iterable[Entry], speaker: Speaker) -> list[str]:
 async def show_history(turn: Turn) -> list[Reply]:
     if turn.member is None:
         return link_first(turn)
-    await members.account(turn.uow, turn.member.id, turn.now, turn.program)  # expiries first
-    entries = await turn.uow.ledger.latest(turn.member.id, HISTORY_LINES)
+    entries = await members.history(
+        turn.uow, turn.member.id, turn.now, turn.program, HISTORY_LINES
+    )
     if not entries:
         empty = turn._("No points yet: they will appear here with your first purchase.")
         return [with_menu(turn, empty)]

@@ -1,14 +1,21 @@
 """Talk to a person: the member's side of a conversation with staff.
 
 While the conversation is with staff the bot is silent: what the member sends goes to the
-topic in the staff group (handlers/desk.py), until staff close it. STOP is still obeyed.
+topic in the staff group (services/desk.py), until staff close it. STOP is still obeyed.
 """
 
 from __future__ import annotations
 
-from handlers import desk
-from handlers.dialog import MAX_TEXT, OTHER, Reply, Router, Turn
-from handlers.menu import with_menu
+from handlers.card import render_card
+from handlers.conversation.dialog import MAX_TEXT, Reply, Turn
+from handlers.conversation.menu import with_menu
+from handlers.conversation.router import Router
+from locales import Speaker
+from loyalty.attachments import OTHER
+from loyalty.consent import channel_name
+from loyalty.ports import HandoffRecord
+from services import desk, members
+from services.wording import first_name
 
 router = Router()
 
@@ -38,11 +45,11 @@ async def hand_over(turn: Turn, reason: str) -> list[Reply]:
         ]
     inbound = turn.inbound
     member_id = turn.member.id if turn.member else None
-    handoff, new = await turn.uow.handoffs.open(
-        member_id, inbound.channel, inbound.address, reason, turn.now
+    handoff, new = await desk.hand_over(
+        turn.uow, member_id, inbound.channel, inbound.address, reason, turn.now
     )
     if new:
-        await desk.announce(turn, handoff)
+        await _announce(turn, handoff)
     turn.done()
     if reason == "confused":
         text = _(
@@ -59,6 +66,64 @@ async def hand_over(turn: Turn, reason: str) -> list[Reply]:
     return [Reply(text)]
 
 
+async def _announce(turn: Turn, handoff: HandoffRecord) -> None:
+    """Open the conversation's topic with a context card: who, their standing, the talk so far."""
+    program = turn.program
+    speaker = desk.staff_speaker(program)
+    _ = speaker.gettext
+    lines = [
+        _("Asked to talk to a person.")
+        if handoff.reason == "asked"
+        else _("The concierge did not understand twice and called for a person."),
+        "",
+    ]
+    channel = channel_name(turn.inbound.channel)
+    if turn.member is not None:
+        card = await members.card(turn.uow, turn.member, turn.now, program)
+        lines.append(render_card(card, program, speaker, staff=True))
+        found = await desk.standing(turn.uow, turn.member.id, turn.now, program)
+        lines += _standing(found, speaker)
+        who = first_name(turn.member.name) or _("Member")
+        level = program.tiers.level(found.tier).name[speaker.language]
+        topic = f"{who} · {channel} · {level}"
+    else:
+        lines.append(_("Not a member. Wrote from {channel}.").format(channel=channel))
+        who = turn.inbound.first_name or _("Guest")
+        topic = f"{who} · {channel} · {_('not a member')}"
+    if turn.recent:
+        lines += ["", _("Last messages with the concierge:")]
+        for who, text in turn.recent:
+            said = _("Member") if who == "member" else _("Concierge")
+            lines.append(f"{said}: {text}")
+    lines += [
+        "",
+        _("Answer in this topic: the member receives it under your first name. "
+          "/claim takes the conversation, /note adds a note the member never sees, "
+          "/close gives the member back to the concierge."),
+    ]  # fmt: skip
+    await desk.announce(turn.uow, turn.now, handoff, "\n".join(lines), topic[:128], turn.recent)
+    turn.recent = []  # from now on the transcript keeps them
+
+
+def _standing(found: desk.Standing, speaker: Speaker) -> list[str]:
+    """The member's last purchases and the events they answered, for the context card."""
+    _ = speaker.gettext
+    lines = []
+    if found.purchases:
+        lines += ["", _("Last purchases:")]
+        for purchase in found.purchases:
+            lines.append(
+                f"• {speaker.date(purchase.purchased_at)} · "
+                f"{speaker.money(purchase.amount, purchase.currency)}"
+                + (f" · {purchase.category}" if purchase.category else "")
+            )
+    if found.coming:
+        lines += ["", _("Coming up:")]
+        lines += [f"• {speaker.day(event.starts_at)} · {event.title} · {status}"
+                  for event, status in found.coming]  # fmt: skip
+    return lines
+
+
 @router.during_handoff
 async def relay(turn: Turn) -> list[Reply]:
     """The bot stays silent: what the member sends goes to the staff topic (words, files, a
@@ -71,8 +136,11 @@ async def relay(turn: Turn) -> list[Reply]:
         return [Reply(_("You are talking with our team: write your message here."))]
     if len(text) > MAX_TEXT:
         return [Reply(_("That message is too long. Could you send it in a few parts?"))]
+    who = first_name(turn.member.name if turn.member else inbound.first_name)
     if not text and inbound.attachment is not None and inbound.attachment.kind == OTHER:
-        await desk.not_passed_on(turn, handoff)
+        await desk.not_passed_on(turn.uow, turn.program, turn.now, handoff, who)
         return [Reply(_("This kind of message cannot be passed on; please write it in words."))]
-    await desk.from_member(turn, handoff)
+    await desk.from_member(
+        turn.uow, turn.program, turn.now, handoff, inbound.text or "", inbound.attachment, who
+    )
     return []

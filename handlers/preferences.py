@@ -11,11 +11,12 @@ from babel.core import get_global
 from babel.dates import get_timezone_location
 from babel.lists import format_list
 
-from handlers import desk
-from handlers.dialog import Button, Reply, Router, Turn, channel_name, normalize
-from handlers.menu import link_first, with_menu
-from loyalty.consent import MARKETING, STOP_SOURCE, Channel, Purpose, allows
-from services import members
+from handlers.conversation.dialog import Button, Reply, Turn
+from handlers.conversation.menu import link_first, with_menu
+from handlers.conversation.router import Router
+from handlers.conversation.words import normalize
+from loyalty.consent import MARKETING, STOP_SOURCE, Channel, Purpose, allows, channel_name
+from services import desk, members
 from services.wording import speaker_for
 
 router = Router()
@@ -261,7 +262,9 @@ async def stop(turn: Turn) -> list[Reply]:
     _ = turn._
     turn.done()
     if turn.handoff is not None:
-        await desk.member_left(turn, turn.handoff)
+        await desk.member_left(
+            turn.uow, turn.program, turn.now, turn.handoff, turn.inbound.text or ""
+        )
     if turn.member is None:
         return [Reply(_("We have nothing to stop: we send you nothing."))]
     here = _here(turn)

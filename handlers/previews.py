@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import secrets
 
-from handlers.calendar import for_event
-from handlers.dialog import Button, Reply, Router, Turn
-from handlers.menu import link_first, with_menu
+from handlers.conversation.dialog import Button, Reply, Turn
+from handlers.conversation.menu import link_first, with_menu
+from handlers.conversation.router import Router
 from loyalty.events import CANCELLED, GOING, OFFERED, WAITING, answers_until
 from loyalty.ids import INT2_MAX, parse_id
 from loyalty.membercard import ticket_payload
+from loyalty.ports import EventRecord
 from services import events, members
+from services.calendars import for_event
 from services.events import (
     CLOSED,
     GONE,
@@ -27,7 +29,6 @@ from services.events import (
     ForMember,
 )
 from services.members import member_number
-from storage.models import Event
 
 router = Router()
 SHOWN = 5  # events listed at once, soonest first
@@ -142,7 +143,7 @@ async def show_event(turn: Turn) -> list[Reply] | None:
 
 async def _full(turn: Turn, event_id: int) -> str:
     """ "The event is full", and the member's place if they join the waitlist now."""
-    waiting = len(await turn.uow.rsvps.for_event(event_id, (WAITING,)))
+    waiting = await events.waiting(turn.uow, event_id)
     return turn._("The event is full. On the waitlist you would be number {n}.").format(
         n=waiting + 1
     )
@@ -160,7 +161,7 @@ def _refusal(error: EventError, turn: Turn) -> str:
     }.get(error.code, _("That did not work. Here is the menu again."))
 
 
-async def ticket(turn: Turn, event: Event) -> Reply:
+async def ticket(turn: Turn, event: EventRecord) -> Reply:
     """The code to show at the door, with the event for the member's calendar."""
     assert turn.member is not None
     key = await members.qr_key(turn.uow, lambda: secrets.token_urlsafe(32))
@@ -189,7 +190,7 @@ async def rsvp(turn: Turn) -> list[Reply] | None:
         )  # fmt: skip
     except EventError as error:
         return [with_menu(turn, _refusal(error, turn))]
-    event = await turn.uow.events.get(event_id)
+    event = await events.get(turn.uow, event_id)
     assert event is not None
     await events.notify(turn.uow, turn.program, turn.now, SEAT_OFFERED, answered.offered)
     if answered.status == GOING:

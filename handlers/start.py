@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from handlers.dialog import Button, Reply, Router, Turn, says_any
-from handlers.menu import menu, with_menu
+from handlers.conversation.dialog import Button, Reply, Turn
+from handlers.conversation.menu import with_menu
+from handlers.conversation.router import Router
+from handlers.conversation.words import says_any
+from handlers.help import menu
 from loyalty.consent import MARKETING, Channel, Purpose
 from loyalty.dates import Birthday
 from loyalty.phones import InvalidPhone, normalize_phone
-from services import members
+from loyalty.ports import MemberRecord
+from services import chats, members
 
 router = Router()
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -30,9 +34,9 @@ def consent_question(purpose: Purpose, _: Callable[[str], str]) -> str:
     }[purpose]
 
 
-async def _welcome_linked(turn: Turn, member: object) -> list[Reply]:
+async def _welcome_linked(turn: Turn, member: MemberRecord | None) -> list[Reply]:
     turn.done()
-    name = getattr(member, "name", None)
+    name = member.name if member is not None else None
     text = (
         turn._("Welcome, {name}. Your membership is now linked to this chat.").format(name=name)
         if name
@@ -43,10 +47,9 @@ async def _welcome_linked(turn: Turn, member: object) -> list[Reply]:
 
 async def _link(turn: Turn, member_id: int) -> list[Reply]:
     inbound = turn.inbound
-    await turn.uow.identities.link(
-        member_id, inbound.channel, inbound.address, inbound.language, turn.now
+    member = await chats.link(
+        turn.uow, member_id, inbound.channel, inbound.address, inbound.language, turn.now
     )
-    member = await turn.uow.members.get(member_id)
     turn.member = member
     return await _welcome_linked(turn, member)
 
@@ -59,7 +62,7 @@ async def start(turn: Turn) -> list[Reply]:
     if token is not None:
         member_id = None
         if TOKEN.match(token):
-            member_id = await turn.uow.link_tokens.use(token, turn.now)
+            member_id = await chats.invited(turn.uow, token, turn.now)
         if member_id is not None:
             return await _link(turn, member_id)
         if turn.member is None:
@@ -82,8 +85,8 @@ async def contact(turn: Turn) -> list[Reply] | None:
         phone = normalize_phone(shared.phone, turn.program.club.default_country)
     except InvalidPhone:
         return [with_menu(turn, _("I could not read that phone number."))]
-    member = await turn.uow.members.by_phone(phone)
-    if member is not None and member.erased_at is None:
+    member = await chats.linkable(turn.uow, phone)
+    if member is not None:
         return await _link(turn, member.id)
     turn.goto("join:name", phone=phone)
     return [
@@ -222,7 +225,7 @@ async def _enrol(turn: Turn) -> list[Reply]:
     inbound = turn.inbound
     phone = data.get("phone")
     # the till may have enrolled this (shared, so proven) number while they were answering
-    member = await turn.uow.members.by_phone(phone) if phone else None
+    member = await chats.linkable(turn.uow, phone) if phone else None
     if member is None:
         member = await members.add(
             turn.uow, turn.program, turn.now, phone, name=data["name"],
@@ -235,10 +238,9 @@ async def _enrol(turn: Turn) -> list[Reply]:
                 turn.uow, member, purpose, channel, True, turn.now, f"chat:{inbound.channel}",
                 consent_question(purpose, _),
             )  # fmt: skip
-    await turn.uow.identities.link(
-        member.id, inbound.channel, inbound.address, inbound.language, turn.now
+    turn.member = await chats.link(
+        turn.uow, member.id, inbound.channel, inbound.address, inbound.language, turn.now
     )
-    turn.member = member
     turn.done()
     welcome = _(
         "Welcome to {club}, {name}. Your member number is {number}. You can change what we "

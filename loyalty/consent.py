@@ -17,8 +17,18 @@ class Purpose(StrEnum):
 
 
 class Channel(StrEnum):
+    """The channels consent is given on, each for its own."""
+
     TELEGRAM = "telegram"
     WHATSAPP = "whatsapp"
+
+
+NAMES: dict[str, str] = {Channel.TELEGRAM: "Telegram", Channel.WHATSAPP: "WhatsApp"}
+
+
+def channel_name(channel: str) -> str:
+    """A channel as people know it ("WhatsApp"); another name as it is."""
+    return NAMES.get(channel, channel)
 
 
 # News of what the member asked for (their RSVP, their booking) is part of the service they

@@ -175,6 +175,19 @@ async def move(
     return appointment
 
 
+async def upcoming(uow: UnitOfWork, member_id: int, now: datetime) -> list[Appointment]:
+    """The member's bookings to come, soonest first."""
+    return await uow.appointments.upcoming(member_id, now)
+
+
+async def of_member(uow: UnitOfWork, member_id: int, booking_id: int) -> Appointment | None:
+    """The member's booking by its id, while it stands; None for another's or a cancelled one."""
+    booking = await uow.appointments.get(booking_id)
+    if booking is None or booking.member_id != member_id or booking.status != BOOKED:
+        return None
+    return booking
+
+
 async def cancel(
     uow: UnitOfWork, appointment: Appointment, now: datetime, status: str = CANCELLED
 ) -> None:

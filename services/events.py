@@ -172,6 +172,15 @@ async def for_member(
     return found
 
 
+async def get(uow: UnitOfWork, event_id: int) -> Event | None:
+    return await uow.events.get(event_id)
+
+
+async def waiting(uow: UnitOfWork, event_id: int) -> int:
+    """How many wait for a seat at the event."""
+    return len(await uow.rsvps.for_event(event_id, (WAITING,)))
+
+
 @dataclass(frozen=True)
 class Answer:
     status: str

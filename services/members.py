@@ -134,6 +134,14 @@ async def account(uow: UnitOfWork, member_id: int, now: datetime, program: Progr
     return acct
 
 
+async def history(
+    uow: UnitOfWork, member_id: int, now: datetime, program: Program, lines: int
+) -> list[points.Entry]:
+    """The member's latest ledger entries, newest first, due expiries written first."""
+    await account(uow, member_id, now, program)
+    return await uow.ledger.latest(member_id, lines)
+
+
 @dataclass(frozen=True)
 class Card:
     member: Member

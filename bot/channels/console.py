@@ -14,7 +14,8 @@ from typing import Any
 
 from bot.channels.media import qr_png
 from bot.engine import Engine
-from handlers.dialog import Contact, Inbound, Reply, Turn
+from handlers.conversation.dialog import Contact, Inbound, Reply, Traits, Turn
+from loyalty.consent import Channel
 from loyalty.ids import parse_id
 from loyalty.pace import Pace
 from loyalty.ports import BeforeCall, Outcome, Outgoing, Sent
@@ -27,6 +28,7 @@ class ConsoleChat:
     """One person at the terminal; `address` is their console identity."""
 
     name = CHANNEL
+    traits = Traits(consent=Channel.TELEGRAM)  # the console stands in for Telegram
 
     def __init__(
         self,

@@ -17,19 +17,25 @@ from telegram import Bot, InputFile, Message, Update
 from telegram.error import TelegramError
 
 from bot.bootstrap import Concierge
+from bot.channels import telegram_files, whatsapp
 from bot.channels.receipts import Later, Take
 from bot.channels.telegram_errors import outcome_of
 from bot.channels.telegram_files import attachment, send_file, telegram_file, upload
 from bot.engine import Engine
-from handlers.desk import StaffMessage, from_staff, spoken, staff_speaker
-from handlers.dialog import CONTACT, Attachment
+from loyalty.attachments import CONTACT, Attachment
 from loyalty.pace import Pace, telegram_group_keys
 from loyalty.ports import BeforeCall, Failed, Outcome, Outgoing, Sent, Unreachable
+from services.desk import MemberChannels, StaffMessage, from_staff, spoken, staff_speaker
 from services.handoffs import CHANNEL, CLOSE, DELETE
 
 log = logging.getLogger("concierge.staff")
 GROUP_ANONYMOUS_BOT = 1087968824  # the sender Telegram shows for an admin writing anonymously
 VCARD = frozenset({"text/vcard", "text/x-vcard"})
+# what staff may send the members' channels, as their adapters say
+MEMBERS = MemberChannels(
+    carries={"telegram": telegram_files.CARRIES, whatsapp.CHANNEL: whatsapp.CARRIES},
+    longest=whatsapp.MAX_MESSAGE,  # the smallest message a member's channel takes
+)
 
 # How a file another channel holds is fetched, with its content type (WhatsApp's media URLs
 # need Twilio's keys).
@@ -105,7 +111,7 @@ class StaffDesk:
             if not await take(uow):
                 return None
             if said is not None:
-                await from_staff(uow, self.app.program, self.app.clock(), said)
+                await from_staff(uow, self.app.program, self.app.clock(), said, MEMBERS)
             await uow.commit()
         touched, engine = uow.outbox.touched, self.engine
 

@@ -28,7 +28,8 @@ from bot.channels.staff import StaffDesk
 from bot.channels.telegram_errors import outcome_of
 from bot.channels.telegram_files import attachment, send_file, telegram_file
 from bot.engine import Engine
-from handlers.dialog import Contact, Inbound, Reply, Turn
+from handlers.conversation.dialog import Contact, Inbound, Reply, Traits, Turn
+from loyalty.consent import Channel
 from loyalty.ids import INT8_MAX
 from loyalty.pace import Pace, telegram_keys
 from loyalty.ports import (
@@ -216,6 +217,7 @@ class TelegramChannel:
     """The bot: updates in (the webhook, polling), every message to a member out."""
 
     name = CHANNEL
+    traits = Traits(consent=Channel.TELEGRAM)
 
     def __init__(self, app: Concierge, bot: Bot) -> None:
         self.app = app

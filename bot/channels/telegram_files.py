@@ -14,10 +14,11 @@ from typing import Any
 
 from telegram import Bot, InputFile, Message
 
-from handlers.dialog import (
+from loyalty.attachments import (
     AUDIO,
     CONTACT,
     DOCUMENT,
+    FILES,
     LOCATION,
     OTHER,
     PHOTO,
@@ -29,6 +30,7 @@ from handlers.dialog import (
 
 TELEGRAM_FILE = "tg:"
 MAX_CAPTION = 1024  # Telegram's limit for a file's caption
+CARRIES = FILES  # the files a member is shown: every kind
 # Telegram's kinds of file, as the neutral kind each is (round videos and GIFs are videos)
 KINDS = {
     "animation": VIDEO, "voice": VOICE, "audio": AUDIO, "video": VIDEO, "video_note": VIDEO,

@@ -32,8 +32,12 @@ from bot.channels.twilio_forms import message_refusal, status_refusal
 from bot.channels.twilio_http import TwilioHttp
 from bot.channels.whatsapp_inbound import CHANNEL, inbound_from
 from bot.engine import Engine
-from handlers.dialog import Reply, Router, Turn, options
+from handlers.conversation.dialog import Reply, Traits, Turn
+from handlers.conversation.router import Router
+from handlers.conversation.words import options
 from locales import Speaker
+from loyalty.attachments import AUDIO, DOCUMENT, PHOTO, VIDEO, VOICE
+from loyalty.consent import Channel
 from loyalty.pace import Pace, whatsapp_keys
 from loyalty.phones import mask_phone
 from loyalty.ports import (
@@ -54,6 +58,7 @@ from storage.unit_of_work import UnitOfWork
 log = logging.getLogger("concierge.whatsapp")
 MPS_WINDOW = 1.0  # seconds Twilio counts a sender's messages a second over
 MAX_MESSAGE = 1600  # Twilio's limit for one WhatsApp message body
+CARRIES = frozenset({PHOTO, VOICE, AUDIO, VIDEO, DOCUMENT})  # the files a member is shown
 OUTSIDE_WINDOW = 63016  # Twilio: free-form message outside the allowed window
 WAITS_FOR_WINDOW = "outside WhatsApp's 24-hour window: waits for the member"
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # never reached it
@@ -64,7 +69,7 @@ MEDIA_KEY = "media-url"
 def render(replies: list[Reply], speaker: Speaker) -> list[tuple[str, str | None]]:
     """Replies as WhatsApp messages (body, QR text): buttons become numbered lines.
 
-    Numbers run on across the turn's replies, as `handlers.dialog.options` counts them.
+    Numbers run on across the turn's replies, as `options` (handlers/conversation) counts them.
     """
     messages: list[tuple[str, str | None]] = []
     number = 0
@@ -103,6 +108,7 @@ class WhatsAppChannel:
     """The club's WhatsApp sender: messages in (Twilio's webhook), messages out."""
 
     name = CHANNEL
+    traits = Traits(consent=Channel.WHATSAPP, numbered=True)
 
     def __init__(
         self,

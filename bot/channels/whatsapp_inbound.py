@@ -8,8 +8,9 @@ from collections.abc import Mapping
 import phonenumbers
 from babel.languages import get_official_languages
 
-from handlers import dialog
-from handlers.dialog import Attachment, Inbound
+from handlers.conversation.dialog import Inbound
+from loyalty import attachments
+from loyalty.attachments import Attachment
 from loyalty.program import Program
 
 CHANNEL = "whatsapp"
@@ -27,13 +28,15 @@ def language_hint(phone: str, program: Program) -> str | None:
 
 def _media_kind(content_type: str, message_type: str | None) -> str:
     if content_type in ("text/vcard", "text/x-vcard"):
-        return dialog.CONTACT  # a contact card, read out when it is passed on
+        return attachments.CONTACT  # a contact card, read out when it is passed on
     if message_type == "sticker" or content_type == "image/webp":
-        return dialog.STICKER
+        return attachments.STICKER
     major = content_type.split("/")[0]
     if major == "audio":  # WhatsApp's voice notes are Opus
-        return dialog.VOICE if content_type == "audio/ogg" else dialog.AUDIO
-    return {"image": dialog.PHOTO, "video": dialog.VIDEO}.get(major, dialog.DOCUMENT)
+        return attachments.VOICE if content_type == "audio/ogg" else attachments.AUDIO
+    return {"image": attachments.PHOTO, "video": attachments.VIDEO}.get(
+        major, attachments.DOCUMENT
+    )
 
 
 def _coordinates(form: Mapping[str, str]) -> tuple[float, float] | None:
@@ -52,8 +55,8 @@ def attachment(form: Mapping[str, str]) -> Attachment | None:
     where = _coordinates(form)
     if where is not None:
         place = ", ".join(filter(None, [form.get("Label"), form.get("Address")]))
-        return Attachment(dialog.LOCATION, caption=place or None, coordinates=where)
-    return None if form.get("Body") or form.get("ButtonPayload") else Attachment(dialog.OTHER)
+        return Attachment(attachments.LOCATION, caption=place or None, coordinates=where)
+    return None if form.get("Body") or form.get("ButtonPayload") else Attachment(attachments.OTHER)
 
 
 def inbound_from(form: Mapping[str, str], program: Program) -> Inbound | None:

@@ -10,8 +10,8 @@ import click
 
 from bot.bootstrap import Concierge
 from bot.cli.running import committed, fail, run, transaction
-from handlers.appointments import ERASED, tell_staff
 from services import members, privacy
+from services.desk import ERASED, tell_staff
 
 if TYPE_CHECKING:
     from storage.models import Member

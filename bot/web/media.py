@@ -19,8 +19,8 @@ from bot.channels.media import (
 )
 from bot.channels.telegram_files import telegram_file
 from bot.web.state import App, Telegram, WhatsApp
-from handlers.calendar import by_ref
 from loyalty.membercard import holder
+from services.calendars import by_ref
 from services.members import MemberError, find
 
 router = APIRouter()

@@ -24,7 +24,8 @@ from pydantic import SecretStr
 from bot.bootstrap import Concierge
 from bot.settings import Settings
 from bot.web import create_app
-from handlers.dialog import Reply, Router, Turn
+from handlers.conversation.dialog import Reply, Turn
+from handlers.conversation.router import Router
 from loyalty.pace import InMemoryBudgets
 from loyalty.ports import ChannelPort
 from services.sending import Sender

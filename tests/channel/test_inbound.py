@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import event, select
 
 from bot.bootstrap import Concierge
-from handlers.dialog import Reply, Router, State, Turn
+from handlers.conversation.dialog import Reply, State, Turn
+from handlers.conversation.router import Router
 from services import members
 from services.sending import LEASE, Report
 from storage.models import ConversationState, InboundReceipt, OutboxMessage

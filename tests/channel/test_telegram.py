@@ -31,7 +31,8 @@ from bot.channels.telegram import (
 )
 from bot.cli import main
 from bot.web import create_app
-from handlers.dialog import Button, Reply, Router, Turn
+from handlers.conversation.dialog import Button, Reply, Turn
+from handlers.conversation.router import Router
 from handlers.start import consent_question
 from loyalty.consent import Purpose
 from loyalty.membercard import qr_payload, verify

@@ -17,7 +17,7 @@ from bot.bootstrap import Concierge
 from bot.channels.media import qr_png
 from bot.channels.whatsapp import MAX_MESSAGE, render
 from handlers import router as default_router
-from handlers.dialog import Button, Reply
+from handlers.conversation.dialog import Button, Reply
 from locales import Speaker
 from loyalty.consent import Channel, Purpose
 from loyalty.membercard import verify

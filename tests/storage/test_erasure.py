@@ -17,11 +17,10 @@ from sqlalchemy import select
 
 from bot.bootstrap import Concierge
 from bot.settings import Settings
-from handlers import desk
-from handlers.appointments import tell_staff
 from loyalty.consent import Channel, Purpose
 from loyalty.program import Program
-from services import appointments, events, handoffs, members, privacy
+from services import appointments, desk, events, handoffs, members, privacy
+from services.desk import tell_staff
 from services.purchases import ingest
 from services.reviews import settle_all
 from storage.conversations import Saved

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.dialog import Button, Reply, options, pick
+from handlers.conversation.dialog import Button, Reply
+from handlers.conversation.words import options, pick
 from storage.outbox import moves_forward, provider_status
 
 OFFERED = [

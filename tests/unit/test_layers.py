@@ -152,3 +152,8 @@ def test_only_the_cli_and_the_bootstrap_start_the_scheduler() -> None:
         "bot", ("scheduler",), lambda name, _: name in ("bot/cli/processes.py", "bot/bootstrap.py")
     )
     assert not found, "\n".join(found)
+
+
+def test_the_handlers_import_no_storage_and_no_platform() -> None:
+    found = offending("handlers", ("storage", "sqlalchemy", "bot.channels"))
+    assert not found, "\n".join(found)

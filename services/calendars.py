@@ -7,18 +7,29 @@ the member, so nothing is drawn again for a member whose data was erased.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from icalendar import Calendar
 from icalendar import Event as CalendarEntry
 
-from handlers.dialog import CalendarFile
 from loyalty.ids import parse_id
+from loyalty.ports import BookingRecord, EventRecord
 from loyalty.program import Program
-from storage.models import Appointment, Event
-from storage.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from storage.unit_of_work import UnitOfWork
 
 EVENT, APPOINTMENT = "e", "a"
+
+
+@dataclass(frozen=True)
+class CalendarFile:
+    """An .ics file: adapters attach it, or link to it by its reference ("e7", "a12")."""
+
+    ref: str
+    text: str
 
 
 def calendar_file(
@@ -43,14 +54,14 @@ def calendar_file(
     return CalendarFile(ref, calendar.to_ical().decode())
 
 
-def for_event(event: Event, member_id: int, program: Program) -> CalendarFile:
+def for_event(event: EventRecord, member_id: int, program: Program) -> CalendarFile:
     return calendar_file(
         f"{EVENT}{event.id}-{member_id}", program, event.title, event.starts_at, event.ends_at,
         event.created_at, event.place, event.description,
     )  # fmt: skip
 
 
-def for_appointment(booking: Appointment, program: Program, language: str) -> CalendarFile:
+def for_appointment(booking: BookingRecord, program: Program, language: str) -> CalendarFile:
     service = program.services[booking.service].name[language]
     return calendar_file(
         f"{APPOINTMENT}{booking.id}", program, f"{service} · {program.club.name}",

@@ -1,0 +1,134 @@
+"""Who handles what: each capability registers its commands, buttons, states and words."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from handlers.conversation.dialog import Reply, Turn
+from handlers.conversation.words import normalize, phrases, says_any
+
+Handler = Callable[[Turn], Awaitable[list[Reply] | None]]  # None: "not mine", route on
+Gettext = Callable[[str], str]
+Keywords = Callable[[Gettext], str]  # gettext -> "word, other word"
+
+
+@dataclass
+class _Intent:
+    keywords: Keywords
+    handler: Handler
+    urgent: bool
+    alone: bool
+
+
+class Router:
+    """Each handlers module registers here what it answers: commands, buttons, states, words."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, Handler] = {}
+        self.actions: dict[str, Handler] = {}
+        self.states: dict[str, Handler] = {}
+        self.intents: list[_Intent] = []
+        self.on_contact: Handler | None = None
+        self.fallback: Handler | None = None
+        self.with_staff: Handler | None = None
+        self.on_confused: Handler | None = None
+
+    def command(self, *names: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            for name in names:
+                self.commands[name] = handler
+            return handler
+
+        return register
+
+    def action(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Buttons whose id is `prefix` or starts with ``prefix:``."""
+
+        def register(handler: Handler) -> Handler:
+            self.actions[prefix] = handler
+            return handler
+
+        return register
+
+    def state(self, name: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.states[name] = handler
+            return handler
+
+        return register
+
+    def intent(
+        self, keywords: Keywords, urgent: bool = False, alone: bool = False
+    ) -> Callable[[Handler], Handler]:
+        """Words (comma-separated, translated per language) that call this handler.
+
+        An urgent intent (STOP) is obeyed even mid-question when a keyword is the whole
+        message; one that must stand `alone` (START) is heard only then.
+        """
+
+        def register(handler: Handler) -> Handler:
+            self.intents.append(_Intent(keywords, handler, urgent, alone))
+            return handler
+
+        return register
+
+    def contact(self, handler: Handler) -> Handler:
+        """The handler for a shared phone number."""
+        self.on_contact = handler
+        return handler
+
+    def otherwise(self, handler: Handler) -> Handler:
+        """The answer to anything nobody else understood."""
+        self.fallback = handler
+        return handler
+
+    def during_handoff(self, handler: Handler) -> Handler:
+        """The handler for what a member writes while the conversation is with staff."""
+        self.with_staff = handler
+        return handler
+
+    def confused(self, handler: Handler) -> Handler:
+        """The answer when a member was not understood twice in a row."""
+        self.on_confused = handler
+        return handler
+
+    def include(self, other: Router) -> None:
+        self.commands.update(other.commands)
+        self.actions.update(other.actions)
+        self.states.update(other.states)
+        self.intents.extend(other.intents)
+        self.on_contact = other.on_contact or self.on_contact
+        self.fallback = other.fallback or self.fallback
+        self.with_staff = other.with_staff or self.with_staff
+        self.on_confused = other.on_confused or self.on_confused
+
+    def for_action(self, action: str) -> Handler | None:
+        return self.actions.get(action.split(":", 1)[0])
+
+    def for_button(self, action: str) -> Handler | None:
+        """A button's handler: its action's, else the command of that name (a WhatsApp
+        template's quick reply may carry "appointments" as its payload)."""
+        return self.for_action(action) or self.commands.get(action)
+
+    def for_words(
+        self, text: str, languages: Sequence[Gettext], urgent: bool = False
+    ) -> Handler | None:
+        """The first intent one of whose keywords (in one of `languages`, or English) is said.
+
+        With `urgent`, only urgent intents, and only when a keyword is the whole message: the
+        engine gives every language the club speaks then, so STOP is obeyed whatever the
+        member's own language.
+        """
+        said = " ".join(normalize(text).split())
+        for intent in self.intents:
+            if (urgent and not intent.urgent) or (intent.alone and not urgent):
+                continue
+            listed = ",".join(intent.keywords(gettext) for gettext in (*languages, _english))
+            if said in phrases(listed) if urgent else says_any(text, listed):
+                return intent.handler
+        return None
+
+
+def _english(message: str) -> str:
+    return message

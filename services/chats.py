@@ -1,0 +1,45 @@
+"""Which member a chat belongs to: found by the chat, by a number the platform vouches for,
+or linked by an invitation, a shared number, or joining."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.models import ChannelIdentity, Member
+    from storage.unit_of_work import UnitOfWork
+
+
+async def linkable(uow: UnitOfWork, phone: str) -> Member | None:
+    """The member a phone number belongs to, unless their data was erased."""
+    member = await uow.members.by_phone(phone)
+    return member if member is not None and member.erased_at is None else None
+
+
+async def link(
+    uow: UnitOfWork, member_id: int, channel: str, address: str, language: str | None,
+    now: datetime,
+) -> Member | None:  # fmt: skip
+    """Point the chat at `member_id` (moving it if it named someone else); that member."""
+    await uow.identities.link(member_id, channel, address, language, now)
+    return await uow.members.get(member_id)
+
+
+async def invited(uow: UnitOfWork, token: str, now: datetime) -> int | None:
+    """The member an invitation names, spending it; None if unknown, used or expired."""
+    return await uow.link_tokens.use(token, now)
+
+
+async def writer(
+    uow: UnitOfWork, channel: str, address: str, verified_phone: str | None,
+    language: str | None, now: datetime,
+) -> tuple[ChannelIdentity | None, Member | None]:  # fmt: skip
+    """Who is writing; a number the platform vouches for finds its member by itself."""
+    found = await uow.identities.member(channel, address)
+    if found is None and verified_phone is not None:
+        member = await linkable(uow, verified_phone)
+        if member is not None:
+            await uow.identities.link(member.id, channel, address, language, now)
+            found = await uow.identities.member(channel, address)
+    return found if found is not None else (None, None)
