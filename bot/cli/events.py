@@ -148,7 +148,7 @@ async def events_cancel(uow: UnitOfWork, app: Concierge, event_id: int) -> None:
 @transaction
 async def events_invite(uow: UnitOfWork, app: Concierge, event_id: int) -> None:
     """Invite every eligible member who agreed to hear about events (once each)."""
-    invited = await events.invite(uow, app.program, event_id, app.clock())
+    invited = await hosting.invite(uow, app.program, event_id, app.clock())
     click.echo(f"{invited.queued} invitations queued, {invited.already} invited before")
     for why, count in sorted(invited.skipped.items()):
         click.echo(f"{count} not invited: {why}")
@@ -177,7 +177,7 @@ def _share(value: float | None) -> str:
 @transaction
 async def events_report(uow: UnitOfWork, app: Concierge, event_id: int) -> None:
     """RSVP rate, attendance and purchases after the event."""
-    found = await events.report(uow, app.program, event_id)
+    found = await hosting.report(uow, app.program, event_id)
     days = app.program.events.conversion_days
     click.echo("\n".join((
         f"invited: {found.invited}; said yes: {found.answered_yes}; declined: {found.declined}",

@@ -12,7 +12,7 @@ import pytest
 from bot.bootstrap import Concierge
 from loyalty.consent import Channel, Purpose
 from loyalty.program import EventRules
-from services import events, members
+from services import events, hosting, members
 from tests.channel.conftest import ApiCall, Telegram, sender
 from tests.channel.twilio import WhatsApp
 from tests.factories import PHONE, TELEGRAM_USER_ID, callback_update, telegram_user, whatsapp_form
@@ -179,7 +179,7 @@ async def test_an_invitation_outside_the_window_goes_as_the_approved_template(
     member_id = await enrol(concierge, PHONE, "Giulia Rossi", ("whatsapp", PHONE))
     event_id = await create(concierge)
     async with concierge.db.unit_of_work() as uow:
-        invited = await events.invite(uow, concierge.program, event_id, concierge.clock())
+        invited = await hosting.invite(uow, concierge.program, event_id, concierge.clock())
         await uow.commit()
     assert invited.queued == 1
 
@@ -197,7 +197,7 @@ async def test_news_no_longer_true_is_not_sent(telegram: Telegram, concierge: Co
     await enrol(concierge, PHONE, "Giulia Rossi", ("telegram", ME))
     event_id = await create(concierge)
     async with concierge.db.unit_of_work() as uow:
-        await events.invite(uow, concierge.program, event_id, concierge.clock())
+        await hosting.invite(uow, concierge.program, event_id, concierge.clock())
         await events.cancel(uow, event_id, concierge.clock())
         await uow.commit()
 

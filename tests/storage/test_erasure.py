@@ -19,7 +19,7 @@ from bot.bootstrap import Concierge
 from bot.settings import Settings
 from loyalty.consent import Channel, Purpose
 from loyalty.program import Program
-from services import appointments, desk, events, handoffs, members, privacy
+from services import appointments, desk, events, handoffs, hosting, members, privacy
 from services.desk import tell_staff
 from services.purchases import ingest
 from services.reviews import settle_all
@@ -292,7 +292,7 @@ async def test_the_daily_settle_and_an_invitation_pass_an_erased_member_by(
 
     await settle_all(concierge.db.unit_of_work, concierge.clock(), concierge.program)
     async with concierge.db.unit_of_work() as uow:
-        invited = await events.invite(uow, concierge.program, made.event_id, concierge.clock())
+        invited = await hosting.invite(uow, concierge.program, made.event_id, concierge.clock())
         assert await uow.badges.for_member(made.member_id) == []
         assert await uow.tiers.current(made.member_id) is None
     assert invited.queued + invited.already + sum(invited.skipped.values()) == 1  # Luca

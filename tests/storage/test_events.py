@@ -15,7 +15,7 @@ from loyalty.consent import Channel, Purpose
 from loyalty.events import CANCELLED, GOING, OFFERED, WAITING
 from loyalty.ports import Conflict
 from loyalty.program import EventRules, Program
-from services import events, members, privacy
+from services import events, hosting, members, privacy
 from services.events import EventError
 from services.purchases import ingest
 from storage.models import Member, OutboxMessage
@@ -286,8 +286,8 @@ async def test_invitations_go_once_to_eligible_members_who_agreed(concierge: Con
     event_id = await create(concierge)
 
     async with concierge.db.unit_of_work() as uow:
-        first = await events.invite(uow, concierge.program, event_id, concierge.clock())
-        second = await events.invite(uow, concierge.program, event_id, concierge.clock())
+        first = await hosting.invite(uow, concierge.program, event_id, concierge.clock())
+        second = await hosting.invite(uow, concierge.program, event_id, concierge.clock())
         await uow.commit()
 
     assert (first.queued, first.skipped) == (1, {"no consent for this on any channel": 1})
@@ -306,13 +306,13 @@ async def test_check_in_counts_toward_the_community_badge_and_the_report(
             await answer(concierge, member, event_id)
     await answer(concierge, people[3], event_ids[0], going=False)
     async with concierge.db.unit_of_work() as uow:
-        await events.invite(uow, concierge.program, event_ids[0], concierge.clock())
+        await hosting.invite(uow, concierge.program, event_ids[0], concierge.clock())
         await uow.commit()
     clock.current += timedelta(days=14)  # type: ignore[attr-defined]
     for event_id in event_ids:
         async with concierge.db.unit_of_work() as uow:
             for member in people[:2]:
-                await events.check_in(uow, concierge.program, event_id, member, concierge.clock())
+                await hosting.admit(uow, concierge.program, event_id, member, concierge.clock())
             await uow.commit()
     await ingest(
         concierge.db.unit_of_work, [purchase(concierge.clock() + timedelta(days=3),
@@ -321,11 +321,11 @@ async def test_check_in_counts_toward_the_community_badge_and_the_report(
     )  # fmt: skip
 
     async with concierge.db.unit_of_work() as uow:
-        found = await events.report(uow, concierge.program, event_ids[0])
+        found = await hosting.report(uow, concierge.program, event_ids[0])
         badges = {b.badge for b in await uow.badges.for_member(people[0].id)}
         exported = await privacy.export(uow, people[0])
         with pytest.raises(EventError):
-            await events.check_in(uow, concierge.program, event_ids[0], people[3],
+            await hosting.admit(uow, concierge.program, event_ids[0], people[3],
                                   concierge.clock())  # fmt: skip
     assert (found.invited, found.answered_yes, found.declined) == (4, 3, 1)
     assert (found.attended, found.bought_after) == (2, 1)
