@@ -150,19 +150,36 @@ class ScratchPostgres:
         _run_apart(drop())
         self.dropped = name
 
+    def summary(self) -> str | None:
+        """The line said after the results: why there was no database, or which it was."""
+        if self.skipped is not None:
+            return f"PostgreSQL tests skipped: {self.skipped}"
+        if self.dropped is not None:
+            return f"PostgreSQL tests ran in database {self.dropped}, dropped"
+        return None
+
 
 SCRATCH = ScratchPostgres(os.environ.get("CONCIERGE_TEST_POSTGRES_URL"))
+WORKERS_SAID: list[str] = []  # each worker's line, when the suite runs on several (xdist)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     SCRATCH.drop()
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # a worker: each has its own database; the controller says it
+        output["postgres"] = SCRATCH.summary()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    said = getattr(node, "workeroutput", {}).get("postgres")
+    if said:
+        WORKERS_SAID.append(said)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if SCRATCH.skipped is not None:
-        terminalreporter.write_line(f"PostgreSQL tests skipped: {SCRATCH.skipped}")
-    elif SCRATCH.dropped is not None:
-        terminalreporter.write_line(f"PostgreSQL tests ran in database {SCRATCH.dropped}, dropped")
+    for line in dict.fromkeys(WORKERS_SAID or filter(None, [SCRATCH.summary()])):
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -20,9 +20,10 @@ from telegram import (
     Update,
 )
 from telegram.error import TelegramError
+from telegram.request import HTTPXRequest
 
 from bot.bootstrap import Concierge
-from bot.channels import receipts
+from bot.channels import receipts, tls
 from bot.channels.media import CALENDAR_FILE, qr_png
 from bot.channels.staff import StaffDesk
 from bot.channels.telegram_errors import outcome_of
@@ -355,9 +356,12 @@ def telegram_channel(app: Concierge) -> TelegramChannel | None:
     if token is None:
         return None
     api = app.settings.telegram_api_url
+    shared = {"verify": tls.context()}
     bot = Bot(
-        token.get_secret_value(), base_url=api, base_file_url=api.removesuffix("bot") + "file/bot"
-    )
+        token.get_secret_value(), base_url=api, base_file_url=api.removesuffix("bot") + "file/bot",
+        request=HTTPXRequest(httpx_kwargs=shared),
+        get_updates_request=HTTPXRequest(connection_pool_size=1, httpx_kwargs=shared),
+    )  # fmt: skip
     return TelegramChannel(app, bot)
 
 

@@ -9,6 +9,7 @@ import httpx
 from twilio.http import AsyncHttpClient
 from twilio.http.response import Response as TwilioResponse
 
+from bot.channels import tls
 from bot.channels.twilio_forms import TWILIO_ORIGIN
 
 log = logging.getLogger("concierge.whatsapp")
@@ -20,7 +21,7 @@ class TwilioHttp(AsyncHttpClient):
     def __init__(self, api_url: str, timeout: float = 10.0) -> None:
         super().__init__(log, is_async=True, timeout=timeout)
         self.api_url = api_url
-        self.client = httpx.AsyncClient(timeout=timeout)
+        self.client = httpx.AsyncClient(timeout=timeout, verify=tls.context())
 
     async def request(
         self,
