@@ -239,8 +239,7 @@ async def answer(
     if not waitlist:
         return Answer(FULL)
     if row.status != WAITING:
-        row.status, row.plus_ones, row.waiting_since = WAITING, plus_ones, now
-    await uow.session.flush()
+        await uow.rsvps.change(row, status=WAITING, plus_ones=plus_ones, waiting_since=now)
     return Answer(WAITING, place_in_line=await uow.rsvps.place_in_line(row))
 
 
@@ -252,8 +251,7 @@ async def promote(uow: UnitOfWork, program: Program, event: Event, now: datetime
         if not fits(event.seats_taken, event.capacity, seats(first.plus_ones)):
             break
         event.seats_taken += seats(first.plus_ones)
-        first.status, first.offered_until = OFFERED, min(until, event.starts_at)
-        await uow.session.flush()
+        await uow.rsvps.change(first, status=OFFERED, offered_until=min(until, event.starts_at))
         offered.append(first)
     return offered
 

@@ -161,8 +161,7 @@ async def admit(
     if row is None or row.status != GOING:
         raise events.EventError("no place at this event for this member", NOT_FOR_YOU)
     if row.checked_in_at is None:
-        row.checked_in_at = now
-        await uow.session.flush()
+        await uow.rsvps.change(row, checked_in_at=now)
         await account(uow, member.id, now, program)  # the community badge counts events
     return row
 

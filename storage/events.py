@@ -65,6 +65,13 @@ class Rsvps:
             select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.member_id == member_id)
         )
 
+    async def change(self, row: Rsvp, **fields: object) -> None:
+        """Write an answer's new state now: the next reads in the transaction (a place in
+        line, the next waiting) see it."""
+        for name, value in fields.items():
+            setattr(row, name, value)
+        await self.session.flush()
+
     async def add(self, **fields: object) -> Rsvp:
         row = Rsvp(**fields)
         self.session.add(row)
