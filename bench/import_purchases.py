@@ -472,7 +472,7 @@ def _time_steps(app: Any) -> dict[str, list[float]]:
     import loyalty.account
     import loyalty.purchases
     import services.purchases
-    from storage import repositories
+    from storage import accounts, occasions, repositories
     from storage.unit_of_work import UnitOfWork
 
     spent: dict[str, list[float]] = {}
@@ -511,7 +511,8 @@ def _time_steps(app: Any) -> dict[str, list[float]]:
         repositories.Members,
         repositories.Purchases,
         repositories.Ledger,
-        repositories.Accounts,
+        accounts.Accounts,
+        occasions.OccasionDates,
         repositories.Tiers,
         repositories.Badges,
     ):

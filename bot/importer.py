@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO
 
 from bot.bootstrap import Concierge
 from loyalty.purchases import OPTIONAL, REQUIRED, InvalidPurchase, PurchaseInput, parse_purchase
-from services.purchases import Result, ingest
+from services.purchases import Histories, Result, ingest
 
 BATCH = 1000
 
@@ -56,15 +57,15 @@ async def import_purchases(
 ) -> Report:
     """Import `path`; each rejected row is reported (file line, reason) as it is met."""
     report = Report()
+    known = Histories()  # the accounts settled so far, so no batch reads back the last one's
+    units = partial(app.db.unit_of_work, custom_plans=True)  # the tables grow: fresh plans
 
     def reject(line: int, reason: str) -> None:
         report.rejected += 1
         on_reject(line, reason)
 
     async def flush(batch: list[PurchaseInput]) -> None:
-        for outcome in await ingest(
-            app.db.unit_of_work, batch, "import", app.clock(), app.program
-        ):
+        for outcome in await ingest(units, batch, "import", app.clock(), app.program, known):
             report.count(outcome.result)
         batch.clear()
 

@@ -102,14 +102,16 @@ class _Lot:
 def _lots(entries: Sequence[Entry], expiry_months: int | None) -> list[_Lot]:
     """Replay the ledger in order, consuming lots first-in first-out."""
     lots: list[_Lot] = []
+    by_key: dict[str, _Lot] = {}  # a long history expires many lots: no scan for each
     for entry in sorted(entries, key=lambda e: e.occurred_at):
         if entry.points > 0:
             expires = add_months(entry.occurred_at, expiry_months) if expiry_months else None
-            lots.append(_Lot(entry.key, expires, entry.points))
+            lots.append(lot := _Lot(entry.key, expires, entry.points))
+            by_key.setdefault(lot.key, lot)
             continue
         owed = -entry.points
         if entry.kind is Kind.EXPIRE:
-            lot = next(lot for lot in lots if lot.key == entry.detail["lot"])
+            lot = by_key[entry.detail["lot"]]
             lot.remaining -= owed
             lot.expired += owed
             continue

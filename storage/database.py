@@ -73,8 +73,9 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+    def unit_of_work(self, custom_plans: bool = False) -> UnitOfWork:
+        """`custom_plans`: PostgreSQL plans each statement for its own values (see UnitOfWork)."""
+        return UnitOfWork(self.sessions, custom_plans and not self.is_sqlite)
 
     async def scrub(self) -> bool:
         """Leave nothing of what was just deleted readable in the files (after an erasure).

@@ -9,15 +9,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, delete, false, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty.account import Account
-from loyalty.badges import Award, PurchaseFact
+from loyalty.badges import Award
 from loyalty.consent import Channel, ConsentChange, Purpose
 from loyalty.points import Entry, Kind, Reason
 from loyalty.purchases import Status
 from loyalty.tiers import TierState
 from storage.models import (
     Anniversary,
-    Appointment,
     BadgeAward,
     ChannelIdentity,
     Consent,
@@ -25,7 +23,6 @@ from storage.models import (
     Member,
     OccasionDate,
     Purchase,
-    Rsvp,
     TierStatus,
 )
 
@@ -52,7 +49,7 @@ def core_table(model: type[Any]) -> Table:
     return table
 
 
-_ENTRY_COLUMNS = (
+ENTRY_COLUMNS = (
     LedgerEntry.kind,
     LedgerEntry.points,
     LedgerEntry.occurred_at,
@@ -62,18 +59,18 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _entry(
+def entry_of(
     kind: str, points: int, at: datetime, key: str, reason: str, detail: dict[str, Any] | None
 ) -> Entry:
     return Entry(Kind(kind), points, at, key, Reason(reason), detail or {})
 
 
-class _Repository:
+class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
 
-class Members(_Repository):
+class Members(Repository):
     async def get(self, member_id: int) -> Member | None:
         return await self.session.get(Member, member_id)
 
@@ -193,7 +190,7 @@ class Members(_Repository):
         return removed
 
 
-class Purchases(_Repository):
+class Purchases(Repository):
     async def by_order(self, order_ids: Sequence[str]) -> dict[str, Purchase]:
         found: dict[str, Purchase] = {}
         for part in chunks(order_ids):
@@ -218,7 +215,7 @@ class Purchases(_Repository):
         return list(rows)
 
 
-class Ledger(_Repository):
+class Ledger(Repository):
     async def add(
         self, member_id: int, entries: Iterable[Entry], source: str, now: datetime
     ) -> None:
@@ -247,12 +244,12 @@ class Ledger(_Repository):
     async def latest(self, member_id: int, limit: int) -> list[Entry]:
         """The member's newest entries first."""
         rows = await self.session.execute(
-            select(*_ENTRY_COLUMNS)
+            select(*ENTRY_COLUMNS)
             .where(LedgerEntry.member_id == member_id)
             .order_by(LedgerEntry.occurred_at.desc(), LedgerEntry.id.desc())
             .limit(limit)
         )
-        return [_entry(*row) for row in rows]
+        return [entry_of(*row) for row in rows]
 
     async def balance(self, member_id: int) -> int:
         total = await self.session.scalar(
@@ -263,84 +260,7 @@ class Ledger(_Repository):
         return int(total or 0)
 
 
-class Accounts(_Repository):
-    """Loads what the rules need about many members in four queries, not four per member.
-
-    The queries name table columns, not mapped attributes, so the rows skip the ORM's
-    per-row loading machinery: this load is the hot path of a purchase import.
-    """
-
-    async def load(self, member_ids: Iterable[int]) -> dict[int, Account]:
-        ids = sorted(set(member_ids))
-        accounts: dict[int, Account] = {}
-        member, purchase, ledger = (
-            core_table(Member).c,
-            core_table(Purchase).c,
-            core_table(LedgerEntry).c,
-        )
-        tier, badge = core_table(TierStatus).c, core_table(BadgeAward).c
-        for part in chunks(ids):
-            members = await self.session.execute(
-                select(member.id, member.joined_at).where(member.id.in_(part))
-            )
-            accounts.update({mid: Account(mid, joined) for mid, joined in members})
-            purchases = await self.session.execute(
-                select(
-                    purchase.member_id,
-                    purchase.order_id,
-                    purchase.purchased_at,
-                    purchase.base_amount,
-                    purchase.points,
-                    purchase.category,
-                    purchase.limited_edition,
-                    purchase.status,
-                )
-                .where(purchase.member_id.in_(part))
-                .order_by(purchase.purchased_at, purchase.id)
-            )
-            for mid, order, at, spend, points, category, limited, status in purchases:
-                accounts[mid].purchases.append(
-                    PurchaseFact(
-                        order, at, spend, points, category, limited, status == Status.REFUNDED
-                    )
-                )
-            entries = await self.session.execute(
-                select(ledger.member_id, *(ledger[c.key] for c in _ENTRY_COLUMNS))
-                .where(ledger.member_id.in_(part))
-                .order_by(ledger.occurred_at, ledger.id)
-            )
-            for mid, *columns in entries:
-                accounts[mid].entries.append(_entry(*columns))
-            tiers = await self.session.execute(
-                select(tier.member_id, tier.tier, tier.since, tier.review_at, tier.invited).where(
-                    tier.member_id.in_(part)
-                )
-            )
-            for mid, key, since, review_at, invited in tiers:
-                accounts[mid].tier = TierState(key, since, review_at, invited)
-            awarded = await self.session.execute(
-                select(badge.member_id, badge.badge).where(badge.member_id.in_(part))
-            )
-            for mid, key in awarded:
-                accounts[mid].badges.add(key)
-            attended = await self.session.execute(
-                select(Rsvp.member_id, func.count())
-                .where(Rsvp.member_id.in_(part), Rsvp.checked_in_at.is_not(None))
-                .group_by(Rsvp.member_id)
-            )
-            for mid, count in attended:
-                accounts[mid].events_attended = count
-            booked = await self.session.execute(
-                select(Appointment.member_id, Appointment.service)
-                .where(Appointment.member_id.in_(part), Appointment.status != "cancelled")
-                .distinct()
-            )
-            for mid, service in booked:
-                accounts[mid].booked.add(service)
-        return accounts
-
-
-class Tiers(_Repository):
+class Tiers(Repository):
     async def current(self, member_id: int) -> str | None:
         """The member's tier key; None before the first settlement (the entry tier)."""
         return await self.session.scalar(
@@ -375,7 +295,7 @@ class Tiers(_Repository):
             await self.session.execute(update(TierStatus), changed)
 
 
-class Badges(_Repository):
+class Badges(Repository):
     async def add(self, member_id: int, awards: Iterable[Award]) -> None:
         await self.add_many([(member_id, award) for award in awards])
 
@@ -401,7 +321,7 @@ class Badges(_Repository):
         return list(rows)
 
 
-class Consents(_Repository):
+class Consents(Repository):
     async def record(self, member_id: int, change: ConsentChange) -> None:
         self.session.add(
             Consent(

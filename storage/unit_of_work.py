@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty.ports import Conflict
+from storage.accounts import Accounts
 from storage.appointments import Appointments, Schedules
 from storage.conversations import (
     Conversations,
@@ -21,7 +23,7 @@ from storage.handoffs import Handoffs, StaffMembers, Transcripts
 from storage.leases import Leases
 from storage.occasions import OccasionDates
 from storage.outbox import Outbox
-from storage.repositories import Accounts, Badges, Consents, Ledger, Members, Purchases, Tiers
+from storage.repositories import Badges, Consents, Ledger, Members, Purchases, Tiers
 
 
 class UnitOfWork:
@@ -33,8 +35,11 @@ class UnitOfWork:
 
     session: AsyncSession
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], custom_plans: bool = False
+    ) -> None:
         self._sessions = sessions
+        self._custom_plans = custom_plans
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
@@ -60,6 +65,10 @@ class UnitOfWork:
         self.outbox = Outbox(self.session)
         self.leases = Leases(self.session)
         self.occasion_dates = OccasionDates(self.session)
+        if self._custom_plans:
+            # A bulk writer's tables grow under it: a prepared statement's generic plan, made
+            # while they were small (a scan), would stay for the whole import.
+            await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         return self
 
     async def __aexit__(
