@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SHELL_STORAGE_AND_PLATFORMS = (
     "handlers", "bot", "scheduler", "storage", "sqlalchemy", "telegram", "twilio", "httpx",
@@ -156,4 +158,43 @@ def test_only_the_cli_and_the_bootstrap_start_the_scheduler() -> None:
 
 def test_the_handlers_import_no_storage_and_no_platform() -> None:
     found = offending("handlers", ("storage", "sqlalchemy", "bot.channels"))
+    assert not found, "\n".join(found)
+
+
+LONGEST_MODULE, LONGEST_FUNCTION = 400, 80  # lines: a module to read at once, a step to follow
+MEASURED = ("bot", "handlers", "loyalty", "services", "scheduler", "storage", "locales")
+
+
+def too_long(folder: str, root: Path = ROOT) -> list[str]:
+    """Modules over LONGEST_MODULE lines and functions over LONGEST_FUNCTION in `folder`
+    (the migrations aside: each is a snapshot of the schema, written once)."""
+    found = []
+    for path in sorted((root / folder).rglob("*.py")):
+        name = path.relative_to(root).as_posix()
+        if "/migrations/" in name:
+            continue
+        source = path.read_text(encoding="utf-8")
+        if (lines := len(source.splitlines())) > LONGEST_MODULE:
+            found.append(f"{name}: {lines} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > LONGEST_FUNCTION:
+                    found.append(f"{name}:{node.lineno} {node.name}: {length} lines")
+    return found
+
+
+def test_the_size_check_finds_a_long_module_and_a_long_function(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    body = "\n".join(f"    x{n} = {n}" for n in range(LONGEST_FUNCTION))
+    (tmp_path / "pkg" / "short.py").write_text(f"def short() -> None:\n{body[:-12]}\n")
+    (tmp_path / "pkg" / "long.py").write_text(f"def long() -> None:\n{body}\n" + "\n" * 400)
+    assert too_long("pkg", tmp_path) == [
+        "pkg/long.py: 481 lines", "pkg/long.py:1 long: 81 lines",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("folder", MEASURED)
+def test_no_module_or_function_is_too_long_to_read(folder: str) -> None:
+    found = too_long(folder)
     assert not found, "\n".join(found)
