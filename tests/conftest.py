@@ -189,13 +189,12 @@ def postgres_migrated() -> str:
 
 
 # Every table emptied and every id counter back to 1, in one round trip (TRUNCATE … RESTART
-# IDENTITY took about 150 ms a test).
+# IDENTITY took about 150 ms a test; ALTER SEQUENCE … RESTART, one by one, 18 ms; setval 2).
 EMPTY_POSTGRES = (
-    "DO $$ DECLARE s record; BEGIN "
+    "DO $$ BEGIN "
     + " ".join(f"DELETE FROM {t.name};" for t in reversed(Base.metadata.sorted_tables))
-    + " FOR s IN SELECT relname FROM pg_class WHERE relkind = 'S' AND relnamespace = "
-    "'public'::regnamespace LOOP EXECUTE format('ALTER SEQUENCE %I RESTART', s.relname); "
-    "END LOOP; END $$"
+    + " PERFORM setval(oid, 1, false) FROM pg_class WHERE relkind = 'S' AND relnamespace = "
+    "'public'::regnamespace; END $$"
 )
 
 
