@@ -218,17 +218,7 @@ class Sender:
                 outcome, began = called
                 going_on = isinstance(outcome, Sent | Waiting) and not self._stop.is_set()
                 async with self.units() as uow:
-                    await outgoing.record(
-                        uow,
-                        self.program,
-                        row,
-                        message,
-                        outcome,
-                        began,
-                        self.clock(),
-                        self.jitter,
-                        report,
-                    )
+                    await self._record(uow, row, message, outcome, began, report)
                     following = await self._head(uow, chat, report) if going_on else None
                     await uow.commit()
                 await self._tell_staff(uow, row)
@@ -281,20 +271,23 @@ class Sender:
             return None
         outcome, began = called
         async with self.units() as uow:
-            await outgoing.record(
-                uow,
-                self.program,
-                row,
-                message,
-                outcome,
-                began,
-                self.clock(),
-                self.jitter,
-                report,
-            )
+            await self._record(uow, row, message, outcome, began, report)
             await uow.commit()
         await self._tell_staff(uow, row)
         return outcome
+
+    async def _record(
+        self,
+        uow: UnitOfWork,
+        row: OutboxMessage,
+        message: Outgoing,
+        outcome: Outcome,
+        began: bool,
+        report: Report,
+    ) -> None:
+        await outgoing.record(
+            uow, self.program, row, message, outcome, began, self.clock(), self.jitter, report
+        )
 
     async def _call(self, row: OutboxMessage, message: Outgoing) -> tuple[Outcome, bool] | None:
         """The pace, then the channel's one call: its outcome, and whether the call began;
