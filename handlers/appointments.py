@@ -3,6 +3,7 @@ change the time or cancel from the same conversation. Staff are told in their gr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from handlers.conversation.dialog import Button, Reply, Turn
@@ -155,7 +156,7 @@ async def confirm(turn: Turn) -> list[Reply] | None:
         return [_refused(turn, error, f"slot:{key}", f"svc:{key}")]
     turn.done()
     await _tell_staff(turn, booking, turn.member, "new")
-    return _booked(turn, booking)
+    return await _booked(turn, booking)
 
 
 def _refused(turn: Turn, error: BookingError, pick: str, later: str) -> Reply:
@@ -166,13 +167,13 @@ def _refused(turn: Turn, error: BookingError, pick: str, later: str) -> Reply:
     return with_menu(turn, _("This is not something you can book. Here is the menu again."))
 
 
-def _booked(turn: Turn, booking: BookingRecord) -> list[Reply]:
+async def _booked(turn: Turn, booking: BookingRecord) -> list[Reply]:
     _ = turn._
     text = _("Booked: {service}, {when}. We look forward to seeing you.").format(
         service=service_name(turn.program, booking.service, turn.speaker),
         when=turn.speaker.day_and_time(booking.starts_at),
     )
-    calendar = for_appointment(booking, turn.program, turn.speaker.language)
+    calendar = await for_appointment(turn.uow, booking, turn.program, turn.speaker.language)
     return [Reply(text, calendar=calendar), with_menu(turn, _("Anything else?"))]
 
 
@@ -229,7 +230,7 @@ async def moved(turn: Turn) -> list[Reply] | None:
     except BookingError as error:
         return [_refused(turn, error, f"to:{booking.id}", f"mv:{booking.id}")]
     await _tell_staff(turn, booking, turn.member, "moved")
-    return _booked(turn, booking)
+    return await _booked(turn, booking)
 
 
 @router.action("cx")
@@ -239,7 +240,10 @@ async def cancelled(turn: Turn) -> list[Reply] | None:
         return [with_menu(turn, turn._("This appointment is no longer booked."))]
     await appointments.cancel(turn.uow, booking, turn.now)
     await _tell_staff(turn, booking, turn.member, "cancelled")
-    return [with_menu(turn, turn._("Your appointment is cancelled. Thank you for telling us."))]
+    told = with_menu(turn, turn._("Your appointment is cancelled. Thank you for telling us."))
+    # the cancellation takes the booking out of the member's calendar too
+    calendar = await for_appointment(turn.uow, booking, turn.program, turn.speaker.language)
+    return [replace(told, calendar=calendar)]
 
 
 async def _tell_staff(turn: Turn, booking: BookingRecord, member: MemberRecord, what: str) -> None:

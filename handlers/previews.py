@@ -170,7 +170,7 @@ async def ticket(turn: Turn, event: EventRecord) -> Reply:
     )
     return Reply(
         text, qr=ticket_payload(event.id, member_number(turn.member.id), key),
-        calendar=for_event(event, turn.member.id, turn.program),
+        calendar=await for_event(turn.uow, event, turn.member.id, turn.program),
     )  # fmt: skip
 
 

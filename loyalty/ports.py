@@ -48,6 +48,7 @@ class EventRecord(Protocol):
     plus_ones: int
     deadline: datetime | None
     created_at: datetime
+    cancelled_at: datetime | None
 
 
 class BookingRecord(Protocol):
@@ -61,7 +62,10 @@ class BookingRecord(Protocol):
     ends_at: datetime
     note: str
     photo: str | None
+    status: str
+    sequence: int  # raised at each move and the cancellation (calendar files)
     created_at: datetime
+    updated_at: datetime
 
 
 class HandoffRecord(Protocol):

@@ -211,6 +211,8 @@ class Store(_Strict):
     or "closed" (a day left out is closed)."""
 
     hours: dict[str, str] = Field(default_factory=dict)
+    address: str = ""  # where appointments take place: the calendar files' LOCATION
+    email: str = ""  # the club's address: the calendar files' ORGANIZER
 
     @field_validator("hours")
     @classmethod

@@ -133,7 +133,7 @@ async def book(
     return await uow.appointments.add(
         member_id=member.id, service=key, staff_id=slot.staff_id, starts_at=slot.start,
         ends_at=slot.end, block_end=slot.start + rules(service).block, note=note[:1000],
-        photo=photo, channel=channel, created_at=now, updated_at=now,
+        photo=photo, channel=channel, sequence=0, created_at=now, updated_at=now,
     )  # fmt: skip
 
 
@@ -170,7 +170,7 @@ async def move(
         slot.staff_id, slot.start, slot.end,
     )  # fmt: skip
     appointment.block_end = slot.start + rules(service).block
-    appointment.updated_at = now
+    appointment.updated_at, appointment.sequence = now, appointment.sequence + 1
     appointment.channel = channel or appointment.channel
     return appointment
 
@@ -191,7 +191,10 @@ async def of_member(uow: UnitOfWork, member_id: int, booking_id: int) -> Appoint
 async def cancel(
     uow: UnitOfWork, appointment: Appointment, now: datetime, status: str = CANCELLED
 ) -> None:
+    """The booking ends (cancelled, or the member did not come): its time is free again, and
+    the member's calendar copy gives way to the cancellation (a higher SEQUENCE)."""
     appointment.status, appointment.updated_at = status, now
+    appointment.sequence += 1
 
 
 async def reminders(uow: UnitOfWork, program: Program, now: datetime) -> int:

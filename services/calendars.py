@@ -3,17 +3,24 @@
 A file is named by a short reference, so a channel that can only link to it (WhatsApp) can
 ask for it again: "a12" is appointment 12, "e7-42" event 7 as member 42 holds it. Both name
 the member, so nothing is drawn again for a member whose data was erased.
+
+Strict clients (Outlook, Apple, Google) keep one entry per UID and replace it by a copy with
+a higher SEQUENCE: the UID is drawn from this installation's own id (two clubs' appointment
+12 never meet in one calendar), the SEQUENCE rises at each move, and a cancellation is the
+same UID with METHOD:CANCEL. Times are in UTC throughout, so no VTIMEZONE is needed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from uuid import UUID, uuid4, uuid5
 
-from icalendar import Calendar
+from icalendar import Calendar, vCalAddress
 from icalendar import Event as CalendarEntry
 
+from loyalty.booking import BOOKED
 from loyalty.ids import parse_id
 from loyalty.ports import BookingRecord, EventRecord
 from loyalty.program import Program
@@ -22,6 +29,8 @@ if TYPE_CHECKING:
     from storage.unit_of_work import UnitOfWork
 
 EVENT, APPOINTMENT = "e", "a"
+INSTALLATION = "installation"  # the club secret naming this installation (its UIDs' root)
+PUBLISH, CANCEL = "PUBLISH", "CANCEL"
 
 
 @dataclass(frozen=True)
@@ -32,41 +41,84 @@ class CalendarFile:
     text: str
 
 
-def calendar_file(
-    ref: str, program: Program, title: str, start: datetime, end: datetime, stamp: datetime,
-    place: str = "", description: str = "",
-) -> CalendarFile:  # fmt: skip
-    """One entry for the member's calendar (RFC 5545), times in UTC."""
+@dataclass(frozen=True)
+class Entry:
+    """One entry as a calendar keeps it: `uid` names it across copies, `sequence` orders them,
+    `stamp` is when this copy's content was last changed (so a re-send is the same file)."""
+
+    uid: str
+    title: str
+    start: datetime
+    end: datetime
+    stamp: datetime
+    sequence: int = 0
+    cancelled: bool = False
+    place: str = ""
+    description: str = ""
+
+
+async def installation(uow: UnitOfWork) -> UUID:
+    """This installation's id, made on first use and kept in the database."""
+    made = await uow.secrets.get_or_create(INSTALLATION, lambda: str(uuid4()))
+    return UUID(made)
+
+
+def calendar_file(ref: str, program: Program, entry: Entry) -> CalendarFile:
+    """One entry for the member's calendar (RFC 5545 and iTIP's PUBLISH or CANCEL)."""
     calendar = Calendar()
     calendar.add("prodid", f"-//{program.club.name}//Concierge//EN")
     calendar.add("version", "2.0")
-    entry = CalendarEntry()
-    entry.add("uid", f"{ref}@concierge")
-    entry.add("dtstamp", stamp)
-    entry.add("dtstart", start)
-    entry.add("dtend", end)
-    entry.add("summary", title)
-    if place:
-        entry.add("location", place)
-    if description:
-        entry.add("description", description)
-    calendar.add_component(entry)
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", CANCEL if entry.cancelled else PUBLISH)
+    event = CalendarEntry()
+    event.add("uid", entry.uid)
+    event.add("dtstamp", entry.stamp.astimezone(UTC))
+    event.add("sequence", entry.sequence)
+    event.add("dtstart", entry.start.astimezone(UTC))  # a zone's name would need its VTIMEZONE
+    event.add("dtend", entry.end.astimezone(UTC))
+    event.add("summary", entry.title)
+    event.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
+    if program.store.email:
+        organizer = vCalAddress(f"mailto:{program.store.email}")
+        organizer.params["cn"] = program.club.name
+        event.add("organizer", organizer)
+    if entry.place:
+        event.add("location", entry.place)
+    if entry.description:
+        event.add("description", entry.description)
+    calendar.add_component(event)
     return CalendarFile(ref, calendar.to_ical().decode())
 
 
-def for_event(event: EventRecord, member_id: int, program: Program) -> CalendarFile:
-    return calendar_file(
-        f"{EVENT}{event.id}-{member_id}", program, event.title, event.starts_at, event.ends_at,
-        event.created_at, event.place, event.description,
+def _store(program: Program) -> str:
+    """The store as a calendar names the place: the club and its address."""
+    return ", ".join(part for part in (program.club.name, program.store.address) if part)
+
+
+async def for_event(
+    uow: UnitOfWork, event: EventRecord, member_id: int, program: Program
+) -> CalendarFile:
+    """The event as the member holds it: one UID per event, cancelled once it is."""
+    cancelled = event.cancelled_at is not None
+    entry = Entry(
+        str(uuid5(await installation(uow), f"{EVENT}{event.id}")), event.title, event.starts_at,
+        event.ends_at, event.cancelled_at or event.created_at, int(cancelled), cancelled,
+        event.place or _store(program), event.description,
     )  # fmt: skip
+    return calendar_file(f"{EVENT}{event.id}-{member_id}", program, entry)
 
 
-def for_appointment(booking: BookingRecord, program: Program, language: str) -> CalendarFile:
+async def for_appointment(
+    uow: UnitOfWork, booking: BookingRecord, program: Program, language: str
+) -> CalendarFile:
+    """The booking as it stands: moved ones with a higher SEQUENCE, ended ones cancelled."""
     service = program.services[booking.service].name[language]
-    return calendar_file(
-        f"{APPOINTMENT}{booking.id}", program, f"{service} · {program.club.name}",
-        booking.starts_at, booking.ends_at, booking.created_at,
+    entry = Entry(
+        str(uuid5(await installation(uow), f"{APPOINTMENT}{booking.id}")),
+        f"{service} · {program.club.name}", booking.starts_at, booking.ends_at,
+        booking.updated_at, booking.sequence, booking.status != BOOKED, _store(program),
     )  # fmt: skip
+    return calendar_file(f"{APPOINTMENT}{booking.id}", program, entry)
 
 
 async def by_ref(uow: UnitOfWork, ref: str, program: Program) -> CalendarFile | None:
@@ -79,11 +131,11 @@ async def by_ref(uow: UnitOfWork, ref: str, program: Program) -> CalendarFile | 
     if kind == EVENT and len(ids) == 2:
         event = await uow.events.get(ids[0])
         if event is not None and await _present(uow, ids[1]):
-            return for_event(event, ids[1], program)
+            return await for_event(uow, event, ids[1], program)
     if kind == APPOINTMENT and len(ids) == 1:
         booking = await uow.appointments.get(ids[0])
         if booking is not None and await _present(uow, booking.member_id):
-            return for_appointment(booking, program, program.club.default_language)
+            return await for_appointment(uow, booking, program, program.club.default_language)
     return None
 
 

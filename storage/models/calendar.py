@@ -124,5 +124,7 @@ class Appointment(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     photo: Mapped[str | None] = mapped_column(String(512))
     channel: Mapped[str | None] = mapped_column(String(16))  # where it was booked: news goes
+    # raised at each move and the cancellation: calendars replace the older copies
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -29,6 +29,7 @@ from handlers.conversation.router import Router
 from loyalty.pace import InMemoryBudgets
 from loyalty.ports import ChannelPort
 from services.sending import Sender
+from tests.calendars import Read, strict
 from tests.channel.twilio import TWILIO_HOST, FakeTwilio, WhatsApp, whatsapp_settings
 from tests.factories import (
     FILE_ID_PREFIXES,
@@ -145,6 +146,8 @@ class FakeTelegram:
         self.closed: list[int] = []
         self.deleted: list[int] = []
         self.updates: list[dict[str, Any]] = []  # for getUpdates; then another poller took over
+        self.calendars: list[Read] = []  # every .ics sent, as a strict client read it
+        self.refused_calendars: list[str] = []  # ...and why a strict client would refuse one
         mock.post(path__regex=r"^/bot(?P<token>[^/]+)/(?P<method>\w+)$").mock(
             side_effect=self._answer
         )
@@ -162,6 +165,7 @@ class FakeTelegram:
             return self._error(401, "Unauthorized")
         params, files = _decode(request)
         at = self.timer()
+        self._read_calendar(files.get("document", b""))
         if method in SENDS and self.faults:
             fault = self.faults.pop(0)
             if fault is lost_answer:  # it went: the chat has it
@@ -174,6 +178,13 @@ class FakeTelegram:
         response = self._error(502, "Bad Gateway") if down else self._result(method, params)
         self.calls.append(ApiCall(method, params, files, at, response.status_code))
         return response
+
+    def _read_calendar(self, document: bytes) -> None:
+        if document.startswith(b"BEGIN:VCALENDAR"):
+            try:
+                self.calendars.append(strict(document))
+            except Exception as error:  # raised here, the bot would only see a failed send
+                self.refused_calendars.append(repr(error))
 
     def _result(self, method: str, params: dict[str, str]) -> httpx.Response:
         if method == "getMe":
@@ -340,7 +351,9 @@ def telegram_settings(concierge: Concierge) -> Concierge:
 @pytest.fixture
 def api() -> Iterator[FakeTelegram]:
     with respx.mock(base_url=API_HOST, assert_all_mocked=True, assert_all_called=False) as mock:
-        yield FakeTelegram(mock)
+        api = FakeTelegram(mock)
+        yield api
+    assert api.refused_calendars == []
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
 from bot.bootstrap import Concierge
+from tests.calendars import strict
 from tests.factories import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, WHATSAPP_FROM
 
 TWILIO_HOST = "https://twilio.test"
@@ -168,10 +169,14 @@ class WhatsApp:
         return await self.post(f"{parts.path}?{parts.query}", form)
 
     async def fetch(self, url: str) -> httpx.Response:
-        """Twilio fetching a media URL we gave it."""
+        """Twilio fetching a media URL we gave it; a calendar file read as a strict client
+        would read it."""
         parts = urlsplit(url)
         assert f"{parts.scheme}://{parts.netloc}" == PUBLIC_URL
-        return await self.http.get(f"{parts.path}?{parts.query}")
+        response = await self.http.get(f"{parts.path}?{parts.query}")
+        if response.headers.get("content-type", "").startswith("text/calendar"):
+            strict(response.content)
+        return response
 
 
 def whatsapp_settings(concierge: Concierge) -> dict[str, Any]:

@@ -1,21 +1,24 @@
 """Appointments on a real database (SQLite and PostgreSQL): booking, the race for a slot,
-moving, cancelling, closures, tier limits and reminders."""
+moving, cancelling, closures, tier limits, reminders and the member's calendar copy."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.bootstrap import Concierge
 from loyalty.consent import Channel
 from loyalty.ports import Conflict
 from services import appointments, members
 from services.appointments import BookingError
-from storage.models import Appointment, Member, OutboxMessage
+from services.calendars import by_ref
+from storage.models import Appointment, ClubSecret, Member, OutboxMessage
+from tests.calendars import Read, strict
 from tests.conftest import Clock
 
 ROME = ZoneInfo("Europe/Rome")
@@ -235,3 +238,57 @@ async def test_a_moved_booking_is_reminded_of_its_new_time(
         await uow.commit()
     clock.current = datetime(2026, 11, 24, 9, 5, tzinfo=UTC)
     assert await tick() == 1  # the new time's day-before reminder
+
+
+async def test_a_calendar_copy_is_replaced_when_the_booking_moves_and_cancelled_with_it(
+    concierge: Concierge, clock: Clock
+) -> None:
+    await anna(concierge)
+    booked = await book(concierge, await enrol(concierge, 1), TUESDAY_10)
+
+    async def calendar() -> Read:
+        async with concierge.db.unit_of_work() as uow:
+            found = await by_ref(uow, f"a{booked.id}", concierge.program)
+            again = await by_ref(uow, f"a{booked.id}", concierge.program)
+            await uow.commit()
+        assert found is not None and again == found  # sent again: the very same file
+        return strict(found.text)
+
+    first = await calendar()
+    assert (first.method, first.status, first.sequence) == ("PUBLISH", "CONFIRMED", 0)
+    assert (first.start, first.stamp) == (TUESDAY_10, clock())
+    assert first.location == "Maison Aurelia, Via della Spiga 12, 20121 Milano"
+
+    clock.current += timedelta(hours=1)
+    async with concierge.db.unit_of_work() as uow:
+        row = await uow.appointments.get(booked.id)
+        assert row is not None
+        await appointments.move(uow, concierge.program, row, TUESDAY_10 + timedelta(days=1),
+                                clock())  # fmt: skip
+        await uow.commit()
+    moved = await calendar()
+    assert (moved.uid, moved.sequence, moved.stamp) == (first.uid, 1, clock())
+    assert moved.start == TUESDAY_10 + timedelta(days=1)
+
+    clock.current += timedelta(hours=1)
+    async with concierge.db.unit_of_work() as uow:
+        row = await uow.appointments.get(booked.id)
+        assert row is not None
+        await appointments.cancel(uow, row, clock())
+        await uow.commit()
+    cancelled = await calendar()
+    assert (cancelled.method, cancelled.status) == ("CANCEL", "CANCELLED")
+    assert (cancelled.uid, cancelled.sequence, cancelled.stamp) == (first.uid, 2, clock())
+
+
+async def test_the_uid_of_a_booking_is_this_installations_own(concierge: Concierge) -> None:
+    await anna(concierge)
+    booked = await book(concierge, await enrol(concierge, 1), TUESDAY_10)
+    async with concierge.db.unit_of_work() as uow:
+        ours = await by_ref(uow, f"a{booked.id}", concierge.program)
+        await uow.session.execute(
+            update(ClubSecret).where(ClubSecret.name == "installation").values(value=str(uuid4()))
+        )
+        theirs = await by_ref(uow, f"a{booked.id}", concierge.program)  # another installation
+    assert ours is not None and theirs is not None
+    assert strict(ours.text).uid != strict(theirs.text).uid
