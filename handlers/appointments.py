@@ -1,16 +1,30 @@
-"""Concierge appointments in the chat: choose a service, a time, add a note, confirm; then
-change the time or cancel from the same conversation. Staff are told in their group."""
+"""Concierge appointments in the chat: choose a service, a day and a time (or write them), add
+a note, confirm; then change the time (confirmed before it moves) or cancel from the same
+conversation. Staff are told in their group."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
+from handlers.appointment_times import (
+    WHEN,
+    Target,
+    argument,
+    choices,
+    day_chosen,
+    days,
+    epoch,
+    moment_of,
+    to_book,
+    to_move,
+    typed,
+)
 from handlers.conversation.dialog import Button, Reply, Turn
 from handlers.conversation.menu import link_first, with_menu
 from handlers.conversation.router import Router
 from loyalty.booking import Slot
-from loyalty.dates import LATEST
+from loyalty.dates import iso_day
 from loyalty.ids import parse_id
 from loyalty.ports import BookingRecord, MemberRecord
 from services import appointments, desk
@@ -22,41 +36,11 @@ router = Router()
 NOTE = "appt:note"  # waiting for the note (or a photo) before confirming
 
 
-def _epoch(moment: datetime) -> str:
-    return str(int(moment.timestamp()))
-
-
-def _moment(text: str) -> datetime | None:
-    seconds = parse_id(text, high=int(LATEST.timestamp()), low=0)
-    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
-
-
-def _after(parts: list[str]) -> datetime | None:
-    """For "Later": just after the last time shown (`…:<time>`)."""
-    shown = _moment(parts[2]) if len(parts) == 3 else None
-    return shown + timedelta(seconds=1) if shown else None
-
-
-def _slots_reply(turn: Turn, text: str, found: list[Slot], pick: str, later: str) -> Reply:
-    """Slots as buttons `pick:<time>` (shown in the member's zone), and `later:<time>` for
-    the next ones."""
-    _ = turn._
-    rows = [
-        (Button(turn.speaker.day_and_time(s.start), f"{pick}:{_epoch(s.start)}"),) for s in found
-    ]
-    if found:
-        rows.append((Button(_("Later"), f"{later}:{_epoch(found[-1].start)}"),))
-    else:
-        text = _("There is no free time for this in the coming weeks. Our team can help.")
-    rows.append((Button(_("Menu"), "menu"),))
-    return Reply(text, tuple(rows))
-
-
 @router.command("appointments", "book")
 @router.action("appts")
 @router.intent(lambda _: _("appointment, appointments, book, booking, consultation, resize"))
 async def overview(turn: Turn) -> list[Reply]:
-    """The member's bookings to come, and the services they may book."""
+    """The member's bookings to come, then the services they may book, each told apart."""
     if turn.member is None:
         return link_first(turn)
     _ = turn._
@@ -66,47 +50,97 @@ async def overview(turn: Turn) -> list[Reply]:
     rows = []
     for booking in booked:
         name = service_name(turn.program, booking.service, turn.speaker)
-        lines.append(f"• {name} — {turn.speaker.day_and_time(booking.starts_at)}")
-        rows.append((Button(f"{name}"[:40], f"apt:{booking.id}"),))
+        when = turn.speaker.day_and_time(booking.starts_at)
+        lines.append(f"• {name} — {when}")
+        rows.append(
+            (Button(_("{when} · {service}").format(when=when, service=name), f"apt:{booking.id}"),)
+        )
     lines.append(_("What would you like to book?"))
     for key in appointments.bookable(turn.program, tier):
-        rows.append((Button(service_name(turn.program, key, turn.speaker), f"svc:{key}"),))
+        name = service_name(turn.program, key, turn.speaker)
+        rows.append((Button(_("Book: {service}").format(service=name), f"svc:{key}"),))
     rows.append((Button(_("Menu"), "menu"),))
     return [Reply("\n".join(lines), tuple(rows))]
 
 
 @router.action("svc")
-async def choose_time(turn: Turn) -> list[Reply] | None:
-    """The next free times of a service ("svc:key" or, for later ones, "svc:key:after")."""
-    parts = (turn.inbound.action or "").split(":")
-    key = parts[1] if len(parts) > 1 else ""
+async def choose_day(turn: Turn) -> list[Reply] | None:
+    """The days a service is free ("svc:key", or "svc:key:YYYY-MM-DD" for later ones)."""
+    key = argument(turn, 1)
     if turn.member is None or key not in turn.program.services:
         return None
-    after = _after(parts)
-    found = await appointments.slots(turn.uow, turn.program, key, turn.now, after=after)
-    text = turn._("When would suit you for {service}? (your time)").format(
+    text = turn._("Which day would suit you for {service}?").format(
         service=service_name(turn.program, key, turn.speaker)
     )
-    return [_slots_reply(turn, text, found, f"slot:{key}", f"svc:{key}")]
+    return [await days(turn, to_book(key), text, iso_day(argument(turn, 2)))]
+
+
+@router.action("day")
+async def choose_time(turn: Turn) -> list[Reply] | None:
+    """The free times of a service on a day ("day:key:YYYY-MM-DD")."""
+    key = argument(turn, 1)
+    if turn.member is None or key not in turn.program.services:
+        return None
+    return [await day_chosen(turn, to_book(key))]
 
 
 @router.action("slot")
 async def chosen(turn: Turn) -> list[Reply] | None:
-    parts = (turn.inbound.action or "").split(":")
-    start = _moment(parts[2]) if len(parts) == 3 else None
-    if turn.member is None or start is None or parts[1] not in turn.program.services:
+    start, key = moment_of(argument(turn, 2)), argument(turn, 1)
+    if turn.member is None or start is None or key not in turn.program.services:
         return None
-    turn.goto(NOTE, service=parts[1], start=parts[2])
+    return _ask_note(turn, key, start)
+
+
+def _ask_note(turn: Turn, key: str, start: datetime) -> list[Reply]:
+    """The time chosen: a note next (one given already is kept, and confirmed again)."""
+    data = turn.state.data
+    if turn.state.name == NOTE and "note" in data:
+        turn.goto(NOTE, service=key, start=epoch(start))
+        return _confirmation(turn, str(data["note"]), str(data["photo"]) or None)
+    turn.goto(NOTE, service=key, start=epoch(start))
     _ = turn._
-    text = _(
+    text = _("{service}, {when} (your time).").format(
+        service=service_name(turn.program, key, turn.speaker),
+        when=turn.speaker.day_and_time(start),
+    )
+    text += "\n" + _(
         "Would you like to add a note for us: a ring size, the piece you will bring, or a "
         "photo? Write it here, or:"
     )
     return [Reply(text, ((Button(_("No note"), "note:skip"),), (Button(_("Cancel"), "menu"),)))]
 
 
+@router.state(WHEN)
+async def written(turn: Turn) -> list[Reply] | None:
+    """A day or time written while choosing one: for a booking, or a booking's new time."""
+    data = turn.state.data
+    target: Target | None = None
+    if data.get("target") == "svc" and str(data.get("arg")) in turn.program.services:
+        target = to_book(str(data["arg"]))
+    elif data.get("target") == "mv":
+        booking = await _booking(turn, parse_id(str(data.get("arg"))))
+        target = to_move(booking) if booking is not None else None
+    if turn.member is None or target is None:
+        return None
+    found = await typed(turn, target)
+    if isinstance(found, Slot):
+        if target.booking is not None:
+            return _ask_move(turn, target.booking, found.start)
+        return _ask_note(turn, target.service, found.start)
+    return [found] if found is not None else None
+
+
 @router.state(NOTE)
 async def note_written(turn: Turn) -> list[Reply]:
+    """The note; a day and time written here is a new time, never the note."""
+    key = str(turn.state.data["service"])
+    if turn.inbound.text and key in turn.program.services:
+        found = await typed(turn, to_book(key))
+        if isinstance(found, Slot):
+            return _ask_note(turn, key, found.start)
+        if found is not None:
+            return [found]
     return _confirmation(turn, (turn.inbound.text or "").strip()[:1000], turn.inbound.photo)
 
 
@@ -121,7 +155,7 @@ def _confirmation(turn: Turn, note: str, photo: str | None) -> list[Reply]:
     _ = turn._
     data = turn.state.data
     turn.goto(NOTE, **{**data, "note": note, "photo": photo or ""})  # a new note replaces
-    start = _moment(str(data["start"]))
+    start = moment_of(str(data["start"]))
     assert start is not None
     lines = [
         _("{service}, {when} (your time).").format(
@@ -145,7 +179,7 @@ async def confirm(turn: Turn) -> list[Reply] | None:
     if turn.member is None or turn.state.name != NOTE or "note" not in turn.state.data:
         return [with_menu(turn, turn._("That button is no longer valid. Here is the menu again."))]
     data = turn.state.data
-    key, start = str(data["service"]), _moment(str(data["start"]))
+    key, start = str(data["service"]), moment_of(str(data["start"]))
     assert start is not None
     try:
         booking = await appointments.book(
@@ -153,17 +187,17 @@ async def confirm(turn: Turn) -> list[Reply] | None:
             str(data["photo"]) or None, channel=turn.consent_channel,
         )  # fmt: skip
     except BookingError as error:
-        return [_refused(turn, error, f"slot:{key}", f"svc:{key}")]
+        return [_refused(turn, error, to_book(key))]
     turn.done()
     await _tell_staff(turn, booking, turn.member, "new")
     return await _booked(turn, booking)
 
 
-def _refused(turn: Turn, error: BookingError, pick: str, later: str) -> Reply:
+def _refused(turn: Turn, error: BookingError, target: Target) -> Reply:
     _ = turn._
     if error.code == appointments.TAKEN:
         text = _("That time was just taken. Here are the next free times:")
-        return _slots_reply(turn, text, error.alternatives, pick, later)
+        return choices(turn, target, text, error.alternatives)
     return with_menu(turn, _("This is not something you can book. Here is the menu again."))
 
 
@@ -177,19 +211,28 @@ async def _booked(turn: Turn, booking: BookingRecord) -> list[Reply]:
     return [Reply(text, calendar=calendar), with_menu(turn, _("Anything else?"))]
 
 
-async def _mine(turn: Turn, at: int = 1) -> BookingRecord | None:
-    parts = (turn.inbound.action or "").split(":")
-    booking_id = parse_id(parts[at]) if len(parts) > at else None
+async def _booking(turn: Turn, booking_id: int | None) -> BookingRecord | None:
+    """The member's own booking while it stands."""
     if turn.member is None or booking_id is None:
         return None
     return await appointments.of_member(turn.uow, turn.member.id, booking_id)
 
 
+async def _mine(turn: Turn) -> BookingRecord | None:
+    """The booking a button names (`prefix:<id>:...`), the member's own and still to come."""
+    booking = await _booking(turn, parse_id(argument(turn, 1)))
+    return booking if booking is not None and booking.starts_at > turn.now else None
+
+
+def _gone(turn: Turn) -> list[Reply]:
+    return [with_menu(turn, turn._("This appointment is no longer booked."))]
+
+
 @router.action("apt")
 async def show(turn: Turn) -> list[Reply] | None:
     booking = await _mine(turn)
-    if booking is None or booking.starts_at <= turn.now:
-        return [with_menu(turn, turn._("This appointment is no longer booked."))]
+    if booking is None:
+        return _gone(turn)
     _ = turn._
     lines = [f"{service_name(turn.program, booking.service, turn.speaker)} — "
              f"{turn.speaker.day_and_time(booking.starts_at)}"]  # fmt: skip
@@ -203,32 +246,62 @@ async def show(turn: Turn) -> list[Reply] | None:
 
 
 @router.action("mv")
-async def new_time(turn: Turn) -> list[Reply] | None:
-    """Free times for a booking's new time ("mv:id" or "mv:id:after")."""
+async def new_day(turn: Turn) -> list[Reply] | None:
+    """The days free for a booking's new time ("mv:id", or "mv:id:YYYY-MM-DD" for later)."""
     booking = await _mine(turn)
     if booking is None:
-        return [with_menu(turn, turn._("This appointment is no longer booked."))]
-    after = _after((turn.inbound.action or "").split(":"))
-    found = await appointments.slots(
-        turn.uow, turn.program, booking.service, turn.now, after=after, excluding=booking.id
+        return _gone(turn)
+    text = turn._("Your appointment is on {when}. Which day would suit you instead?").format(
+        when=turn.speaker.day_and_time(booking.starts_at)
     )
-    text = turn._("Which new time would suit you? (your time)")
-    return [_slots_reply(turn, text, found, f"to:{booking.id}", f"mv:{booking.id}")]
+    return [await days(turn, to_move(booking), text, iso_day(argument(turn, 2)))]
+
+
+@router.action("mvd")
+async def new_time(turn: Turn) -> list[Reply] | None:
+    """The free times of a day for a booking's new time ("mvd:id:YYYY-MM-DD")."""
+    booking = await _mine(turn)
+    return [await day_chosen(turn, to_move(booking))] if booking else _gone(turn)
 
 
 @router.action("to")
+async def move_asked(turn: Turn) -> list[Reply] | None:
+    """A new time chosen ("to:id:time"): asked to confirm before the booking moves."""
+    booking, start = await _mine(turn), moment_of(argument(turn, 2))
+    if booking is None or start is None:
+        return _gone(turn)
+    return _ask_move(turn, booking, start)
+
+
+def _ask_move(turn: Turn, booking: BookingRecord, start: datetime) -> list[Reply]:
+    _ = turn._
+    turn.done()
+    text = _("Move your {service} from {old} to {new}?").format(
+        service=service_name(turn.program, booking.service, turn.speaker),
+        old=turn.speaker.day_and_time(booking.starts_at),
+        new=turn.speaker.day_and_time(start),
+    )
+    buttons = (
+        (Button(_("Yes, move it"), f"mvok:{booking.id}:{epoch(start)}"),),
+        (Button(_("Another time"), f"mv:{booking.id}"),),
+        (Button(_("Keep the current time"), f"apt:{booking.id}"), Button(_("Menu"), "menu")),
+    )
+    return [Reply(text, buttons)]
+
+
+@router.action("mvok")
 async def moved(turn: Turn) -> list[Reply] | None:
-    booking = await _mine(turn)
-    parts = (turn.inbound.action or "").split(":")
-    start = _moment(parts[2]) if len(parts) == 3 else None
+    booking, start = await _mine(turn), moment_of(argument(turn, 2))
     if booking is None or start is None or turn.member is None:
-        return [with_menu(turn, turn._("This appointment is no longer booked."))]
+        return _gone(turn)
+    if start == booking.starts_at:  # confirmed twice: it is there already
+        return await _booked(turn, booking)
     try:
         await appointments.move(
             turn.uow, turn.program, booking, start, turn.now, channel=turn.consent_channel
         )
     except BookingError as error:
-        return [_refused(turn, error, f"to:{booking.id}", f"mv:{booking.id}")]
+        return [_refused(turn, error, to_move(booking))]
     await _tell_staff(turn, booking, turn.member, "moved")
     return await _booked(turn, booking)
 
@@ -237,7 +310,7 @@ async def moved(turn: Turn) -> list[Reply] | None:
 async def cancelled(turn: Turn) -> list[Reply] | None:
     booking = await _mine(turn)
     if booking is None or turn.member is None:
-        return [with_menu(turn, turn._("This appointment is no longer booked."))]
+        return _gone(turn)
     await appointments.cancel(turn.uow, booking, turn.now)
     await _tell_staff(turn, booking, turn.member, "cancelled")
     told = with_menu(turn, turn._("Your appointment is cancelled. Thank you for telling us."))

@@ -104,3 +104,19 @@ def free_slots(
             for moment in sorted(starts):
                 yield Slot(moment, moment + timedelta(minutes=rules.minutes), starts[moment])
         day += timedelta(days=1)
+
+
+def days_of(slots: Iterable[Slot], zone: tzinfo) -> list[date]:
+    """The days (in `zone`, the member's) that have a free slot, in order."""
+    return list(dict.fromkeys(slot.start.astimezone(zone).date() for slot in slots))
+
+
+def on_day(slots: Iterable[Slot], day: date, zone: tzinfo) -> list[Slot]:
+    """The free slots that start on `day` in `zone`."""
+    return [slot for slot in slots if slot.start.astimezone(zone).date() == day]
+
+
+def nearest(slots: Iterable[Slot], wanted: datetime, count: int) -> list[Slot]:
+    """The `count` free slots nearest to `wanted` (the earlier one of two as near), in order."""
+    closest = sorted(slots, key=lambda slot: (abs(slot.start - wanted), slot.start))[:count]
+    return sorted(closest, key=lambda slot: slot.start)

@@ -94,10 +94,11 @@ async def slots(
     key: str,
     now: datetime,
     after: datetime | None = None,
-    limit: int = SHOWN,
+    limit: int | None = SHOWN,
     excluding: int | None = None,
 ) -> list[Slot]:
-    """The next free slots of a service (from `after`), soonest first."""
+    """The next free slots of a service (from `after`; all of them when `limit` is None),
+    soonest first."""
     service = program.services.get(key)
     if service is None:
         raise BookingError(f"no service {key!r}", UNKNOWN)

@@ -56,42 +56,58 @@ async def setting_up(concierge: Concierge) -> None:
 async def test_a_member_books_with_a_note_and_a_photo_and_staff_are_told(desk: Desk) -> None:
     await setting_up(desk.concierge)
     [services] = said(await desk.telegram.send(callback_update("appts")))
-    assert [b[1] for b in services.buttons][:3] == [
-        "svc:design_consultation", "svc:resize", "svc:stone_matching",
+    assert services.buttons[:3] == [
+        ("Book: Design consultation", "svc:design_consultation"),
+        ("Book: Ring resizing", "svc:resize"), ("Book: Stone matching", "svc:stone_matching"),
     ]  # fmt: skip
     assert "svc:private_viewing" not in [b[1] for b in services.buttons]  # top tiers only
 
-    [times] = said(await desk.telegram.send(callback_update("svc:resize")))
-    assert [b[0] for b in times.buttons] == [  # closed on Monday; Anna starts at 10:00
-        "Tue, Nov 24 at 10:00\u202fAM", "Tue, Nov 24 at 10:30\u202fAM",
-        "Tue, Nov 24 at 11:00\u202fAM", "Tue, Nov 24 at 11:30\u202fAM", "Later", "Menu",
+    [days] = said(await desk.telegram.send(callback_update("svc:resize")))
+    assert [b[0] for b in days.buttons] == [  # closed on Sunday and Monday
+        "Tue, Nov 24", "Wed, Nov 25", "Thu, Nov 26", "Fri, Nov 27", "Sat, Nov 28", "Tue, Dec 1",
+        "Later days", "Menu",
     ]  # fmt: skip
+    [times] = said(await desk.telegram.send(callback_update(days.buttons[4][1])))
+    assert times.text == "Free times on Sat, Nov 28 (your time):"
+    labels = [b[0].replace("\u202f", " ") for b in times.buttons]
+    assert labels[:6] == ["10:00 AM", "10:30 AM", "11:00 AM", "11:30 AM", "12:00 PM", "2:00 PM"]
+    assert labels[-2:] == ["Another day", "Menu"]  # 12:30 would run into the lunch closing
+    assert len(times.markup["inline_keyboard"][0]) == 3  # side by side  # type: ignore[index]
     first = times.buttons[0]
     await desk.telegram.send(callback_update(first[1]))
     await desk.telegram.send(message_update(user=telegram_user(), photo=photo_sizes("ring"),
                                             caption="size 52, the gold band"))  # fmt: skip
     calls = said(await desk.telegram.send(callback_update("confirm")))
 
-    assert calls[0].text.startswith(f"Booked: Ring resizing, {first[0]}.")
+    when = "Sat, Nov 28 at 10:00\u202fAM"
+    assert calls[0].text.startswith(f"Booked: Ring resizing, {when}.")
     assert [c.method for c in calls][:2] == ["sendMessage", "sendDocument"]
     assert b"SUMMARY:Ring resizing" in calls[1].files["document"]
     [post] = desk.api.posts()
     assert post.method == "sendPhoto" and post.params["photo"] == "AgACAgQring1280"
-    assert post.params["caption"].startswith(f"New booking: Ring resizing · {first[0]}")
+    assert post.params["caption"].startswith(f"New booking: Ring resizing · {when}")
     assert "Giulia Rossi (M00001) · Anna Bianchi" in post.params["caption"]
     assert "Note: size 52, the gold band" in post.params["caption"]
     async with desk.concierge.db.unit_of_work() as uow:
         [booking] = list(await uow.session.scalars(select(Appointment)))
     assert (booking.note, booking.photo) == ("size 52, the gold band", "tg:AgACAgQring1280")
 
+    [overview] = said(await desk.telegram.send(callback_update("appts")))
+    assert overview.buttons[:3] == [  # the booking and the service to book, told apart
+        (f"{when} · Ring resizing", f"apt:{booking.id}"),
+        ("Book: Design consultation", "svc:design_consultation"),
+        ("Book: Ring resizing", "svc:resize"),
+    ]
+
 
 async def choose(desk: Desk, user: dict[str, object], service: str = "resize") -> str:
-    """The member picks the first free time, without a note; the time's label."""
-    [times] = said(await desk.telegram.send(callback_update(f"svc:{service}", user=user)))
+    """The member picks the first free time of the first day, without a note; its label."""
+    [days] = said(await desk.telegram.send(callback_update(f"svc:{service}", user=user)))
+    [times] = said(await desk.telegram.send(callback_update(days.buttons[0][1], user=user)))
     label, action = times.buttons[0]
     await desk.telegram.send(callback_update(action, user=user))
     await desk.telegram.send(callback_update("note:skip", user=user))
-    return label
+    return f"{days.buttons[0][0]} at {label}"
 
 
 async def test_a_time_taken_meanwhile_is_said_with_the_next_free_ones(desk: Desk) -> None:
@@ -108,7 +124,9 @@ async def test_a_time_taken_meanwhile_is_said_with_the_next_free_ones(desk: Desk
         assert len(list(await uow.session.scalars(select(Appointment)))) == 1
 
 
-async def test_moving_keeps_one_booking_and_cancelling_frees_it(desk: Desk) -> None:
+async def test_a_new_time_is_confirmed_never_the_current_one_and_cancelling_frees_it(
+    desk: Desk,
+) -> None:
     await setting_up(desk.concierge)
     await choose(desk, telegram_user())
     await desk.telegram.send(message_update("after all: size 50"))  # a note after "No note"
@@ -116,19 +134,43 @@ async def test_moving_keeps_one_booking_and_cancelling_frees_it(desk: Desk) -> N
     async with desk.concierge.db.unit_of_work() as uow:
         [booking] = list(await uow.session.scalars(select(Appointment)))
     assert booking.note == "after all: size 50"
+    assert [c.method for c in desk.api.calls].count("sendDocument") == 1
 
     [mine] = said(await desk.telegram.send(callback_update(f"apt:{booking.id}")))
     assert [b[1] for b in mine.buttons][:2] == [f"mv:{booking.id}", f"cx:{booking.id}"]
-    [times] = said(await desk.telegram.send(callback_update(f"mv:{booking.id}")))
-    assert times.buttons[0][0] == "Tue, Nov 24 at 10:00\u202fAM"  # its own time stays free
-    later = times.buttons[2]
-    moved = said(await desk.telegram.send(callback_update(later[1])))
-    assert moved[0].text.startswith(f"Booked: Ring resizing, {later[0]}.")
+    [days] = said(await desk.telegram.send(callback_update(f"mv:{booking.id}")))
+    assert days.text.startswith("Your appointment is on Tue, Nov 24 at 10:00\u202fAM.")
+    assert days.buttons[0] == ("Tue, Nov 24", f"mvd:{booking.id}:2026-11-24")
+    [times] = said(await desk.telegram.send(callback_update(days.buttons[0][1])))
+    assert times.buttons[0][0] == "10:30\u202fAM"  # its own time is never offered
+    [same] = said(await desk.telegram.send(message_update("tomorrow at 10am")))
+    assert same.text.startswith("That is already your appointment's time.")
+    assert "10:00" not in " ".join(b[0] for b in same.buttons)
+
+    [asked] = said(await desk.telegram.send(callback_update(times.buttons[1][1])))
+    assert asked.text == (
+        "Move your Ring resizing from Tue, Nov 24 at 10:00\u202fAM to Tue, Nov 24 at "
+        "11:00\u202fAM?"
+    )
+    assert [b[0] for b in asked.buttons] == [
+        "Yes, move it", "Another time", "Keep the current time", "Menu",
+    ]  # fmt: skip
+    async with desk.concierge.db.unit_of_work() as uow:  # nothing moved before the yes
+        assert (await uow.appointments.get(booking.id)).starts_at == booking.starts_at  # type: ignore[union-attr]
+    moved = said(await desk.telegram.send(callback_update(asked.buttons[0][1])))
+    assert moved[0].text.startswith("Booked: Ring resizing, Tue, Nov 24 at 11:00\u202fAM.")
+    assert [(c.method, c.sequence) for c in desk.api.calendars] == [
+        ("PUBLISH", 0), ("PUBLISH", 1),
+    ]  # fmt: skip
     cancelled = said(await desk.telegram.send(callback_update(f"cx:{booking.id}")))
     assert cancelled[0].text.startswith("Your appointment is cancelled.")
     stale = said(await desk.telegram.send(callback_update(f"cx:{booking.id}")))
     assert stale[0].text.startswith("This appointment is no longer booked.")
 
+    [first, _, gone] = desk.api.calendars
+    assert (gone.method, gone.status, gone.sequence, gone.uid) == (
+        "CANCEL", "CANCELLED", 2, first.uid,
+    )  # fmt: skip
     async with desk.concierge.db.unit_of_work() as uow:
         rows = [(r.id, r.status) for r in await uow.session.scalars(select(Appointment))]
     assert rows == [(booking.id, "cancelled")]
@@ -136,20 +178,27 @@ async def test_moving_keeps_one_booking_and_cancelling_frees_it(desk: Desk) -> N
     assert headings == ["New booking", "Booking moved", "Booking cancelled"]
 
 
-async def test_on_whatsapp_the_times_are_numbered_and_the_calendar_is_a_link(desk: Desk) -> None:
+async def test_on_whatsapp_days_and_times_are_numbered_and_the_calendar_is_a_link(
+    desk: Desk,
+) -> None:
     await setting_up(desk.concierge)
     await desk.whatsapp.send(whatsapp_form("appointment"))
     await desk.whatsapp.send(whatsapp_form("Ring resizing"))
-    await desk.whatsapp.send(whatsapp_form("1"))  # the first time
+    [times] = await desk.whatsapp.send(whatsapp_form("5"))  # the fifth day: Saturday
+    assert times.body.splitlines()[:2] == [
+        "Free times on Sat, Nov 28 (your time):",
+        "1. 10:00\u202fAM",
+    ]
+    await desk.whatsapp.send(whatsapp_form("2"))  # 10:30
     await desk.whatsapp.send(whatsapp_form("my grandmother's ring, size 50"))
 
     sent = await desk.whatsapp.send(whatsapp_form("Confirm"))
 
     [link] = [line.split(": ", 1)[1] for line in sent[0].body.splitlines()
               if line.startswith("Add it to your calendar")]  # fmt: skip
-    calendar = await desk.whatsapp.fetch(link)
+    calendar = await desk.whatsapp.fetch(link)  # read as a strict client would
     assert "SUMMARY:Ring resizing · Maison Aurelia" in calendar.text
-    assert "DTSTART:20261124T090000Z" in calendar.text
+    assert "DTSTART:20261128T093000Z" in calendar.text
 
 
 async def test_a_reminder_waits_for_the_members_morning_and_speaks_their_time(
