@@ -54,9 +54,10 @@ def read_when(
         return None
     if not _WORDS.search(said) and not re.search(r"\d[:/]\d", said):
         return None  # "3", "52", "2026": an option's number or a size, never a day
-    base = now.astimezone(zone).replace(tzinfo=None)
+    # dateparser takes a time equal to its base's for no time said: no one types seconds
+    base = now.astimezone(zone).replace(tzinfo=None, second=59, microsecond=0)
     if day is not None and _TIME_ONLY.match(said):
-        base = datetime.combine(day, time(0))
+        base = datetime.combine(day, time(0, 0, 59))
     for reading in dict.fromkeys((language, "en")):
         parser = DateDataParser(
             languages=[reading],

@@ -14,6 +14,7 @@ from storage.models import Appointment
 from tests.channel.conftest import ApiCall, Desk, sender
 from tests.conftest import Clock
 from tests.factories import (
+    OTHER_PHONE,
     PHONE,
     STAFF_CHAT_ID,
     TELEGRAM_USER_ID,
@@ -221,3 +222,63 @@ async def test_a_reminder_waits_for_the_members_morning_and_speaks_their_time(
 
     told = desk.api.to(str(LUCA["id"]))[-1].text
     assert "A reminder of your appointment: Ring resizing, Tue, Nov 24 at 4:00\u202fAM." in told
+
+
+async def booked_at(desk: Desk) -> list[datetime]:
+    async with desk.concierge.db.unit_of_work() as uow:
+        rows = await uow.session.scalars(select(Appointment).order_by(Appointment.id))
+        return [row.starts_at for row in rows]
+
+
+async def test_a_day_and_time_written_in_words_is_booked_and_never_taken_as_the_note(
+    desk: Desk,
+) -> None:
+    await setting_up(desk.concierge)
+    await desk.telegram.send(callback_update("svc:resize"))
+
+    [asked] = said(await desk.telegram.send(message_update("Wednesday at 3pm")))
+    assert asked.text.startswith("Ring resizing, Wed, Nov 25 at 3:00\u202fPM (your time).")
+    [again] = said(await desk.telegram.send(message_update("Thursday at 11am")))  # not a note
+    assert again.text.startswith("Ring resizing, Thu, Nov 26 at 11:00\u202fAM (your time).")
+    [summary] = said(await desk.telegram.send(message_update("size 52, the gold band")))
+    assert summary.text.endswith("Your note: size 52, the gold band")
+    await desk.telegram.send(callback_update("confirm"))
+
+    assert await booked_at(desk) == [datetime(2026, 11, 26, 10, 0, tzinfo=UTC)]  # 11:00 Rome
+
+
+async def test_a_time_that_is_not_free_is_answered_with_the_nearest_free_ones(
+    desk: Desk,
+) -> None:
+    await setting_up(desk.concierge)
+    [days] = said(await desk.telegram.send(callback_update("svc:resize")))
+    await desk.telegram.send(callback_update(days.buttons[4][1]))  # Saturday's times
+
+    [nearest] = said(await desk.telegram.send(message_update("1:30pm")))  # that day, at lunch
+
+    assert nearest.text == "Sat, Nov 28 at 1:30\u202fPM is not free. The nearest free times:"
+    assert [b[0].split(" at ")[1] for b in nearest.buttons[:4]] == [
+        "12:00\u202fPM", "2:00\u202fPM", "2:30\u202fPM", "3:00\u202fPM",
+    ]  # fmt: skip
+    [sunday] = said(await desk.telegram.send(message_update("Sunday")))
+    assert sunday.text.startswith("There is no free time on Sun, Nov 29.")
+    words = said(await desk.telegram.send(message_update("card")))  # no day: the card
+    assert words[0].text.startswith("Maison Aurelia")
+
+
+async def test_words_in_french_on_whatsapp_book_the_time_they_name(desk: Desk) -> None:
+    await setting_up(desk.concierge)
+    async with desk.concierge.db.unit_of_work() as uow:
+        await members.add(uow, desk.concierge.program, desk.concierge.clock(), OTHER_PHONE,
+                          name="Claire Martin", locale="fr")  # fmt: skip
+        await uow.commit()
+    await desk.whatsapp.send(whatsapp_form("rendez-vous", phone=OTHER_PHONE))
+    [days] = await desk.whatsapp.send(whatsapp_form("Mise à taille", phone=OTHER_PHONE))
+    assert "« mercredi à 15h »" in days.body
+
+    [asked] = await desk.whatsapp.send(whatsapp_form("mercredi 15h", phone=OTHER_PHONE))
+    assert asked.body.startswith("Mise à taille, le mer. 25 nov. à 15:00 (selon votre fuseau")
+    await desk.whatsapp.send(whatsapp_form("1", phone=OTHER_PHONE))  # 1. Sans note
+    await desk.whatsapp.send(whatsapp_form("1", phone=OTHER_PHONE))  # 1. Confirmer
+
+    assert await booked_at(desk) == [datetime(2026, 11, 25, 14, 0, tzinfo=UTC)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from bot.demo import DEMO_PHONE, seed
 from loyalty.consent import Channel, Purpose
 from services import members
 from storage.models import ChannelIdentity
+from tests.calendars import strict
 
 ADDRESS = f"console:{DEMO_PHONE}"
 
@@ -125,3 +127,26 @@ async def test_a_stranger_at_the_console_links_by_sharing_the_number(
             .order_by(ChannelIdentity.id)
         )
         assert [tuple(row) for row in rows] == [(ADDRESS, giulia), ("console:someone", giulia)]
+
+
+async def test_at_the_console_a_day_and_time_written_in_italian_is_booked(
+    concierge: Concierge, giulia: int, tmp_path: Path
+) -> None:
+    async with concierge.db.unit_of_work() as uow:
+        member = await uow.members.get(giulia)
+        assert member is not None
+        member.locale = "it"
+        await uow.commit()
+    dialog = console(concierge, tmp_path)
+    await dialog.verify(
+        [
+            ("appuntamento", "  2. Prenota: Ridimensionamento anello"),
+            ("2", "Oppure scriva un giorno e un'ora, per esempio «mercoledì alle 15»."),
+            ("domani alle 11", "Ridimensionamento anello, mer 25 nov alle 11:00"),
+            ("misura 52", "La Sua nota: misura 52"),  # a note, not a day
+            ("1", "[calendar: "),  # 1. Conferma
+        ]
+    )
+
+    [written] = tmp_path.glob("concierge-a*.ics")
+    assert strict(written.read_bytes()).start == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

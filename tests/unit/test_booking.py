@@ -1,4 +1,5 @@
-"""Free slots: opening hours, staff hours, closures, buffers, notice, DST, other zones."""
+"""Free slots: opening hours, staff hours, closures, buffers, notice, DST, other zones; the
+member's days, and the nearest free slots to a time wanted."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from loyalty.booking import Busy, Rules, Slot, free_slots
+from loyalty.booking import Busy, Rules, Slot, days_of, free_slots, nearest, on_day
 from loyalty.hours import DAYS, parse_day
 
 ROME = ZoneInfo("Europe/Rome")
@@ -80,3 +81,24 @@ def test_slots_keep_the_stores_wall_clock_across_the_dst_change() -> None:
 def test_a_member_in_another_zone_sees_the_same_moment_in_theirs() -> None:
     first = next(free_slots(FITTING, STORE, ROME, {1: ANNA}, [], MONDAY))
     assert first.start.astimezone(ZoneInfo("America/New_York")).hour == 4
+
+
+def test_days_are_the_members_own_and_a_days_slots_are_those_starting_on_it() -> None:
+    found = list(islice(free_slots(FITTING, STORE, ROME, {1: ANNA}, [], MONDAY), 40))
+    tokyo = ZoneInfo("Asia/Tokyo")  # 10:00 in Rome is 18:00 there; 16:30 is 00:30 next day
+
+    assert days_of(found, ROME)[:2] == [date(2026, 11, 24), date(2026, 11, 25)]
+    assert days_of(found, tokyo)[:2] == [date(2026, 11, 24), date(2026, 11, 25)]
+    assert starts(on_day(found, date(2026, 11, 25), tokyo))[:1] == ["Tue 16:00"]
+    assert all(s.start.astimezone(ROME).date() == date(2026, 11, 24)
+               for s in on_day(found, date(2026, 11, 24), ROME))  # fmt: skip
+
+
+def test_the_nearest_free_slots_are_around_the_time_wanted_earlier_first_on_a_tie() -> None:
+    found = list(free_slots(FITTING, STORE, ROME, {1: EVERY_DAY}, [], MONDAY))
+    saturday_lunch = rome(2026, 11, 28, 13, 0)  # the store closes from 13:00 to 14:00
+
+    nearest_four = nearest(found, saturday_lunch, 4)
+
+    # 14:00 is 1 h away, 11:30 and 14:30 1 h 30, then 11:00 and 15:00 both 2 h: the earlier
+    assert starts(nearest_four) == ["Sat 11:00", "Sat 11:30", "Sat 14:00", "Sat 14:30"]
