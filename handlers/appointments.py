@@ -119,7 +119,7 @@ async def written(turn: Turn) -> list[Reply] | None:
     if data.get("target") == "svc" and str(data.get("arg")) in turn.program.services:
         target = to_book(str(data["arg"]))
     elif data.get("target") == "mv":
-        booking = await _booking(turn, parse_id(str(data.get("arg"))))
+        booking = await _mine(turn, str(data.get("arg")))
         target = to_move(booking) if booking is not None else None
     if turn.member is None or target is None:
         return None
@@ -211,16 +211,13 @@ async def _booked(turn: Turn, booking: BookingRecord) -> list[Reply]:
     return [Reply(text, calendar=calendar), with_menu(turn, _("Anything else?"))]
 
 
-async def _booking(turn: Turn, booking_id: int | None) -> BookingRecord | None:
-    """The member's own booking while it stands."""
+async def _mine(turn: Turn, ref: str | None = None) -> BookingRecord | None:
+    """The booking `ref` or the button (`prefix:<id>:...`) names, the member's own, still
+    booked and to come."""
+    booking_id = parse_id(argument(turn, 1) if ref is None else ref)
     if turn.member is None or booking_id is None:
         return None
-    return await appointments.of_member(turn.uow, turn.member.id, booking_id)
-
-
-async def _mine(turn: Turn) -> BookingRecord | None:
-    """The booking a button names (`prefix:<id>:...`), the member's own and still to come."""
-    booking = await _booking(turn, parse_id(argument(turn, 1)))
+    booking = await appointments.of_member(turn.uow, turn.member.id, booking_id)
     return booking if booking is not None and booking.starts_at > turn.now else None
 
 

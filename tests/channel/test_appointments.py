@@ -147,6 +147,8 @@ async def test_a_new_time_is_confirmed_never_the_current_one_and_cancelling_free
     [same] = said(await desk.telegram.send(message_update("tomorrow at 10am")))
     assert same.text.startswith("That is already your appointment's time.")
     assert "10:00" not in " ".join(b[0] for b in same.buttons)
+    [words] = said(await desk.telegram.send(message_update("Wednesday at 3pm")))
+    assert words.text.endswith("to Wed, Nov 25 at 3:00\u202fPM?")  # asked, not moved
 
     [asked] = said(await desk.telegram.send(callback_update(times.buttons[1][1])))
     assert asked.text == (
