@@ -39,6 +39,7 @@ class CalendarFile:
 
     ref: str
     text: str
+    cancelled: bool = False  # METHOD:CANCEL: it takes the entry out of the calendar
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def calendar_file(ref: str, program: Program, entry: Entry) -> CalendarFile:
     if entry.description:
         event.add("description", entry.description)
     calendar.add_component(event)
-    return CalendarFile(ref, calendar.to_ical().decode())
+    return CalendarFile(ref, calendar.to_ical().decode(), entry.cancelled)
 
 
 def _store(program: Program) -> str:

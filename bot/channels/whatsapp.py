@@ -182,7 +182,11 @@ class WhatsAppChannel:
         if reply.calendar is None:
             return reply
         link = media_url(self.public_url, key, CALENDAR_PATH, reply.calendar.ref, turn.now)
-        line = turn.speaker.gettext("Add it to your calendar: {link}").format(link=link)
+        _ = turn.speaker.gettext
+        if reply.calendar.cancelled:
+            line = _("Take it out of your calendar: {link}").format(link=link)
+        else:
+            line = _("Add it to your calendar: {link}").format(link=link)
         return replace(reply, text=f"{reply.text}\n{line}", calendar=None)
 
     async def catch_up(self) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.bootstrap import Concierge
 from services import appointments, members
 from storage.models import Appointment
+from tests.calendars import strict
 from tests.channel.conftest import ApiCall, Desk, sender
 from tests.conftest import Clock
 from tests.factories import (
@@ -202,6 +203,14 @@ async def test_on_whatsapp_days_and_times_are_numbered_and_the_calendar_is_a_lin
     calendar = await desk.whatsapp.fetch(link)  # read as a strict client would
     assert "SUMMARY:Ring resizing · Maison Aurelia" in calendar.text
     assert "DTSTART:20261128T093000Z" in calendar.text
+
+    await desk.whatsapp.send(whatsapp_form("appointment"))
+    await desk.whatsapp.send(whatsapp_form("1"))  # the booking, listed first
+    [gone] = await desk.whatsapp.send(whatsapp_form("Cancel it"))
+    [link] = [line.split(": ", 1)[1] for line in gone.body.splitlines()
+              if line.startswith("Take it out of your calendar")]  # fmt: skip
+    cancelled = strict((await desk.whatsapp.fetch(link)).content)
+    assert (cancelled.method, cancelled.sequence) == ("CANCEL", 1)
 
 
 async def test_a_reminder_waits_for_the_members_morning_and_speaks_their_time(
