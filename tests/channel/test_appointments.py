@@ -1,5 +1,6 @@
-"""Appointments in the chat: book with a note and a photo, "just taken", move, cancel,
-another time zone, staff told in their group; the calendar file on both channels."""
+"""Appointments in the chat: a day then a time, or both in words (English, French), the
+nearest free times, a note and a photo, "just taken", a new time confirmed, cancel, another
+time zone, staff told in their group; the calendar files on both channels."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from bot.bootstrap import Concierge
 from loyalty.consent import Channel, Purpose
 from loyalty.program import EventRules
 from services import events, hosting, members
+from tests.calendars import strict
 from tests.channel.conftest import ApiCall, Telegram, sender
 from tests.channel.twilio import WhatsApp
 from tests.factories import PHONE, TELEGRAM_USER_ID, callback_update, telegram_user, whatsapp_form
@@ -167,10 +168,17 @@ async def test_on_whatsapp_the_calendar_is_a_signed_link(
     [link] = [line.split(": ", 1)[1] for line in sent[0].body.splitlines()
               if line.startswith("Add it to your calendar")]  # fmt: skip
     assert sent[0].media  # the ticket's QR code
-    calendar = await whatsapp.fetch(link)
+    calendar = await whatsapp.fetch(link)  # read as a strict client would
     assert calendar.headers["content-type"].startswith("text/calendar")
     assert "SUMMARY:Emerald preview" in calendar.text
+    assert "LOCATION:Via Montenapoleone 3" in calendar.text
     assert (await whatsapp.fetch(link.replace(f"d=e{event_id}", "d=e99"))).status_code == 404
+    async with concierge.db.unit_of_work() as uow:
+        await hosting.cancel(uow, concierge.program, event_id, concierge.clock())
+        await uow.commit()
+    cancelled = strict((await whatsapp.fetch(link)).content)  # the same link, drawn again
+    assert (cancelled.method, cancelled.status, cancelled.sequence) == ("CANCEL", "CANCELLED", 1)
+    assert cancelled.uid == strict(calendar.content).uid
 
 
 async def test_an_invitation_outside_the_window_goes_as_the_approved_template(
