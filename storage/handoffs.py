@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loyalty import records
 from storage.models import Handoff, Staff, TranscriptLine
 from storage.repositories import at_chats
 
@@ -96,7 +97,7 @@ class Handoffs:
     async def get(self, handoff_id: int) -> Handoff | None:
         return await self.session.get(Handoff, handoff_id)
 
-    async def close(self, row: Handoff, staff_id: int | None, now: datetime) -> None:
+    async def close(self, row: records.Handoff, staff_id: int | None, now: datetime) -> None:
         row.status, row.closed_at, row.closed_by = CLOSED, now, staff_id
         await self.session.flush()
 
@@ -127,7 +128,7 @@ class Handoffs:
             )
         )
 
-    async def delete(self, rows: list[Handoff]) -> None:
+    async def delete(self, rows: Sequence[records.Handoff]) -> None:
         """Delete conversations with their transcripts (and what waited to be posted)."""
         ids = [row.id for row in rows]
         if ids:
