@@ -120,10 +120,9 @@ class Appointment(Protocol):
 
 
 class Handoff(Protocol):
-    """A conversation with staff: who took it and its topic are written in place, and
-    closing it (storage) writes how it ended."""
+    """A conversation with staff: who took it is written in place, and closing it
+    (storage) writes how it ended."""
 
-    thread_id: int | None
     claimed_by: int | None
     status: str
     closed_at: datetime | None
@@ -141,6 +140,8 @@ class Handoff(Protocol):
     def requested_at(self) -> datetime: ...
     @property
     def reason(self) -> str | None: ...
+    @property
+    def thread_id(self) -> int | None: ...
 
 
 class Staff(Protocol):

@@ -53,9 +53,7 @@ async def thread_of(uow: UnitOfWork, handoff_id: int) -> int | None:
 
 async def made_topic(uow: UnitOfWork, handoff_id: int, thread: int) -> None:
     """Keep a conversation's new topic, so that it is never made twice."""
-    handoff = await uow.handoffs.get(handoff_id)
-    if handoff is not None:
-        handoff.thread_id = thread
+    await uow.handoffs.set_thread(handoff_id, thread)
 
 
 async def undelivered(

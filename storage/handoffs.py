@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import records
@@ -83,6 +83,11 @@ class Handoffs:
             select(Handoff).where(
                 Handoff.channel == channel, Handoff.address == address, Handoff.status == OPEN
             )
+        )
+
+    async def set_thread(self, handoff_id: int, thread_id: int) -> None:
+        await self.session.execute(
+            update(Handoff).where(Handoff.id == handoff_id).values(thread_id=thread_id)
         )
 
     async def by_thread(self, thread_id: int) -> Handoff | None:
