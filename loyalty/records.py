@@ -1,7 +1,8 @@
 """What the services read of what storage keeps: each record as the fields they use.
 
-A property is read only; a plain attribute is one written in place on a row the unit of work
-loaded (its commit stores it): a use case changing a row it holds.
+A property is read only. A plain attribute is written in place on a row the unit of work
+loaded, which its commit stores: by a service changing what it holds, or by storage on a
+record handed back to it (Handoffs.close, Rsvps.change).
 """
 
 from __future__ import annotations
