@@ -41,3 +41,8 @@ async def writer(
             await uow.identities.link(member.id, channel, address, language, now)
             found = await uow.identities.member(channel, address)
     return found if found is not None else (None, None)
+
+
+async def forget_expired(uow: UnitOfWork, now: datetime) -> int:
+    """Forget the chats' states past their time: they hold the last lines people wrote."""
+    return await uow.conversations.purge(now)

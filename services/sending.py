@@ -36,7 +36,7 @@ from loyalty.ports import (
 )
 from loyalty.program import Program
 from loyalty.records import OutboxMessage
-from loyalty.stores import UnitOfWork
+from loyalty.stores import UnitOfWork, Units
 from services import outgoing
 from services.outgoing import Report
 
@@ -48,9 +48,6 @@ SHORT_WAIT = 30.0  # seconds a platform may ask us to pause before the chat goes
 LATE = 0.05  # seconds a call may go past its moment, at most half its tightest interval
 ROUND_END = 5.0  # seconds a stop waits for the round under way to end
 IDLE_BUDGET = 60.0  # seconds past its time a chat's budget is forgotten (hosts' clock skew)
-
-
-Units = Callable[[], UnitOfWork]
 
 
 class Stopped(Exception):
