@@ -11,7 +11,7 @@ from handlers.conversation.dialog import Button, Reply, Turn
 from loyalty.booking import Slot, days_of, nearest, on_day
 from loyalty.dates import LATEST, iso_day, wall_clock
 from loyalty.ids import parse_id
-from loyalty.ports import BookingRecord
+from loyalty.records import Appointment
 from loyalty.when import read_when
 from services import appointments
 
@@ -31,7 +31,7 @@ class Target:
     pick: str
     arg: str  # the service's key, or the booking's id
     service: str
-    booking: BookingRecord | None = None  # a booking being moved: its time is never offered
+    booking: Appointment | None = None  # a booking being moved: its time is never offered
 
     @property
     def state(self) -> dict[str, str]:
@@ -43,7 +43,7 @@ def to_book(service: str) -> Target:
     return Target("svc", "day", "slot", service, service)
 
 
-def to_move(booking: BookingRecord) -> Target:
+def to_move(booking: Appointment) -> Target:
     return Target("mv", "mvd", "to", str(booking.id), booking.service, booking)
 
 

@@ -26,7 +26,7 @@ from handlers.conversation.router import Router
 from loyalty.booking import Slot
 from loyalty.dates import iso_day
 from loyalty.ids import parse_id
-from loyalty.ports import BookingRecord, MemberRecord
+from loyalty.records import Appointment, Member
 from services import appointments, desk
 from services.appointments import BookingError
 from services.calendars import for_appointment
@@ -201,7 +201,7 @@ def _refused(turn: Turn, error: BookingError, target: Target) -> Reply:
     return with_menu(turn, _("This is not something you can book. Here is the menu again."))
 
 
-async def _booked(turn: Turn, booking: BookingRecord) -> list[Reply]:
+async def _booked(turn: Turn, booking: Appointment) -> list[Reply]:
     _ = turn._
     text = _("Booked: {service}, {when}. We look forward to seeing you.").format(
         service=service_name(turn.program, booking.service, turn.speaker),
@@ -211,7 +211,7 @@ async def _booked(turn: Turn, booking: BookingRecord) -> list[Reply]:
     return [Reply(text, calendar=calendar), with_menu(turn, _("Anything else?"))]
 
 
-async def _mine(turn: Turn, ref: str | None = None) -> BookingRecord | None:
+async def _mine(turn: Turn, ref: str | None = None) -> Appointment | None:
     """The booking `ref` or the button (`prefix:<id>:...`) names, the member's own, still
     booked and to come."""
     booking_id = parse_id(argument(turn, 1) if ref is None else ref)
@@ -270,7 +270,7 @@ async def move_asked(turn: Turn) -> list[Reply] | None:
     return _ask_move(turn, booking, start)
 
 
-def _ask_move(turn: Turn, booking: BookingRecord, start: datetime) -> list[Reply]:
+def _ask_move(turn: Turn, booking: Appointment, start: datetime) -> list[Reply]:
     _ = turn._
     turn.done()
     text = _("Move your {service} from {old} to {new}?").format(
@@ -316,6 +316,6 @@ async def cancelled(turn: Turn) -> list[Reply] | None:
     return [replace(told, calendar=calendar)]
 
 
-async def _tell_staff(turn: Turn, booking: BookingRecord, member: MemberRecord, what: str) -> None:
+async def _tell_staff(turn: Turn, booking: Appointment, member: Member, what: str) -> None:
     if turn.staff_desk:
         await desk.tell_staff(turn.uow, turn.program, turn.now, booking, member, what)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from loyalty.booking import BOOKED
 from loyalty.dates import wall_clock
 from loyalty.program import Program
+from loyalty.records import Appointment, Member
+from loyalty.stores import UnitOfWork
 from services import appointments
-
-if TYPE_CHECKING:
-    from storage.models import Appointment, Member
-    from storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 from uuid import UUID, uuid4, uuid5
 
 from icalendar import Calendar, vCalAddress
@@ -22,11 +21,9 @@ from icalendar import Event as CalendarEntry
 
 from loyalty.booking import BOOKED
 from loyalty.ids import parse_id
-from loyalty.ports import BookingRecord, EventRecord
 from loyalty.program import Program
-
-if TYPE_CHECKING:
-    from storage.unit_of_work import UnitOfWork
+from loyalty.records import Appointment, Event
+from loyalty.stores import UnitOfWork
 
 EVENT, APPOINTMENT = "e", "a"
 INSTALLATION = "installation"  # the club secret naming this installation (its UIDs' root)
@@ -97,7 +94,7 @@ def _store(program: Program) -> str:
 
 
 async def for_event(
-    uow: UnitOfWork, event: EventRecord, member_id: int, program: Program
+    uow: UnitOfWork, event: Event, member_id: int, program: Program
 ) -> CalendarFile:
     """The event as the member holds it: one UID per event, cancelled once it is."""
     cancelled = event.cancelled_at is not None
@@ -110,7 +107,7 @@ async def for_event(
 
 
 async def for_appointment(
-    uow: UnitOfWork, booking: BookingRecord, program: Program, language: str
+    uow: UnitOfWork, booking: Appointment, program: Program, language: str
 ) -> CalendarFile:
     """The booking as it stands: moved ones with a higher SEQUENCE, ended ones cancelled."""
     service = program.services[booking.service].name[language]

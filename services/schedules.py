@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 
 from loyalty.hours import Opening
+from loyalty.records import Closure, Staff
+from loyalty.stores import UnitOfWork
 from services import staff
-
-if TYPE_CHECKING:
-    from storage.models import Closure, Staff
-    from storage.unit_of_work import UnitOfWork
 
 
 class ScheduleError(ValueError):
@@ -29,7 +27,7 @@ async def close(uow: UnitOfWork, day: date, reason: str) -> None:
     await uow.schedules.close(day, reason)
 
 
-async def closures(uow: UnitOfWork) -> list[Closure]:
+async def closures(uow: UnitOfWork) -> Sequence[Closure]:
     return await uow.schedules.closures()
 
 
