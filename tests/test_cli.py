@@ -324,18 +324,6 @@ def test_outbox_list_retry_and_cancel(run: Invoke, tmp_path: Path) -> None:
     assert "cancelled" in run("outbox", "list").stdout
 
 
-def test_worker_and_serve_refuse_a_database_not_upgraded(
-    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CONCIERGE_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
-    for command in ("worker", "serve"):
-        result = run(command)
-        assert result.exit_code == 2
-        said = result.stderr.strip()
-        assert said.startswith("concierge: the database is at revision none, not 0")
-        assert said.endswith(": run `concierge db upgrade`")
-
-
 def test_serve_leaves_uvicorns_loggers_to_the_masking_handler(
     run: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
