@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from loyalty.booking import BOOKED
+from loyalty.booking import BOOKED, missed
 from loyalty.dates import wall_clock
 from loyalty.program import Program
 from services import appointments
@@ -43,5 +43,11 @@ async def no_show(uow: UnitOfWork, appointment_id: int, now: datetime) -> None:
     if row is None or row.status != BOOKED:
         raise appointments.BookingError(
             f"no booked appointment {appointment_id}", appointments.UNKNOWN
+        )
+    if not missed(row.starts_at, now):
+        raise appointments.BookingError(
+            f"appointment {appointment_id} has not started yet: a no-show is recorded from "
+            "its start; nothing recorded",
+            appointments.UNKNOWN,
         )
     await appointments.cancel(uow, row, now, status=appointments.NO_SHOW)

@@ -392,7 +392,9 @@ def test_a_staff_chat_that_is_no_supergroup_stops_with_one_line(
     )
 
 
-def test_events_create_list_guests_check_in_report_and_cancel(run: Invoke, tmp_path: Path) -> None:
+def test_events_create_list_guests_check_in_report_and_cancel(
+    run: Invoke, tmp_path: Path, clock: Clock
+) -> None:
     assert run("members", "add", "+393471234567", "--name", "Giulia Rossi").exit_code == 0
     created = run(
         "events", "create", "--title", "Emerald preview", "--starts", "2030-12-08T18:30",
@@ -421,9 +423,20 @@ def test_events_create_list_guests_check_in_report_and_cancel(run: Invoke, tmp_p
     assert run("events", "guests", "1", "--csv").output == (
         "member,name,answer,guests,checked_in\nM00001,Giulia Rossi,going,1,\n"
     )
+    early = run("events", "check-in", ticket)
+    assert early.exit_code == 1
+    assert early.stderr == (
+        "concierge: not the event's day: Emerald preview is on 2030-12-08; nothing recorded\n"
+    )
+    today = clock.current
+    clock.current = datetime(2030, 12, 8, 17, 45, tzinfo=UTC)  # 18:45 in Rome, at the door
     checked = run("events", "check-in", ticket)
     assert checked.exit_code == 0
-    assert checked.output.startswith("Giulia Rossi (M00001), with 1 guest(s): checked in at ")
+    assert (
+        checked.output
+        == "Giulia Rossi (M00001), with 1 guest(s): checked in at 2030-12-08 18:45\n"
+    )
+    clock.current = today
     assert run("events", "check-in", ticket).output == checked.output  # once only
     forged = run("events", "check-in", ticket[:-1] + ("0" if ticket[-1] != "0" else "1"))
     assert forged.exit_code == 1 and "not a ticket of this club" in forged.stderr
@@ -443,7 +456,21 @@ def test_events_create_list_guests_check_in_report_and_cancel(run: Invoke, tmp_p
     assert wrong.exit_code == 1 and "--starts: not an ISO 8601 date and time" in wrong.stderr
 
 
-def test_staff_hours_closures_and_the_appointments_of_a_day(run: Invoke, tmp_path: Path) -> None:
+def test_an_event_starting_in_the_past_or_ending_before_it_starts_is_refused(
+    run: Invoke,
+) -> None:
+    event = ["events", "create", "--title", "Emerald preview", "--capacity", "5"]
+    past = run(*event, "--starts", "2026-11-24T10:30", "--ends", "2026-11-24T12:00")
+    assert past.exit_code == 1  # 10:30 in Rome is 09:30 UTC: half an hour ago
+    assert past.stderr == "concierge: it starts in the past: give a start after now\n"
+    backwards = run(*event, "--starts", "2026-12-08T18:30", "--ends", "2026-12-08T18:00")
+    assert backwards.stderr == "concierge: it must end after it starts\n"
+    assert run("events", "list").output == ""
+
+
+def test_staff_hours_closures_and_the_appointments_of_a_day(
+    run: Invoke, tmp_path: Path, clock: Clock
+) -> None:
     run("staff", "add", "6660001", "--name", "Anna Bianchi")
     assert run("staff", "hours", "Anna", "tue", "10:00", "18:00").output == (
         "Anna Bianchi: tue 10:00-18:00\n"
@@ -477,6 +504,13 @@ def test_staff_hours_closures_and_the_appointments_of_a_day(run: Invoke, tmp_pat
         f"{booking:>4}  2030-12-03 10:00  resize                M00001 Giulia Rossi  "
         "Anna Bianchi  booked\n"
     )
+    early = run("appointments", "no-show", str(booking))
+    assert early.exit_code == 1
+    assert early.stderr == (
+        f"concierge: appointment {booking} has not started yet: a no-show is recorded from its "
+        "start; nothing recorded\n"
+    )
+    clock.current = datetime(2030, 12, 3, 9, 20, tzinfo=UTC)  # twenty minutes late
     assert run("appointments", "no-show", str(booking)).exit_code == 0
     assert run("appointments", "list", "--day", "2030-12-03").output.endswith("no_show\n")
     assert run("appointments", "no-show", str(booking)).exit_code == 1
