@@ -30,9 +30,9 @@ from loyalty.ports import (
 )
 from loyalty.program import Program
 from loyalty.sending import Cancel, Cap, Defer, decide
-from services import events, handoffs
+from services import appointments, events, handoffs
 from services.appointments import REMINDER as APPOINTMENT_REMINDER
-from services.wording import Greeting, first_name, greeting, notice, reminder, speaker_for
+from services.wording import Greeting, closed, first_name, greeting, notice, reminder, speaker_for
 
 if TYPE_CHECKING:
     from storage.models import Member, OutboxMessage
@@ -130,6 +130,9 @@ async def _words(
     or a booking (None when the news is no longer true: the event cancelled, the place
     given back, the offer passed on, the booking cancelled or moved)."""
     speaker = speaker_for(member.locale, member.timezone, program)
+    if row.kind == appointments.CLOSED:
+        cancelled = await uow.appointments.get(int(row.variables["appointment"]))
+        return closed(cancelled, member, speaker, program) if cancelled else None
     if row.kind == APPOINTMENT_REMINDER:
         booking = await uow.appointments.get(int(row.variables["appointment"]))
         if booking is None or booking.status != BOOKED or booking.starts_at <= now:

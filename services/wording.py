@@ -136,15 +136,35 @@ def service_name(program: Program, key: str, speaker: Speaker) -> str:
 def reminder(booking: Appointment, member: Member, speaker: Speaker, program: Program) -> Greeting:
     """The words of an appointment's reminder, in the member's language and zone."""
     _ = speaker.gettext
+    return _booking_news(
+        booking, member, speaker, program, appointments.REMINDER,
+        _('A reminder of your appointment: {service}, {when}. To change it, write '
+          '"appointment".'),
+    )  # fmt: skip
+
+
+def closed(booking: Appointment, member: Member, speaker: Speaker, program: Program) -> Greeting:
+    """The words telling a member the club cancelled their appointment (the store closed)."""
+    _ = speaker.gettext
+    return _booking_news(
+        booking, member, speaker, program, appointments.CLOSED,
+        _('We are sorry: the store is closed on the day of your appointment, {service}, '
+          '{when}, so it is cancelled. To choose another time, write "appointment".'),
+    )  # fmt: skip
+
+
+def _booking_news(
+    booking: Appointment, member: Member, speaker: Speaker, program: Program, kind: str,
+    body: str,
+) -> Greeting:  # fmt: skip
+    """News of a member's booking: greeted by name, the service and time in their own
+    language and zone, signed by the club."""
     first = first_name(member.name)
     service = service_name(program, booking.service, speaker)
     moment = speaker.day_and_time(booking.starts_at)
     text = "\n".join((
-        salutation(first, speaker),
-        _("A reminder of your appointment: {service}, {when}. To change it, write "
-          "\"appointment\".").format(service=service, when=moment),
-        program.club.name,
+        salutation(first, speaker), body.format(service=service, when=moment), program.club.name
     ))  # fmt: skip
     variables = {"first_name": first, "club": program.club.name, "service": service,
                  "when": moment}  # fmt: skip
-    return Greeting(text, variables, appointments.REMINDER)
+    return Greeting(text, variables, kind)

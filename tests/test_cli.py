@@ -484,26 +484,32 @@ def test_staff_hours_closures_and_the_appointments_of_a_day(
     assert run("closures", "remove", "2030-12-25").exit_code == 1
     run("members", "add", "+393471234567", "--name", "Giulia Rossi")
 
-    async def book() -> int:
+    async def book(start: datetime) -> int:
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'club.db'}")
         try:
             async with db.unit_of_work() as uow:
                 program = load_program(None)
                 member = await members.find(uow, "M00001", program)
                 now = datetime(2030, 12, 2, 8, 0, tzinfo=UTC)  # a Monday
-                start = datetime(2030, 12, 3, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Rome
                 booked = await appointments.book(uow, program, member, "resize", start, now)
                 await uow.commit()
                 return booked.id
         finally:
             await db.close()
 
-    booking = asyncio.run(book())
+    booking = asyncio.run(book(datetime(2030, 12, 3, 9, 0, tzinfo=UTC)))  # Tuesday 10:00, Rome
     listed = run("appointments", "list", "--day", "2030-12-03").output
     assert listed == (
         f"{booking:>4}  2030-12-03 10:00  resize                M00001 Giulia Rossi  "
         "Anna Bianchi  booked\n"
     )
+    closing = run("closures", "add", "2030-12-03")
+    assert closing.exit_code == 1
+    assert closing.stderr == (
+        f"concierge: 2030-12-03 has 1 booked appointment(s): {booking} at 10:00 (resize, "
+        "M00001); nothing changed: add --cancel-bookings to cancel them and tell the members\n"
+    )
+    assert run("closures", "list").output == ""
     early = run("appointments", "no-show", str(booking))
     assert early.exit_code == 1
     assert early.stderr == (
@@ -514,6 +520,16 @@ def test_staff_hours_closures_and_the_appointments_of_a_day(
     assert run("appointments", "no-show", str(booking)).exit_code == 0
     assert run("appointments", "list", "--day", "2030-12-03").output.endswith("no_show\n")
     assert run("appointments", "no-show", str(booking)).exit_code == 1
+
+    later = asyncio.run(book(datetime(2030, 12, 10, 13, 0, tzinfo=UTC)))  # the next Tuesday
+    closed = run("closures", "add", "2030-12-10", "--reason", "inventory", "--cancel-bookings")
+    assert closed.output == "closed on 2030-12-10; 1 booking(s) cancelled, 1 member(s) told\n"
+    assert run("appointments", "list", "--day", "2030-12-10").output == (
+        f"{later:>4}  2030-12-10 14:00  resize                M00001 Giulia Rossi  "
+        "Anna Bianchi  cancelled\n"
+    )
+    told = run("outbox", "list").output.splitlines()[0].split()
+    assert told[1:5] == ["pending", "whatsapp", "service", "appointment_cancelled"]
 
 
 # -- ids, numbers and days staff type: strict, in range, never a traceback ----------------

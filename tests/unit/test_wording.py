@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from loyalty.program import Program
+from services.appointments import CLOSED
 from services.appointments import REMINDER as APPOINTMENT_REMINDER
 from services.events import EVENT_CANCELLED, INVITATION
-from services.wording import greeting, notice, reminder, service_name, speaker_for
+from services.wording import closed, greeting, notice, reminder, service_name, speaker_for
 from storage.models import Appointment, Event, Member
 from tests.unit.factories import utc
 
@@ -94,3 +95,17 @@ def test_a_service_the_program_no_longer_has_is_named_by_its_key(demo: Program) 
 
     assert service_name(demo, "resize", speaker) == "Ridimensionamento anello"
     assert service_name(demo, "engraving", speaker) == "engraving"
+
+
+def test_a_booking_the_club_cancelled_is_told_in_the_members_language_and_zone(
+    demo: Program,
+) -> None:
+    booking = Appointment(service="resize", starts_at=utc(2025, 11, 25, 9))
+    told = closed(booking, Member(name="Marco Bianchi"), speaker_for("it", None, demo), demo)
+
+    assert told.text == (
+        "Gentile Marco,\nSiamo spiacenti: il negozio sarà chiuso il giorno del Suo "
+        "appuntamento, Ridimensionamento anello, mar 25 nov alle 10:00, che è quindi "
+        "annullato. Per scegliere un altro orario, scriva «appuntamento».\nMaison Aurelia"
+    )
+    assert (told.template, told.variables["service"]) == (CLOSED, "Ridimensionamento anello")
