@@ -32,7 +32,7 @@ from loyalty.program import Program
 from loyalty.sending import Cancel, Cap, Defer, decide
 from services import appointments, events, handoffs
 from services.appointments import REMINDER as APPOINTMENT_REMINDER
-from services.wording import Greeting, closed, first_name, greeting, notice, reminder, speaker_for
+from services.wording import Greeting, booking_news, first_name, greeting, notice, speaker_for
 
 if TYPE_CHECKING:
     from storage.models import Member, OutboxMessage
@@ -132,14 +132,14 @@ async def _words(
     speaker = speaker_for(member.locale, member.timezone, program)
     if row.kind == appointments.CLOSED:
         cancelled = await uow.appointments.get(int(row.variables["appointment"]))
-        return closed(cancelled, member, speaker, program) if cancelled else None
+        return booking_news(row.kind, cancelled, member, speaker, program) if cancelled else None
     if row.kind == APPOINTMENT_REMINDER:
         booking = await uow.appointments.get(int(row.variables["appointment"]))
         if booking is None or booking.status != BOOKED or booking.starts_at <= now:
             return None  # cancelled, or too late to remind
         if str(int(booking.starts_at.timestamp())) != row.variables.get("start"):
             return None  # moved since: the new time has reminders of its own
-        return reminder(booking, member, speaker, program)
+        return booking_news(row.kind, booking, member, speaker, program)
     if row.kind in events.PURPOSES:
         event = await events.still_news(uow, row.kind, int(row.variables["event"]), member.id, now)
         if event is None:

@@ -133,32 +133,20 @@ def service_name(program: Program, key: str, speaker: Speaker) -> str:
     return service.name[speaker.language] if service else key
 
 
-def reminder(booking: Appointment, member: Member, speaker: Speaker, program: Program) -> Greeting:
-    """The words of an appointment's reminder, in the member's language and zone."""
+def booking_news(
+    kind: str, booking: Appointment, member: Member, speaker: Speaker, program: Program
+) -> Greeting:
+    """News of a member's booking (its reminder, or its cancellation by the club when the
+    store closes that day), in their language and zone, signed by the club."""
     _ = speaker.gettext
-    return _booking_news(
-        booking, member, speaker, program, appointments.REMINDER,
-        _('A reminder of your appointment: {service}, {when}. To change it, write '
-          '"appointment".'),
-    )  # fmt: skip
-
-
-def closed(booking: Appointment, member: Member, speaker: Speaker, program: Program) -> Greeting:
-    """The words telling a member the club cancelled their appointment (the store closed)."""
-    _ = speaker.gettext
-    return _booking_news(
-        booking, member, speaker, program, appointments.CLOSED,
-        _('We are sorry: the store is closed on the day of your appointment, {service}, '
-          '{when}, so it is cancelled. To choose another time, write "appointment".'),
-    )  # fmt: skip
-
-
-def _booking_news(
-    booking: Appointment, member: Member, speaker: Speaker, program: Program, kind: str,
-    body: str,
-) -> Greeting:  # fmt: skip
-    """News of a member's booking: greeted by name, the service and time in their own
-    language and zone, signed by the club."""
+    if kind == appointments.CLOSED:
+        body = _(
+            "We are sorry: the store is closed on the day of your appointment, {service}, "
+            '{when}, so it is cancelled. To choose another time, write "appointment".'
+        )
+    else:
+        body = _('A reminder of your appointment: {service}, {when}. To change it, write '
+                 '"appointment".')  # fmt: skip
     first = first_name(member.name)
     service = service_name(program, booking.service, speaker)
     moment = speaker.day_and_time(booking.starts_at)
