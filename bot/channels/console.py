@@ -111,8 +111,8 @@ class ConsoleChat:
             for label, action in row:
                 self.options.append(self._inbound(action=action))
                 self.say(f"  {len(self.options)}. {label}")
-        if label := message.extras.get("ask_contact"):
-            self._offer_sharing(label, message.extras.get("write_it", ""))
+        if share := message.extras.get("ask_contact"):
+            self._offer_sharing(share, message.extras.get("write_it", ""))
         return Sent()
 
     def _offer_sharing(self, label: str, write_it: str) -> None:
