@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from loyalty.booking import BOOKED, missed
 from loyalty.dates import wall_clock
 from loyalty.program import Program
+from loyalty.records import Appointment, Member
+from loyalty.stores import UnitOfWork
 from services import appointments
-
-if TYPE_CHECKING:
-    from storage.models import Appointment, Member
-    from storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -34,13 +32,13 @@ async def agenda(
     return [Entry(r, people.get(r.member_id), staff.get(r.staff_id, "?")) for r in rows]
 
 
-async def _days(uow: UnitOfWork, program: Program, first: date, days: int) -> list[Appointment]:
+async def _days(
+    uow: UnitOfWork, program: Program, first: date, days: int
+) -> Sequence[Appointment]:
     """The appointments of `days` days from `first`, midnight to midnight in the store's zone."""
     zone = program.club.zone
-    start = wall_clock(first, time(0), zone)
-    return await uow.appointments.between(
-        start, wall_clock(first + timedelta(days), time(0), zone)
-    )
+    end = wall_clock(first + timedelta(days), time(0), zone)
+    return await uow.appointments.between(wall_clock(first, time(0), zone), end)
 
 
 async def booked_on(uow: UnitOfWork, program: Program, day: date) -> list[Appointment]:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from itertools import islice
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from loyalty.booking import BOOKED, Rules, Slot, Week, free_slots
@@ -20,12 +19,10 @@ from loyalty.consent import Purpose
 from loyalty.dates import wall_clock
 from loyalty.hours import Opening
 from loyalty.program import Program, Service
+from loyalty.records import Appointment, Member, Staff
+from loyalty.stores import UnitOfWork
 from services.members import account
 from services.notices import Notice, Request, send_once
-
-if TYPE_CHECKING:
-    from storage.models import Appointment, Member, Staff
-    from storage.unit_of_work import UnitOfWork
 
 SHOWN = 4  # slots offered at a time
 CANCELLED, NO_SHOW = "cancelled", "no_show"
@@ -176,7 +173,7 @@ async def move(
     return appointment
 
 
-async def upcoming(uow: UnitOfWork, member_id: int, now: datetime) -> list[Appointment]:
+async def upcoming(uow: UnitOfWork, member_id: int, now: datetime) -> Sequence[Appointment]:
     """The member's bookings to come, soonest first."""
     return await uow.appointments.upcoming(member_id, now)
 

@@ -4,11 +4,9 @@ or linked by an invitation, a shared number, or joining."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from storage.models import ChannelIdentity, Member
-    from storage.unit_of_work import UnitOfWork
+from loyalty.records import ChannelIdentity, Member
+from loyalty.stores import UnitOfWork
 
 
 async def linkable(uow: UnitOfWork, phone: str) -> Member | None:

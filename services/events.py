@@ -8,9 +8,9 @@ program's `offer_hours`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from loyalty.consent import Purpose
 from loyalty.events import (
@@ -28,13 +28,11 @@ from loyalty.events import (
     timing_problem,
 )
 from loyalty.program import Program
+from loyalty.records import Event, Member, Rsvp
 from loyalty.segments import Segment
+from loyalty.stores import UnitOfWork
 from services.members import account
 from services.notices import Notice, Request, send_once
-
-if TYPE_CHECKING:
-    from storage.models import Event, Member, Rsvp
-    from storage.unit_of_work import UnitOfWork
 
 
 class EventError(ValueError):
@@ -292,7 +290,7 @@ async def withdraw(
     return withdrawn, offered
 
 
-async def cancel(uow: UnitOfWork, event_id: int, now: datetime) -> tuple[Event, list[Rsvp]]:
+async def cancel(uow: UnitOfWork, event_id: int, now: datetime) -> tuple[Event, Sequence[Rsvp]]:
     """The club cancels: every answer is released; returns who was coming or waiting."""
     event = await uow.events.get(event_id, lock=True)
     if event is None:
@@ -328,7 +326,7 @@ async def notify(
     program: Program,
     now: datetime,
     kind: str,
-    rsvps: list[Rsvp] | None,
+    rsvps: Sequence[Rsvp] | None,
     key: str = "",
 ) -> int:
     """Queue news of an event to each of these answers' members, once each (under

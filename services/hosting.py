@@ -4,27 +4,24 @@ The members' side (answers, the waitlist, reminders) is services/events.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from loyalty.consent import Purpose, current
 from loyalty.events import DECLINED, GOING, on_the_day, rate, tally
 from loyalty.membercard import verify_ticket
 from loyalty.program import Program
 from loyalty.reach import addresses, reach
+from loyalty.records import Event, Member, Rsvp
+from loyalty.stores import UnitOfWork
 from services import events, members
 from services.events import GONE, INVITATION, NOT_FOR_YOU, eligibility
 from services.members import account
 from services.notices import Notice, send_once
 
-if TYPE_CHECKING:
-    from storage.models import Event, Member, Rsvp
-    from storage.unit_of_work import UnitOfWork
 
-
-async def listing(uow: UnitOfWork) -> list[Event]:
+async def listing(uow: UnitOfWork) -> Sequence[Event]:
     """Every event, soonest first."""
     return await uow.events.all()
 

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from loyalty.booking import BOOKED
@@ -29,14 +28,12 @@ from loyalty.ports import (
     Waiting,
 )
 from loyalty.program import Program
+from loyalty.records import Member, OutboxMessage
 from loyalty.sending import Cancel, Cap, Defer, decide
+from loyalty.stores import UnitOfWork
 from services import appointments, events, handoffs
 from services.appointments import REMINDER as APPOINTMENT_REMINDER
 from services.wording import Greeting, booking_news, first_name, greeting, notice, speaker_for
-
-if TYPE_CHECKING:
-    from storage.models import Member, OutboxMessage
-    from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.sending")
 MAX_ATTEMPTS = 6
@@ -63,7 +60,7 @@ async def prepare(
     when it is not to go now (the row is left where the rules put it)."""
     member = await uow.members.get(row.member_id) if row.member_id else None
     if row.purpose is not None:
-        ruled = await _ruled(uow, program, row, member, now, report)
+        ruled = await _ruled(uow, program, row, row.purpose, member, now, report)
         if ruled is None:
             return None
         said = ruled
@@ -88,6 +85,7 @@ async def _ruled(
     uow: UnitOfWork,
     program: Program,
     row: OutboxMessage,
+    purpose: str,
     member: Member | None,
     now: datetime,
     report: Report,
@@ -103,7 +101,7 @@ async def _ruled(
     standing = current(await uow.consents.history(member.id))
     sent = await uow.outbox.sent_since(member.id, now - timedelta(days=settings.cap_days))
     decision = decide(
-        Purpose(row.purpose), Channel(row.channel), standing, now, zone, settings.quiet,
+        Purpose(purpose), Channel(row.channel), standing, now, zone, settings.quiet,
         Cap(settings.cap_messages, settings.cap_days), sent,
     )  # fmt: skip
     if isinstance(decision, Cancel):

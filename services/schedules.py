@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from loyalty.hours import Opening
 from loyalty.program import Program
+from loyalty.records import Appointment, Closure, Staff
+from loyalty.stores import UnitOfWork
 from services import agenda, appointments, staff
 from services.members import member_number
-
-if TYPE_CHECKING:
-    from storage.models import Appointment, Closure, Staff
-    from storage.unit_of_work import UnitOfWork
 
 
 class ScheduleError(ValueError):
@@ -65,7 +63,7 @@ async def close(
     return Closed(booked, await appointments.cancel_for_closure(uow, booked, now))
 
 
-async def closures(uow: UnitOfWork) -> list[Closure]:
+async def closures(uow: UnitOfWork) -> Sequence[Closure]:
     return await uow.schedules.closures()
 
 

@@ -9,16 +9,13 @@ about them ever is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from locales import Speaker
 from loyalty.occasions import BIRTHDAY, CLUB_ANNIVERSARY, FIRST_PURCHASE
 from loyalty.program import Program
+from loyalty.records import Appointment, Event, Member
 from services import appointments, events
-
-if TYPE_CHECKING:
-    from storage.models import Appointment, Event, Member
 
 
 @dataclass(frozen=True)
@@ -27,7 +24,7 @@ class Greeting:
 
     text: str
     variables: dict[str, str]
-    template: str  # the template kind: "birthday", "anniversary", an event notice's, ...
+    template: str | None  # the template kind: "birthday", "anniversary", an event notice's, ...
 
 
 def speaker_for(locale: str | None, timezone: str | None, program: Program) -> Speaker:
