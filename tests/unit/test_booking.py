@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from loyalty.booking import Busy, Rules, Slot, days_of, free_slots, nearest, on_day
+from loyalty.booking import Busy, Rules, Slot, days_of, free_slots, missed, nearest, on_day
 from loyalty.hours import DAYS, parse_day
 
 ROME = ZoneInfo("Europe/Rome")
@@ -102,3 +102,10 @@ def test_the_nearest_free_slots_are_around_the_time_wanted_earlier_first_on_a_ti
 
     # 14:00 is 1 h away, 11:30 and 14:30 1 h 30, then 11:00 and 15:00 both 2 h: the earlier
     assert starts(nearest_four) == ["Sat 11:00", "Sat 11:30", "Sat 14:00", "Sat 14:30"]
+
+
+def test_a_member_can_miss_an_appointment_only_once_it_has_started() -> None:
+    start = rome(2026, 11, 24, 10, 0)
+    assert not missed(start, start - timedelta(seconds=1))
+    assert missed(start, start)
+    assert missed(start, start + timedelta(hours=3))
