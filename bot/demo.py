@@ -8,8 +8,9 @@ from decimal import Decimal
 from bot.bootstrap import Concierge
 from handlers.card import render_card
 from loyalty.consent import Channel, Purpose
+from loyalty.hours import Opening
 from loyalty.purchases import PurchaseInput, Status
-from services import events, members
+from services import chats, events, hosting, members, schedules, staff
 from services.purchases import ingest
 from services.wording import speaker_for
 
@@ -61,7 +62,7 @@ async def seed(app: Concierge) -> str:
     now = app.clock()
     async with app.db.unit_of_work() as uow:
         for phone, name, locale, zone, birthday, _ in PEOPLE:
-            if await uow.members.by_phone(phone) is None:
+            if await chats.linkable(uow, phone) is None:
                 member = await members.add(
                     uow,
                     app.program,
@@ -94,11 +95,13 @@ async def seed(app: Concierge) -> str:
     ]
     await ingest(app.db.unit_of_work, batch, "demo", now, app.program)
     async with app.db.unit_of_work() as uow:
-        if not await uow.staff.all():  # a concierge to book, Tuesday to Saturday
-            anna = await uow.staff.add(DEMO_STAFF, "Anna Bianchi", "concierge", now)
+        if not await staff.roster(uow):  # a concierge to book, Tuesday to Saturday
+            await staff.register(uow, DEMO_STAFF, "Anna Bianchi", "concierge", now)
             for weekday in range(1, 6):
-                await uow.schedules.set_hours(anna.id, weekday, time(10), time(18))
-        if not await uow.events.all():
+                await schedules.set_hours(
+                    uow, str(DEMO_STAFF), weekday, Opening(time(10), time(18))
+                )
+        if not await hosting.listing(uow):
             evening = (now + timedelta(days=10)).astimezone(app.program.club.zone)
             starts = evening.replace(hour=18, minute=30, second=0, microsecond=0)
             await events.create(
