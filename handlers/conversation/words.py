@@ -3,19 +3,11 @@ options answered by their number or their words."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from functools import lru_cache
 
 from handlers.conversation.dialog import Button, Reply
 from loyalty.ids import parse_id
-
-
-def normalize(text: str) -> str:
-    """Lower case, accents and punctuation gone: "Arrêt!" and "arret" read the same."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"[^\w\s]", " ", plain).strip()
+from loyalty.text import normalize
 
 
 def options(replies: list[Reply]) -> list[Button]:
