@@ -13,6 +13,7 @@ import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,6 +24,7 @@ from pydantic import (
 
 from loyalty.hours import DAYS, Opening, OpeningHours, parse_day
 from loyalty.occasions import QuietHours
+from loyalty.phones import dialled
 
 # Months the rules may count ahead or back: a hundred years, so that dates from
 # loyalty.dates.EARLIEST to LATEST stay within what datetime holds.
@@ -54,6 +56,7 @@ class Club(_Strict):
     default_language: str
     default_country: str
     timezone: str
+    staff_language: str | None = None  # what the staff group reads; None: default_language
 
     _currency = field_validator("base_currency")(_check_currency)
 
@@ -86,8 +89,9 @@ class Club(_Strict):
 
     @model_validator(mode="after")
     def _default_is_spoken(self) -> Club:
-        if self.default_language not in self.languages:
-            raise ValueError(f"default_language {self.default_language!r} is not in languages")
+        for key, language in (("default", self.default_language), ("staff", self.staff_language)):
+            if language not in (None, *self.languages):
+                raise ValueError(f"{key}_language {language!r} is not in languages")
         return self
 
     @property
@@ -208,9 +212,12 @@ class Occasions(_Strict):
 
 class Store(_Strict):
     """Opening hours by weekday in the store's zone: "10:00-19:00", "10:00-13:00, 14:00-19:00"
-    or "closed" (a day left out is closed)."""
+    or "closed" (a day left out is closed); the phone members call when no one reads the chat."""
 
     hours: dict[str, str] = Field(default_factory=dict)
+    # with its +country; kept as people dial it: "+39 02 7601 2345"
+    phone: Annotated[str | None, AfterValidator(lambda v: v and dialled(v))] = None
+    city: Names | None = None  # offered first for a member's zone; None: Babel's zone city
 
     @field_validator("hours")
     @classmethod
@@ -326,13 +333,14 @@ class Program(_Strict):
     @model_validator(mode="after")
     def _names_in_every_language(self) -> Program:
         languages = set(self.club.languages)
-        named = [(f"tiers.levels.{level.key}", level.name) for level in self.tiers.levels]
-        named += [(f"badges.{key}", badge.name) for key, badge in self.badges.items()]
-        named += [(f"services.{key}", service.name) for key, service in self.services.items()]
+        named = [(f"tiers.levels.{level.key}.name", level.name) for level in self.tiers.levels]
+        named += [(f"badges.{key}.name", badge.name) for key, badge in self.badges.items()]
+        named += [(f"services.{key}.name", s.name) for key, s in self.services.items()]
+        named += [("store.city", self.store.city)] if self.store.city else []
         for where, names in named:
             missing = languages - names.keys()
             if missing:
-                raise ValueError(f"{where}.name: no name in {', '.join(sorted(missing))}")
+                raise ValueError(f"{where}: no name in {', '.join(sorted(missing))}")
         tiers = {level.key for level in self.tiers.levels}
         unknown = set(self.events.priority_tiers) - tiers
         if unknown:

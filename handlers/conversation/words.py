@@ -3,6 +3,7 @@ options answered by their number or their words."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from handlers.conversation.dialog import Button, Reply
@@ -40,6 +41,14 @@ def says_any(text: str, keywords: str) -> bool:
     """Whether `text` holds one of the comma-separated words or phrases, as whole words."""
     said = f" {' '.join(normalize(text).split())} "
     return any(f" {phrase} " in said for phrase in phrases(keywords))
+
+
+def yes_or_no(text: str, _: Callable[[str], str]) -> bool | None:
+    """A written yes (True) or no (False), in the member's language or English; None when it
+    is neither, or both."""
+    yes = says_any(text, _("yes, gladly, ok, sure") + ", yes")
+    no = says_any(text, _("no, no thanks") + ", no")
+    return yes if yes != no else None
 
 
 @lru_cache(maxsize=256)
