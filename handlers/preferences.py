@@ -12,7 +12,7 @@ from handlers.conversation.menu import link_first, with_menu
 from handlers.conversation.router import Router
 from loyalty.consent import MARKETING, STOP_SOURCE, Channel, Purpose, allows, channel_name
 from services import desk, members
-from services.wording import speaker_for
+from services.wording import first_name, speaker_for
 
 router = Router()
 
@@ -197,8 +197,9 @@ async def stop(turn: Turn) -> list[Reply]:
     _ = turn._
     turn.done()
     if turn.handoff is not None:
+        who = first_name(turn.member.name) if turn.member else turn.inbound.first_name
         await desk.member_left(
-            turn.uow, turn.program, turn.now, turn.handoff, turn.inbound.text or ""
+            turn.uow, turn.program, turn.now, turn.handoff, turn.inbound.text or "", who or ""
         )
     if turn.member is None:
         return [Reply(_("We have nothing to stop: we send you nothing."))]
