@@ -33,6 +33,16 @@ def test_a_place_is_shown_as_the_member_wrote_it() -> None:
     assert find_place("new york") == Match(Place("New York", "US", "America/New_York"), True)
 
 
+@pytest.mark.parametrize(
+    ("written", "name"),
+    [("Milan, Italy", "Milan"), ("I live near Geneva", "Geneva"), ("vivo a Firenze", "Firenze"),
+     ("j'habite à New York", "New York"), ("Genève, Suisse", "Genève")],
+)  # fmt: skip
+def test_a_place_is_found_within_a_few_words(written: str, name: str) -> None:
+    found = find_place(written, country="IT")
+    assert found is not None and found.exact and found.place.name == name
+
+
 def test_among_namesakes_the_club_country_counts_first_then_the_size() -> None:
     italian = find_place("Florence", country="IT")
     american = find_place("Florence", country="US")
