@@ -133,9 +133,9 @@ async def zone_written(turn: Turn) -> list[Reply] | None:
     text = turn.inbound.text or ""
     if text.startswith("/") or turn.member is None:
         return None
-    answer = yes_or_no(text, turn._) if "zone" in turn.state.data else None
-    if answer is not None:
+    answer = yes_or_no(text, turn._)
+    if answer is not None and "zone" in turn.state.data:
         return await _answered(turn, answer)
-    if says_any(text, turn._("skip, keep, no change") + ", skip"):
-        return await _skip(turn)
+    if answer is False or says_any(text, turn._("skip, keep, no change") + ", skip"):
+        return await _skip(turn)  # "no" to the question itself: nothing changes
     return await _written(turn, text)

@@ -24,6 +24,7 @@ SMALLEST = 15_000  # the data set: cities of at least this many people
 KNOWN = 50_000  # typos are looked for among cities this big, and all of the club's country
 HOME = 10  # a city in the club's country counts as ten times its size among namesakes
 SHORTEST_TYPO = 4  # shorter words are matched exactly or not at all
+SHORTEST = 3  # a name of one or two letters ("No", in Ghana) is too like a word
 LATIN_END = "\u0250"  # the first letter after the Latin blocks (IPA extensions)
 
 
@@ -90,14 +91,14 @@ def _gazetteer() -> _Gazetteer:
     names: dict[str, tuple[str, tuple[int, ...]]] = {}
     for index, city in enumerate(cities):  # the cities' own names first
         key = fold(city.name)
-        if key:
+        if len(key) >= SHORTEST:
             spelling, found = names.get(key, (city.name, ()))
             names[key] = (spelling, (*found, index))
     own = set(names)
     for index, row in enumerate(rows):
         for spelling in _alternates(row):
             key = fold(spelling)
-            if key:
+            if len(key) >= SHORTEST:
                 known, found = names.get(key, (spelling, ()))
                 shown = _shown(known, spelling, key in own)
                 names[key] = (shown, found if index in found else (*found, index))

@@ -116,6 +116,8 @@ async def test_the_console_in_french_knows_geneve_and_monaco_di_baviera(
             ("Milna", "Vouliez-vous dire Milan (Italie) ?"),
             ("non", "Écrivez alors à nouveau le nom de la ville"),
             ("Monaco di Baviera", "votre fuseau horaire est désormais Europe/Berlin."),
+            ("3", "Dans quelle ville vivez-vous"),
+            ("non", "Rien n'a changé : votre fuseau horaire reste Europe/Berlin."),
         ]
     )
     assert await zone_of(concierge, member_id) == "Europe/Berlin"

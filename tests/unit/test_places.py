@@ -74,7 +74,7 @@ def _where(zone: str) -> tuple[str, str]:
     return country, zone
 
 
-@pytest.mark.parametrize("written", ["", "1", "??", "xyzzyq", "Москва", "preferences"])
+@pytest.mark.parametrize("written", ["", "1", "??", "no", "xyzzyq", "Москва", "preferences"])
 def test_what_is_no_place_near_enough_is_none(written: str) -> None:
     assert find_place(written, country="IT") is None
 
