@@ -126,12 +126,15 @@ def _weight(city: _City, country: str | None) -> int:
     return city.population * (HOME if city.country == country else 1)
 
 
-def _place(key: str, country: str | None) -> Place:
+def _foremost(key: str, country: str | None) -> _City:
     """The namesake that counts most: the biggest, the club's country's first."""
     atlas = _gazetteer()
-    spelling, found = atlas.names[key]
-    city = max((atlas.cities[i] for i in found), key=lambda c: _weight(c, country))
-    return Place(spelling, city.country, city.zone)
+    return max((atlas.cities[i] for i in atlas.names[key][1]), key=lambda c: _weight(c, country))
+
+
+def _place(key: str, country: str | None) -> Place:
+    city = _foremost(key, country)
+    return Place(_gazetteer().names[key][0], city.country, city.zone)
 
 
 def _nearest(key: str, country: str | None) -> str | None:
@@ -146,12 +149,10 @@ def _nearest(key: str, country: str | None) -> str | None:
     )
     if not near:
         return None
-    atlas = _gazetteer()
     fewest = min(distance for _, distance, _ in near)
 
     def rank(candidate: str) -> tuple[int, bool]:
-        _, found = atlas.names[candidate]
-        city = max((atlas.cities[i] for i in found), key=lambda c: _weight(c, country))
+        city = _foremost(candidate, country)
         return _weight(city, country), fold(city.name) == candidate
 
     return max((name for name, distance, _ in near if distance == fewest), key=rank)
