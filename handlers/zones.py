@@ -123,6 +123,8 @@ async def zone_chosen(turn: Turn) -> list[Reply] | None:
         return await _answered(turn, choice == "yes")
     if choice == "skip":
         return await _skip(turn)
+    if choice == turn.program.club.timezone:
+        return await _set(turn, choice, _store_city(turn))
     if choice in available_timezones():
         return await _set(turn, choice, _city(choice, turn.speaker.language))
     return await ask(turn) if not choice else None

@@ -97,6 +97,10 @@ async def test_whatsapp_in_italian_by_numbers_and_words(
 
     await said("3")
     assert "Nulla è cambiato: il Suo fuso orario resta Europe/Rome." in await said("salta")
+    await said("3")
+    assert "Londra: il Suo fuso orario è ora Europe/London." in await said("2")
+    await said("3")
+    assert "Milano: il Suo fuso orario è ora Europe/Rome." in await said("1")  # the store's
 
 
 async def test_the_console_in_french_knows_geneve_and_monaco_di_baviera(
