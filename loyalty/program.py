@@ -269,12 +269,12 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     "birthday": frozenset({"first_name", "club", "tier", "points"}),
     "anniversary": frozenset({"first_name", "club", "tier", "years", "occasion"}),
     # news of an event: an invitation, a reminder, a freed seat, a cancellation
-    **{
-        kind: frozenset({"first_name", "club", "event", "when"})
-        for kind in ("invitation", "reminder", "seat_offered", "event_cancelled")
-    },
-    "appointment_reminder": frozenset({"first_name", "club", "service", "when"}),
-}
+    **dict.fromkeys(("invitation", "reminder", "seat_offered", "event_cancelled"),
+                    frozenset({"first_name", "club", "event", "when"})),
+    # news of a booking: its reminder, its cancellation by the club (the store closed)
+    **dict.fromkeys(("appointment_reminder", "appointment_cancelled"),
+                    frozenset({"first_name", "club", "service", "when"})),
+}  # fmt: skip
 
 
 class Template(_Strict):

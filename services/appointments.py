@@ -27,6 +27,7 @@ from services.notices import Notice, Request, send_once
 SHOWN = 4  # slots offered at a time
 CANCELLED, NO_SHOW = "cancelled", "no_show"
 REMINDER = "appointment_reminder"
+CLOSED = "appointment_cancelled"  # news: the club cancelled it (the store closed that day)
 MORNING = time(8)  # the morning-of reminder, in the member's zone
 
 
@@ -189,6 +190,19 @@ async def cancel(
     uow: UnitOfWork, appointment: Appointment, now: datetime, status: str = CANCELLED
 ) -> None:
     appointment.status, appointment.updated_at = status, now
+
+
+async def cancel_for_closure(uow: UnitOfWork, bookings: list[Appointment], now: datetime) -> int:
+    """The club cancels these bookings (the store closes that day): each member is told on
+    the channel they booked on, as news of their own request; returns the news queued."""
+    for booking in bookings:
+        await cancel(uow, booking, now)
+    notices = [
+        Notice(f"{CLOSED}:{b.id}", b.member_id, {"appointment": str(b.id)},
+               Request(f"appointment {b.id}", b.channel))
+        for b in bookings
+    ]  # fmt: skip
+    return await send_once(uow, now, CLOSED, Purpose.SERVICE, notices)
 
 
 async def reminders(uow: UnitOfWork, program: Program, now: datetime) -> int:

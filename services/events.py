@@ -25,6 +25,7 @@ from loyalty.events import (
     answers_until,
     fits,
     seats,
+    timing_problem,
 )
 from loyalty.program import Program
 from loyalty.records import Event, Member, Rsvp
@@ -98,12 +99,10 @@ async def create(
     title = " ".join(title.split())
     if not title or len(title) > 200:
         raise EventError("the title must be 1 to 200 characters")
-    if ends_at <= starts_at:
-        raise EventError("it must end after it starts")
+    if (problem := timing_problem(starts_at, ends_at, deadline, now)) is not None:
+        raise EventError(problem)
     if capacity <= 0 or plus_ones < 0:
         raise EventError("capacity must be at least 1, plus-ones at least 0")
-    if deadline is not None and deadline > starts_at:
-        raise EventError("the RSVP deadline must be before the start")
     known = {
         "tier": {level.key for level in program.tiers.levels},
         "segment": {s.value for s in Segment},

@@ -31,9 +31,9 @@ from loyalty.program import Program
 from loyalty.records import Member, OutboxMessage
 from loyalty.sending import Cancel, Cap, Defer, decide
 from loyalty.stores import UnitOfWork
-from services import events, handoffs
+from services import appointments, events, handoffs
 from services.appointments import REMINDER as APPOINTMENT_REMINDER
-from services.wording import Greeting, first_name, greeting, notice, reminder, speaker_for
+from services.wording import Greeting, booking_news, first_name, greeting, notice, speaker_for
 
 log = logging.getLogger("concierge.sending")
 MAX_ATTEMPTS = 6
@@ -128,13 +128,16 @@ async def _words(
     or a booking (None when the news is no longer true: the event cancelled, the place
     given back, the offer passed on, the booking cancelled or moved)."""
     speaker = speaker_for(member.locale, member.timezone, program)
+    if row.kind == appointments.CLOSED:
+        cancelled = await uow.appointments.get(int(row.variables["appointment"]))
+        return booking_news(row.kind, cancelled, member, speaker, program) if cancelled else None
     if row.kind == APPOINTMENT_REMINDER:
         booking = await uow.appointments.get(int(row.variables["appointment"]))
         if booking is None or booking.status != BOOKED or booking.starts_at <= now:
             return None  # cancelled, or too late to remind
         if str(int(booking.starts_at.timestamp())) != row.variables.get("start"):
             return None  # moved since: the new time has reminders of its own
-        return reminder(booking, member, speaker, program)
+        return booking_news(row.kind, booking, member, speaker, program)
     if row.kind in events.PURPOSES:
         event = await events.still_news(uow, row.kind, int(row.variables["event"]), member.id, now)
         if event is None:

@@ -153,18 +153,26 @@ def service_name(program: Program, key: str, speaker: Speaker) -> str:
     return service.name[speaker.language] if service else key
 
 
-def reminder(booking: Appointment, member: Member, speaker: Speaker, program: Program) -> Greeting:
-    """The words of an appointment's reminder, in the member's language and zone."""
+def booking_news(
+    kind: str, booking: Appointment, member: Member, speaker: Speaker, program: Program
+) -> Greeting:
+    """News of a member's booking (its reminder, or its cancellation by the club when the
+    store closes that day), in their language and zone, signed by the club."""
     _ = speaker.gettext
+    if kind == appointments.CLOSED:
+        body = _(
+            "We are sorry: the store is closed on the day of your appointment, {service}, "
+            '{when}, so it is cancelled. To choose another time, write "appointment".'
+        )
+    else:
+        body = _('A reminder of your appointment: {service}, {when}. To change it, write '
+                 '"appointment".')  # fmt: skip
     first = first_name(member.name)
     service = service_name(program, booking.service, speaker)
     moment = speaker.day_and_time(booking.starts_at)
     text = "\n".join((
-        salutation(first, speaker),
-        _("A reminder of your appointment: {service}, {when}. To change it, write "
-          "\"appointment\".").format(service=service, when=moment),
-        program.club.name,
+        salutation(first, speaker), body.format(service=service, when=moment), program.club.name
     ))  # fmt: skip
     variables = {"first_name": first, "club": program.club.name, "service": service,
                  "when": moment}  # fmt: skip
-    return Greeting(text, variables, appointments.REMINDER)
+    return Greeting(text, variables, kind)
