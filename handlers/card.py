@@ -13,6 +13,7 @@ from loyalty.membercard import qr_payload
 from loyalty.program import Program
 from services import members
 from services.members import Card, member_number
+from services.wording import first_name
 
 router = Router()
 
@@ -68,11 +69,14 @@ def render_card(card: Card, program: Program, speaker: Speaker, staff: bool = Fa
         names = ", ".join(program.badges[key].name[lang] for key in card.badges)
         lines.append(_("Badges: {badges}").format(badges=names))
     if card.next_badge:
-        lines.append(
-            _("Next badge within reach: {badge}").format(
-                badge=program.badges[card.next_badge].name[lang]
-            )
-        )
+        badge = program.badges[card.next_badge].name[lang]
+        if staff:  # about the member, by name: staff read it, not the member
+            who = first_name(member.name) or member_number(member.id)
+            lines.append(_("Next badge within {name}'s reach: {badge}").format(
+                name=who, badge=badge
+            ))  # fmt: skip
+        else:
+            lines.append(_("Next badge within reach: {badge}").format(badge=badge))
     for when, amount in card.expiring:
         lines.append(
             speaker.ngettext(

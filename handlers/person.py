@@ -6,6 +6,8 @@ topic in the staff group (services/desk.py), until staff close it. STOP is still
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from handlers.card import render_card
 from handlers.conversation.dialog import MAX_TEXT, Reply, Turn
 from handlers.conversation.menu import with_menu
@@ -13,9 +15,10 @@ from handlers.conversation.router import Router
 from locales import Speaker
 from loyalty.attachments import OTHER
 from loyalty.consent import channel_name
+from loyalty.events import GOING, OFFERED, WAITING
 from loyalty.records import Handoff
 from services import desk, members
-from services.wording import first_name
+from services.wording import first_name, opening_hours, staff_speaker
 
 router = Router()
 
@@ -38,11 +41,7 @@ async def after_two_misunderstandings(turn: Turn) -> list[Reply] | None:
 async def hand_over(turn: Turn, reason: str) -> list[Reply]:
     _ = turn._
     if not turn.staff_desk:
-        return [
-            with_menu(
-                turn, _("Our team cannot be reached from this chat yet: please call the store.")
-            )
-        ]
+        return [_call_the_store(turn)]
     inbound = turn.inbound
     member_id = turn.member.id if turn.member else None
     handoff, new = await desk.hand_over(
@@ -66,10 +65,27 @@ async def hand_over(turn: Turn, reason: str) -> list[Reply]:
     return [Reply(text)]
 
 
+def _call_the_store(turn: Turn) -> Reply:
+    """Without a staff group nobody would read a handoff: the store's phone and hours."""
+    _ = turn._
+    phone = turn.program.store.phone
+    lines = [
+        _("Our team does not answer in this chat: please call the store at {phone}.").format(
+            phone=phone
+        )
+        if phone
+        else _("Our team does not answer in this chat: please visit the store.")
+    ]
+    hours = opening_hours(turn.program, turn.speaker)
+    if hours:
+        lines += [_("Opening hours:"), *hours]
+    return with_menu(turn, "\n".join(lines))
+
+
 async def _announce(turn: Turn, handoff: Handoff) -> None:
     """Open the conversation's topic with a context card: who, their standing, the talk so far."""
     program = turn.program
-    speaker = desk.staff_speaker(program)
+    speaker = staff_speaker(program)
     _ = speaker.gettext
     lines = [
         _("Asked to talk to a person.")
@@ -89,7 +105,7 @@ async def _announce(turn: Turn, handoff: Handoff) -> None:
     else:
         lines.append(_("Not a member. Wrote from {channel}.").format(channel=channel))
         who = turn.inbound.first_name or _("Guest")
-        topic = f"{who} · {channel} · {_('not a member')}"
+        topic = " · ".join((who, channel, _("not a member")))
     if turn.recent:
         lines += ["", _("Last messages with the concierge:")]
         for who, text in turn.recent:
@@ -119,9 +135,16 @@ def _standing(found: desk.Standing, speaker: Speaker) -> list[str]:
             )
     if found.coming:
         lines += ["", _("Coming up:")]
-        lines += [f"• {speaker.day(event.starts_at)} · {event.title} · {status}"
+        lines += [f"• {speaker.day(event.starts_at)} · {event.title} · {_answer(status, _)}"
                   for event, status in found.coming]  # fmt: skip
     return lines
+
+
+def _answer(status: str, _: Callable[[str], str]) -> str:
+    """A member's answer to an event, as staff read it."""
+    return {
+        GOING: _("coming"), OFFERED: _("offered a freed seat"), WAITING: _("on the waitlist"),
+    }.get(status, status)  # fmt: skip
 
 
 @router.during_handoff

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
-from zoneinfo import available_timezones
 
 from babel import Locale
-from babel.core import get_global
-from babel.dates import get_timezone_location
 from babel.lists import format_list
 
 from handlers.conversation.dialog import Button, Reply, Turn
 from handlers.conversation.menu import link_first, with_menu
 from handlers.conversation.router import Router
-from handlers.conversation.words import normalize
 from loyalty.consent import MARKETING, STOP_SOURCE, Channel, Purpose, allows, channel_name
 from services import desk, members
-from services.wording import speaker_for
+from services.wording import first_name, speaker_for
 
 router = Router()
-SUGGESTED_ZONES = ("Europe/London", "Europe/Paris", "America/New_York", "Asia/Dubai")
 
 
 def purpose_name(purpose: Purpose, _: Callable[[str], str]) -> str:
@@ -37,7 +31,8 @@ def language_name(code: str) -> str:
     return Locale.parse(code).get_display_name(code).capitalize()
 
 
-async def _overview(turn: Turn, lead: str | None = None) -> list[Reply]:
+async def overview(turn: Turn, lead: str | None = None) -> list[Reply]:
+    """The member's preferences at a glance, after `lead` (what just changed)."""
     _ = turn._
     member = turn.member
     assert member is not None
@@ -59,7 +54,7 @@ async def _overview(turn: Turn, lead: str | None = None) -> list[Reply]:
     ]
     buttons = (
         (Button(_("Messages we may send"), "prefs:msgs"),),
-        (Button(_("Language"), "prefs:lang"), Button(_("Time zone"), "prefs:tz")),
+        (Button(_("Language"), "prefs:lang"), Button(_("Time zone"), "tz")),
         (Button(_("Preferred channel"), "prefs:ch"), Button(_("Stop everything"), "prefs:stop")),
         (Button(_("Menu"), "menu"),),
     )
@@ -121,62 +116,7 @@ async def _set_language(turn: Turn, code: str) -> list[Reply] | None:
     assert turn.member is not None
     members.set_profile(turn.member, turn.program, locale=code)
     turn.speaker = speaker_for(code, turn.member.timezone, turn.program)
-    return await _overview(turn, turn._("From now on I will write to you in this language."))
-
-
-async def _zones(turn: Turn) -> list[Reply]:
-    _ = turn._
-    turn.goto("prefs:tz")
-    zones = (
-        turn.program.club.timezone,
-        *(z for z in SUGGESTED_ZONES if z != turn.program.club.timezone),
-    )
-    rows = tuple((Button(zone.replace("_", " "), f"prefs:tz:{zone}"),) for zone in zones)
-    text = _("Choose your time zone, or write your city (e.g. Zurich, New York).")
-    return [Reply(text, (*rows, (Button(_("Back"), "prefs"),)))]
-
-
-@cache
-def _places() -> dict[str, str]:
-    """Place names -> zone, from the zone ids and Babel's city names in the club's languages."""
-    places: dict[str, str] = {}
-    aliases = get_global("zone_aliases")  # old names of zones: Europe/Belfast -> Europe/London
-    for zone in sorted(available_timezones()):
-        if "/" not in zone or zone.startswith(("Etc/", "SystemV/")) or zone in aliases:
-            continue
-        places.setdefault(normalize(zone.replace("_", " ")), zone)
-        places.setdefault(normalize(zone.split("/")[-1].replace("_", " ")), zone)
-        for language in ("en", "fr", "it", "de", "es"):
-            try:
-                city = get_timezone_location(zone, locale=language, return_city=True)
-            except (LookupError, ValueError):
-                continue
-            places.setdefault(normalize(city), zone)
-    return places
-
-
-def find_zone(text: str) -> str | None:
-    """An IANA zone from its id or a city's name: "new york", "Genève" -> a zone id."""
-    wanted = " ".join(normalize(text.replace("_", " ")).split())
-    return _places().get(wanted)
-
-
-async def _set_zone(turn: Turn, zone: str | None) -> list[Reply]:
-    if zone is None:
-        return [Reply(turn._("I do not know that place. Please write a large city near you."))]
-    assert turn.member is not None
-    await members.set_zone(turn.uow, turn.member, turn.program, zone)
-    turn.speaker = speaker_for(turn.member.locale, zone, turn.program)
-    turn.done()
-    return await _overview(turn, turn._("Your time zone is now {zone}.").format(zone=zone))
-
-
-@router.state("prefs:tz")
-async def zone_written(turn: Turn) -> list[Reply] | None:
-    text = turn.inbound.text or ""
-    if text.startswith("/"):
-        return None
-    return await _set_zone(turn, find_zone(text))
+    return await overview(turn, turn._("From now on I will write to you in this language."))
 
 
 async def _channels(turn: Turn) -> list[Reply]:
@@ -192,7 +132,7 @@ async def _set_channel(turn: Turn, channel: str) -> list[Reply] | None:
         return None
     assert turn.member is not None
     members.set_profile(turn.member, turn.program, preferred_channel=chosen)
-    return await _overview(turn)
+    return await overview(turn)
 
 
 @router.command("preferences", "settings")
@@ -204,7 +144,7 @@ async def preferences(turn: Turn) -> list[Reply] | None:
     parts = (turn.inbound.action or "prefs").split(":")[1:]
     match parts:
         case []:
-            return await _overview(turn)
+            return await overview(turn)
         case ["msgs"]:
             return await _messages(turn)
         case ["c", purpose, channel]:
@@ -213,11 +153,6 @@ async def preferences(turn: Turn) -> list[Reply] | None:
             return await _languages(turn)
         case ["lang", code]:
             return await _set_language(turn, code)
-        case ["tz"]:
-            return await _zones(turn)
-        case ["tz", *zone]:
-            name = ":".join(zone)
-            return await _set_zone(turn, name if name in available_timezones() else None)
         case ["ch"]:
             return await _channels(turn)
         case ["ch", channel]:
@@ -262,8 +197,9 @@ async def stop(turn: Turn) -> list[Reply]:
     _ = turn._
     turn.done()
     if turn.handoff is not None:
+        who = first_name(turn.member.name) if turn.member else turn.inbound.first_name
         await desk.member_left(
-            turn.uow, turn.program, turn.now, turn.handoff, turn.inbound.text or ""
+            turn.uow, turn.program, turn.now, turn.handoff, turn.inbound.text or "", who or ""
         )
     if turn.member is None:
         return [Reply(_("We have nothing to stop: we send you nothing."))]

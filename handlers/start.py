@@ -8,7 +8,7 @@ from collections.abc import Callable
 from handlers.conversation.dialog import Button, Reply, Turn
 from handlers.conversation.menu import with_menu
 from handlers.conversation.router import Router
-from handlers.conversation.words import says_any
+from handlers.conversation.words import yes_or_no
 from handlers.help import menu
 from loyalty.consent import MARKETING, Channel, Purpose
 from loyalty.dates import Birthday
@@ -208,14 +208,12 @@ async def _answer_consent(turn: Turn, granted: bool) -> list[Reply]:
 @router.state("join:consent")
 async def join_consent_words(turn: Turn) -> list[Reply] | None:
     """Yes or no written instead of pressed."""
-    _ = turn._
     text = turn.inbound.text or ""
     if text.startswith("/"):
         return None  # a command (/start <invitation>, /help...) is not an answer
-    yes = says_any(text, _("yes, gladly, ok, sure") + ", yes")
-    no = says_any(text, _("no, no thanks") + ", no")
-    if yes != no:
-        return await _answer_consent(turn, yes)
+    answer = yes_or_no(text, turn._)
+    if answer is not None:
+        return await _answer_consent(turn, answer)
     return [_ask_consent(turn)]
 
 

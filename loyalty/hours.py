@@ -63,3 +63,15 @@ class OpeningHours:
                 if end > at:
                     return max(start, at)
         return None
+
+
+def alike(week: tuple[tuple[Opening, ...], ...]) -> list[tuple[int, int, tuple[Opening, ...]]]:
+    """The open days in runs of the same hours, Monday (0) first: (first day, last day,
+    openings), for saying them in few words ("Tue-Fri 10:00-19:00")."""
+    runs: list[tuple[int, int, tuple[Opening, ...]]] = []
+    for day, openings in enumerate(week):
+        if openings and runs and runs[-1][1] == day - 1 and runs[-1][2] == openings:
+            runs[-1] = (runs[-1][0], day, openings)
+        elif openings:
+            runs.append((day, day, openings))
+    return runs

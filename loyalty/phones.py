@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import phonenumbers
+from phonenumbers import UNKNOWN_REGION
 
 
 class InvalidPhone(ValueError):
@@ -24,6 +25,13 @@ def normalize_phone(raw: str, default_country: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(f"not a valid phone number: {mask_phone(raw)}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def dialled(raw: str) -> str:
+    """A number written with its +country, as people dial it from anywhere: "+39 02 7601
+    2345"."""
+    number = phonenumbers.parse(normalize_phone(raw, UNKNOWN_REGION))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def mask_phone(phone: str) -> str:

@@ -13,8 +13,7 @@ import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 from pydantic import (
-    BaseModel,
-    ConfigDict,
+    AfterValidator,
     Field,
     ValidationError,
     field_validator,
@@ -23,6 +22,9 @@ from pydantic import (
 
 from loyalty.hours import DAYS, Opening, OpeningHours, parse_day
 from loyalty.occasions import QuietHours
+from loyalty.phones import dialled
+from loyalty.strict import Names, Strict
+from loyalty.templates import Template, WhatsApp
 
 # Months the rules may count ahead or back: a hundred years, so that dates from
 # loyalty.dates.EARLIEST to LATEST stay within what datetime holds.
@@ -33,13 +35,6 @@ class ProgramError(ValueError):
     """The program file is unusable; the message names the key and the reason."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-Names = dict[str, str]
-
-
 def _check_currency(code: str) -> str:
     code = code.upper()
     if code not in list_currencies():
@@ -47,13 +42,14 @@ def _check_currency(code: str) -> str:
     return code
 
 
-class Club(_Strict):
+class Club(Strict):
     name: str
     base_currency: str
     languages: list[str] = Field(min_length=1)
     default_language: str
     default_country: str
     timezone: str
+    staff_language: str | None = None  # what the staff group reads; None: default_language
 
     _currency = field_validator("base_currency")(_check_currency)
 
@@ -86,8 +82,9 @@ class Club(_Strict):
 
     @model_validator(mode="after")
     def _default_is_spoken(self) -> Club:
-        if self.default_language not in self.languages:
-            raise ValueError(f"default_language {self.default_language!r} is not in languages")
+        for key, language in (("default", self.default_language), ("staff", self.staff_language)):
+            if language not in (None, *self.languages):
+                raise ValueError(f"{key}_language {language!r} is not in languages")
         return self
 
     @property
@@ -95,7 +92,7 @@ class Club(_Strict):
         return ZoneInfo(self.timezone)
 
 
-class Points(_Strict):
+class Points(Strict):
     per_unit: Decimal = Field(gt=0)
     expiry_months: int | None = Field(default=None, gt=0, le=MAX_MONTHS)
 
@@ -105,7 +102,7 @@ class QualifyOn(StrEnum):
     SPEND = "spend"
 
 
-class TierLevel(_Strict):
+class TierLevel(Strict):
     key: str
     name: Names
     threshold: Decimal | None = Field(default=None, ge=0)
@@ -118,7 +115,7 @@ class TierLevel(_Strict):
         return self
 
 
-class Tiers(_Strict):
+class Tiers(Strict):
     qualify_on: QualifyOn
     window_months: int = Field(gt=0, le=MAX_MONTHS)
     grace_months: int = Field(default=0, ge=0, le=MAX_MONTHS)
@@ -148,7 +145,7 @@ class Tiers(_Strict):
         raise KeyError(key)
 
 
-class PurchasesRule(_Strict):
+class PurchasesRule(Strict):
     kind: Literal["purchases"]
     count: int = Field(gt=0)
     categories: list[str] | None = None
@@ -156,12 +153,12 @@ class PurchasesRule(_Strict):
     within_months: int | None = Field(default=None, gt=0, le=MAX_MONTHS)
 
 
-class MembershipRule(_Strict):
+class MembershipRule(Strict):
     kind: Literal["membership"]
     years: int = Field(gt=0, le=MAX_MONTHS // 12)
 
 
-class EventsRule(_Strict):
+class EventsRule(Strict):
     kind: Literal["events"]
     count: int = Field(gt=0)
 
@@ -169,12 +166,12 @@ class EventsRule(_Strict):
 BadgeRule = Annotated[PurchasesRule | MembershipRule | EventsRule, Field(discriminator="kind")]
 
 
-class Badge(_Strict):
+class Badge(Strict):
     name: Names
     rule: BadgeRule
 
 
-class Segments(_Strict):
+class Segments(Strict):
     recent_days: int = Field(gt=0)
     new_repeat_max_purchases: int = Field(ge=2)
     high_value_spend: Decimal = Field(gt=0)
@@ -185,7 +182,7 @@ class Segments(_Strict):
     dormant_min_spend: Decimal = Field(ge=0)
 
 
-class Occasions(_Strict):
+class Occasions(Strict):
     """When the club writes for birthdays and anniversaries, and how often at most."""
 
     send_hour: int = Field(default=10, ge=0, le=23)  # in each member's own zone
@@ -206,13 +203,17 @@ class Occasions(_Strict):
         return QuietHours(self.quiet_start, self.quiet_end)
 
 
-class Store(_Strict):
-    """Opening hours by weekday in the store's zone: "10:00-19:00", "10:00-13:00, 14:00-19:00"
-    or "closed" (a day left out is closed)."""
+class Store(Strict):
+    """Where the club is: opening hours by weekday in the store's zone ("10:00-19:00",
+    "10:00-13:00, 14:00-19:00" or "closed"; a day left out is closed), its address and e-mail
+    for calendar files, the phone members call when no one reads the chat, its city."""
 
     hours: dict[str, str] = Field(default_factory=dict)
     address: str = ""  # where appointments take place: the calendar files' LOCATION
     email: str = ""  # the club's address: the calendar files' ORGANIZER
+    # with its +country; kept as people dial it: "+39 02 7601 2345"
+    phone: Annotated[str | None, AfterValidator(lambda v: v and dialled(v))] = None
+    city: Names | None = None  # offered first for a member's zone; None: Babel's zone city
 
     @field_validator("hours")
     @classmethod
@@ -230,13 +231,13 @@ class Store(_Strict):
         return tuple(parse_day(self.hours.get(day, "closed")) for day in DAYS)
 
 
-class Handoffs(_Strict):
+class Handoffs(Strict):
     """Conversations with staff: how long their transcripts are kept after they close."""
 
     retention_days: int = Field(default=365, gt=0)
 
 
-class Service(_Strict):
+class Service(Strict):
     """A concierge appointment members can book."""
 
     name: Names
@@ -249,7 +250,7 @@ class Service(_Strict):
     custom: bool = False  # a booking makes the member a "custom client"
 
 
-class EventRules(_Strict):
+class EventRules(Strict):
     """How the club runs its invitation-only events."""
 
     priority_tiers: list[str] = Field(default_factory=list)  # these tiers may answer first...
@@ -258,54 +259,7 @@ class EventRules(_Strict):
     conversion_days: int = Field(default=30, gt=0)  # purchases after an event that count
 
 
-TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
-    # the kinds of message that may go out as a template, and the values each can fill in
-    "reopen": frozenset({"first_name", "club"}),
-    "birthday": frozenset({"first_name", "club", "tier", "points"}),
-    "anniversary": frozenset({"first_name", "club", "tier", "years", "occasion"}),
-    # news of an event: an invitation, a reminder, a freed seat, a cancellation
-    **{
-        kind: frozenset({"first_name", "club", "event", "when"})
-        for kind in ("invitation", "reminder", "seat_offered", "event_cancelled")
-    },
-    # news of a booking: its reminder, its cancellation by the club (the store closed)
-    **{
-        kind: frozenset({"first_name", "club", "service", "when"})
-        for kind in ("appointment_reminder", "appointment_cancelled")
-    },
-}
-
-
-class Template(_Strict):
-    """A WhatsApp template approved by Meta: its Twilio Content SID, and what fills {{1}}..."""
-
-    sid: str = Field(pattern=r"^HX[0-9a-fA-F]{32}$")
-    variables: list[str] = Field(default_factory=list)
-    # the payloads of its quick-reply buttons, as set in Twilio: each names an action
-    buttons: list[str] = Field(default_factory=list)
-
-
-class WhatsApp(_Strict):
-    templates: dict[str, dict[str, Template]] = Field(default_factory=dict)  # kind -> language
-
-    @field_validator("templates")
-    @classmethod
-    def _known_kinds(cls, value: dict[str, dict[str, Template]]) -> dict[str, dict[str, Template]]:
-        for kind, languages in value.items():
-            if kind not in TEMPLATE_VARIABLES:
-                known = ", ".join(sorted(TEMPLATE_VARIABLES))
-                raise ValueError(f"unknown message kind {kind!r} (known: {known})")
-            for language, template in languages.items():
-                unknown = set(template.variables) - TEMPLATE_VARIABLES[kind]
-                if unknown:
-                    raise ValueError(
-                        f"{kind}.{language}: unknown variable {sorted(unknown)[0]!r} (known: "
-                        f"{', '.join(sorted(TEMPLATE_VARIABLES[kind]))})"
-                    )
-        return value
-
-
-class Program(_Strict):
+class Program(Strict):
     club: Club
     points: Points
     exchange_rates: dict[str, Decimal] = Field(default_factory=dict)
@@ -332,13 +286,14 @@ class Program(_Strict):
     @model_validator(mode="after")
     def _names_in_every_language(self) -> Program:
         languages = set(self.club.languages)
-        named = [(f"tiers.levels.{level.key}", level.name) for level in self.tiers.levels]
-        named += [(f"badges.{key}", badge.name) for key, badge in self.badges.items()]
-        named += [(f"services.{key}", service.name) for key, service in self.services.items()]
+        named = [(f"tiers.levels.{level.key}.name", level.name) for level in self.tiers.levels]
+        named += [(f"badges.{key}.name", badge.name) for key, badge in self.badges.items()]
+        named += [(f"services.{key}.name", s.name) for key, s in self.services.items()]
+        named += [("store.city", self.store.city)] if self.store.city else []
         for where, names in named:
             missing = languages - names.keys()
             if missing:
-                raise ValueError(f"{where}.name: no name in {', '.join(sorted(missing))}")
+                raise ValueError(f"{where}: no name in {', '.join(sorted(missing))}")
         tiers = {level.key for level in self.tiers.levels}
         unknown = set(self.events.priority_tiers) - tiers
         if unknown:

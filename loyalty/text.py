@@ -11,6 +11,7 @@ kept. What nobody can write again (the profile name a platform gives us) is clea
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # C0 controls and DEL, except tab, line feed and carriage return; any surrogate (in a str,
 # a surrogate is always alone: a valid pair decodes to one code point).
@@ -51,3 +52,12 @@ def split_text(text: str, limit: int) -> list[str]:
     if text or not pieces:
         pieces.append(text)  # never a blank last piece: Telegram refuses empty messages
     return pieces
+
+
+def normalize(text: str) -> str:
+    """Lower case, accents and punctuation gone: "Arrêt!" and "arret" read the same."""
+    plain = text.casefold()
+    if not plain.isascii():  # ASCII has no accents to take off
+        decomposed = unicodedata.normalize("NFKD", plain)
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[^\w\s]", " ", plain).strip()

@@ -4,7 +4,7 @@ over, note, close).
 
 Everything posted to the staff group goes through the outbox (channel "staff"), so the
 group's budget of about 20 messages a minute queues a burst instead of dropping it. Staff
-read the club's default language; members read theirs.
+read the club's staff language, about members in the third person; members read theirs.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from loyalty.stores import UnitOfWork
 from loyalty.text import split_text, unstorable
 from services.handoffs import CLOSE, post
 from services.members import member_number
-from services.wording import first_name, service_name, speaker_for
+from services.wording import first_name, service_name, speaker_for, staff_speaker
 
 log = logging.getLogger("concierge.desk")
 COMMANDS = ("claim", "close", "note")
@@ -48,10 +48,6 @@ class MemberChannels:
 
     carries: Mapping[str, frozenset[str]]  # the kinds of file each can show a member
     longest: int  # the longest text every one of them takes in one message
-
-
-def staff_speaker(program: Program) -> Speaker:
-    return speaker_for(program.club.default_language, None, program)
 
 
 def spoken(attachment: Attachment, _: Callable[[str], str]) -> str | None:
@@ -156,15 +152,15 @@ async def not_passed_on(
 
 
 async def member_left(
-    uow: UnitOfWork, program: Program, now: datetime, handoff: Handoff, text: str
+    uow: UnitOfWork, program: Program, now: datetime, handoff: Handoff, text: str, who: str
 ) -> None:
     """The member wrote STOP: the conversation ends and staff are told why."""
     _ = staff_speaker(program).gettext
     await uow.transcripts.add(handoff.id, "member", text, now)
     await uow.handoffs.close(handoff, None, now)
     notice = _(
-        "The member wrote STOP: they receive nothing more on this channel. Conversation closed."
-    )
+        "{name} wrote STOP: nothing more is sent to this chat. Conversation closed."
+    ).format(name=who or _("The member"))
     await post(uow, now, handoff, notice, kind=CLOSE)
 
 

@@ -10,7 +10,7 @@ from loyalty.program import Program
 from loyalty.records import Handoff, OutboxMessage
 from loyalty.stores import UnitOfWork
 from loyalty.text import split_text
-from services.wording import speaker_for
+from services.wording import staff_speaker
 
 CHANNEL = "staff"  # the outbox's name for the staff group
 GROUP = "group"  # its one address: the adapter knows the chat id
@@ -65,7 +65,7 @@ async def undelivered(
     handoff = await uow.handoffs.get(row.handoff_id)
     if handoff is None:
         return
-    _ = speaker_for(program.club.default_language, None, program).gettext
+    _ = staff_speaker(program).gettext
     notice = _("Not delivered to the member: {reason}").format(reason=why or _("refused"))
     await post(uow, now, handoff, notice)
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_time, get_day_names
+
 from locales import Speaker
+from loyalty.hours import alike
 from loyalty.occasions import BIRTHDAY, CLUB_ANNIVERSARY, FIRST_PURCHASE
 from loyalty.program import Program
 from loyalty.records import Appointment, Event, Member
@@ -31,6 +34,26 @@ def speaker_for(locale: str | None, timezone: str | None, program: Program) -> S
     """The member's own setting, else the club's default language and the store's zone."""
     zone = ZoneInfo(timezone) if timezone else program.club.zone
     return Speaker(program.language(locale), zone)
+
+
+def staff_speaker(program: Program) -> Speaker:
+    """How the staff group is written to: the club's staff language, the store's zone."""
+    return speaker_for(program.club.staff_language, None, program)
+
+
+def opening_hours(program: Program, speaker: Speaker) -> list[str]:
+    """The store's hours in words, days alike together: "Tue–Fri: 10:00 AM–7:00 PM"."""
+    days = get_day_names("abbreviated", locale=speaker.language)
+    lines = []
+    for first, last, openings in alike(program.store.week()):
+        span = days[first] if first == last else f"{days[first]}–{days[last]}"
+        hours = ", ".join(
+            f"{format_time(o.start, 'short', locale=speaker.language)}–"
+            f"{format_time(o.end, 'short', locale=speaker.language)}"
+            for o in openings
+        )
+        lines.append(speaker.gettext("{days}: {hours}").format(days=span, hours=hours))
+    return lines
 
 
 def first_name(name: str | None) -> str:

@@ -24,9 +24,10 @@ from bot.engine import Engine
 from loyalty.attachments import CONTACT, Attachment
 from loyalty.pace import Pace, telegram_group_keys
 from loyalty.ports import BeforeCall, Failed, Outcome, Outgoing, Sent, Unreachable
-from services.desk import MemberChannels, StaffMessage, from_staff, spoken, staff_speaker
+from services.desk import MemberChannels, StaffMessage, from_staff, spoken
 from services.handoffs import CHANNEL, CLOSE, DELETE
 from services.receipts import Later, Take
+from services.wording import staff_speaker
 
 log = logging.getLogger("concierge.staff")
 GROUP_ANONYMOUS_BOT = 1087968824  # the sender Telegram shows for an admin writing anonymously

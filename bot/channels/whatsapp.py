@@ -49,7 +49,8 @@ from loyalty.ports import (
     Uncertain,
     Waiting,
 )
-from loyalty.program import Program, Template
+from loyalty.program import Program
+from loyalty.templates import Template
 from loyalty.text import split_text
 from services import receipts
 from storage.outbox import AWAITING_TEMPLATE, AWAITING_WINDOW, provider_status

@@ -3,19 +3,12 @@ options answered by their number or their words."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from handlers.conversation.dialog import Button, Reply
 from loyalty.ids import parse_id
-
-
-def normalize(text: str) -> str:
-    """Lower case, accents and punctuation gone: "Arrêt!" and "arret" read the same."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"[^\w\s]", " ", plain).strip()
+from loyalty.text import normalize
 
 
 def options(replies: list[Reply]) -> list[Button]:
@@ -48,6 +41,14 @@ def says_any(text: str, keywords: str) -> bool:
     """Whether `text` holds one of the comma-separated words or phrases, as whole words."""
     said = f" {' '.join(normalize(text).split())} "
     return any(f" {phrase} " in said for phrase in phrases(keywords))
+
+
+def yes_or_no(text: str, _: Callable[[str], str]) -> bool | None:
+    """A written yes (True) or no (False), in the member's language or English; None when it
+    is neither, or both."""
+    yes = says_any(text, _("yes, gladly, ok, sure") + ", yes")
+    no = says_any(text, _("no, no thanks") + ", no")
+    return yes if yes != no else None
 
 
 @lru_cache(maxsize=256)

@@ -115,7 +115,7 @@ async def test_a_telegram_member_and_staff_talk_through_a_topic(desk: Desk, giul
     assert "Asked to talk to a person." in card.text
     assert "Giulia Rossi · member M" in card.text and "Segment:" in card.text
     assert "Member: hello" in card.text  # the talk with the bot so far
-    assert "Coming up:\n• Fri, Nov 27 · Emerald preview · going" in card.text
+    assert "Coming up:\n• Fri, Nov 27 · Emerald preview · coming" in card.text
     assert "will answer you here" in desk.api.to(ME)[-1].text
 
     before = len(desk.api.to(ME))
@@ -333,7 +333,9 @@ async def test_stop_during_a_conversation_with_staff_is_obeyed_and_ends_it(
     await desk.telegram.send(message_update("STOP", user=GIULIA))
 
     assert "You will receive nothing more from us on Telegram" in desk.api.to(ME)[-1].text
-    assert "wrote STOP" in desk.api.posts(thread)[-1].text
+    assert desk.api.posts(thread)[-1].text == (
+        "Giulia wrote STOP: nothing more is sent to this chat. Conversation closed."
+    )
     assert desk.api.closed == [thread]
     assert [h[1] for h in await handoffs(desk.concierge)] == ["closed"]
     async with desk.concierge.db.unit_of_work() as uow:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loyalty.hours import DAYS, OpeningHours, parse_day
+from loyalty.hours import DAYS, OpeningHours, alike, parse_day
 
 ROME = ZoneInfo("Europe/Rome")
 WEEK = {"mon": "closed", "tue": "10:00-19:00", "wed": "10:00-19:00", "thu": "10:00-19:00",
@@ -81,3 +81,10 @@ def test_the_next_opening_is_never_before_and_always_open(moment: datetime) -> N
     opens = HOURS.next_open(at)
     assert opens is not None and opens >= at and opens - at < timedelta(days=3)
     assert HOURS.next_open(opens, horizon_days=0) == opens  # open then
+
+
+def test_days_alike_are_told_together_and_closed_days_left_out() -> None:
+    ten_to_seven, split = parse_day(WEEK["tue"]), parse_day(WEEK["sat"])
+    assert alike(HOURS.week) == [(1, 4, ten_to_seven), (5, 5, split)]
+    week = (ten_to_seven, (), ten_to_seven, ten_to_seven, (), (), ten_to_seven)
+    assert alike(week) == [(0, 0, ten_to_seven), (2, 3, ten_to_seven), (6, 6, ten_to_seven)]

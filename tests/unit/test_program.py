@@ -220,6 +220,24 @@ def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
             id="template-in-a-language-the-club-does-not-speak",
         ),
         pytest.param(
+            'staff_language = "en"',
+            'staff_language = "de"',
+            "program: club: staff_language 'de' is not in languages",
+            id="staff-language-the-club-does-not-speak",
+        ),
+        pytest.param(
+            'phone = "+39 02 7601 2345"',
+            'phone = "02 7601 2345"',
+            "program: store.phone: not a phone number: ••••••••45",
+            id="store-phone-without-its-country",
+        ),
+        pytest.param(
+            'city = { en = "Milan", fr = "Milan", it = "Milano" }',
+            'city = { en = "Milan", fr = "Milan" }',
+            "program: store.city: no name in it",
+            id="store-city-without-a-name-in-a-club-language",
+        ),
+        pytest.param(
             "send_hour = 10",
             "send_hour = 22",
             "program: occasions: send_hour 22 falls in the quiet hours",
