@@ -16,9 +16,10 @@ def router() -> Router:
         preferences,
         previews,
         start,
+        visit,
     )  # fmt: skip
 
     combined = Router()
-    for module in (start, history, card, previews, appointments, preferences, person, help):
+    for module in (start, history, card, previews, appointments, preferences, person, visit, help):
         combined.include(module.router)
     return combined

@@ -3,6 +3,7 @@ change the time or cancel from the same conversation. Staff are told in their gr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from handlers.conversation.dialog import Button, Reply, Turn
@@ -53,7 +54,12 @@ def _slots_reply(turn: Turn, text: str, found: list[Slot], pick: str, later: str
 
 @router.command("appointments", "book")
 @router.action("appts")
-@router.intent(lambda _: _("appointment, appointments, book, booking, consultation, resize"))
+@router.intent(
+    lambda _: _(
+        "appointment, appointments, book, booking, consultation, resize, resizing, "
+        "meeting, reservation, my appointments"
+    )
+)
 async def overview(turn: Turn) -> list[Reply]:
     """The member's bookings to come, and the services they may book."""
     if turn.member is None:
@@ -107,6 +113,14 @@ async def chosen(turn: Turn) -> list[Reply] | None:
 @router.state(NOTE)
 async def note_written(turn: Turn) -> list[Reply]:
     return _confirmation(turn, (turn.inbound.text or "").strip()[:1000], turn.inbound.photo)
+
+
+@router.back(NOTE)
+async def back_to_times(turn: Turn) -> list[Reply] | None:
+    """ "back" at the note: the free times again."""
+    turn.inbound = replace(turn.inbound, action=f"svc:{turn.state.data.get('service')}")
+    turn.done()
+    return await choose_time(turn)
 
 
 @router.action("note")

@@ -208,9 +208,10 @@ class Occasions(_Strict):
 
 class Store(_Strict):
     """Opening hours by weekday in the store's zone: "10:00-19:00", "10:00-13:00, 14:00-19:00"
-    or "closed" (a day left out is closed)."""
+    or "closed" (a day left out is closed); the address members are given when they ask."""
 
     hours: dict[str, str] = Field(default_factory=dict)
+    address: str = ""
 
     @field_validator("hours")
     @classmethod
