@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -129,15 +129,6 @@ async def preview(concierge: Concierge, title: str = "Emerald preview") -> int:
         )  # fmt: skip
         await uow.commit()
         return event.id
-
-
-async def on_duty(concierge: Concierge) -> None:
-    """Anna, the club's concierge, books Tuesday to Saturday, 10 to 18."""
-    async with concierge.db.unit_of_work() as uow:
-        anna = await uow.staff.add(6660001, "Anna Bianchi", "concierge", concierge.clock())
-        for weekday in range(1, 6):
-            await uow.schedules.set_hours(anna.id, weekday, time(10), time(18))
-        await uow.commit()
 
 
 def open_chat(

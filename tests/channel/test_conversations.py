@@ -22,11 +22,11 @@ from tests.channel.chats import (
     Chat,
     Where,
     member,
-    on_duty,
     open_chat,
     preview,
     words,
 )
+from tests.storage.test_appointments import anna
 
 # what each capability's answer holds, its main menu label, and what a member may write for
 # it in each language: its words, then the same with a typo
@@ -191,7 +191,7 @@ async def test_booking_questions_are_left_with_back_and_menu(
     tmp_path: Path,
 ) -> None:  # fmt: skip
     await member(concierge, language)
-    await on_duty(concierge)
+    await anna(concierge)  # the club's concierge, Tuesday to Saturday
     chat = open_chat(channel, concierge, tmp_path, language)
     _ = words(language)
     menu_word, back, _cancel = LEAVE[language]
