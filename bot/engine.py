@@ -230,10 +230,12 @@ class Engine:
             found.append((router.commands.get(command), True))
         elif text:
             found.append((router.for_words(text, gettexts), True))
-            nearly = pick_nearly(text, turn.offered)
-            if nearly is not None:
-                found.append((partial(self._press, nearly), False))
-            found.append((router.for_typos(text, gettexts), True))
+            option = pick_nearly(text, turn.offered)  # a typo: the nearest, an option on a tie
+            intent = router.for_typos(text, gettexts)
+            if option is not None and (intent is None or option[1] <= intent[1]):
+                found.append((partial(self._press, option[0]), False))
+            elif intent is not None:
+                found.append((intent[0], True))
         return [(handler, leaves) for handler, leaves in found if handler is not None]
 
     async def _press(self, action: str, turn: Turn) -> list[Reply] | None:

@@ -152,9 +152,10 @@ class Router:
                 return intent.handler
         return None
 
-    def for_typos(self, text: str, languages: Sequence[Gettext]) -> Handler | None:
+    def for_typos(self, text: str, languages: Sequence[Gettext]) -> tuple[Handler, int] | None:
         """The intent a short message names but for a typo ("crad", "histroy"), when one
-        alone comes nearest; never one that must stand alone (STOP only as written)."""
+        alone comes nearest, and how many typos; never one that must stand alone (STOP only
+        as written)."""
         return nearest(
             (intent.handler, says_nearly(text, _listed(intent, languages)))
             for intent in self.intents

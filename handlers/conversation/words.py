@@ -59,9 +59,9 @@ def pick_within(text: str, offered: list[list[str]]) -> str | None:
     return within.pop() if len(within) == 1 else None
 
 
-def pick_nearly(text: str, offered: list[list[str]]) -> str | None:
+def pick_nearly(text: str, offered: list[list[str]]) -> tuple[str, int] | None:
     """The option whose label holds a short message's words but for a typo ("laterr",
-    "crad"), when one option alone comes nearest."""
+    "crad"), when one option alone comes nearest; and how many typos."""
     said = words(text)
     if not said or len(said) > FUZZY_WORDS or "".join(said).isdigit():
         return None
@@ -101,14 +101,15 @@ def edits(needle: Words, haystack: Words) -> int | None:
     return best if needle else None
 
 
-def nearest(found: Iterable[tuple[T, int | None]]) -> T | None:
-    """The one choice with the fewest typos; None when none is near, or two tie."""
+def nearest(found: Iterable[tuple[T, int | None]]) -> tuple[T, int] | None:
+    """The one choice with the fewest typos, and how many; None when none is near, or two
+    tie."""
     scored = [(n, choice) for choice, n in found if n is not None]
     if not scored:
         return None
     fewest = min(n for n, _ in scored)
     chosen = {choice for n, choice in scored if n == fewest}
-    return chosen.pop() if len(chosen) == 1 else None
+    return (chosen.pop(), fewest) if len(chosen) == 1 else None
 
 
 @lru_cache(maxsize=256)
