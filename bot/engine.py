@@ -248,10 +248,17 @@ class Engine:
         return replies
 
     async def _leave(self, turn: Turn, leaving: Escape) -> list[Reply]:
-        """ "back" asks the question before this one, where there is one; else the menu."""
+        """ "back" asks the question before this one, or presses the screen's own *Back*,
+        where there is one; else the menu."""
         back = self.router.backs.get(turn.state.name or "")
         if leaving == "back" and back is not None:
             replies = await back(turn)
+            if replies is not None:
+                return replies
+        label = turn.speaker.gettext("Back")  # "back" written in another of the club's languages
+        pressed = next((action for shown, action in turn.offered if shown == label), None)
+        if leaving == "back" and pressed is not None:
+            replies = await self._press(pressed, turn)
             if replies is not None:
                 return replies
         turn.done()
