@@ -101,6 +101,7 @@ def _ask_name(turn: Turn, lead: str | None = None) -> Reply:
 
 
 @router.action("join")
+@router.intent(lambda _: _("join, join the club, sign up, register, become a member, enrol"))
 async def join(turn: Turn) -> list[Reply] | None:
     _ = turn._
     step = (turn.inbound.action or "").partition(":")[2]

@@ -151,7 +151,7 @@ async def test_joining_is_left_with_menu_and_back_at_every_question(
     await step(chat, "Giulia", "I am sorry, I did not understand.")  # the question was left
     await step(chat, "join", name)
     await step(chat, "/start", "Welcome to Maison Aurelia.")
-    await step(chat, "join", name)
+    await step(chat, "I would like to sign up", name)
     await step(chat, "cancel", "No problem. You can join at any time.")
     async with concierge.db.unit_of_work() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Member)) == 0
