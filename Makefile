@@ -19,6 +19,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 # Extract, update and compile the catalogs; a second run changes no file. The template is
@@ -45,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.outbound
 
 clean:
-	rm -rf $(VENV) demo.db *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) demo.db *.egg-info .pytest_cache .ruff_cache .mypy_cache

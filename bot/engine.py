@@ -18,7 +18,6 @@ from functools import partial
 from typing import Protocol
 
 from bot.bootstrap import Concierge
-from bot.channels.receipts import Later, Take
 from handlers import router as default_router
 from handlers.conversation.dialog import MAX_TEXT, STATE_TTL, Inbound, Reply, State, Traits, Turn
 from handlers.conversation.menu import Escape, escape
@@ -27,6 +26,7 @@ from handlers.conversation.words import options, pick, pick_nearly, pick_within
 from locales import translations
 from loyalty.text import storable, unstorable
 from services import chats, desk
+from services.receipts import Later, Take
 from services.wording import speaker_for
 from storage.conversations import Saved
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.bootstrap import Concierge
-from bot.channels.console import ConsoleChat
+from bot.channels.console import FILES, ConsoleChat
 from bot.channels.staff import StaffDesk, staff_desk
 from bot.channels.telegram import TelegramChannel, telegram_channel
 from bot.channels.whatsapp import WhatsAppChannel, whatsapp_channel
@@ -104,10 +104,11 @@ def console(
     address: str,
     phone: str | None,
     say: Callable[[str], None],
-    images: Path | None = None,
+    files: Path = FILES,
 ) -> ConsoleChat:
-    """A chat at the terminal: its replies written to the outbox and printed by its sender."""
-    chat = ConsoleChat(address, phone, say, images)
+    """A chat at the terminal: its replies written to the outbox and printed by its sender,
+    their files written to `files`."""
+    chat = ConsoleChat(address, phone, say, files, app.program.club.default_country)
     sending = sender(app, {chat.name: chat}, "console")
     chat.engine = Engine(app, sending, {chat.name: chat})
     return chat

@@ -12,7 +12,7 @@ from handlers.conversation.router import Router
 from loyalty.booking import Slot
 from loyalty.dates import LATEST
 from loyalty.ids import parse_id
-from loyalty.ports import BookingRecord, MemberRecord
+from loyalty.records import Appointment, Member
 from services import appointments, desk
 from services.appointments import BookingError
 from services.calendars import for_appointment
@@ -180,7 +180,7 @@ def _refused(turn: Turn, error: BookingError, pick: str, later: str) -> Reply:
     return with_menu(turn, _("This is not something you can book. Here is the menu again."))
 
 
-def _booked(turn: Turn, booking: BookingRecord) -> list[Reply]:
+def _booked(turn: Turn, booking: Appointment) -> list[Reply]:
     _ = turn._
     text = _("Booked: {service}, {when}. We look forward to seeing you.").format(
         service=service_name(turn.program, booking.service, turn.speaker),
@@ -190,7 +190,7 @@ def _booked(turn: Turn, booking: BookingRecord) -> list[Reply]:
     return [Reply(text, calendar=calendar), with_menu(turn, _("Anything else?"))]
 
 
-async def _mine(turn: Turn, at: int = 1) -> BookingRecord | None:
+async def _mine(turn: Turn, at: int = 1) -> Appointment | None:
     parts = (turn.inbound.action or "").split(":")
     booking_id = parse_id(parts[at]) if len(parts) > at else None
     if turn.member is None or booking_id is None:
@@ -256,6 +256,6 @@ async def cancelled(turn: Turn) -> list[Reply] | None:
     return [with_menu(turn, turn._("Your appointment is cancelled. Thank you for telling us."))]
 
 
-async def _tell_staff(turn: Turn, booking: BookingRecord, member: MemberRecord, what: str) -> None:
+async def _tell_staff(turn: Turn, booking: Appointment, member: Member, what: str) -> None:
     if turn.staff_desk:
         await desk.tell_staff(turn.uow, turn.program, turn.now, booking, member, what)

@@ -13,7 +13,7 @@ from handlers.conversation.router import Router
 from locales import Speaker
 from loyalty.attachments import OTHER
 from loyalty.consent import channel_name
-from loyalty.ports import HandoffRecord
+from loyalty.records import Handoff
 from services import desk, members
 from services.wording import first_name
 
@@ -71,7 +71,7 @@ async def hand_over(turn: Turn, reason: str) -> list[Reply]:
     return [Reply(text, alone=True)]  # from now on what they write goes to the team
 
 
-async def _announce(turn: Turn, handoff: HandoffRecord) -> None:
+async def _announce(turn: Turn, handoff: Handoff) -> None:
     """Open the conversation's topic with a context card: who, their standing, the talk so far."""
     program = turn.program
     speaker = desk.staff_speaker(program)

@@ -14,7 +14,7 @@ from handlers.conversation.router import Router
 from loyalty.events import CANCELLED, GOING, OFFERED, WAITING, answers_until
 from loyalty.ids import INT2_MAX, parse_id
 from loyalty.membercard import ticket_payload
-from loyalty.ports import EventRecord
+from loyalty.records import Event
 from services import events, members
 from services.calendars import for_event
 from services.events import (
@@ -166,7 +166,7 @@ def _refusal(error: EventError, turn: Turn) -> str:
     }.get(error.code, _("That did not work. Here is the menu again."))
 
 
-async def ticket(turn: Turn, event: EventRecord) -> Reply:
+async def ticket(turn: Turn, event: Event) -> Reply:
     """The code to show at the door, with the event for the member's calendar."""
     assert turn.member is not None
     key = await members.qr_key(turn.uow, lambda: secrets.token_urlsafe(32))

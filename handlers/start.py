@@ -13,7 +13,7 @@ from handlers.help import menu
 from loyalty.consent import MARKETING, Channel, Purpose
 from loyalty.dates import Birthday
 from loyalty.phones import InvalidPhone, normalize_phone
-from loyalty.ports import MemberRecord
+from loyalty.records import Member
 from services import chats, members
 
 router = Router()
@@ -34,7 +34,7 @@ def consent_question(purpose: Purpose, _: Callable[[str], str]) -> str:
     }[purpose]
 
 
-async def _welcome_linked(turn: Turn, member: MemberRecord | None) -> list[Reply]:
+async def _welcome_linked(turn: Turn, member: Member | None) -> list[Reply]:
     turn.done()
     name = member.name if member is not None else None
     text = (

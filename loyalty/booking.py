@@ -21,6 +21,11 @@ STEP = timedelta(minutes=30)  # slots start on the half hour from each opening
 Week = tuple[tuple[Opening, ...], ...]  # Monday first
 
 
+def missed(starts_at: datetime, now: datetime) -> bool:
+    """Whether a member can have failed to come yet: not before the appointment's start."""
+    return now >= starts_at
+
+
 @dataclass(frozen=True)
 class Busy:
     staff_id: int

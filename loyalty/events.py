@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 GOING, DECLINED, WAITING, OFFERED, CANCELLED = (
     "going",
@@ -55,6 +55,27 @@ class Priority:
         if not self.tiers or tier in self.tiers:
             return published
         return published + timedelta(hours=self.hours)
+
+
+def timing_problem(
+    starts_at: datetime, ends_at: datetime, deadline: datetime | None, now: datetime
+) -> str | None:
+    """What is wrong with an event's times, None when nothing is: members cannot be invited
+    to what has begun, nor answer after the doors open."""
+    if starts_at <= now:
+        return "it starts in the past: give a start after now"
+    if ends_at <= starts_at:
+        return "it must end after it starts"
+    if deadline is not None and deadline > starts_at:
+        return "the RSVP deadline must be before the start"
+    return None
+
+
+def on_the_day(starts_at: datetime, ends_at: datetime, now: datetime, zone: tzinfo) -> bool:
+    """Whether a ticket may be checked in now: from the morning of the event's day to the
+    end of the day it ends, in the store's zone (a scan days before or after is a mistake)."""
+    today = now.astimezone(zone).date()
+    return starts_at.astimezone(zone).date() <= today <= ends_at.astimezone(zone).date()
 
 
 def answers_until(starts_at: datetime, deadline: datetime | None) -> datetime:

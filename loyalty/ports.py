@@ -1,11 +1,11 @@
-"""What the services need from the world, said without naming it: from storage (without
-SQLAlchemy), and from the platforms a message leaves by (without Telegram or Twilio)."""
+"""What the services need from the world, said without naming it: from the platforms a
+message leaves by (without Telegram or Twilio), and of a transaction as a handler holds it.
+What they need from storage is in loyalty/stores.py and loyalty/records.py."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 from loyalty.pace import Pace
@@ -15,7 +15,7 @@ class Conflict(Exception):
     """Another transaction wrote the same unique fact first; retrying sees its result."""
 
 
-# -- what the conversation holds of storage: passed to the services, read, never queried --
+# -- what the conversation holds of storage: passed to the services, never queried -------
 
 
 class Transaction(Protocol):
@@ -23,53 +23,6 @@ class Transaction(Protocol):
     services, never looked into (storage/unit_of_work.py makes it)."""
 
     async def commit(self) -> None: ...
-
-
-class MemberRecord(Protocol):
-    """A member as the conversation reads them."""
-
-    id: int
-    name: str | None
-    locale: str | None
-    timezone: str | None
-    preferred_channel: str | None
-    erased_at: datetime | None
-
-
-class EventRecord(Protocol):
-    """A private preview or trunk show as the conversation shows it."""
-
-    id: int
-    title: str
-    description: str
-    place: str
-    starts_at: datetime
-    ends_at: datetime
-    plus_ones: int
-    deadline: datetime | None
-    created_at: datetime
-
-
-class BookingRecord(Protocol):
-    """An appointment as the conversation shows it."""
-
-    id: int
-    member_id: int
-    service: str
-    staff_id: int
-    starts_at: datetime
-    ends_at: datetime
-    note: str
-    photo: str | None
-    created_at: datetime
-
-
-class HandoffRecord(Protocol):
-    """A conversation with staff, as the member's side of it knows it."""
-
-    id: int
-    member_id: int | None
-    reason: str | None  # asked | confused
 
 
 # -- the channel contract: how every message leaves the house ------------------------------

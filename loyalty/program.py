@@ -267,7 +267,11 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
         kind: frozenset({"first_name", "club", "event", "when"})
         for kind in ("invitation", "reminder", "seat_offered", "event_cancelled")
     },
-    "appointment_reminder": frozenset({"first_name", "club", "service", "when"}),
+    # news of a booking: its reminder, its cancellation by the club (the store closed)
+    **{
+        kind: frozenset({"first_name", "club", "service", "when"})
+        for kind in ("appointment_reminder", "appointment_cancelled")
+    },
 }
 
 

@@ -22,7 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from loyalty.program import Program
-from services import appointments, events, handoffs, occasions
+from services import appointments, chats, events, handoffs, occasions
 from services.reviews import settle_all
 from services.sending import Sender
 
@@ -71,7 +71,7 @@ async def retention_job(app: Club) -> None:
     now = app.clock()
     async with app.db.unit_of_work() as uow:
         forgotten = await handoffs.purge(uow, now, app.program.handoff.retention_days)
-        expired = await uow.conversations.purge(now)
+        expired = await chats.forget_expired(uow, now)
         await uow.commit()
     log.info("retention: %d staff conversations and %d chat states deleted", forgotten, expired)
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
-from loyalty.booking import BOOKED
+from loyalty.booking import BOOKED, missed
 from loyalty.dates import wall_clock
 from loyalty.program import Program
+from loyalty.records import Appointment, Member
+from loyalty.stores import UnitOfWork
 from services import appointments
-
-if TYPE_CHECKING:
-    from storage.models import Appointment, Member
-    from storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -27,14 +25,25 @@ async def agenda(
     uow: UnitOfWork, program: Program, now: datetime, day: date | None
 ) -> list[Entry]:
     """The appointments of `day` in the store's zone, or of the seven days from today."""
-    zone = program.club.zone
-    first = day or now.astimezone(zone).date()
-    start = wall_clock(first, time(0), zone)
-    end = wall_clock(first + timedelta(days=1 if day else 7), time(0), zone)
-    rows = await uow.appointments.between(start, end)
+    first = day or now.astimezone(program.club.zone).date()
+    rows = await _days(uow, program, first, 1 if day else 7)
     people = await uow.members.many([r.member_id for r in rows])
     staff = {s.id: s.name for s in await uow.staff.all()}
     return [Entry(r, people.get(r.member_id), staff.get(r.staff_id, "?")) for r in rows]
+
+
+async def _days(
+    uow: UnitOfWork, program: Program, first: date, days: int
+) -> Sequence[Appointment]:
+    """The appointments of `days` days from `first`, midnight to midnight in the store's zone."""
+    zone = program.club.zone
+    end = wall_clock(first + timedelta(days), time(0), zone)
+    return await uow.appointments.between(wall_clock(first, time(0), zone), end)
+
+
+async def booked_on(uow: UnitOfWork, program: Program, day: date) -> list[Appointment]:
+    """What is still booked on a day (store's zone), soonest first."""
+    return [row for row in await _days(uow, program, day, 1) if row.status == BOOKED]
 
 
 async def no_show(uow: UnitOfWork, appointment_id: int, now: datetime) -> None:
@@ -43,5 +52,11 @@ async def no_show(uow: UnitOfWork, appointment_id: int, now: datetime) -> None:
     if row is None or row.status != BOOKED:
         raise appointments.BookingError(
             f"no booked appointment {appointment_id}", appointments.UNKNOWN
+        )
+    if not missed(row.starts_at, now):
+        raise appointments.BookingError(
+            f"appointment {appointment_id} has not started yet: a no-show is recorded from "
+            "its start; nothing recorded",
+            appointments.UNKNOWN,
         )
     await appointments.cancel(uow, row, now, status=appointments.NO_SHOW)

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from itertools import islice
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from loyalty.booking import BOOKED, Rules, Slot, Week, free_slots
@@ -20,16 +19,15 @@ from loyalty.consent import Purpose
 from loyalty.dates import wall_clock
 from loyalty.hours import Opening
 from loyalty.program import Program, Service
+from loyalty.records import Appointment, Member, Staff
+from loyalty.stores import UnitOfWork
 from services.members import account
 from services.notices import Notice, Request, send_once
-
-if TYPE_CHECKING:
-    from storage.models import Appointment, Member, Staff
-    from storage.unit_of_work import UnitOfWork
 
 SHOWN = 4  # slots offered at a time
 CANCELLED, NO_SHOW = "cancelled", "no_show"
 REMINDER = "appointment_reminder"
+CLOSED = "appointment_cancelled"  # news: the club cancelled it (the store closed that day)
 MORNING = time(8)  # the morning-of reminder, in the member's zone
 
 
@@ -175,7 +173,7 @@ async def move(
     return appointment
 
 
-async def upcoming(uow: UnitOfWork, member_id: int, now: datetime) -> list[Appointment]:
+async def upcoming(uow: UnitOfWork, member_id: int, now: datetime) -> Sequence[Appointment]:
     """The member's bookings to come, soonest first."""
     return await uow.appointments.upcoming(member_id, now)
 
@@ -192,6 +190,19 @@ async def cancel(
     uow: UnitOfWork, appointment: Appointment, now: datetime, status: str = CANCELLED
 ) -> None:
     appointment.status, appointment.updated_at = status, now
+
+
+async def cancel_for_closure(uow: UnitOfWork, bookings: list[Appointment], now: datetime) -> int:
+    """The club cancels these bookings (the store closes that day): each member is told on
+    the channel they booked on, as news of their own request; returns the news queued."""
+    for booking in bookings:
+        await cancel(uow, booking, now)
+    notices = [
+        Notice(f"{CLOSED}:{b.id}", b.member_id, {"appointment": str(b.id)},
+               Request(f"appointment {b.id}", b.channel))
+        for b in bookings
+    ]  # fmt: skip
+    return await send_once(uow, now, CLOSED, Purpose.SERVICE, notices)
 
 
 async def reminders(uow: UnitOfWork, program: Program, now: datetime) -> int:

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from icalendar import Calendar
 from icalendar import Event as CalendarEntry
 
 from loyalty.ids import parse_id
-from loyalty.ports import BookingRecord, EventRecord
 from loyalty.program import Program
-
-if TYPE_CHECKING:
-    from storage.unit_of_work import UnitOfWork
+from loyalty.records import Appointment, Event
+from loyalty.stores import UnitOfWork
 
 EVENT, APPOINTMENT = "e", "a"
 
@@ -54,14 +51,14 @@ def calendar_file(
     return CalendarFile(ref, calendar.to_ical().decode())
 
 
-def for_event(event: EventRecord, member_id: int, program: Program) -> CalendarFile:
+def for_event(event: Event, member_id: int, program: Program) -> CalendarFile:
     return calendar_file(
         f"{EVENT}{event.id}-{member_id}", program, event.title, event.starts_at, event.ends_at,
         event.created_at, event.place, event.description,
     )  # fmt: skip
 
 
-def for_appointment(booking: BookingRecord, program: Program, language: str) -> CalendarFile:
+def for_appointment(booking: Appointment, program: Program, language: str) -> CalendarFile:
     service = program.services[booking.service].name[language]
     return calendar_file(
         f"{APPOINTMENT}{booking.id}", program, f"{service} · {program.club.name}",

@@ -4,11 +4,9 @@ or linked by an invitation, a shared number, or joining."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from storage.models import ChannelIdentity, Member
-    from storage.unit_of_work import UnitOfWork
+from loyalty.records import ChannelIdentity, Member
+from loyalty.stores import UnitOfWork
 
 
 async def linkable(uow: UnitOfWork, phone: str) -> Member | None:
@@ -43,3 +41,8 @@ async def writer(
             await uow.identities.link(member.id, channel, address, language, now)
             found = await uow.identities.member(channel, address)
     return found if found is not None else (None, None)
+
+
+async def forget_expired(uow: UnitOfWork, now: datetime) -> int:
+    """Forget the chats' states past their time: they hold the last lines people wrote."""
+    return await uow.conversations.purge(now)

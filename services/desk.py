@@ -13,21 +13,18 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from locales import Speaker
 from loyalty.attachments import CONTACT, FILES, LOCATION, OTHER, Attachment
 from loyalty.consent import channel_name
 from loyalty.events import HOLDING, WAITING
 from loyalty.program import Program
+from loyalty.records import Appointment, Event, Handoff, Member, Purchase, Staff
+from loyalty.stores import UnitOfWork
 from loyalty.text import split_text, unstorable
 from services.handoffs import CLOSE, post
 from services.members import member_number
 from services.wording import first_name, service_name, speaker_for
-
-if TYPE_CHECKING:
-    from storage.models import Appointment, Event, Handoff, Member, Purchase, Staff
-    from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.desk")
 COMMANDS = ("claim", "close", "note")

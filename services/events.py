@@ -8,9 +8,9 @@ program's `offer_hours`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from loyalty.consent import Purpose
 from loyalty.events import (
@@ -25,15 +25,14 @@ from loyalty.events import (
     answers_until,
     fits,
     seats,
+    timing_problem,
 )
 from loyalty.program import Program
+from loyalty.records import Event, Member, Rsvp
 from loyalty.segments import Segment
+from loyalty.stores import UnitOfWork
 from services.members import account
 from services.notices import Notice, Request, send_once
-
-if TYPE_CHECKING:
-    from storage.models import Event, Member, Rsvp
-    from storage.unit_of_work import UnitOfWork
 
 
 class EventError(ValueError):
@@ -100,12 +99,10 @@ async def create(
     title = " ".join(title.split())
     if not title or len(title) > 200:
         raise EventError("the title must be 1 to 200 characters")
-    if ends_at <= starts_at:
-        raise EventError("it must end after it starts")
+    if (problem := timing_problem(starts_at, ends_at, deadline, now)) is not None:
+        raise EventError(problem)
     if capacity <= 0 or plus_ones < 0:
         raise EventError("capacity must be at least 1, plus-ones at least 0")
-    if deadline is not None and deadline > starts_at:
-        raise EventError("the RSVP deadline must be before the start")
     known = {
         "tier": {level.key for level in program.tiers.levels},
         "segment": {s.value for s in Segment},
@@ -293,7 +290,7 @@ async def withdraw(
     return withdrawn, offered
 
 
-async def cancel(uow: UnitOfWork, event_id: int, now: datetime) -> tuple[Event, list[Rsvp]]:
+async def cancel(uow: UnitOfWork, event_id: int, now: datetime) -> tuple[Event, Sequence[Rsvp]]:
     """The club cancels: every answer is released; returns who was coming or waiting."""
     event = await uow.events.get(event_id, lock=True)
     if event is None:
@@ -329,7 +326,7 @@ async def notify(
     program: Program,
     now: datetime,
     kind: str,
-    rsvps: list[Rsvp] | None,
+    rsvps: Sequence[Rsvp] | None,
     key: str = "",
 ) -> int:
     """Queue news of an event to each of these answers' members, once each (under

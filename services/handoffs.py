@@ -3,16 +3,14 @@ their topic in the staff group (and at once when a member's data is erased)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from loyalty.program import Program
+from loyalty.records import Handoff, OutboxMessage
+from loyalty.stores import UnitOfWork
 from loyalty.text import split_text
 from services.wording import speaker_for
-
-if TYPE_CHECKING:
-    from storage.models import Handoff, OutboxMessage
-    from storage.unit_of_work import UnitOfWork
 
 CHANNEL = "staff"  # the outbox's name for the staff group
 GROUP = "group"  # its one address: the adapter knows the chat id
@@ -55,9 +53,7 @@ async def thread_of(uow: UnitOfWork, handoff_id: int) -> int | None:
 
 async def made_topic(uow: UnitOfWork, handoff_id: int, thread: int) -> None:
     """Keep a conversation's new topic, so that it is never made twice."""
-    handoff = await uow.handoffs.get(handoff_id)
-    if handoff is not None:
-        handoff.thread_id = thread
+    await uow.handoffs.set_thread(handoff_id, thread)
 
 
 async def undelivered(
@@ -74,7 +70,7 @@ async def undelivered(
     await post(uow, now, handoff, notice)
 
 
-async def forget(uow: UnitOfWork, handoffs: list[Handoff], now: datetime) -> list[int]:
+async def forget(uow: UnitOfWork, handoffs: Sequence[Handoff], now: datetime) -> list[int]:
     """Delete conversations and their transcripts; their topics go through the group's queue
     (a row holding only the thread id). Returns those rows' ids, for a caller to send them
     at once."""

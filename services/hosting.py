@@ -4,27 +4,24 @@ The members' side (answers, the waitlist, reminders) is services/events.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from loyalty.consent import Purpose, current
-from loyalty.events import DECLINED, GOING, rate, tally
+from loyalty.events import DECLINED, GOING, on_the_day, rate, tally
 from loyalty.membercard import verify_ticket
 from loyalty.program import Program
 from loyalty.reach import addresses, reach
+from loyalty.records import Event, Member, Rsvp
+from loyalty.stores import UnitOfWork
 from services import events, members
 from services.events import GONE, INVITATION, NOT_FOR_YOU, eligibility
 from services.members import account
 from services.notices import Notice, send_once
 
-if TYPE_CHECKING:
-    from storage.models import Event, Member, Rsvp
-    from storage.unit_of_work import UnitOfWork
 
-
-async def listing(uow: UnitOfWork) -> list[Event]:
+async def listing(uow: UnitOfWork) -> Sequence[Event]:
     """Every event, soonest first."""
     return await uow.events.all()
 
@@ -156,10 +153,18 @@ async def invite(uow: UnitOfWork, program: Program, event_id: int, now: datetime
 async def admit(
     uow: UnitOfWork, program: Program, event_id: int, member: Member, now: datetime
 ) -> Rsvp:
-    """Record that a member came (their ticket scanned at the door); once only."""
+    """Record that a member came (their ticket scanned at the door, on the event's day);
+    once only."""
     row = await uow.rsvps.of(event_id, member.id)
     if row is None or row.status != GOING:
         raise events.EventError("no place at this event for this member", NOT_FOR_YOU)
+    event = await _event(uow, event_id)
+    zone = program.club.zone
+    if row.checked_in_at is None and not on_the_day(event.starts_at, event.ends_at, now, zone):
+        day = event.starts_at.astimezone(zone).date().isoformat()
+        raise events.EventError(
+            f"not the event's day: {event.title} is on {day}; nothing recorded", NOT_FOR_YOU
+        )
     if row.checked_in_at is None:
         await uow.rsvps.change(row, checked_in_at=now)
         await account(uow, member.id, now, program)  # the community badge counts events

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loyalty import points
@@ -23,14 +22,12 @@ from loyalty.ids import parse_id
 from loyalty.membercard import verify
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.program import Program
+from loyalty.records import Member
 from loyalty.segments import Segment
+from loyalty.stores import UnitOfWork
 from loyalty.text import unstorable
 from loyalty.tiers import Progress, TierState, progress
 from services.purchases import settle_accounts
-
-if TYPE_CHECKING:
-    from storage.models import Member
-    from storage.unit_of_work import UnitOfWork
 
 _NUMBER = re.compile(r"[Mm]0*([0-9]+)")  # M00042, M42
 EXPIRY_NOTICE = timedelta(days=60)

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from loyalty.consent import Purpose, current
 from loyalty.reach import addresses, reach, reach_requester
-
-if TYPE_CHECKING:
-    from storage.unit_of_work import UnitOfWork
+from loyalty.stores import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from loyalty.consent import Channel, current
@@ -17,10 +16,8 @@ from loyalty.occasions import BIRTHDAY, Occasion, allowed_at, month_days, occasi
 from loyalty.points import Entry, Kind, Reason
 from loyalty.program import Program
 from loyalty.reach import addresses, reach
-
-if TYPE_CHECKING:
-    from storage.models import Member
-    from storage.unit_of_work import UnitOfWork
+from loyalty.records import Member
+from loyalty.stores import UnitOfWork
 
 QUEUED = "already queued"
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from storage.models import OutboxMessage
-    from storage.unit_of_work import UnitOfWork
+from loyalty.records import OutboxMessage
+from loyalty.stores import UnitOfWork
 
 
 class OutboxError(ValueError):
     """A message staff cannot change; the text says why."""
 
 
-async def latest(uow: UnitOfWork, last: int, status: str | None) -> list[OutboxMessage]:
+async def latest(uow: UnitOfWork, last: int, status: str | None) -> Sequence[OutboxMessage]:
     return await uow.outbox.latest(last, status)
 
 

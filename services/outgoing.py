@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from loyalty.booking import BOOKED
@@ -29,14 +28,12 @@ from loyalty.ports import (
     Waiting,
 )
 from loyalty.program import Program
+from loyalty.records import Member, OutboxMessage
 from loyalty.sending import Cancel, Cap, Defer, decide
-from services import events, handoffs
+from loyalty.stores import UnitOfWork
+from services import appointments, events, handoffs
 from services.appointments import REMINDER as APPOINTMENT_REMINDER
-from services.wording import Greeting, first_name, greeting, notice, reminder, speaker_for
-
-if TYPE_CHECKING:
-    from storage.models import Member, OutboxMessage
-    from storage.unit_of_work import UnitOfWork
+from services.wording import Greeting, booking_news, first_name, greeting, notice, speaker_for
 
 log = logging.getLogger("concierge.sending")
 MAX_ATTEMPTS = 6
@@ -63,7 +60,7 @@ async def prepare(
     when it is not to go now (the row is left where the rules put it)."""
     member = await uow.members.get(row.member_id) if row.member_id else None
     if row.purpose is not None:
-        ruled = await _ruled(uow, program, row, member, now, report)
+        ruled = await _ruled(uow, program, row, row.purpose, member, now, report)
         if ruled is None:
             return None
         said = ruled
@@ -88,6 +85,7 @@ async def _ruled(
     uow: UnitOfWork,
     program: Program,
     row: OutboxMessage,
+    purpose: str,
     member: Member | None,
     now: datetime,
     report: Report,
@@ -103,7 +101,7 @@ async def _ruled(
     standing = current(await uow.consents.history(member.id))
     sent = await uow.outbox.sent_since(member.id, now - timedelta(days=settings.cap_days))
     decision = decide(
-        Purpose(row.purpose), Channel(row.channel), standing, now, zone, settings.quiet,
+        Purpose(purpose), Channel(row.channel), standing, now, zone, settings.quiet,
         Cap(settings.cap_messages, settings.cap_days), sent,
     )  # fmt: skip
     if isinstance(decision, Cancel):
@@ -130,13 +128,16 @@ async def _words(
     or a booking (None when the news is no longer true: the event cancelled, the place
     given back, the offer passed on, the booking cancelled or moved)."""
     speaker = speaker_for(member.locale, member.timezone, program)
+    if row.kind == appointments.CLOSED:
+        cancelled = await uow.appointments.get(int(row.variables["appointment"]))
+        return booking_news(row.kind, cancelled, member, speaker, program) if cancelled else None
     if row.kind == APPOINTMENT_REMINDER:
         booking = await uow.appointments.get(int(row.variables["appointment"]))
         if booking is None or booking.status != BOOKED or booking.starts_at <= now:
             return None  # cancelled, or too late to remind
         if str(int(booking.starts_at.timestamp())) != row.variables.get("start"):
             return None  # moved since: the new time has reminders of its own
-        return reminder(booking, member, speaker, program)
+        return booking_news(row.kind, booking, member, speaker, program)
     if row.kind in events.PURPOSES:
         event = await events.still_news(uow, row.kind, int(row.variables["event"]), member.id, now)
         if event is None:

@@ -9,26 +9,25 @@ photos). The export holds everything erasure removes, and what it keeps.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from loyalty.account import Account
 from loyalty.dates import Birthday
 from loyalty.program import Program
+from loyalty.records import Appointment, ChannelIdentity, Member, Rsvp
+from loyalty.stores import UnitOfWork
 from services import appointments, events, handoffs
 from services.members import erased_on, member_number
-
-if TYPE_CHECKING:
-    from storage.models import Appointment, ChannelIdentity, Member, Rsvp
-    from storage.unit_of_work import UnitOfWork
 
 
 def _when(moment: datetime | date | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _chats(identities: list[ChannelIdentity]) -> list[tuple[str, str]]:
+def _chats(identities: Sequence[ChannelIdentity]) -> list[tuple[str, str]]:
     return [(identity.channel, identity.address) for identity in identities]
 
 
@@ -121,7 +120,7 @@ async def _profile(uow: UnitOfWork, member: Member) -> dict[str, Any]:
 async def _reach(
     uow: UnitOfWork,
     member: Member,
-    identities: list[ChannelIdentity],
+    identities: Sequence[ChannelIdentity],
     chats: list[tuple[str, str]],
 ) -> dict[str, Any]:
     """Where we reach them, and what they agreed to there."""
@@ -189,7 +188,7 @@ class Erasure:
     """What an erasure did, for the caller to tell staff and to finish outside the database."""
 
     removed: dict[str, int]  # rows deleted (or receipts' payloads cleared), by table
-    cancelled: list[Appointment]  # bookings to come, cancelled: their time is free again
+    cancelled: Sequence[Appointment]  # bookings to come, cancelled: their time is free again
     released: int  # answers to events still to come withdrawn (seats, places in line)
     offered: list[Rsvp]  # seats that went to the waitlist meanwhile (those members are told)
     deletions: list[int]  # the member's topics in the staff group, queued for deletion

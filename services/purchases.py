@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from loyalty import account as rules
 from loyalty.badges import Award, PurchaseFact
@@ -16,10 +16,8 @@ from loyalty.points import Entry, earn_entry, reversal
 from loyalty.ports import Conflict
 from loyalty.program import Program
 from loyalty.purchases import PurchaseInput, Status, points_for, to_base
+from loyalty.stores import UnitOfWork
 from loyalty.tiers import TierState
-
-if TYPE_CHECKING:
-    from storage.unit_of_work import UnitOfWork
 
 RETRIES = 3
 HELD = 100_000  # purchases and ledger entries an import keeps between batches

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from loyalty.ports import Conflict
 from loyalty.program import Program
+from loyalty.stores import UnitOfWork
 from services.purchases import RETRIES, settle_accounts
-
-if TYPE_CHECKING:
-    from storage.unit_of_work import UnitOfWork
 
 BATCH = 500
 

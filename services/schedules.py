@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from loyalty.hours import Opening
-from services import staff
-
-if TYPE_CHECKING:
-    from storage.models import Closure, Staff
-    from storage.unit_of_work import UnitOfWork
+from loyalty.program import Program
+from loyalty.records import Appointment, Closure, Staff
+from loyalty.stores import UnitOfWork
+from services import agenda, appointments, staff
+from services.members import member_number
 
 
 class ScheduleError(ValueError):
     """A change to the calendar that cannot be made; the text says why."""
+
+
+class BookedThatDay(ScheduleError):
+    """A closure over appointments still booked: nothing is changed unless they are
+    cancelled with it."""
+
+    def __init__(self, day: date, bookings: list[Appointment], program: Program) -> None:
+        zone = program.club.zone
+        listed = ", ".join(
+            f"{b.id} at {b.starts_at.astimezone(zone):%H:%M} ({b.service}, "
+            f"{member_number(b.member_id)})"
+            for b in bookings
+        )
+        super().__init__(
+            f"{day.isoformat()} has {len(bookings)} booked appointment(s): {listed}; "
+            "nothing changed"
+        )
+        self.bookings = bookings
+
+
+@dataclass(frozen=True)
+class Closed:
+    cancelled: list[Appointment]  # bookings the closure cancelled
+    told: int  # members' news of it queued
 
 
 async def set_hours(uow: UnitOfWork, who: str, weekday: int, opening: Opening | None) -> Staff:
@@ -25,11 +50,20 @@ async def set_hours(uow: UnitOfWork, who: str, weekday: int, opening: Opening | 
     return person
 
 
-async def close(uow: UnitOfWork, day: date, reason: str) -> None:
+async def close(
+    uow: UnitOfWork, program: Program, day: date, reason: str, now: datetime,
+    cancel_bookings: bool = False,
+) -> Closed:  # fmt: skip
+    """Close the store on `day`; what is booked then is refused (BookedThatDay) unless
+    `cancel_bookings`: then it is cancelled and each member told."""
+    booked = await agenda.booked_on(uow, program, day)
+    if booked and not cancel_bookings:
+        raise BookedThatDay(day, booked, program)
     await uow.schedules.close(day, reason)
+    return Closed(booked, await appointments.cancel_for_closure(uow, booked, now))
 
 
-async def closures(uow: UnitOfWork) -> list[Closure]:
+async def closures(uow: UnitOfWork) -> Sequence[Closure]:
     return await uow.schedules.closures()
 
 

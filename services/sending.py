@@ -22,7 +22,6 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from loyalty.pace import Pace
 from loyalty.ports import (
@@ -36,12 +35,10 @@ from loyalty.ports import (
     Waiting,
 )
 from loyalty.program import Program
+from loyalty.records import OutboxMessage
+from loyalty.stores import UnitOfWork, Units
 from services import outgoing
 from services.outgoing import Report
-
-if TYPE_CHECKING:
-    from storage.models import OutboxMessage
-    from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.sending")
 LEASE = timedelta(seconds=30)  # renewed every third of it while the sender is alive
@@ -51,9 +48,6 @@ SHORT_WAIT = 30.0  # seconds a platform may ask us to pause before the chat goes
 LATE = 0.05  # seconds a call may go past its moment, at most half its tightest interval
 ROUND_END = 5.0  # seconds a stop waits for the round under way to end
 IDLE_BUDGET = 60.0  # seconds past its time a chat's budget is forgotten (hosts' clock skew)
-
-
-Units = Callable[[], "UnitOfWork"]
 
 
 class Stopped(Exception):
@@ -103,7 +97,7 @@ class Sender:
         try:
             return await self._drain_all()
         finally:
-            self._rounds.discard(round_)  # type: ignore[arg-type]
+            self._rounds.discard(round_)
 
     async def _drain_all(self) -> Report:
         report = Report()
@@ -152,10 +146,10 @@ class Sender:
             await asyncio.gather(*(self._chat(chat, report) for chat in sorted(chats)))
         return report
 
-    async def send_these(self, row_ids: list[int]) -> dict[int, Outcome]:
+    async def send_these(self, row_ids: list[int]) -> dict[int, Outcome | None]:
         """Send these pending messages now, one attempt each, whatever their turn (an
-        erasure's posts to the staff group); what came of each."""
-        outcomes: dict[int, Outcome] = {}
+        erasure's posts to the staff group); what came of each (None: the rules kept it)."""
+        outcomes: dict[int, Outcome | None] = {}
         async with self._alive():
             for row_id in row_ids:
                 if self._stop.is_set():
@@ -266,7 +260,9 @@ class Sender:
         async with self.units() as uow:
             message = await outgoing.prepare(uow, self.program, row, self.clock(), report)
             await uow.commit()
-        called = await self._call(row, message) if message is not None else None
+        if message is None:
+            return None
+        called = await self._call(row, message)
         if called is None:
             return None
         outcome, began = called

@@ -3,12 +3,11 @@ find the one a name or a Telegram id points to."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from storage.models import Staff
-    from storage.unit_of_work import UnitOfWork
+from loyalty.records import Staff
+from loyalty.stores import UnitOfWork
 
 
 class StaffError(ValueError):
@@ -28,7 +27,7 @@ async def register(
     return await uow.staff.add(telegram_user_id, name, role, now)
 
 
-async def roster(uow: UnitOfWork) -> list[Staff]:
+async def roster(uow: UnitOfWork) -> Sequence[Staff]:
     return await uow.staff.all()
 
 

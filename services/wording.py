@@ -9,16 +9,13 @@ about them ever is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from locales import Speaker
 from loyalty.occasions import BIRTHDAY, CLUB_ANNIVERSARY, FIRST_PURCHASE
 from loyalty.program import Program
+from loyalty.records import Appointment, Event, Member
 from services import appointments, events
-
-if TYPE_CHECKING:
-    from storage.models import Appointment, Event, Member
 
 
 @dataclass(frozen=True)
@@ -27,7 +24,7 @@ class Greeting:
 
     text: str
     variables: dict[str, str]
-    template: str  # the template kind: "birthday", "anniversary", an event notice's, ...
+    template: str | None  # the template kind: "birthday", "anniversary", an event notice's, ...
 
 
 def speaker_for(locale: str | None, timezone: str | None, program: Program) -> Speaker:
@@ -133,18 +130,26 @@ def service_name(program: Program, key: str, speaker: Speaker) -> str:
     return service.name[speaker.language] if service else key
 
 
-def reminder(booking: Appointment, member: Member, speaker: Speaker, program: Program) -> Greeting:
-    """The words of an appointment's reminder, in the member's language and zone."""
+def booking_news(
+    kind: str, booking: Appointment, member: Member, speaker: Speaker, program: Program
+) -> Greeting:
+    """News of a member's booking (its reminder, or its cancellation by the club when the
+    store closes that day), in their language and zone, signed by the club."""
     _ = speaker.gettext
+    if kind == appointments.CLOSED:
+        body = _(
+            "We are sorry: the store is closed on the day of your appointment, {service}, "
+            '{when}, so it is cancelled. To choose another time, write "appointment".'
+        )
+    else:
+        body = _('A reminder of your appointment: {service}, {when}. To change it, write '
+                 '"appointment".')  # fmt: skip
     first = first_name(member.name)
     service = service_name(program, booking.service, speaker)
     moment = speaker.day_and_time(booking.starts_at)
     text = "\n".join((
-        salutation(first, speaker),
-        _("A reminder of your appointment: {service}, {when}. To change it, write "
-          "\"appointment\".").format(service=service, when=moment),
-        program.club.name,
+        salutation(first, speaker), body.format(service=service, when=moment), program.club.name
     ))  # fmt: skip
     variables = {"first_name": first, "club": program.club.name, "service": service,
                  "when": moment}  # fmt: skip
-    return Greeting(text, variables, appointments.REMINDER)
+    return Greeting(text, variables, kind)

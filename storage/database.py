@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -96,6 +98,15 @@ class Database:
             busy, _, _ = await cursor.fetchone()
             await cursor.close()
         return busy == 0
+
+    def open_file(self) -> None:
+        """SQLite: open the file as every connection will (WAL), here on this thread; a file
+        that cannot be opened or written raises sqlite3.Error now, not in aiosqlite's thread,
+        whose failed connection answers a loop that may be closed by then."""
+        if not self.is_sqlite or self.url.database in (None, "", ":memory:"):
+            return
+        with contextlib.closing(sqlite3.connect(self.url.database, timeout=30)) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

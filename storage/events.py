@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loyalty import records
 from loyalty.events import HOLDING, OFFERED, WAITING
 from storage.models import Event, EventGuest, Rsvp
 
@@ -65,7 +66,7 @@ class Rsvps:
             select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.member_id == member_id)
         )
 
-    async def change(self, row: Rsvp, **fields: object) -> None:
+    async def change(self, row: records.Rsvp, **fields: object) -> None:
         """Write an answer's new state now: the next reads in the transaction (a place in
         line, the next waiting) see it."""
         for name, value in fields.items():
@@ -96,7 +97,7 @@ class Rsvps:
             .limit(1)
         )
 
-    async def place_in_line(self, row: Rsvp) -> int:
+    async def place_in_line(self, row: records.Rsvp) -> int:
         """1 for the first waiting, 2 for the next..."""
         ahead = await self.session.scalar(
             select(func.count())

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loyalty import records
 from storage.models import Handoff, Staff, TranscriptLine
 from storage.repositories import at_chats
 
@@ -84,6 +85,11 @@ class Handoffs:
             )
         )
 
+    async def set_thread(self, handoff_id: int, thread_id: int) -> None:
+        await self.session.execute(
+            update(Handoff).where(Handoff.id == handoff_id).values(thread_id=thread_id)
+        )
+
     async def by_thread(self, thread_id: int) -> Handoff | None:
         """The conversation a staff-group topic holds (the latest, should one be reused)."""
         return await self.session.scalar(
@@ -96,7 +102,7 @@ class Handoffs:
     async def get(self, handoff_id: int) -> Handoff | None:
         return await self.session.get(Handoff, handoff_id)
 
-    async def close(self, row: Handoff, staff_id: int | None, now: datetime) -> None:
+    async def close(self, row: records.Handoff, staff_id: int | None, now: datetime) -> None:
         row.status, row.closed_at, row.closed_by = CLOSED, now, staff_id
         await self.session.flush()
 
@@ -127,7 +133,7 @@ class Handoffs:
             )
         )
 
-    async def delete(self, rows: list[Handoff]) -> None:
+    async def delete(self, rows: Sequence[records.Handoff]) -> None:
         """Delete conversations with their transcripts (and what waited to be posted)."""
         ids = [row.id for row in rows]
         if ids:

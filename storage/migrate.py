@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -13,6 +15,7 @@ from sqlalchemy import Connection
 from storage.database import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+UPGRADE = "run `concierge db upgrade`"
 
 
 def _config(connection: Connection | None = None, store_zone: str = "UTC") -> Config:
@@ -23,23 +26,52 @@ def _config(connection: Connection | None = None, store_zone: str = "UTC") -> Co
     return config
 
 
-async def upgrade(db: Database, revision: str = "head", store_zone: str = "UTC") -> None:
-    """Bring the database's schema to `revision` (the newest by default)."""
-    async with db.engine.begin() as connection:
-        await connection.run_sync(
-            lambda sync: command.upgrade(_config(sync, store_zone), revision)
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    """Read once per process: every command checks the schema before its work."""
+    return ScriptDirectory.from_config(_config())
+
+
+def head() -> str:
+    """The newest revision this code knows."""
+    newest = _scripts().get_current_head()
+    assert newest is not None  # the migrations are shipped with the package
+    return newest
+
+
+async def revision(db: Database) -> str | None:
+    """The revision the database is at; None when it has no schema yet."""
+    async with db.engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
         )
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    before: str | None  # None: the tables were created
+    after: str
+
+
+async def upgrade(db: Database, revision: str = "head", store_zone: str = "UTC") -> Upgraded:
+    """Bring the database's schema to `revision` (the newest by default); where it was."""
+    async with db.engine.begin() as connection:
+
+        def migrate(sync: Connection) -> Upgraded:
+            before = MigrationContext.configure(sync).get_current_revision()
+            command.upgrade(_config(sync, store_zone), revision)
+            return Upgraded(before, MigrationContext.configure(sync).get_current_revision() or "")
+
+        return await connection.run_sync(migrate)
 
 
 async def behind(db: Database) -> str | None:
     """None when the schema is the newest; else what it is and what to run."""
-    async with db.engine.connect() as connection:
-        current = await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_revision()
-        )
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    if current == head:
+    current, newest = await revision(db), head()
+    if current == newest:
         return None
-    return (
-        f"the database is at revision {current or 'none'}, not {head}: run `concierge db upgrade`"
-    )
+    if current is None:
+        return f"the database has no tables yet: {UPGRADE}"
+    if _scripts().get_revision(current) is None:  # written by a newer Concierge
+        return f"the database is at revision {current}, newer than this code ({newest})"
+    return f"the database is at revision {current}, not {newest}: {UPGRADE}"

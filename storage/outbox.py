@@ -233,7 +233,7 @@ class Outbox:
         return row
 
     async def sent(
-        self, row_id: int, status: str, provider_id: str, now: datetime, tried: bool = False
+        self, row_id: int, status: str, provider_id: str | None, now: datetime, tried: bool = False
     ) -> None:
         """The provider took the message: its id, and its status unless a callback was first
         (`tried`: as in `settle`)."""

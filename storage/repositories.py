@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, delete, false, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loyalty import records
 from loyalty.badges import Award
 from loyalty.consent import Channel, ConsentChange, Purpose
 from loyalty.points import Entry, Kind, Reason
@@ -151,7 +152,7 @@ class Members(Repository):
         )
         return list(rows)
 
-    async def erase(self, member: Member, now: datetime) -> dict[str, int]:
+    async def erase(self, member: records.Member, now: datetime) -> dict[str, int]:
         """Remove what identifies a member; ledger and purchase sums stay for the books.
 
         Purchases keep their order id (the till's own records name it), amounts, dates,

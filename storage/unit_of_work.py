@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from loyalty import stores
 from loyalty.ports import Conflict
 from storage.accounts import Accounts
 from storage.appointments import Appointments, Schedules
@@ -26,8 +27,9 @@ from storage.outbox import Outbox
 from storage.repositories import Badges, Consents, Ledger, Members, Purchases, Tiers
 
 
-class UnitOfWork:
-    """A transaction with the repositories bound to it.
+class UnitOfWork(stores.UnitOfWork):
+    """A transaction with the repositories bound to it: what the services name
+    (loyalty.stores), made of SQLAlchemy.
 
     A UNIQUE violation inside it surfaces as `loyalty.ports.Conflict`, so a service can
     retry knowing someone else wrote the same fact first.

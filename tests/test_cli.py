@@ -324,18 +324,6 @@ def test_outbox_list_retry_and_cancel(run: Invoke, tmp_path: Path) -> None:
     assert "cancelled" in run("outbox", "list").stdout
 
 
-def test_worker_and_serve_refuse_a_database_not_upgraded(
-    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CONCIERGE_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
-    for command in ("worker", "serve"):
-        result = run(command)
-        assert result.exit_code == 2
-        said = result.stderr.strip()
-        assert said.startswith("concierge: the database is at revision none, not 0")
-        assert said.endswith(": run `concierge db upgrade`")
-
-
 def test_serve_leaves_uvicorns_loggers_to_the_masking_handler(
     run: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -404,7 +392,9 @@ def test_a_staff_chat_that_is_no_supergroup_stops_with_one_line(
     )
 
 
-def test_events_create_list_guests_check_in_report_and_cancel(run: Invoke, tmp_path: Path) -> None:
+def test_events_create_list_guests_check_in_report_and_cancel(
+    run: Invoke, tmp_path: Path, clock: Clock
+) -> None:
     assert run("members", "add", "+393471234567", "--name", "Giulia Rossi").exit_code == 0
     created = run(
         "events", "create", "--title", "Emerald preview", "--starts", "2030-12-08T18:30",
@@ -433,9 +423,20 @@ def test_events_create_list_guests_check_in_report_and_cancel(run: Invoke, tmp_p
     assert run("events", "guests", "1", "--csv").output == (
         "member,name,answer,guests,checked_in\nM00001,Giulia Rossi,going,1,\n"
     )
+    early = run("events", "check-in", ticket)
+    assert early.exit_code == 1
+    assert early.stderr == (
+        "concierge: not the event's day: Emerald preview is on 2030-12-08; nothing recorded\n"
+    )
+    today = clock.current
+    clock.current = datetime(2030, 12, 8, 17, 45, tzinfo=UTC)  # 18:45 in Rome, at the door
     checked = run("events", "check-in", ticket)
     assert checked.exit_code == 0
-    assert checked.output.startswith("Giulia Rossi (M00001), with 1 guest(s): checked in at ")
+    assert (
+        checked.output
+        == "Giulia Rossi (M00001), with 1 guest(s): checked in at 2030-12-08 18:45\n"
+    )
+    clock.current = today
     assert run("events", "check-in", ticket).output == checked.output  # once only
     forged = run("events", "check-in", ticket[:-1] + ("0" if ticket[-1] != "0" else "1"))
     assert forged.exit_code == 1 and "not a ticket of this club" in forged.stderr
@@ -455,7 +456,21 @@ def test_events_create_list_guests_check_in_report_and_cancel(run: Invoke, tmp_p
     assert wrong.exit_code == 1 and "--starts: not an ISO 8601 date and time" in wrong.stderr
 
 
-def test_staff_hours_closures_and_the_appointments_of_a_day(run: Invoke, tmp_path: Path) -> None:
+def test_an_event_starting_in_the_past_or_ending_before_it_starts_is_refused(
+    run: Invoke,
+) -> None:
+    event = ["events", "create", "--title", "Emerald preview", "--capacity", "5"]
+    past = run(*event, "--starts", "2026-11-24T10:30", "--ends", "2026-11-24T12:00")
+    assert past.exit_code == 1  # 10:30 in Rome is 09:30 UTC: half an hour ago
+    assert past.stderr == "concierge: it starts in the past: give a start after now\n"
+    backwards = run(*event, "--starts", "2026-12-08T18:30", "--ends", "2026-12-08T18:00")
+    assert backwards.stderr == "concierge: it must end after it starts\n"
+    assert run("events", "list").output == ""
+
+
+def test_staff_hours_closures_and_the_appointments_of_a_day(
+    run: Invoke, tmp_path: Path, clock: Clock
+) -> None:
     run("staff", "add", "6660001", "--name", "Anna Bianchi")
     assert run("staff", "hours", "Anna", "tue", "10:00", "18:00").output == (
         "Anna Bianchi: tue 10:00-18:00\n"
@@ -469,29 +484,52 @@ def test_staff_hours_closures_and_the_appointments_of_a_day(run: Invoke, tmp_pat
     assert run("closures", "remove", "2030-12-25").exit_code == 1
     run("members", "add", "+393471234567", "--name", "Giulia Rossi")
 
-    async def book() -> int:
+    async def book(start: datetime) -> int:
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'club.db'}")
         try:
             async with db.unit_of_work() as uow:
                 program = load_program(None)
                 member = await members.find(uow, "M00001", program)
                 now = datetime(2030, 12, 2, 8, 0, tzinfo=UTC)  # a Monday
-                start = datetime(2030, 12, 3, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Rome
                 booked = await appointments.book(uow, program, member, "resize", start, now)
                 await uow.commit()
                 return booked.id
         finally:
             await db.close()
 
-    booking = asyncio.run(book())
+    booking = asyncio.run(book(datetime(2030, 12, 3, 9, 0, tzinfo=UTC)))  # Tuesday 10:00, Rome
     listed = run("appointments", "list", "--day", "2030-12-03").output
     assert listed == (
         f"{booking:>4}  2030-12-03 10:00  resize                M00001 Giulia Rossi  "
         "Anna Bianchi  booked\n"
     )
+    closing = run("closures", "add", "2030-12-03")
+    assert closing.exit_code == 1
+    assert closing.stderr == (
+        f"concierge: 2030-12-03 has 1 booked appointment(s): {booking} at 10:00 (resize, "
+        "M00001); nothing changed: add --cancel-bookings to cancel them and tell the members\n"
+    )
+    assert run("closures", "list").output == ""
+    early = run("appointments", "no-show", str(booking))
+    assert early.exit_code == 1
+    assert early.stderr == (
+        f"concierge: appointment {booking} has not started yet: a no-show is recorded from its "
+        "start; nothing recorded\n"
+    )
+    clock.current = datetime(2030, 12, 3, 9, 20, tzinfo=UTC)  # twenty minutes late
     assert run("appointments", "no-show", str(booking)).exit_code == 0
     assert run("appointments", "list", "--day", "2030-12-03").output.endswith("no_show\n")
     assert run("appointments", "no-show", str(booking)).exit_code == 1
+
+    later = asyncio.run(book(datetime(2030, 12, 10, 13, 0, tzinfo=UTC)))  # the next Tuesday
+    closed = run("closures", "add", "2030-12-10", "--reason", "inventory", "--cancel-bookings")
+    assert closed.output == "closed on 2030-12-10; 1 booking(s) cancelled, 1 member(s) told\n"
+    assert run("appointments", "list", "--day", "2030-12-10").output == (
+        f"{later:>4}  2030-12-10 14:00  resize                M00001 Giulia Rossi  "
+        "Anna Bianchi  cancelled\n"
+    )
+    told = run("outbox", "list").output.splitlines()[0].split()
+    assert told[1:5] == ["pending", "whatsapp", "service", "appointment_cancelled"]
 
 
 # -- ids, numbers and days staff type: strict, in range, never a traceback ----------------
@@ -613,7 +651,7 @@ def test_import_rejects_rows_with_text_or_dates_the_club_cannot_keep(
             "B3,+393471234567,10,EUR,2026-10-01T11:00:00,,ring\x1b[0m,,",
             "B4,+393471234567,10,EUR,0001-01-01T00:00:00+14:00,,,,",
             "B5,+393471234567,10,EUR,9999-12-31T23:59:59Z,,,,",
-            "B6,+393471234567,10,EUR,2026-11-25T10:00:01Z,,,,",  # a day and a second ahead
+            "B6,+393471234567,10,EUR,2026-11-24T10:05:01Z,,,,",  # 5 minutes and a second ahead
             "B7,+393471234567,10,EUR,2026-10-01T11:00:00,Giulia Rossi,ring,,",
         ],
     )
@@ -621,14 +659,15 @@ def test_import_rejects_rows_with_text_or_dates_the_club_cannot_keep(
     result = run_on("import", "purchases", str(csv_file))
 
     assert result.exit_code == 0, result.output
-    out_of_range = "purchased_at: out of range: from 1900-01-01 to a day from now"
+    out_of_range = "purchased_at: out of range: from 1900-01-01 to now"
     assert [line for line in result.stderr.splitlines() if "rejected" in line] == [
         "line 2: rejected: name: contains a control character (U+0000)",
         "line 3: rejected: order_id: contains a control character (U+0000)",
         "line 4: rejected: category: contains a control character (U+001B)",
         f"line 5: rejected: {out_of_range}",
         f"line 6: rejected: {out_of_range}",
-        f"line 7: rejected: {out_of_range}",
+        "line 7: rejected: purchased_at: in the future (more than 5 minutes after the club's "
+        "clock)",
     ]
     assert result.stdout.splitlines()[-1] == "created 1, refunded 0, unchanged 0, rejected 6"
 

@@ -1,13 +1,13 @@
 """The terminal as a channel: the same engine, buttons as numbered options.
 
 Its replies leave the house like any other's: written to the outbox with the message, then
-sent (printed) through the channel contract.
+sent (printed) through the channel contract. The files a reply carries (a card's or a
+ticket's QR code, a calendar file) are written to a folder of the person's choosing.
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,37 @@ from bot.engine import Engine
 from handlers.conversation.dialog import Contact, Inbound, Reply, Traits, Turn
 from loyalty.consent import Channel
 from loyalty.ids import parse_id
+from loyalty.membercard import TICKET
 from loyalty.pace import Pace
+from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.ports import BeforeCall, Outcome, Outgoing, Sent
 
 CHANNEL = "console"
 QUIT = {"/quit", "/exit", "quit", "exit"}
+FILES = Path("concierge-files")  # beside where the chat runs, unless told otherwise
+_DIALLED = re.compile(r"\+?[0-9][0-9 ()./-]{5,}")  # what a typed phone number looks like
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
+
+
+def qr_file(payload: str) -> str:
+    """A QR code's file named for what it shows, its signature left out:
+    `card-M00001.png`, `ticket-E1-M00001.png` (so a ticket never overwrites the card)."""
+    body = payload.rpartition(":")[0] or payload
+    kind, _, names = body.partition(":")
+    return f"{'ticket' if kind == TICKET else 'card'}-{_safe(names)}.png"
+
+
+def typed_phone(text: str, country: str) -> str | None:
+    """A phone number written out (the terminal has no contact to share): E.164, or None."""
+    if _DIALLED.fullmatch(text) is None:
+        return None
+    try:
+        return normalize_phone(text, country)
+    except InvalidPhone:
+        return None
 
 
 class ConsoleChat:
@@ -35,14 +61,18 @@ class ConsoleChat:
         address: str,
         phone: str | None,
         say: Callable[[str], None],
-        images: Path | None = None,
+        files: Path = FILES,
+        country: str = "",
     ) -> None:
         self.engine: Engine | None = None  # set once the engine writes to this chat
         self.address = address
         self.phone = phone
         self.say = say
-        self.images = images or Path(tempfile.gettempdir())
-        self.options: list[Inbound] = []  # what each number printed since the last line means
+        self.files = files
+        self.country = country  # the club's, for a number typed without its country code
+        # what each number printed since the last line means; None: "write your number"
+        self.options: list[Inbound | None] = []
+        self.sharing: str | None = None  # how to share a number, while one is asked for
 
     async def queue(self, turn: Turn, replies: list[Reply]) -> None:
         """Write the replies to the outbox, in the transaction that decided them."""
@@ -55,6 +85,7 @@ class ConsoleChat:
                 extras["calendar"] = [reply.calendar.ref, reply.calendar.text]
             if reply.ask_contact:
                 extras["ask_contact"] = reply.ask_contact
+                extras["write_it"] = turn.speaker.gettext("write it here")
             await turn.uow.outbox.add(
                 turn.now, member_id=member_id, channel=CHANNEL, address=turn.inbound.address,
                 kind="reply", body=reply.text, media=reply.qr, variables=extras,
@@ -67,39 +98,58 @@ class ConsoleChat:
         """Print a reply; remember what each number means for the next answer."""
         await before_call()
         self.say(message.text)
-        safe = re.sub(r"[^A-Za-z0-9]+", "-", self.address).strip("-")
         if message.media is not None:
-            path = self.images / f"concierge-card-{safe}.png"
+            path = self.files / qr_file(message.media)
             path.write_bytes(qr_png(message.media))
             self.say(f"[image: {path}]")
         if "calendar" in message.extras:
             ref, text = message.extras["calendar"]
-            path = self.images / f"concierge-{ref}-{safe}.ics"
+            path = self.files / f"calendar-{_safe(ref)}.ics"
             path.write_text(text, encoding="utf-8")
             self.say(f"[calendar: {path}]")
         for row in message.extras.get("buttons", []):
             for label, action in row:
                 self.options.append(self._inbound(action=action))
                 self.say(f"  {len(self.options)}. {label}")
-        if message.extras.get("ask_contact") and self.phone:
-            self.options.append(self._inbound(contact=Contact(self.phone, self.address)))
-            self.say(f"  {len(self.options)}. {message.extras['ask_contact']} ({self.phone})")
+        if share := message.extras.get("ask_contact"):
+            self._offer_sharing(share, message.extras.get("write_it", ""))
         return Sent()
+
+    def _offer_sharing(self, label: str, write_it: str) -> None:
+        """The number `--as` gave, as Telegram's button shares it; else the person writes it."""
+        if self.phone:
+            self.options.append(self._inbound(contact=Contact(self.phone, self.address)))
+            self.say(f"  {len(self.options)}. {label} ({self.phone})")
+            return
+        self.sharing = f"{label} ({write_it})"
+        self.options.append(None)
+        self.say(f"  {len(self.options)}. {self.sharing}")
 
     def _inbound(self, **fields: object) -> Inbound:
         return Inbound(CHANNEL, self.address, **fields)  # type: ignore[arg-type]
 
-    def read(self, line: str) -> Inbound:
-        """A number picks an option; anything else is a message."""
+    def read(self, line: str) -> Inbound | None:
+        """A number picks an option; a phone number, while one is asked for, is shared as
+        the person's own (this terminal's chat becomes that number's); anything else is a
+        message. None: the option to write one's number was picked."""
         text = line.strip()
         number = parse_id(text, high=len(self.options))
-        return self.options[number - 1] if number is not None else self._inbound(text=text)
+        if number is not None:
+            return self.options[number - 1]
+        phone = typed_phone(text, self.country) if self.sharing else None
+        if phone is not None:
+            self.address, self.phone = f"{CHANNEL}:{phone}", phone
+            return self._inbound(contact=Contact(phone, self.address))
+        return self._inbound(text=text)
 
     async def send_line(self, line: str) -> None:
         """What the person typed, handled; the answer printed."""
         assert self.engine is not None
         inbound = self.read(line)
-        self.options = []
+        if inbound is None:  # asked how to share their number: say it again, and wait
+            self.say(self.sharing or "")
+            return
+        self.options, self.sharing = [], None
         later = await self.engine.handle(inbound)
         if later is not None:
             await later()

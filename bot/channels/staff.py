@@ -18,7 +18,6 @@ from telegram.error import TelegramError
 
 from bot.bootstrap import Concierge
 from bot.channels import telegram_files, whatsapp
-from bot.channels.receipts import Later, Take
 from bot.channels.telegram_errors import outcome_of
 from bot.channels.telegram_files import attachment, send_file, telegram_file, upload
 from bot.engine import Engine
@@ -27,6 +26,7 @@ from loyalty.pace import Pace, telegram_group_keys
 from loyalty.ports import BeforeCall, Failed, Outcome, Outgoing, Sent, Unreachable
 from services.desk import MemberChannels, StaffMessage, from_staff, spoken, staff_speaker
 from services.handoffs import CHANNEL, CLOSE, DELETE
+from services.receipts import Later, Take
 
 log = logging.getLogger("concierge.staff")
 GROUP_ANONYMOUS_BOT = 1087968824  # the sender Telegram shows for an admin writing anonymously

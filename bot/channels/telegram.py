@@ -23,7 +23,7 @@ from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.bootstrap import Concierge
-from bot.channels import receipts, tls
+from bot.channels import tls
 from bot.channels.media import CALENDAR_FILE, qr_png
 from bot.channels.staff import StaffDesk
 from bot.channels.telegram_errors import outcome_of
@@ -40,6 +40,7 @@ from loyalty.ports import (
     Sent,
 )
 from loyalty.text import split_text
+from services import receipts
 
 log = logging.getLogger("concierge.telegram")
 CHANNEL = "telegram"
@@ -230,17 +231,24 @@ class TelegramChannel:
     async def receive(self, payload: dict[str, Any]) -> receipts.Later | None:
         """Handle an update in one transaction with its receipt, before Telegram gets its
         answer; what to send after it. None when it was seen before, or failed (its receipt
-        left open for the next start: bot/channels/receipts.py)."""
+        left open for the next start: services/receipts.py)."""
         handle = partial(self._handle, payload=payload)
         return await receipts.receive(
-            self.app, CHANNEL, str(payload["update_id"]), payload, handle
+            self.app.db.unit_of_work,
+            self.app.clock(),
+            CHANNEL,
+            str(payload["update_id"]),
+            payload,
+            handle,
         )
 
     async def process(self, receipt_id: int, payload: dict[str, Any], tries: int) -> bool:
         """One more try of an update left open, its replies sent; a failed try is noted (the
-        update is given up at the last, see bot/channels/receipts.py). False if it failed."""
+        update is given up at the last, see services/receipts.py). False if it failed."""
         handle = partial(self._handle, payload=payload)
-        return await receipts.attempt(self.app, CHANNEL, receipt_id, tries, handle)
+        return await receipts.attempt(
+            self.app.db.unit_of_work, self.app.clock, CHANNEL, receipt_id, tries, handle
+        )
 
     async def _handle(self, take: receipts.Take, payload: dict[str, Any]) -> receipts.Later | None:
         assert self.engine is not None, "updates are handled where the engine is"
@@ -285,9 +293,11 @@ class TelegramChannel:
             await uow.commit()
 
     async def catch_up(self) -> int:
-        """Try again the updates a stop left open (bot/channels/receipts.py); how many were
+        """Try again the updates a stop left open (services/receipts.py); how many were
         handled."""
-        return await receipts.catch_up(self.app, CHANNEL, self.process)
+        return await receipts.catch_up(
+            self.app.db.unit_of_work, self.app.clock, CHANNEL, self.process
+        )
 
     async def queue(self, turn: Turn, replies: list[Reply]) -> None:
         """Write the replies to the outbox, in the transaction that decided them."""

@@ -26,7 +26,6 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.bootstrap import Concierge
-from bot.channels import receipts
 from bot.channels.media import CALENDAR_PATH, PHOTO_PATH, QR_PATH, media_url
 from bot.channels.twilio_forms import message_refusal, status_refusal
 from bot.channels.twilio_http import TwilioHttp
@@ -52,6 +51,7 @@ from loyalty.ports import (
 )
 from loyalty.program import Program, Template
 from loyalty.text import split_text
+from services import receipts
 from storage.outbox import AWAITING_TEMPLATE, AWAITING_WINDOW, provider_status
 from storage.unit_of_work import UnitOfWork
 
@@ -146,15 +146,19 @@ class WhatsAppChannel:
     async def receive(self, form: dict[str, str]) -> receipts.Later | None:
         """Handle a message in one transaction with its receipt, before Twilio gets its
         answer; what to send after it. None when it was seen before, or failed (its receipt
-        left open for the next start: bot/channels/receipts.py)."""
+        left open for the next start: services/receipts.py)."""
         handle = partial(self._handle, form=form)
-        return await receipts.receive(self.app, CHANNEL, form["MessageSid"], form, handle)
+        return await receipts.receive(
+            self.app.db.unit_of_work, self.app.clock(), CHANNEL, form["MessageSid"], form, handle
+        )
 
     async def process(self, receipt_id: int, form: dict[str, str], tries: int) -> bool:
         """One more try of a message left open, what it queued sent; a failed try is noted
-        (the message is given up at the last, see bot/channels/receipts.py)."""
+        (the message is given up at the last, see services/receipts.py)."""
         handle = partial(self._handle, form=form)
-        return await receipts.attempt(self.app, CHANNEL, receipt_id, tries, handle)
+        return await receipts.attempt(
+            self.app.db.unit_of_work, self.app.clock, CHANNEL, receipt_id, tries, handle
+        )
 
     async def _handle(self, take: receipts.Take, form: dict[str, str]) -> receipts.Later | None:
         assert self.engine is not None, "messages are handled where the engine is"
@@ -187,7 +191,9 @@ class WhatsAppChannel:
 
     async def catch_up(self) -> int:
         """After a restart: handle what was received but not handled."""
-        return await receipts.catch_up(self.app, CHANNEL, self.process)
+        return await receipts.catch_up(
+            self.app.db.unit_of_work, self.app.clock, CHANNEL, self.process
+        )
 
     # -- the channel contract (loyalty/ports.py) ------------------------------------------
 

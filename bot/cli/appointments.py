@@ -24,10 +24,23 @@ def closures_group() -> None:
 @closures_group.command("add")
 @click.argument("day", type=Day())
 @click.option("--reason", default="", type=Text())
+@click.option(
+    "--cancel-bookings", is_flag=True, help="cancel what is booked that day, telling the members"
+)
 @transaction
-async def closures_add(uow: UnitOfWork, app: Concierge, day: date, reason: str) -> None:
-    await schedules.close(uow, day, reason)
-    click.echo(f"closed on {day.isoformat()}")
+async def closures_add(
+    uow: UnitOfWork, app: Concierge, day: date, reason: str, cancel_bookings: bool
+) -> None:
+    """Close the store on DAY; refused while appointments are booked then, unless
+    --cancel-bookings."""
+    try:
+        closed = await schedules.close(uow, app.program, day, reason, app.clock(), cancel_bookings)
+    except schedules.BookedThatDay as exc:
+        raise schedules.ScheduleError(
+            f"{exc}: add --cancel-bookings to cancel them and tell the members"
+        ) from None
+    cancelled = f"; {len(closed.cancelled)} booking(s) cancelled, {closed.told} member(s) told"
+    click.echo(f"closed on {day.isoformat()}" + (cancelled if closed.cancelled else ""))
 
 
 @closures_group.command("list")

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from bot.bootstrap import Concierge
-from bot.cli.running import committed, load, run
+from bot.channels.console import FILES, QUIT
+from bot.cli.running import committed, current, fail, load, one_line, run
 from services import members
 from storage.migrate import upgrade
 
 if TYPE_CHECKING:
+    from bot.channels.console import ConsoleChat
     from storage.unit_of_work import UnitOfWork
+
+GOODBYE = "goodbye"
 
 
 async def _seeded(app: Concierge) -> str:
@@ -30,42 +35,80 @@ async def _seeded(app: Concierge) -> str:
 def demo(database: str) -> None:
     """Seed the demo club into a local SQLite file and show a member's card."""
     app = load(f"sqlite+aiosqlite:///{Path(database).resolve()}")
-    click.echo(run(_seeded, app))
+    click.echo(run(_seeded, app, schema=False))
 
 
 @click.command()
 @click.option("--demo", "demo_club", is_flag=True, help="Seed the demo club into demo.db first.")
 @click.option("--as", "phone", help="Chat as the member with this phone number.")
-def chat(demo_club: bool, phone: str | None) -> None:
-    """Talk to the concierge in the terminal (numbers pick the options; /quit leaves)."""
+@click.option(
+    "--files",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=FILES,
+    show_default=True,
+    help="Folder for the card, ticket and calendar files the chat gives.",
+)
+def chat(demo_club: bool, phone: str | None, files: Path) -> None:
+    """Talk to the concierge in the terminal (numbers pick the options; /quit, Ctrl-D or
+    Ctrl-C leave)."""
     from bot.demo import DEMO_PHONE
 
+    _writable(files)
     app = load(f"sqlite+aiosqlite:///{Path('demo.db').resolve()}" if demo_club else None)
     if demo_club:
         phone = phone or DEMO_PHONE
-    run(lambda app: _chat(app, demo_club, phone), app)
+    # one event loop for the whole chat; each line typed is read outside it, so Ctrl-C and
+    # Ctrl-D end the chat at once, whether it waits for a line or for the concierge
+    with one_line(app.db), asyncio.Runner() as loop:
+        app.db.open_file()
+        try:
+            console = loop.run(_open(app, demo_club, phone, files))
+            _converse(loop, console)
+        except KeyboardInterrupt:
+            click.echo()  # after the ^C the terminal shows
+        finally:
+            loop.run(app.db.close())
+    click.echo(GOODBYE)
 
 
-async def _chat(app: Concierge, demo_club: bool, phone: str | None) -> None:
+def _writable(files: Path) -> None:
+    """The folder made now, so that a file the chat gives cannot fail halfway."""
+    try:
+        files.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--files: {files}: {exc.strerror or exc}", 1)
+    if not os.access(files, os.W_OK | os.X_OK):
+        fail(f"--files: {files}: not writable", 1)
+
+
+async def _open(app: Concierge, demo_club: bool, phone: str | None, files: Path) -> ConsoleChat:
+    """The chat opened (the demo seeded first, or the schema checked) and greeted."""
     from bot import outbound
-    from bot.channels.console import QUIT
 
     if demo_club:
         await _seeded(app)
+    else:
+        await current(app.db)
     address = "console"
     if phone:
         address = await committed(app, lambda uow: _as_member(uow, app, phone))
-    console = outbound.console(app, address, phone, click.echo)
+    console = outbound.console(app, address, phone, click.echo, files)
     await console.send_line("/start")
+    return console
+
+
+def _converse(loop: asyncio.Runner, console: ConsoleChat) -> None:
+    """Lines typed, each handled, until the person leaves (Ctrl-D ends the input)."""
     while True:
         try:
-            line = await asyncio.to_thread(input, "> ")
-        except (EOFError, KeyboardInterrupt):
-            break
+            line = input("> ")
+        except EOFError:
+            click.echo()  # the prompt's line ended, for the goodbye to stand on its own
+            return
         if line.strip().lower() in QUIT:
-            break
+            return
         if line.strip():
-            await console.send_line(line)
+            loop.run(console.send_line(line))
 
 
 async def _as_member(uow: UnitOfWork, app: Concierge, phone: str) -> str:

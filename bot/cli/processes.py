@@ -8,8 +8,8 @@ import contextlib
 import click
 
 from bot.bootstrap import Concierge
-from bot.cli.running import fail, load, run, schema_current
-from storage.migrate import upgrade
+from bot.cli.running import fail, load, one_line, run, schema_current, where
+from storage.migrate import Upgraded, upgrade
 
 
 @click.group()
@@ -19,9 +19,18 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every migration not yet applied."""
-    run(lambda app: upgrade(app.db, store_zone=app.program.club.timezone))
-    click.echo("database is up to date")
+    """Apply every migration not yet applied; says what it created or changed."""
+    app = load()
+    done = run(lambda app: upgrade(app.db, store_zone=app.program.club.timezone), app, False)
+    click.echo(_upgraded(where(app.db), done))
+
+
+def _upgraded(database: str, done: Upgraded) -> str:
+    if done.before is None:
+        return f"{database}: created the club's tables (schema revision {done.after})"
+    if done.before == done.after:
+        return f"{database}: up to date (schema revision {done.after})"
+    return f"{database}: schema upgraded from revision {done.before} to {done.after}"
 
 
 @click.command()
@@ -49,7 +58,7 @@ def worker() -> None:
 
     app = load()
     schema_current(app)
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt), one_line(app.db):
         try:
             asyncio.run(_work(app))
         except AnotherWorker as exc:

@@ -13,8 +13,9 @@ from typing import Any
 
 from locales import Speaker
 from loyalty.attachments import PHOTO, Attachment
-from loyalty.ports import HandoffRecord, MemberRecord, Transaction
+from loyalty.ports import Transaction
 from loyalty.program import Program
+from loyalty.records import Handoff, Member
 from services.calendars import CalendarFile
 
 MAX_TEXT = 4000  # longer inbound text is refused, not processed
@@ -100,14 +101,14 @@ class Turn:
     program: Program
     now: datetime
     inbound: Inbound
-    member: MemberRecord | None
+    member: Member | None
     state: State
     speaker: Speaker
     traits: Traits
     offered: list[list[str]] = field(default_factory=list)  # [label, action] numbered last time
     recent: list[list[str]] = field(default_factory=list)  # the last lines: [who, text]
     staff_desk: bool = False  # the staff group and this channel can carry a conversation
-    handoff: HandoffRecord | None = None  # the conversation is with staff
+    handoff: Handoff | None = None  # the conversation is with staff
     misunderstood: bool = False  # the answer was the fallback
     unread: bool = False  # the question could not read its answer: other words may answer
 

@@ -33,9 +33,11 @@ class Dialog:
             assert expected in answer, f"{said!r} -> {answer!r}, expected {expected!r}"
 
 
-def console(concierge: Concierge, tmp_path: Path, address: str = ADDRESS) -> Dialog:
+def console(
+    concierge: Concierge, tmp_path: Path, address: str = ADDRESS, phone: str | None = DEMO_PHONE
+) -> Dialog:
     printed: list[str] = []
-    chat = outbound.console(concierge, address, DEMO_PHONE, printed.append, tmp_path)
+    chat = outbound.console(concierge, address, phone, printed.append, tmp_path)
     return Dialog(chat, printed)
 
 
@@ -65,7 +67,7 @@ async def test_demo_member_sees_card_history_preferences_and_stops(
         [
             ("/start", "How may I help you, Giulia Rossi?\n  1. My card\n  2. My points history"),
             ("1", "Giulia Rossi · member M00001\nPoints: 2,733\nTier: Gold"),
-            ("1", f"[image: {tmp_path / 'concierge-card-console-393471234567.png'}]"),
+            ("1", f"[image: {tmp_path / 'card-M00001.png'}]"),
             ("history", "Your latest points:\nNov 4, 2026      +588  Purchase DEMO-1004"),
             ("history", "Oct 20, 2025      +850  Purchase DEMO-1001 at Milano Brera"),
             ("preferences", "We may send you: Birthday wishes (Telegram), Private previews"),
@@ -78,7 +80,7 @@ async def test_demo_member_sees_card_history_preferences_and_stops(
             ("stop", "You will receive nothing more from us on Telegram."),
         ]
     )
-    card = tmp_path / "concierge-card-console-393471234567.png"
+    card = tmp_path / "card-M00001.png"
     assert card.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert set((await standing(concierge, giulia)).values()) == {False}
     async with concierge.db.unit_of_work() as uow:
@@ -125,3 +127,69 @@ async def test_a_stranger_at_the_console_links_by_sharing_the_number(
             .order_by(ChannelIdentity.id)
         )
         assert [tuple(row) for row in rows] == [(ADDRESS, giulia), ("console:someone", giulia)]
+
+
+async def test_the_card_the_ticket_and_the_calendar_file_each_keep_their_own_file(
+    concierge: Concierge, giulia: int, tmp_path: Path
+) -> None:
+    dialog = console(concierge, tmp_path)
+    await dialog.verify(
+        [
+            ("card", f"[image: {tmp_path / 'card-M00001.png'}]"),
+            ("previews", "1. Emerald trunk show"),
+            ("1", "1. I will come"),
+            ("1", f"[image: {tmp_path / 'ticket-E1-M00001.png'}]"),
+            ("my card", "Show this code at the till."),
+        ]
+    )
+    card, ticket = tmp_path / "card-M00001.png", tmp_path / "ticket-E1-M00001.png"
+    assert card.read_bytes() != ticket.read_bytes()  # the ticket did not overwrite the card
+    assert "BEGIN:VEVENT" in (tmp_path / "calendar-e1-1.ics").read_text(encoding="utf-8")
+
+
+async def test_a_stranger_joins_by_writing_their_phone_number(
+    concierge: Concierge, giulia: int, tmp_path: Path
+) -> None:
+    dialog = console(concierge, tmp_path, address="console", phone=None)
+    await dialog.verify(
+        [
+            ("/start", "  4. Share my phone number (write it here)"),
+            ("4", "Share my phone number (write it here)"),  # asked how: told, nothing sent
+            ("06 99 88 77 66", "I cannot find a membership with this number yet."),
+            ("Claire Martin", "When is your birthday?"),
+            ("14/07", "May we send you our wishes on your birthday?"),
+            ("yes", "May we remember your anniversaries"),
+            ("no", "May we invite you to private previews"),
+            ("yes", "May we tell you about new collections?"),
+            ("no", "Welcome to Maison Aurelia, Claire Martin. Your member number is M00004."),
+            ("history", "No points yet"),
+        ]
+    )
+    assert dialog.chat.address == "console:+390699887766"
+    async with concierge.db.unit_of_work() as uow:
+        claire = await members.find(uow, "+390699887766", concierge.program)
+        history = await uow.consents.history(claire.id)
+        linked = await uow.session.scalar(
+            select(ChannelIdentity.member_id).where(
+                ChannelIdentity.address == "console:+390699887766"
+            )
+        )
+    assert (claire.name, claire.phone, linked) == ("Claire Martin", "+390699887766", claire.id)
+    assert [(c.purpose, c.granted, c.source) for c in history if c.granted] == [
+        (Purpose.BIRTHDAY, True, "chat:console"),
+        (Purpose.EVENTS, True, "chat:console"),
+    ]
+
+
+async def test_words_that_are_no_phone_number_stay_words_while_one_is_asked_for(
+    concierge: Concierge, giulia: int, tmp_path: Path
+) -> None:
+    dialog = console(concierge, tmp_path, address="console", phone=None)
+    await dialog.verify(
+        [
+            ("/start", "  4. Share my phone number (write it here)"),
+            ("12345", "I am sorry, I did not understand."),
+            ("help", "Share my phone number (write it here)"),
+        ]
+    )
+    assert dialog.chat.address == "console"

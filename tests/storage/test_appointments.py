@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from bot.bootstrap import Concierge
 from loyalty.consent import Channel
 from loyalty.ports import Conflict
-from services import appointments, members
+from services import appointments, members, schedules
 from services.appointments import BookingError
+from services.outgoing import Report, prepare
 from storage.models import Appointment, Member, OutboxMessage
 from tests.conftest import Clock
 
@@ -235,3 +236,58 @@ async def test_a_moved_booking_is_reminded_of_its_new_time(
         await uow.commit()
     clock.current = datetime(2026, 11, 24, 9, 5, tzinfo=UTC)
     assert await tick() == 1  # the new time's day-before reminder
+
+
+async def test_a_closure_over_bookings_is_refused_or_cancels_them_telling_each_member(
+    concierge: Concierge, clock: Clock
+) -> None:
+    await anna(concierge)
+    giulia = await enrol(concierge, 1)
+    camille = await enrol(concierge, 2)
+    async with concierge.db.unit_of_work() as uow:
+        row = await uow.members.get(camille.id)
+        assert row is not None
+        row.locale = "fr"
+        await uow.commit()
+    first = await book(concierge, giulia, TUESDAY_10)
+    second = await book(concierge, camille, TUESDAY_10 + timedelta(hours=2), channel="whatsapp")
+    other_day = await book(concierge, giulia, TUESDAY_10 + timedelta(days=1))
+    tuesday = date(2026, 11, 24)
+
+    async with concierge.db.unit_of_work() as uow:
+        with pytest.raises(schedules.BookedThatDay) as refused:
+            await schedules.close(uow, concierge.program, tuesday, "inventory", clock())
+    assert str(refused.value) == (
+        f"2026-11-24 has 2 booked appointment(s): {first.id} at 10:00 (resize, "
+        f"{members.member_number(giulia.id)}), {second.id} at 12:00 (resize, "
+        f"{members.member_number(camille.id)}); nothing changed"
+    )
+    async with concierge.db.unit_of_work() as uow:
+        assert await schedules.closures(uow) == []
+        assert await uow.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+    clock.current = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # past the quiet hours
+    async with concierge.db.unit_of_work() as uow:
+        closed = await schedules.close(
+            uow, concierge.program, tuesday, "inventory", clock(), cancel_bookings=True
+        )
+        await uow.commit()
+    assert ([b.id for b in closed.cancelled], closed.told) == ([first.id, second.id], 2)
+    async with concierge.db.unit_of_work() as uow:
+        statuses = {r.id: r.status for r in await uow.session.scalars(select(Appointment))}
+        news = list(await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        said = [await prepare(uow, concierge.program, r, clock(), Report()) for r in news]
+    assert statuses == {first.id: "cancelled", second.id: "cancelled", other_day.id: "booked"}
+    assert [(r.kind, r.channel, r.basis) for r in news] == [
+        ("appointment_cancelled", "telegram", f"requested: appointment {first.id}"),
+        ("appointment_cancelled", "whatsapp", f"requested: appointment {second.id}"),
+    ]
+    assert [s.text.splitlines()[1] if s else None for s in said] == [
+        "We are sorry: the store is closed on the day of your appointment, Ring resizing, "
+        "Tue, Nov 24 at 10:00\u202fAM, so it is cancelled. To choose another time, write "
+        '"appointment".',
+        "Nous sommes désolés : la boutique sera fermée le jour de votre rendez-vous, "
+        "Mise à taille, le mar. 24 nov. à 12:00 ; il est donc annulé. Pour choisir "
+        "un autre moment, écrivez « rendez-vous ».",
+    ]
+    assert [slot.date() for slot in await free(concierge)] == [tuesday + timedelta(1)] * 4

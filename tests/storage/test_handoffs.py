@@ -78,3 +78,17 @@ async def test_purge_forgets_only_conversations_closed_before_the_retention(
         )
         assert sorted(v["thread"] for v in deletes) == ["11", "12"]
         assert await uow.session.scalar(select(func.count()).select_from(Handoff)) == 2
+
+
+async def test_a_conversation_keeps_the_topic_made_for_it(
+    database: Database, now: datetime
+) -> None:
+    async with database.unit_of_work() as uow:
+        handoff, _ = await uow.handoffs.open(None, "telegram", "4242", "asked", now)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        await handoffs.made_topic(uow, handoff.id, 77)
+        await uow.commit()
+
+    async with database.unit_of_work() as uow:
+        assert await handoffs.thread_of(uow, handoff.id) == 77

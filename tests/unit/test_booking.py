@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from loyalty.booking import Busy, Rules, Slot, free_slots
+from loyalty.booking import Busy, Rules, Slot, free_slots, missed
 from loyalty.hours import DAYS, parse_day
 
 ROME = ZoneInfo("Europe/Rome")
@@ -80,3 +80,10 @@ def test_slots_keep_the_stores_wall_clock_across_the_dst_change() -> None:
 def test_a_member_in_another_zone_sees_the_same_moment_in_theirs() -> None:
     first = next(free_slots(FITTING, STORE, ROME, {1: ANNA}, [], MONDAY))
     assert first.start.astimezone(ZoneInfo("America/New_York")).hour == 4
+
+
+def test_a_member_can_miss_an_appointment_only_once_it_has_started() -> None:
+    start = rome(2026, 11, 24, 10, 0)
+    assert not missed(start, start - timedelta(seconds=1))
+    assert missed(start, start)
+    assert missed(start, start + timedelta(hours=3))

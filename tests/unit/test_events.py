@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loyalty.events import Eligibility, Priority, answers_until, fits, rate, seats, tally
+from loyalty.events import (
+    Eligibility,
+    Priority,
+    answers_until,
+    fits,
+    on_the_day,
+    rate,
+    seats,
+    tally,
+    timing_problem,
+)
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -68,3 +79,33 @@ def test_a_rate_of_nothing_is_none() -> None:
 def test_answers_are_counted_by_status_in_alphabetical_order() -> None:
     counted = tally(["waiting", "going", "going", "declined"])
     assert list(counted.items()) == [("declined", 1), ("going", 2), ("waiting", 1)]
+
+
+def test_an_event_must_start_after_now_and_end_after_it_starts() -> None:
+    later, hour = NOW + timedelta(days=1), timedelta(hours=1)
+    assert timing_problem(later, later + hour, None, NOW) is None
+    assert timing_problem(NOW, NOW + hour, None, NOW) == (
+        "it starts in the past: give a start after now"
+    )
+    assert timing_problem(NOW - hour, NOW + hour, None, NOW) == (
+        "it starts in the past: give a start after now"
+    )
+    assert timing_problem(later, later, None, NOW) == "it must end after it starts"
+    assert timing_problem(later, later - hour, None, NOW) == "it must end after it starts"
+    assert timing_problem(later, later + hour, later + hour, NOW) == (
+        "the RSVP deadline must be before the start"
+    )
+
+
+def test_a_ticket_is_checked_in_on_the_events_day_in_the_stores_zone() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")  # UTC+9: 18:00 on 8 December is 09:00 UTC
+    starts = datetime(2026, 12, 8, 18, 0, tzinfo=tokyo)
+    ends = starts + timedelta(hours=3)
+    assert on_the_day(starts, ends, datetime(2026, 12, 8, 0, 0, tzinfo=tokyo), tokyo)
+    assert on_the_day(starts, ends, datetime(2026, 12, 8, 23, 59, tzinfo=tokyo), tokyo)
+    assert not on_the_day(starts, ends, datetime(2026, 12, 7, 23, 59, tzinfo=tokyo), tokyo)
+    assert not on_the_day(starts, ends, datetime(2026, 12, 9, 0, 0, tzinfo=tokyo), tokyo)
+    # 8 December 23:30 UTC is already the 9th in Tokyo: after the event's day there
+    assert not on_the_day(starts, ends, datetime(2026, 12, 8, 23, 30, tzinfo=UTC), tokyo)
+    overnight = datetime(2026, 12, 9, 2, 0, tzinfo=tokyo)  # a party past midnight
+    assert on_the_day(starts, overnight, datetime(2026, 12, 9, 1, 0, tzinfo=tokyo), tokyo)

@@ -150,22 +150,39 @@ def test_purchase_time_that_is_not_iso_8601_is_refused(program: Program, when: s
         "0001-01-01T00:00:00+14:00",  # before year 1 in UTC
         "9999-12-31T23:59:59Z",  # its points would expire after year 9999
         "1899-12-31T23:59:59Z",
-        "2026-11-25T10:00:01Z",  # a day and a second ahead of our clock
-        "2200-01-01T00:00:00",
+        "2200-01-01T00:00:00Z",
     ],
 )
 def test_purchase_time_out_of_range_is_refused(program: Program, when: str) -> None:
     error = refused(row(purchased_at=when), program)
+    assert (error.field, error.reason) == ("purchased_at", "out of range: from 1900-01-01 to now")
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "2026-11-24T10:05:01Z",  # five minutes and a second ahead of our clock
+        "2026-11-24T11:06:00",  # the store's time (Rome, UTC+1): six minutes ahead
+        "2026-11-25T10:00:00Z",
+        "2200-01-01T00:00:00",  # the store's midnight: 23:00 the day before in UTC
+    ],
+)
+def test_purchase_dated_in_the_future_is_refused(program: Program, when: str) -> None:
+    error = refused(row(purchased_at=when), program)
     assert (error.field, error.reason) == (
-        "purchased_at", "out of range: from 1900-01-01 to a day from now",
+        "purchased_at", "in the future (more than 5 minutes after the club's clock)",
     )  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("when", "in_utc"),
-    [("1900-01-01T00:00:00Z", utc(1900, 1, 1, 0)), ("2026-11-25T10:00:00Z", NOW + timedelta(1))],
+    [
+        ("1900-01-01T00:00:00Z", utc(1900, 1, 1, 0)),
+        ("2026-11-24T10:05:00Z", NOW + timedelta(minutes=5)),  # a till's clock a little fast
+        ("2026-11-24T11:05:00", NOW + timedelta(minutes=5)),  # the store's time
+    ],
 )
-def test_purchase_time_from_1900_to_a_day_ahead_is_taken(
+def test_purchase_time_from_1900_to_five_minutes_ahead_is_taken(
     program: Program, when: str, in_utc: Any
 ) -> None:
     assert parse_purchase(row(purchased_at=when), program, NOW).purchased_at == in_utc

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from loyalty.program import Program
+from services.appointments import CLOSED
 from services.appointments import REMINDER as APPOINTMENT_REMINDER
 from services.events import EVENT_CANCELLED, INVITATION
-from services.wording import greeting, notice, reminder, service_name, speaker_for
+from services.wording import booking_news, greeting, notice, service_name, speaker_for
 from storage.models import Appointment, Event, Member
 from tests.unit.factories import utc
 
@@ -70,7 +71,7 @@ def test_event_notices_and_reminders_are_signed_by_the_club_in_the_members_zone(
 
     invited = notice(INVITATION, show, member, speaker, "Maison")
     cancelled = notice(EVENT_CANCELLED, show, member, speaker, "Maison")
-    reminded = reminder(booking, member, speaker, demo)
+    reminded = booking_news(APPOINTMENT_REMINDER, booking, member, speaker, demo)
 
     assert invited.text == (
         "Dear Giulia,\nSelected for you: Trunk show, Tue, Nov 25 at 1:00\u202fPM. "
@@ -94,3 +95,18 @@ def test_a_service_the_program_no_longer_has_is_named_by_its_key(demo: Program) 
 
     assert service_name(demo, "resize", speaker) == "Ridimensionamento anello"
     assert service_name(demo, "engraving", speaker) == "engraving"
+
+
+def test_a_booking_the_club_cancelled_is_told_in_the_members_language_and_zone(
+    demo: Program,
+) -> None:
+    booking = Appointment(service="resize", starts_at=utc(2025, 11, 25, 9))
+    marco, speaker = Member(name="Marco Bianchi"), speaker_for("it", None, demo)
+    told = booking_news(CLOSED, booking, marco, speaker, demo)
+
+    assert told.text == (
+        "Gentile Marco,\nSiamo spiacenti: il negozio sarà chiuso il giorno del Suo "
+        "appuntamento, Ridimensionamento anello, mar 25 nov alle 10:00, che è quindi "
+        "annullato. Per scegliere un altro orario, scriva «appuntamento».\nMaison Aurelia"
+    )
+    assert (told.template, told.variables["service"]) == (CLOSED, "Ridimensionamento anello")

@@ -190,12 +190,17 @@ async def test_start_up_says_in_one_line_each_part_that_is_off(
         (
             {"purchased_at": "0001-01-01T00:00:00+14:00"},
             "purchased_at",
-            "out of range: from 1900-01-01 to a day from now",
+            "out of range: from 1900-01-01 to now",
         ),
         (
             {"purchased_at": "9999-12-31T23:59:59Z"},
             "purchased_at",
-            "out of range: from 1900-01-01 to a day from now",
+            "out of range: from 1900-01-01 to now",
+        ),
+        (
+            {"purchased_at": "2026-11-24T10:05:01Z"},  # the clock's five minutes, and a second
+            "purchased_at",
+            "in the future (more than 5 minutes after the club's clock)",
         ),
     ],
 )

@@ -13,15 +13,12 @@ stays. A reason names what broke, never what the member wrote, so the logs may s
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.bootstrap import Concierge
 from loyalty.ports import Conflict
-
-if TYPE_CHECKING:
-    from storage.unit_of_work import UnitOfWork
+from loyalty.stores import UnitOfWork, Units
 
 log = logging.getLogger("concierge.receipts")
 MAX_TRIES = 3
@@ -29,12 +26,13 @@ INTERRUPTED = "interrupted at every try"
 
 # Marks the receipt handled in the transaction given: when it was received; None when it
 # was handled (or given up) already. A repeat raises Conflict (at once, or at the commit).
-Take = Callable[["UnitOfWork"], Awaitable[datetime | None]]
+Take = Callable[[UnitOfWork], Awaitable[datetime | None]]
 # What a handled message does once its transaction committed: send what it queued.
 Later = Callable[[], Awaitable[None]]
 # Handle a message in one transaction that begins with `take`; what to do after it.
 Handle = Callable[[Take], Awaitable[Later | None]]
 Process = Callable[[int, dict[str, Any], int], Awaitable[bool]]
+Clock = Callable[[], datetime]
 
 
 class Unreadable(Exception):
@@ -68,18 +66,18 @@ def left_open(receipt_id: int, now: datetime) -> Take:
 
 
 async def receive(
-    app: Concierge, channel: str, message_id: str, payload: dict[str, Any], handle: Handle
-) -> Later | None:
+    units: Units, now: datetime, channel: str, message_id: str, payload: dict[str, Any],
+    handle: Handle,
+) -> Later | None:  # fmt: skip
     """Handle a message just in, in one transaction with its receipt; what to send once the
     webhook answered. None for a repeat, and for a handling that failed: rolled back, its
     receipt recorded open with its first try and the reason, for the next start."""
-    now = app.clock()
     try:
         later = await handle(arrived(channel, message_id, now))
     except Exception as exc:  # whatever broke, the platform gets its answer all the same
         why, final = reason(exc), isinstance(exc, Unreadable)
         try:
-            async with app.db.unit_of_work() as uow:
+            async with units() as uow:
                 receipt_id = await uow.receipts.record(
                     channel, message_id, None if final else payload, now, why, final
                 )
@@ -106,33 +104,29 @@ def _guarded(channel: str, later: Later) -> Later:
 
 
 async def attempt(
-    app: Concierge,
-    channel: str,
-    receipt_id: int,
-    tries: int,
-    handle: Handle,
+    units: Units, clock: Clock, channel: str, receipt_id: int, tries: int, handle: Handle
 ) -> bool:
     """Run one try of a receipt left open; a failure is noted, and given up at the last
     try. False when the receipt is left unhandled."""
     try:
-        later = await handle(left_open(receipt_id, app.clock()))
+        later = await handle(left_open(receipt_id, clock()))
     except Exception as exc:  # whatever broke, the others go on and the reason is kept
         final = tries >= MAX_TRIES or isinstance(exc, Unreadable)
-        return not await _failed(app, channel, receipt_id, reason(exc), tries, final)
+        return not await _failed(units, clock(), channel, receipt_id, reason(exc), tries, final)
     if later is not None:
         await _guarded(channel, later)()
     return True
 
 
-async def catch_up(app: Concierge, channel: str, process: Process) -> int:
+async def catch_up(units: Units, clock: Clock, channel: str, process: Process) -> int:
     """Try again what a stop left open, oldest first; how many were handled now."""
     done, after = 0, 0
-    while batch := await _pending(app, channel, after):
+    while batch := await _pending(units, channel, after):
         for receipt_id, payload, tried in batch:
             if tried >= MAX_TRIES:  # each try stopped the process: not one more
-                await _failed(app, channel, receipt_id, INTERRUPTED, tried, final=True)
+                await _failed(units, clock(), channel, receipt_id, INTERRUPTED, tried, final=True)
                 continue
-            async with app.db.unit_of_work() as uow:
+            async with units() as uow:
                 tries = await uow.receipts.retry(receipt_id)
                 await uow.commit()
             if tries is not None and await process(receipt_id, payload, tries):
@@ -141,17 +135,18 @@ async def catch_up(app: Concierge, channel: str, process: Process) -> int:
     return done
 
 
-async def _pending(app: Concierge, channel: str, after: int) -> list[tuple[int, Any, int]]:
-    async with app.db.unit_of_work() as uow:
+async def _pending(units: Units, channel: str, after: int) -> Sequence[tuple[int, Any, int]]:
+    async with units() as uow:
         return await uow.receipts.pending(channel, after)
 
 
 async def _failed(
-    app: Concierge, channel: str, receipt_id: int, why: str, tries: int, final: bool
-) -> bool:
+    units: Units, now: datetime, channel: str, receipt_id: int, why: str, tries: int,
+    final: bool,
+) -> bool:  # fmt: skip
     """Note a failed try (False: the receipt had been handled before it failed)."""
-    async with app.db.unit_of_work() as uow:
-        noted = await uow.receipts.failed(receipt_id, why, app.clock(), final)
+    async with units() as uow:
+        noted = await uow.receipts.failed(receipt_id, why, now, final)
         await uow.commit()
     if not noted:  # handled in its transaction by someone else meanwhile
         log.warning("%s receipt %d was handled, then failed: %s", channel, receipt_id, why)
