@@ -1,23 +1,28 @@
 """The conversation engine: one unit of work per message, routed the same on every channel.
 
 Routing order: a button's action; a STOP-like word that is the whole message; the number
-or words of an option offered where buttons are text (WhatsApp); a shared contact; the
-answer the current state expects; a /command; keywords in the member's language. Anything
-else gets the fallback. A WhatsApp template's quick reply is a button that carries its
-label: when its payload names no action or command, its label is read as words.
+or words of an option offered last time (on every channel); "menu", "back" or "cancel",
+which leave any question; a shared contact; the answer the current question expects; a
+/command; keywords in the member's language, then the same with a typo. A question that
+cannot read its answer lets a command or keywords answer instead. Anything else gets the
+fallback; every answer ends with a way on (the main menu at least). A WhatsApp template's
+quick reply is a button that carries its label: when its payload names no action or
+command, its label is read as words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Protocol
 
 from bot.bootstrap import Concierge
 from handlers import router as default_router
 from handlers.conversation.dialog import MAX_TEXT, STATE_TTL, Inbound, Reply, State, Traits, Turn
-from handlers.conversation.router import Router
-from handlers.conversation.words import options, pick
+from handlers.conversation.menu import Escape, escape
+from handlers.conversation.router import Handler, Router
+from handlers.conversation.words import options, pick, pick_nearly, pick_within
 from locales import translations
 from loyalty.text import storable, unstorable
 from services import chats, desk
@@ -106,11 +111,14 @@ class Engine:
             if misses >= CONFUSED_AFTER and self.router.on_confused is not None:
                 confused = await self.router.on_confused(turn)
                 replies, misses = (confused, 0) if confused is not None else (replies, misses)
+            if turn.handoff is None:
+                replies = self._way_on(turn, replies)
             for reply in replies if turn.staff_desk else ():
                 turn.remember("bot", reply.text)
-            offered = []
-            if chat.traits.numbered:
-                offered = [[button.label, button.action] for button in options(replies)]
+            offered = [[button.label, button.action] for button in options(replies)]
+            if not offered and replies and replies[-1].alone and self.router.ending:
+                hidden = self.router.ending(turn, Reply(""))  # after STOP: the main menu's
+                offered = [[button.label, button.action] for button in options([hidden])]
             if turn.handoff is not None:
                 turn.recent = []  # with staff, the transcript keeps the conversation
             kept = Saved(turn.state.name, turn.state.data, offered, misses, turn.recent)
@@ -153,8 +161,9 @@ class Engine:
                 turn, _("That message is too long for me. Could you say it in a few words?")
             )
         labelled = inbound.action is not None and bool(text)  # a template's quick reply
-        if inbound.action is None and urgent is None and text and turn.offered:
-            chosen = pick(text, turn.offered)
+        leaving = None
+        if inbound.action is None and urgent is None and text:
+            chosen, leaving = self._chosen(turn, text)
             if chosen is not None:
                 turn.inbound = inbound = replace(inbound, text=None, action=chosen)
         if inbound.action is not None:
@@ -170,30 +179,99 @@ class Engine:
             turn.inbound = inbound = replace(inbound, action=None)  # unknown: read its words
         if urgent is not None:
             return await urgent(turn) or await self._fallback(turn, None)
+        if leaving is not None:
+            return await self._leave(turn, leaving)
         if inbound.contact is not None and router.on_contact is not None:
             replies = await router.on_contact(turn)
             if replies is not None:
                 return replies
-        candidates = []
-        if turn.state.name in router.states and (text or inbound.photo):
-            candidates.append(router.states[turn.state.name])
-        if text.startswith("/"):
-            command = text[1:].split(maxsplit=1)[0].split("@")[0].lower() if text[1:] else ""
-            if command in router.commands:
-                candidates.append(router.commands[command])
-        if text:
-            by_words = router.for_words(text, [turn.speaker.gettext])
-            if by_words is not None:
-                candidates.append(by_words)
-        for handler in candidates:
+        question = router.states.get(turn.state.name or "")
+        asked = None
+        if question is not None and (text or inbound.photo) and not text.startswith("/"):
+            asked = await question(turn)  # a command is never an answer
+            if asked is not None and not turn.unread:
+                return asked
+        pending = turn.state
+        for handler, leaves in self._by_words(turn, text):
+            if leaves:
+                turn.done()  # another capability answers: the question is left
             replies = await handler(turn)
             if replies is not None:
                 return replies
+            turn.state = pending
+        if asked is not None:  # the question asks again
+            return asked
         if not text and inbound.attachment is not None:  # a voice note, a sticker, a place...
             return await self._fallback(
                 turn, _("I can read only written messages: please write to me in words.")
             )
         return await self._fallback(turn, None)
+
+    def _chosen(self, turn: Turn, text: str) -> tuple[str | None, Escape | None]:
+        """The option the words choose, or the question they leave: an option's number or
+        whole label first, then "menu", "back", "cancel" in any club language, then words
+        within one option's label."""
+        chosen = pick(text, turn.offered)
+        if chosen is not None:
+            return chosen, None
+        leaving = escape(text, self.every_language)
+        if leaving is not None:
+            return None, leaving
+        return pick_within(text, turn.offered), None
+
+    def _by_words(self, turn: Turn, text: str) -> list[tuple[Handler, bool]]:
+        """Who may answer a message by its words, and whether that leaves the question: its
+        /command; a capability whose words it holds; an option it names but for a typo;
+        a capability whose words it holds but for a typo."""
+        router, found = self.router, []
+        gettexts = [turn.speaker.gettext]
+        if text.startswith("/"):
+            command = text[1:].split(maxsplit=1)[0].split("@")[0].lower() if text[1:] else ""
+            found.append((router.commands.get(command), True))
+        elif text:
+            found.append((router.for_words(text, gettexts), True))
+            option = pick_nearly(text, turn.offered)  # a typo: the nearest, an option on a tie
+            intent = router.for_typos(text, gettexts)
+            if option is not None and (intent is None or option[1] <= intent[1]):
+                found.append((partial(self._press, option[0]), False))
+            elif intent is not None:
+                found.append((intent[0], True))
+        return [(handler, leaves) for handler, leaves in found if handler is not None]
+
+    async def _press(self, action: str, turn: Turn) -> list[Reply] | None:
+        """An option chosen by words, as if its button were pressed."""
+        handler, said = self.router.for_button(action), turn.inbound
+        turn.inbound = replace(said, text=None, action=action)
+        replies = await handler(turn) if handler is not None else None
+        if replies is None:
+            turn.inbound = said
+        return replies
+
+    async def _leave(self, turn: Turn, leaving: Escape) -> list[Reply]:
+        """ "back" asks the question before this one, or presses the screen's own *Back*,
+        where there is one; else the menu."""
+        back = self.router.backs.get(turn.state.name or "")
+        if leaving == "back" and back is not None:
+            replies = await back(turn)
+            if replies is not None:
+                return replies
+        label = turn.speaker.gettext("Back")  # "back" written in another of the club's languages
+        pressed = next((action for shown, action in turn.offered if shown == label), None)
+        if leaving == "back" and pressed is not None:
+            replies = await self._press(pressed, turn)
+            if replies is not None:
+                return replies
+        turn.done()
+        menu = self.router.for_button("menu")
+        return (await menu(turn) if menu else None) or await self._fallback(turn, None)
+
+    def _way_on(self, turn: Turn, replies: list[Reply]) -> list[Reply]:
+        """Every answer ends with what the member can do next: the main menu, unless it
+        offers options of its own or is said alone (STOP, START, a person taking over)."""
+        last, ending = replies[-1] if replies else None, self.router.ending
+        if last is None or last.buttons or last.ask_contact or last.alone or ending is None:
+            return replies
+        return [*replies[:-1], ending(turn, last)]
 
     async def _unreadable(self, turn: Turn) -> list[Reply]:
         """A message the database could not keep (NUL, a lone surrogate): asked again, and

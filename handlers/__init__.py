@@ -16,10 +16,13 @@ def router() -> Router:
         preferences,
         previews,
         start,
+        visit,
         zones,
     )  # fmt: skip
 
     combined = Router()
-    for module in (start, history, card, previews, appointments, preferences, zones, person, help):
+    for module in (
+        start, history, card, previews, appointments, preferences, zones, person, visit, help
+    ):  # fmt: skip
         combined.include(module.router)
     return combined

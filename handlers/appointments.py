@@ -38,7 +38,12 @@ NOTE = "appt:note"  # waiting for the note (or a photo) before confirming
 
 @router.command("appointments", "book")
 @router.action("appts")
-@router.intent(lambda _: _("appointment, appointments, book, booking, consultation, resize"))
+@router.intent(
+    lambda _: _(
+        "appointment, appointments, book, booking, consultation, resize, resizing, "
+        "meeting, reservation, my appointments"
+    )
+)
 async def overview(turn: Turn) -> list[Reply]:
     """The member's bookings to come, then the services they may book, each told apart."""
     if turn.member is None:
@@ -142,6 +147,16 @@ async def note_written(turn: Turn) -> list[Reply]:
         if found is not None:
             return [found]
     return _confirmation(turn, (turn.inbound.text or "").strip()[:1000], turn.inbound.photo)
+
+
+@router.back(NOTE)
+async def back_to_times(turn: Turn) -> list[Reply] | None:
+    """ "back" at the note: the free times of that day again."""
+    start = moment_of(str(turn.state.data.get("start", "")))
+    day = start.astimezone(turn.speaker.zone).date().isoformat() if start else ""
+    turn.inbound = replace(turn.inbound, action=f"day:{turn.state.data.get('service')}:{day}")
+    turn.done()
+    return await choose_time(turn)
 
 
 @router.action("note")

@@ -92,7 +92,12 @@ def render_card(card: Card, program: Program, speaker: Speaker, staff: bool = Fa
 
 @router.command("card")
 @router.action("card")
-@router.intent(lambda _: _("card, points, balance, tier, qr"))
+@router.intent(
+    lambda _: _(
+        "card, my card, member card, membership, points, my points, balance, tier, level, "
+        "status, badges, badge, qr"
+    )
+)
 async def show_card(turn: Turn) -> list[Reply]:
     if turn.member is None:
         return link_first(turn)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from handlers.conversation.dialog import Reply, Turn
-from handlers.conversation.menu import with_menu
+from handlers.conversation.menu import way_on, with_menu
 from handlers.conversation.router import Router
 
 router = Router()
+router.way_on(way_on)
 
 
 @router.command("menu")
 @router.action("menu")
-@router.intent(lambda _: _("menu, hello, hi, good morning, good evening"))
+@router.intent(
+    lambda _: _("menu, main menu, hello, hi, good morning, good evening, good afternoon")
+)
 async def menu(turn: Turn) -> list[Reply]:
     _ = turn._
     turn.done()
@@ -34,7 +37,7 @@ async def menu(turn: Turn) -> list[Reply]:
 
 @router.command("help")
 @router.action("help")
-@router.intent(lambda _: _("help, what can you do"))
+@router.intent(lambda _: _("help, what can you do, how does it work, options, commands"))
 async def help_(turn: Turn) -> list[Reply]:
     _ = turn._
     lines = [
@@ -45,6 +48,8 @@ async def help_(turn: Turn) -> list[Reply]:
         _('• book, move or cancel an appointment with our concierge ("appointment")'),
         _('• change what we may send you, your language and time zone ("preferences")'),
         _('• put you in touch with a member of our team ("person")'),
+        _('• tell you our opening hours and where to find us ("opening hours", "address")'),
+        _('Write "menu" to leave any question, "back" to go one question back.'),
         _('Write "stop" at any time to receive nothing more from us here, "start" to resume.'),
     ]
     return [with_menu(turn, "\n".join(lines))]

@@ -48,7 +48,12 @@ def render_history(entries: Iterable[Entry], speaker: Speaker) -> list[str]:
 
 @router.command("history")
 @router.action("history")
-@router.intent(lambda _: _("history, statement, movements"))
+@router.intent(
+    lambda _: _(
+        "history, points history, statement, movements, transactions, purchases, "
+        "my purchases, earned"
+    )
+)
 async def show_history(turn: Turn) -> list[Reply]:
     if turn.member is None:
         return link_first(turn)

@@ -25,7 +25,12 @@ router = Router()
 
 @router.command("person")
 @router.action("person")
-@router.intent(lambda _: _("person, human, someone, staff, advisor, talk to"))
+@router.intent(
+    lambda _: _(
+        "person, human, someone, staff, advisor, talk to, talk to a person, speak to, "
+        "call me, agent, operator, assistant, sales assistant"
+    )
+)
 async def talk_to_a_person(turn: Turn) -> list[Reply]:
     return await hand_over(turn, "asked")
 
@@ -62,7 +67,7 @@ async def hand_over(turn: Turn, reason: str) -> list[Reply]:
         text += "\n" + _(
             "Our team is away at the moment: they will answer you from {day} at {time}."
         ).format(day=turn.speaker.day(opens), time=turn.speaker.time(opens))
-    return [Reply(text)]
+    return [Reply(text, alone=True)]  # from now on what they write goes to the team
 
 
 def _call_the_store(turn: Turn) -> Reply:

@@ -137,13 +137,19 @@ async def _set_channel(turn: Turn, channel: str) -> list[Reply] | None:
 
 @router.command("preferences", "settings")
 @router.action("prefs")
-@router.intent(lambda _: _("preferences, settings, consent, language, privacy"))
+@router.intent(
+    lambda _: _(
+        "preferences, settings, consent, language, privacy, time zone, timezone, "
+        "notifications, my data, change language"
+    )
+)
 async def preferences(turn: Turn) -> list[Reply] | None:
     if turn.member is None:
         return link_first(turn)
     parts = (turn.inbound.action or "prefs").split(":")[1:]
     match parts:
         case []:
+            turn.done()  # "Back" from a question
             return await overview(turn)
         case ["msgs"]:
             return await _messages(turn)
@@ -202,7 +208,7 @@ async def stop(turn: Turn) -> list[Reply]:
             turn.uow, turn.program, turn.now, turn.handoff, turn.inbound.text or "", who or ""
         )
     if turn.member is None:
-        return [Reply(_("We have nothing to stop: we send you nothing."))]
+        return [Reply(_("We have nothing to stop: we send you nothing."))]  # the menu follows
     here = _here(turn)
     await members.stop(
         turn.uow, turn.member, turn.now, f"chat:{turn.inbound.channel}{STOP_SOURCE}",
@@ -211,7 +217,27 @@ async def stop(turn: Turn) -> list[Reply]:
     text = _(
         "You will receive nothing more from us on {channel}. Write START to receive it again."
     )
-    return [Reply(text.format(channel=channel_name(here)))]
+    return [Reply(text.format(channel=channel_name(here)), alone=True)]
+
+
+@router.intent(
+    lambda _: _(
+        "stop, unsubscribe, stop sending, stop messages, no more messages, do not send, "
+        "don't send, leave me alone, too many messages, opt out"
+    ),
+    first=True,
+)
+async def wish_to_stop(turn: Turn) -> list[Reply]:
+    """Stopping asked for in a sentence: how STOP works, and the preferences to choose
+    from. Only STOP written alone withdraws consent; words in a sentence never do."""
+    _ = turn._
+    how = _(
+        "To receive nothing more from us here, write STOP alone. Or choose below what we may "
+        "send you."
+    )
+    if turn.member is None:
+        return [with_menu(turn, _("We have nothing to stop: we send you nothing."))]
+    return await overview(turn, how)
 
 
 @router.command("resume")
@@ -229,10 +255,16 @@ async def start_again(turn: Turn) -> list[Reply]:
     )  # fmt: skip
     if restored:
         text = _("Welcome back: on {channel} we will again send you {purposes}.")
-        return [Reply(text.format(channel=channel_name(here), purposes=_listed(restored, turn)))]
+        purposes = _listed(restored, turn)
+        return [Reply(text.format(channel=channel_name(here), purposes=purposes), alone=True)]
     standing = await members.consents(turn.uow, turn.member)
     granted = [p for p in Purpose if allows(standing, p, here)]
     if set(granted) & set(MARKETING):  # news of their own requests alone is no choice made
         text = _("You already receive from us on {channel}: {purposes}.")
-        return [Reply(text.format(channel=channel_name(here), purposes=_listed(granted, turn)))]
-    return [Reply(_('You have not chosen any messages yet: write "preferences" to choose.'))]
+        purposes = _listed(granted, turn)
+        return [Reply(text.format(channel=channel_name(here), purposes=purposes), alone=True)]
+    return [
+        Reply(
+            _('You have not chosen any messages yet: write "preferences" to choose.'), alone=True
+        )
+    ]

@@ -57,7 +57,12 @@ def _line(found: ForMember, turn: Turn) -> str:
 
 @router.command("previews", "events")
 @router.action("events")
-@router.intent(lambda _: _("preview, previews, event, events, trunk show, invitation"))
+@router.intent(
+    lambda _: _(
+        "preview, previews, private preview, event, events, trunk show, invitation, "
+        "invitations, rsvp, ticket, my ticket, waitlist"
+    )
+)
 async def previews(turn: Turn) -> list[Reply]:
     """The events selected for this member, soonest first."""
     if turn.member is None:

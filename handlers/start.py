@@ -101,6 +101,7 @@ def _ask_name(turn: Turn, lead: str | None = None) -> Reply:
 
 
 @router.action("join")
+@router.intent(lambda _: _("join, join the club, sign up, register, become a member, enrol"))
 async def join(turn: Turn) -> list[Reply] | None:
     _ = turn._
     step = (turn.inbound.action or "").partition(":")[2]
@@ -128,18 +129,27 @@ async def join(turn: Turn) -> list[Reply] | None:
 async def join_name(turn: Turn) -> list[Reply] | None:
     _ = turn._
     name = " ".join((turn.inbound.text or "").split())
-    if name.startswith("/"):
-        return None
     if not name or len(name) > MAX_NAME:
         return [
             _ask_name(turn, _("Please write a name of at most {n} characters.").format(n=MAX_NAME))
         ]
     turn.goto("join:birthday", **{**turn.state.data, "name": name})
-    return [Reply(
+    return [_ask_birthday(turn)]
+
+
+def _ask_birthday(turn: Turn) -> Reply:
+    _ = turn._
+    return Reply(
         _("Thank you, {name}. When is your birthday? Write the day and month, e.g. 14/07 "
-          "(the year is up to you).").format(name=name),
+          "(the year is up to you).").format(name=turn.state.data["name"]),
         ((Button(_("Skip"), "join:skip"), Button(_("Cancel"), "join:cancel")),),
-    )]  # fmt: skip
+    )  # fmt: skip
+
+
+@router.back("join:birthday")
+async def back_to_name(turn: Turn) -> list[Reply]:
+    turn.goto("join:name", **{k: v for k, v in turn.state.data.items() if k != "name"})
+    return [_ask_name(turn)]
 
 
 def parse_birthday(text: str) -> Birthday:
@@ -159,16 +169,13 @@ def parse_birthday(text: str) -> Birthday:
 @router.state("join:birthday")
 async def join_birthday(turn: Turn) -> list[Reply] | None:
     _ = turn._
-    text = turn.inbound.text or ""
-    if text.startswith("/"):
-        return None
     try:
-        birthday = parse_birthday(text)
+        birthday = parse_birthday(turn.inbound.text or "")
     except ValueError:
-        return [Reply(
+        return turn.reask([Reply(
             _("I could not read that date. Please write the day and month, e.g. 14/07."),
             ((Button(_("Skip"), "join:skip"), Button(_("Cancel"), "join:cancel")),),
-        )]  # fmt: skip
+        )])  # fmt: skip
     return [_next_consent(turn, str(birthday))]
 
 
@@ -209,11 +216,22 @@ async def _answer_consent(turn: Turn, granted: bool) -> list[Reply]:
 async def join_consent_words(turn: Turn) -> list[Reply] | None:
     """Yes or no written instead of pressed."""
     text = turn.inbound.text or ""
-    if text.startswith("/"):
-        return None  # a command (/start <invitation>, /help...) is not an answer
     answer = yes_or_no(text, turn._)
     if answer is not None:
         return await _answer_consent(turn, answer)
+    return turn.reask([_ask_consent(turn)])
+
+
+@router.back("join:consent")
+async def back_a_consent(turn: Turn) -> list[Reply]:
+    """The consent question before, or the birthday before the first."""
+    answers = dict(turn.state.data.get("answers", {}))
+    if not answers:
+        data = {k: v for k, v in turn.state.data.items() if k not in ("answers", "birthday")}
+        turn.goto("join:birthday", **data)
+        return [_ask_birthday(turn)]
+    answers.popitem()
+    turn.goto("join:consent", **{**turn.state.data, "answers": answers})
     return [_ask_consent(turn)]
 
 

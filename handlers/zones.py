@@ -98,9 +98,9 @@ async def _written(turn: Turn, text: str) -> list[Reply]:
     if found is None:
         turn.goto(STATE)
         unknown = turn._("I do not know that place. Please write a large city near you.")
-        return [Reply(unknown, _ways_on(turn))]
-    if not found.exact:
-        return _did_you_mean(turn, found.place)
+        return turn.reask([Reply(unknown, _ways_on(turn))])
+    if not found.exact:  # a guess: a capability's own words ("card") answer instead
+        return turn.reask(_did_you_mean(turn, found.place))
     return await _set(turn, found.place.zone, _where(found.place, turn.speaker.language))
 
 

@@ -205,11 +205,12 @@ class Occasions(Strict):
 
 class Store(Strict):
     """Where the club is: opening hours by weekday in the store's zone ("10:00-19:00",
-    "10:00-13:00, 14:00-19:00" or "closed"; a day left out is closed), its address and e-mail
-    for calendar files, the phone members call when no one reads the chat, its city."""
+    "10:00-13:00, 14:00-19:00" or "closed"; a day left out is closed); its address and
+    e-mail, for calendar files and members who ask; the phone members call when no one reads
+    the chat; its city."""
 
     hours: dict[str, str] = Field(default_factory=dict)
-    address: str = ""  # where appointments take place: the calendar files' LOCATION
+    address: str = ""  # told to members who ask; the calendar files' LOCATION
     email: str = ""  # the club's address: the calendar files' ORGANIZER
     # with its +country; kept as people dial it: "+39 02 7601 2345"
     phone: Annotated[str | None, AfterValidator(lambda v: v and dialled(v))] = None

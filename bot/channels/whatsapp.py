@@ -109,7 +109,7 @@ class WhatsAppChannel:
     """The club's WhatsApp sender: messages in (Twilio's webhook), messages out."""
 
     name = CHANNEL
-    traits = Traits(consent=Channel.WHATSAPP, numbered=True)
+    traits = Traits(consent=Channel.WHATSAPP)
 
     def __init__(
         self,

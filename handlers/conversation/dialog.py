@@ -75,6 +75,7 @@ class Reply:
     qr: str | None = None  # text to show as a QR code (card, ticket); adapters draw it
     ask_contact: str | None = None  # label of a "share my phone number" button
     calendar: CalendarFile | None = None
+    alone: bool = False  # said alone, no options added: a carrier's one-line STOP or START
 
 
 @dataclass
@@ -90,7 +91,6 @@ class Traits:
     """What a chat's channel can do, as its adapter says: the engine hands it to each turn."""
 
     consent: str  # the channel its consents and news of its requests belong to
-    numbered: bool = False  # no buttons: options are answered by number or words
 
 
 @dataclass
@@ -110,6 +110,7 @@ class Turn:
     staff_desk: bool = False  # the staff group and this channel can carry a conversation
     handoff: Handoff | None = None  # the conversation is with staff
     misunderstood: bool = False  # the answer was the fallback
+    unread: bool = False  # the question could not read its answer: other words may answer
 
     @property
     def _(self) -> Callable[[str], str]:
@@ -125,6 +126,12 @@ class Turn:
 
     def done(self) -> None:
         self.state = State()
+
+    def reask(self, replies: list[Reply]) -> list[Reply]:
+        """A question's answer it could not read: `replies` ask again, unless a command or a
+        capability's words answer instead (the member leaves the question)."""
+        self.unread = True
+        return replies
 
     def remember(self, who: str, text: str) -> None:
         """Keep the last lines of the conversation with the bot, for a person who takes over."""

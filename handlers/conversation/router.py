@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from handlers.conversation.dialog import Reply, Turn
-from handlers.conversation.words import normalize, phrases, says_any
+from handlers.conversation.words import nearest, phrases, says_any, says_nearly, words
 
 Handler = Callable[[Turn], Awaitable[list[Reply] | None]]  # None: "not mine", route on
 Gettext = Callable[[str], str]
@@ -19,6 +19,7 @@ class _Intent:
     handler: Handler
     urgent: bool
     alone: bool
+    first: bool
 
 
 class Router:
@@ -28,11 +29,13 @@ class Router:
         self.commands: dict[str, Handler] = {}
         self.actions: dict[str, Handler] = {}
         self.states: dict[str, Handler] = {}
+        self.backs: dict[str, Handler] = {}
         self.intents: list[_Intent] = []
         self.on_contact: Handler | None = None
         self.fallback: Handler | None = None
         self.with_staff: Handler | None = None
         self.on_confused: Handler | None = None
+        self.ending: Callable[[Turn, Reply], Reply] | None = None
 
     def command(self, *names: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -58,17 +61,29 @@ class Router:
 
         return register
 
+    def back(self, name: str) -> Callable[[Handler], Handler]:
+        """What "back" does at the question `name`: ask the question before it."""
+
+        def register(handler: Handler) -> Handler:
+            self.backs[name] = handler
+            return handler
+
+        return register
+
     def intent(
-        self, keywords: Keywords, urgent: bool = False, alone: bool = False
+        self, keywords: Keywords, urgent: bool = False, alone: bool = False, first: bool = False
     ) -> Callable[[Handler], Handler]:
         """Words (comma-separated, translated per language) that call this handler.
 
         An urgent intent (STOP) is obeyed even mid-question when a keyword is the whole
-        message; one that must stand `alone` (START) is heard only then.
+        message; one that must stand `alone` (START) is heard only then, and never guessed
+        from a typo. One heard `first` outranks the others in a sentence (a wish to stop
+        outranks the topic it names).
         """
 
         def register(handler: Handler) -> Handler:
-            self.intents.append(_Intent(keywords, handler, urgent, alone))
+            self.intents.append(_Intent(keywords, handler, urgent, alone, first))
+            self.intents.sort(key=lambda intent: not intent.first)  # stable: order kept
             return handler
 
         return register
@@ -93,15 +108,23 @@ class Router:
         self.on_confused = handler
         return handler
 
+    def way_on(self, ending: Callable[[Turn, Reply], Reply]) -> Callable[[Turn, Reply], Reply]:
+        """How an answer with no options of its own is given a way on (the main menu)."""
+        self.ending = ending
+        return ending
+
     def include(self, other: Router) -> None:
         self.commands.update(other.commands)
         self.actions.update(other.actions)
         self.states.update(other.states)
+        self.backs.update(other.backs)
         self.intents.extend(other.intents)
+        self.intents.sort(key=lambda intent: not intent.first)
         self.on_contact = other.on_contact or self.on_contact
         self.fallback = other.fallback or self.fallback
         self.with_staff = other.with_staff or self.with_staff
         self.on_confused = other.on_confused or self.on_confused
+        self.ending = other.ending or self.ending
 
     def for_action(self, action: str) -> Handler | None:
         return self.actions.get(action.split(":", 1)[0])
@@ -120,14 +143,29 @@ class Router:
         engine gives every language the club speaks then, so STOP is obeyed whatever the
         member's own language.
         """
-        said = " ".join(normalize(text).split())
+        said = " ".join(words(text))
         for intent in self.intents:
             if (urgent and not intent.urgent) or (intent.alone and not urgent):
                 continue
-            listed = ",".join(intent.keywords(gettext) for gettext in (*languages, _english))
+            listed = _listed(intent, languages)
             if said in phrases(listed) if urgent else says_any(text, listed):
                 return intent.handler
         return None
+
+    def for_typos(self, text: str, languages: Sequence[Gettext]) -> tuple[Handler, int] | None:
+        """The intent a short message names but for a typo ("crad", "histroy"), when one
+        alone comes nearest, and how many typos; never one that must stand alone (STOP only
+        as written)."""
+        return nearest(
+            (intent.handler, says_nearly(text, _listed(intent, languages)))
+            for intent in self.intents
+            if not intent.alone
+        )
+
+
+def _listed(intent: _Intent, languages: Sequence[Gettext]) -> str:
+    """An intent's keywords in these languages and English."""
+    return ",".join(intent.keywords(gettext) for gettext in (*languages, _english))
 
 
 def _english(message: str) -> str:

@@ -646,7 +646,11 @@ async def test_stop_is_obeyed_in_the_middle_of_joining(
 
     calls = await telegram.send(message_update("stop"))
 
-    assert texts(calls) == ["We have nothing to stop: we send you nothing."]
+    # the way on follows: the menu, and the button to share their number
+    assert texts(calls) == [
+        "We have nothing to stop: we send you nothing.",
+        "Share my phone number",
+    ]
     assert await conversation(concierge) == ("", {})  # not taken as a name; joining ends
     assert await count_members(concierge) == 0
 

@@ -374,7 +374,9 @@ async def test_a_stranger_writing_stop_is_told_there_is_nothing_to_stop(
 ) -> None:
     [answer] = await whatsapp.send(whatsapp_form("STOP", "+447911123456"))
 
-    assert answer.body == "We have nothing to stop: we send you nothing."
+    assert answer.body.startswith(
+        "We have nothing to stop: we send you nothing.\n1. Join the club"
+    )
     assert await count(concierge, Member) == 0
 
 

@@ -117,7 +117,9 @@ async def test_the_console_in_french_knows_geneve_and_monaco_di_baviera(
             ("3", "  1. Milan\n  2. Londres"),
             ("Genève", "Genève (Suisse) : votre fuseau horaire est désormais Europe/Zurich."),
             ("3", "Dans quelle ville vivez-vous"),
-            ("Milna", "Vouliez-vous dire Milan (Italie) ?"),
+            ("Milna", "Milan : votre fuseau horaire est désormais Europe/Rome."),  # the button
+            ("3", "Dans quelle ville vivez-vous"),
+            ("Florenec", "Vouliez-vous dire Florence (Italie) ?"),
             ("non", "Écrivez alors à nouveau le nom de la ville"),
             ("Monaco di Baviera", "votre fuseau horaire est désormais Europe/Berlin."),
             ("3", "Dans quelle ville vivez-vous"),

@@ -1,11 +1,12 @@
-"""Options answered as text: by number, by the whole label, or by words only one label holds."""
+"""Options answered as text: by number, by the whole label, or by words only one label holds,
+even with a typo."""
 
 from __future__ import annotations
 
 import pytest
 
 from handlers.conversation.dialog import Button, Reply
-from handlers.conversation.words import options, pick
+from handlers.conversation.words import options, pick, pick_nearly, pick_within, says_nearly
 from storage.outbox import moves_forward, provider_status
 
 OFFERED = [
@@ -44,7 +45,53 @@ OFFERED = [
     ],
 )
 def test_an_option_is_picked_by_number_or_words(said: str, action: str | None) -> None:
-    assert pick(said, OFFERED) == action
+    assert (pick(said, OFFERED) or pick_within(said, OFFERED)) == action
+
+
+def test_only_a_number_or_a_whole_label_is_an_exact_pick() -> None:
+    assert pick("my card", OFFERED) == "card"
+    assert pick("card", OFFERED) is None  # words within a label come after "menu", "back"
+    assert pick_within("card", OFFERED) == "card"
+
+
+@pytest.mark.parametrize(
+    ("said", "action"),
+    [
+        ("crad", "card"),
+        ("my crad", "card"),
+        ("histroy", "history"),
+        ("prefrences", "prefs"),
+        ("whatsap", "prefs:c:birthday:whatsapp"),
+        ("birthdya", None),  # two options come as near: not a choice
+        ("car", None),  # under four letters a word must be exact
+        ("cardigan", None),
+        ("1", None),
+        ("", None),
+        ("please could you show me my crad", None),  # a sentence is not guessed at
+    ],
+)
+def test_an_option_is_picked_despite_a_typo_when_one_alone_comes_nearest(
+    said: str, action: str | None
+) -> None:
+    found = pick_nearly(said, OFFERED)
+    assert (found[0] if found else None) == action
+
+
+@pytest.mark.parametrize(
+    ("said", "typos"),
+    [
+        ("appointment", 0),
+        ("appointmnet", 1),
+        ("book an apointmnet", 2),
+        ("previwes", None),
+        ("hi", None),
+        ("a very long message about an appointmnet", None),
+    ],
+)
+def test_keywords_are_heard_with_as_many_typos_as_their_length_allows(
+    said: str, typos: int | None
+) -> None:
+    assert says_nearly(said, "appointment, book a visit") == typos
 
 
 def test_options_are_counted_across_replies_in_reading_order() -> None:
