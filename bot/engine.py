@@ -24,11 +24,11 @@ from handlers.conversation.menu import Escape, escape
 from handlers.conversation.router import Handler, Router
 from handlers.conversation.words import options, pick, pick_nearly, pick_within
 from locales import translations
+from loyalty.records import Saved
 from loyalty.text import storable, unstorable
 from services import chats, desk
 from services.receipts import Later, Take
 from services.wording import speaker_for
-from storage.conversations import Saved
 
 After = Callable[[], Awaitable[None]]
 CONFUSED_AFTER = 2  # messages not understood in a row before a person is called
@@ -85,16 +85,10 @@ class Engine:
             received = now if take is None else await take(uow)
             if received is None:
                 return None  # handled already (a restart's catch-up met a live worker)
-            await uow.conversations.hold(inbound.channel, inbound.address)
-            identity, member = await chats.writer(
+            member, saved = await chats.enter(
                 uow, inbound.channel, inbound.address, inbound.verified_phone, inbound.language,
-                now,
+                received, now,
             )  # fmt: skip
-            if identity is not None and (
-                identity.last_inbound_at is None or identity.last_inbound_at < received
-            ):
-                identity.last_inbound_at = received
-            saved = await uow.conversations.get(inbound.channel, inbound.address, now)
             locale = (member.locale if member else None) or inbound.language
             speaker = speaker_for(locale, member.timezone if member else None, app.program)
             chat = self.channels[inbound.channel]
@@ -122,11 +116,9 @@ class Engine:
             if turn.handoff is not None:
                 turn.recent = []  # with staff, the transcript keeps the conversation
             kept = Saved(turn.state.name, turn.state.data, offered, misses, turn.recent)
-            if kept != saved:
-                await uow.conversations.save(
-                    inbound.channel, inbound.address, kept, now + STATE_TTL
-                )
-            await uow.outbox.release(inbound.channel, inbound.address, now)  # they wrote
+            await chats.leave(
+                uow, inbound.channel, inbound.address, kept, saved, now, now + STATE_TTL
+            )
             await chat.queue(turn, replies)
             await uow.commit()
         touched = uow.outbox.touched

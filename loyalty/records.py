@@ -2,11 +2,12 @@
 
 A property is read only. A plain attribute is written in place on a row the unit of work
 loaded, which its commit stores: by a service changing what it holds, or by storage on a
-record handed back to it (Handoffs.close, Rsvps.change).
+record handed back to it (Handoffs.close, Rsvps.change, Outbox.advance).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -172,8 +173,8 @@ class ChannelIdentity(Protocol):
     def language(self) -> str | None: ...
     @property
     def created_at(self) -> datetime: ...
-    @property
-    def last_inbound_at(self) -> datetime | None: ...
+
+    last_inbound_at: datetime | None  # written by services/chats.py as a member writes
 
 
 class Closure(Protocol):
@@ -283,7 +284,13 @@ class TranscriptLine(Protocol):
 
 
 class OutboxMessage(Protocol):
-    """A message on its way out."""
+    """A message on its way out: a platform's word on it moves it forward (storage)."""
+
+    status: str
+    provider_id: str | None
+    error_code: str | None
+    last_error: str | None
+    updated_at: datetime
 
     @property
     def id(self) -> int: ...
@@ -310,8 +317,17 @@ class OutboxMessage(Protocol):
     @property
     def variables(self) -> dict[str, str]: ...
     @property
-    def status(self) -> str: ...
-    @property
     def attempts(self) -> int: ...
     @property
     def created_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A conversation between messages: the question pending, and the options offered."""
+
+    name: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    options: list[list[str]] = field(default_factory=list)  # [label, action], numbered 1...
+    misses: int = 0  # messages not understood in a row
+    recent: list[list[str]] = field(default_factory=list)  # the last lines: [who, text]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from loyalty.records import ChannelIdentity, Member
+from loyalty.records import ChannelIdentity, Member, Saved
 from loyalty.stores import UnitOfWork
 
 
@@ -46,3 +46,34 @@ async def writer(
 async def forget_expired(uow: UnitOfWork, now: datetime) -> int:
     """Forget the chats' states past their time: they hold the last lines people wrote."""
     return await uow.conversations.purge(now)
+
+
+async def enter(
+    uow: UnitOfWork, channel: str, address: str, verified_phone: str | None,
+    language: str | None, received: datetime, now: datetime,
+) -> tuple[Member | None, Saved]:  # fmt: skip
+    """A message begins: the chat held (its messages one after the other), who writes, when
+    they last wrote (for WhatsApp's 24-hour window), and where their conversation stands."""
+    await uow.conversations.hold(channel, address)
+    identity, member = await writer(uow, channel, address, verified_phone, language, now)
+    if identity is not None and (
+        identity.last_inbound_at is None or identity.last_inbound_at < received
+    ):
+        identity.last_inbound_at = received
+    return member, await uow.conversations.get(channel, address, now)
+
+
+async def leave(
+    uow: UnitOfWork, channel: str, address: str, kept: Saved, saved: Saved, now: datetime,
+    expires_at: datetime,
+) -> None:  # fmt: skip
+    """A message handled: where the conversation stands kept (when it moved), and what
+    waited for the member to write again released."""
+    if kept != saved:
+        await uow.conversations.save(channel, address, kept, expires_at)
+    await uow.outbox.release(channel, address, now)
+
+
+async def reachable(uow: UnitOfWork, channel: str, address: str, reachable: bool) -> None:
+    """A member blocked (False) or unblocked the bot in their own chat."""
+    await uow.identities.set_reachable(channel, address, reachable)

@@ -310,7 +310,12 @@ async def restart(
 
 async def qr_key(uow: UnitOfWork, make: Callable[[], str]) -> str:
     """The club's key for signing member QR codes, made on first use."""
-    return await uow.secrets.get_or_create("member-qr", make)
+    return await club_key(uow, "member-qr", make)
+
+
+async def club_key(uow: UnitOfWork, name: str, make: Callable[[], str]) -> str:
+    """One of the club's keys (QR codes, media links), made on first use."""
+    return await uow.secrets.get_or_create(name, make)
 
 
 async def verify_card(

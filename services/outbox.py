@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from loyalty.records import OutboxMessage
 from loyalty.stores import UnitOfWork
@@ -23,3 +24,24 @@ async def decide(uow: UnitOfWork, row_id: int, status: str, now: datetime) -> Ou
     if row is None:
         raise OutboxError(f"message {row_id}: no such message, or it cannot change now")
     return row
+
+
+async def queue(uow: UnitOfWork, now: datetime, rows: Sequence[Mapping[str, Any]]) -> None:
+    """A message's replies, in order, written in the transaction that decided them; sent
+    right after its commit."""
+    await uow.outbox.add_replies(now, [dict(row) for row in rows])
+
+
+async def advance(
+    uow: UnitOfWork, row_id: int, channel: str, status: str, now: datetime,
+    provider_id: str, error_code: str | None,
+) -> OutboxMessage | None:  # fmt: skip
+    """A platform's word on a message it took: the message, when its status moved forward;
+    None when it is unknown, another channel's, about another message, or not forward."""
+    row = await uow.outbox.get(row_id)
+    if row is None or row.channel != channel:
+        return None
+    moved = await uow.outbox.advance(
+        row, status, now, provider_id=provider_id, error_code=error_code
+    )
+    return row if moved else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.reach import Identity
+from loyalty.records import Saved
 from storage.models import (
     ChannelIdentity,
     ClubSecret,
@@ -94,17 +94,6 @@ class Identities(_Repository):
             .values(reachable=reachable)
         )
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
-
-
-@dataclass(frozen=True)
-class Saved:
-    """A conversation between messages: the question pending, and the options offered."""
-
-    name: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    options: list[list[str]] = field(default_factory=list)  # [label, action], numbered 1...
-    misses: int = 0  # messages not understood in a row
-    recent: list[list[str]] = field(default_factory=list)  # the last lines: [who, text]
 
 
 class Conversations(_Repository):

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, insert, or_, select, u
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loyalty import records
 from storage.models import Member, OutboxMessage
 from storage.repositories import at_chats, chunks
 
@@ -276,7 +277,7 @@ class Outbox:
 
     async def advance(
         self,
-        row: OutboxMessage,
+        row: records.OutboxMessage,
         status: str,
         now: datetime,
         provider_id: str | None = None,

@@ -21,6 +21,7 @@ from loyalty.membercard import TICKET
 from loyalty.pace import Pace
 from loyalty.phones import InvalidPhone, normalize_phone
 from loyalty.ports import BeforeCall, Outcome, Outgoing, Sent
+from services import outbox
 
 CHANNEL = "console"
 QUIT = {"/quit", "/exit", "quit", "exit"}
@@ -76,20 +77,26 @@ class ConsoleChat:
 
     async def queue(self, turn: Turn, replies: list[Reply]) -> None:
         """Write the replies to the outbox, in the transaction that decided them."""
-        member_id = turn.member.id if turn.member else None
-        for reply in replies:
-            extras: dict[str, Any] = {
-                "buttons": [[[b.label, b.action] for b in row] for row in reply.buttons]
-            }
-            if reply.calendar is not None:
-                extras["calendar"] = [reply.calendar.ref, reply.calendar.text]
-            if reply.ask_contact:
-                extras["ask_contact"] = reply.ask_contact
-                extras["write_it"] = turn.speaker.gettext("write it here")
-            await turn.uow.outbox.add(
-                turn.now, member_id=member_id, channel=CHANNEL, address=turn.inbound.address,
-                kind="reply", body=reply.text, media=reply.qr, variables=extras,
-            )  # fmt: skip
+        await outbox.queue(turn.uow, turn.now, [
+            {"member_id": turn.member.id if turn.member else None, "channel": CHANNEL,
+             "address": turn.inbound.address, "kind": "reply", "body": reply.text,
+             "media": reply.qr, "variables": self._extras(turn, reply)}
+            for reply in replies
+        ])  # fmt: skip
+
+    @staticmethod
+    def _extras(turn: Turn, reply: Reply) -> dict[str, Any]:
+        """What a terminal shows beside the text: the buttons as numbers, the calendar file,
+        how to share a number."""
+        extras: dict[str, Any] = {
+            "buttons": [[[b.label, b.action] for b in row] for row in reply.buttons]
+        }
+        if reply.calendar is not None:
+            extras["calendar"] = [reply.calendar.ref, reply.calendar.text]
+        if reply.ask_contact:
+            extras["ask_contact"] = reply.ask_contact
+            extras["write_it"] = turn.speaker.gettext("write it here")
+        return extras
 
     def paces(self, message: Outgoing) -> list[tuple[str, Pace]]:
         return []  # a terminal takes what it is given

@@ -40,7 +40,7 @@ from loyalty.ports import (
     Sent,
 )
 from loyalty.text import split_text
-from services import receipts
+from services import chats, outbox, receipts
 
 log = logging.getLogger("concierge.telegram")
 CHANNEL = "telegram"
@@ -289,7 +289,7 @@ class TelegramChannel:
             if not await take(uow):
                 return
             if found is not None:
-                await uow.identities.set_reachable(CHANNEL, *found)
+                await chats.reachable(uow, CHANNEL, *found)
             await uow.commit()
 
     async def catch_up(self) -> int:
@@ -302,7 +302,7 @@ class TelegramChannel:
     async def queue(self, turn: Turn, replies: list[Reply]) -> None:
         """Write the replies to the outbox, in the transaction that decided them."""
         member_id = turn.member.id if turn.member else None
-        await turn.uow.outbox.add_replies(turn.now, [
+        await outbox.queue(turn.uow, turn.now, [
             {"member_id": member_id, "channel": CHANNEL, "address": turn.inbound.address,
              "kind": "reply", **row} for row in rows(replies)
         ])  # fmt: skip

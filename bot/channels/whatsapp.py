@@ -52,7 +52,7 @@ from loyalty.ports import (
 from loyalty.program import Program
 from loyalty.templates import Template
 from loyalty.text import split_text
-from services import receipts
+from services import members, outbox, receipts
 from storage.outbox import AWAITING_TEMPLATE, AWAITING_WINDOW, provider_status
 from storage.unit_of_work import UnitOfWork
 
@@ -102,7 +102,7 @@ def _filled(template: Template, values: dict[str, str]) -> dict[str, str]:
 
 async def _media_key(uow: UnitOfWork) -> str:
     """The club's key for signing media links, made on first use."""
-    return await uow.secrets.get_or_create(MEDIA_KEY, lambda: secrets.token_hex(32))
+    return await members.club_key(uow, MEDIA_KEY, lambda: secrets.token_hex(32))
 
 
 class WhatsAppChannel:
@@ -178,7 +178,7 @@ class WhatsAppChannel:
         if any(reply.calendar for reply in replies):  # WhatsApp takes no .ics: a link to it
             key = await _media_key(uow)
             replies = [self._with_calendar_link(r, key, turn) for r in replies]
-        await uow.outbox.add_replies(turn.now, [
+        await outbox.queue(uow, turn.now, [
             {"member_id": member_id, "channel": CHANNEL, "address": address, "kind": "reply",
              "body": body, "media": qr} for body, qr in render(replies, turn.speaker)
         ])  # fmt: skip
@@ -260,17 +260,12 @@ class WhatsAppChannel:
             return False
         code = form.get("ErrorCode") or None
         async with self.app.db.unit_of_work() as uow:
-            row = await uow.outbox.get(row_id)
-            if row is None or row.channel != CHANNEL:
-                return False
-            moved = await uow.outbox.advance(
-                row, status, self.app.clock(), provider_id=sid, error_code=code
-            )
+            row = await outbox.advance(uow, row_id, CHANNEL, status, self.app.clock(), sid, code)
             await uow.commit()
-        if moved:
+        if row is not None:
             log.info("whatsapp message %s to %s: %s%s", row_id, mask_phone(row.address), status,
                      f" (error {code})" if code else "")  # fmt: skip
-        return moved
+        return row is not None
 
     async def fetch_media(self, url: str) -> tuple[bytes, str]:
         """A file a member sent, and its type: Twilio keeps it behind our account's keys."""

@@ -197,3 +197,52 @@ def test_the_size_check_finds_a_long_module_and_a_long_function(tmp_path: Path) 
 def test_no_module_or_function_is_too_long_to_read(folder: str) -> None:
     found = too_long(folder)
     assert not found, "\n".join(found)
+
+
+def _repositories() -> frozenset[str]:
+    """The unit of work's repositories, as loyalty/stores.py names them."""
+    tree = ast.parse((ROOT / "loyalty" / "stores.py").read_text(encoding="utf-8"))
+    unit = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "UnitOfWork")
+    return frozenset(
+        n.target.id for n in unit.body
+        if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
+    )  # fmt: skip
+
+
+REPOSITORIES = _repositories()
+
+
+def repository_calls(folder: str, root: Path = ROOT) -> list[str]:
+    """Calls of a repository's method (`uow.members.get(...)`, `turn.uow.outbox.add(...)`)
+    in `folder`: only services call repositories."""
+    found = []
+    for path in sorted((root / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            match node:
+                case ast.Call(
+                    func=ast.Attribute(value=ast.Attribute(attr=repository, value=held))
+                ):
+                    unit = (
+                        held.attr if isinstance(held, ast.Attribute) else getattr(held, "id", "")
+                    )
+                    if unit == "uow" and repository in REPOSITORIES:
+                        where = path.relative_to(root).as_posix()
+                        found.append(f"{where}:{node.lineno} uow.{repository}")
+    return found
+
+
+def test_the_repository_check_finds_a_call(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "shell.py").write_text(
+        "async def f(uow, turn):\n    await uow.members.get(1)\n    await turn.uow.outbox.add(2)\n"
+        "    await uow.commit()\n    await services.members.get(uow, 1)\n"
+    )
+    assert repository_calls("pkg", tmp_path) == [
+        "pkg/shell.py:2 uow.members", "pkg/shell.py:3 uow.outbox",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("folder", ["bot", "handlers", "scheduler"])
+def test_only_the_services_call_repositories(folder: str) -> None:
+    found = repository_calls(folder)
+    assert not found, "\n".join(found)
