@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,9 +52,19 @@ def demo(database: str) -> None:
 def chat(demo_club: bool, phone: str | None, files: Path) -> None:
     """Talk to the concierge in the terminal (numbers pick the options; /quit, Ctrl-D or
     Ctrl-C leave)."""
+    _writable(files)
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:  # -v shows what goes on
+        logging.getLogger("concierge").setLevel(logging.WARNING)  # a chat, not a server's log
+    try:
+        _chat(demo_club, phone, files)
+    finally:
+        logging.getLogger("concierge").setLevel(logging.NOTSET)
+    click.echo(GOODBYE)
+
+
+def _chat(demo_club: bool, phone: str | None, files: Path) -> None:
     from bot.demo import DEMO_PHONE
 
-    _writable(files)
     app = load(f"sqlite+aiosqlite:///{Path('demo.db').resolve()}" if demo_club else None)
     if demo_club:
         phone = phone or DEMO_PHONE
@@ -68,7 +79,6 @@ def chat(demo_club: bool, phone: str | None, files: Path) -> None:
             click.echo()  # after the ^C the terminal shows
         finally:
             loop.run(app.db.close())
-    click.echo(GOODBYE)
 
 
 def _writable(files: Path) -> None:
