@@ -114,6 +114,11 @@ class ScratchPostgres:
         try:
             async with admin.engine.connect() as connection:
                 await connection.execute(text(f'CREATE DATABASE "{name}"'))
+                # a scratch database need not outlive a crash of the server: a commit does
+                # not wait for its log to reach the disk (for this database only)
+                await connection.execute(
+                    text(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+                )
         finally:
             await admin.close()
         self.url = self.server.set(database=name).render_as_string(hide_password=False)
