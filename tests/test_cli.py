@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from bot.settings import load_program
 from loyalty.membercard import ticket_payload
 from services import appointments, events, members
 from storage.database import Database
+from storage.migrate import behind
 from tests.conftest import Clock
 
 Invoke = Callable[..., Result]
@@ -25,20 +27,42 @@ HEADER = "order_id,phone,amount,currency,purchased_at,name,category,limited_edit
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Invoke:
+def run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock, sqlite_template: Path
+) -> Invoke:
     """Invoke `concierge ...` in an empty directory with its own database, at the tests'
-    fixed moment (the `clock` fixture)."""
+    fixed moment (the `clock` fixture). The database is a copy of the suite's migrated one,
+    as `concierge db upgrade` leaves a new file (the next test), without migrating each time."""
     monkeypatch.chdir(tmp_path)
     for name in ("CONCIERGE_PROGRAM", "CONCIERGE_POS_SECRET", "PORT"):
         monkeypatch.delenv(name, raising=False)
+    shutil.copy(sqlite_template, tmp_path / "club.db")
     monkeypatch.setenv("CONCIERGE_DATABASE_URL", f"sqlite:///{tmp_path / 'club.db'}")
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:
         return runner.invoke(main, list(args), catch_exceptions=False, obj={"clock": clock})
 
-    assert invoke("db", "upgrade").exit_code == 0
     return invoke
+
+
+def test_db_upgrade_brings_a_new_file_to_the_newest_schema_and_then_has_nothing_to_do(
+    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "new.db"
+    monkeypatch.setenv("CONCIERGE_DATABASE_URL", f"sqlite:///{path}")
+
+    async def behind_now() -> str | None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        try:
+            return await behind(db)
+        finally:
+            await db.close()
+
+    assert run("db", "upgrade").exit_code == 0
+    assert asyncio.run(behind_now()) is None
+    assert run("db", "upgrade").exit_code == 0  # a second time: nothing left to do
+    assert asyncio.run(behind_now()) is None
 
 
 def write_csv(path: Path, rows: list[str]) -> Path:
