@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from loyalty.account import Account
-from loyalty.badges import PurchaseFact
+from loyalty.badges import Award, PurchaseFact
 from loyalty.occasions import Yearly
 from loyalty.program import Program
 from loyalty.purchases import PurchaseInput, Status
@@ -114,6 +114,25 @@ async def test_a_history_another_writer_added_to_between_batches_is_read_again(
     account = (await _assert_current(database, known))[outcomes[0].member_id]
     assert account.balance == 100 + 50 - 30 + 20
     assert [p.refunded for p in account.purchases if p.order_id == small.order_id] == [True]
+
+
+async def test_a_tier_or_badge_another_writer_gave_between_batches_is_seen(
+    database: Database, program: Program, now: datetime
+) -> None:
+    known = Histories()
+    await ingest(database.unit_of_work, [purchase(now, "100.00")], "import", now, program, known)
+    async with database.unit_of_work() as uow:
+        member = await uow.members.by_phone(PHONE)
+        assert member is not None
+        await members.set_invited_tier(uow, member, "ambassador", now, program)
+        await uow.badges.add_many([(member.id, Award("collector", now))])  # as a review would
+        await uow.commit()
+    outcomes = await ingest(
+        database.unit_of_work, [purchase(now, "20.00")], "import", now, program, known
+    )
+    account = (await _assert_current(database, known))[outcomes[0].member_id]
+    assert account.tier is not None and account.tier.tier == "ambassador"
+    assert "collector" in account.badges
 
 
 async def test_accounts_beyond_the_limit_are_let_go_least_recently_settled_first() -> None:
