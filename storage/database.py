@@ -74,7 +74,8 @@ class Database:
         return self.url.get_backend_name() == "sqlite"
 
     def unit_of_work(self, custom_plans: bool = False) -> UnitOfWork:
-        """`custom_plans`: PostgreSQL plans each statement for its own values (see UnitOfWork)."""
+        """`custom_plans`: PostgreSQL plans each statement for its own values, and compiles
+        none (see UnitOfWork)."""
         return UnitOfWork(self.sessions, custom_plans and not self.is_sqlite)
 
     async def scrub(self) -> bool:

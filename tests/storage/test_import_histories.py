@@ -170,3 +170,14 @@ async def test_the_import_plans_statements_for_their_own_values_on_postgresql(
     assert mode == "force_custom_plan"
     async with database.unit_of_work() as uow:
         assert await uow.session.scalar(text("SHOW plan_cache_mode")) == "auto"
+
+
+async def test_the_import_compiles_no_statement_on_postgresql(database: Database) -> None:
+    if database.is_sqlite:
+        return
+    async with database.unit_of_work() as uow:
+        server = await uow.session.scalar(text("SHOW jit"))
+    async with database.unit_of_work(custom_plans=True) as uow:
+        assert await uow.session.scalar(text("SHOW jit")) == "off"
+    async with database.unit_of_work() as uow:  # the rest of the app keeps the server's
+        assert await uow.session.scalar(text("SHOW jit")) == server
