@@ -17,6 +17,7 @@ from services import members
 from services.purchases import Histories, Result, ingest
 from storage.database import Database
 from storage.models import BadgeAward, LedgerEntry, Member, Purchase, TierStatus
+from storage.unit_of_work import BULK_LOG_PAGES
 from tests.factories import OTHER_PHONE, PHONE, purchase
 
 
@@ -162,7 +163,7 @@ async def test_a_newcomer_with_only_a_refunded_order_has_its_join_date_filed(
 async def test_the_import_plans_statements_for_their_own_values_on_postgresql(
     database: Database,
 ) -> None:
-    async with database.unit_of_work(custom_plans=True) as uow:
+    async with database.unit_of_work(bulk=True) as uow:
         if database.is_sqlite:
             assert await uow.session.scalar(text("SELECT 1")) == 1
             return
@@ -177,7 +178,14 @@ async def test_the_import_compiles_no_statement_on_postgresql(database: Database
         return
     async with database.unit_of_work() as uow:
         server = await uow.session.scalar(text("SHOW jit"))
-    async with database.unit_of_work(custom_plans=True) as uow:
+    async with database.unit_of_work(bulk=True) as uow:
         assert await uow.session.scalar(text("SHOW jit")) == "off"
     async with database.unit_of_work() as uow:  # the rest of the app keeps the server's
         assert await uow.session.scalar(text("SHOW jit")) == server
+
+
+async def test_the_import_copies_sqlite_s_log_in_bigger_steps(database: Database) -> None:
+    if not database.is_sqlite:
+        return
+    async with database.unit_of_work(bulk=True) as uow:
+        assert await uow.session.scalar(text("PRAGMA wal_autocheckpoint")) == BULK_LOG_PAGES
