@@ -25,7 +25,7 @@ from storage.occasions import OccasionDates
 from storage.outbox import Outbox
 from storage.repositories import Badges, Consents, Ledger, Members, Purchases, Tiers
 
-BULK_LOG_PAGES = 10_000  # SQLite's write-ahead log in a bulk writer's hands: 40 MiB at most
+BULK_LOG_PAGES = 10_000  # SQLite's write-ahead log in a bulk writer's hands: about 40 MB
 
 
 class UnitOfWork:
