@@ -57,7 +57,9 @@ def add_months(moment: datetime, months: int) -> datetime:
     """`moment` shifted by whole months, the day clamped to the month's end."""
     index = moment.month - 1 + months
     year, month = moment.year + index // 12, index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
+    day = moment.day
+    if day > 28:  # every month has the first 28 days: the calendar only for the last ones
+        day = min(day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 from loyalty.dates import add_months
@@ -103,7 +104,7 @@ def _lots(entries: Sequence[Entry], expiry_months: int | None) -> list[_Lot]:
     """Replay the ledger in order, consuming lots first-in first-out."""
     lots: list[_Lot] = []
     by_key: dict[str, _Lot] = {}  # a long history expires many lots: no scan for each
-    for entry in sorted(entries, key=lambda e: e.occurred_at):
+    for entry in sorted(entries, key=attrgetter("occurred_at")):
         if entry.points > 0:
             expires = add_months(entry.occurred_at, expiry_months) if expiry_months else None
             lots.append(lot := _Lot(entry.key, expires, entry.points))

@@ -31,15 +31,9 @@ class TierState:
 def window_total(items: Iterable[Qualifying], as_of: datetime, program: Program) -> Decimal:
     """Points or spend earned in the window ending at `as_of`; its first instant is excluded."""
     start = add_months(as_of, -program.tiers.window_months)
-    use_points = program.tiers.qualify_on is QualifyOn.POINTS
-    return sum(
-        (
-            Decimal(item.points) if use_points else item.spend
-            for item in items
-            if start < item.at <= as_of
-        ),
-        Decimal(0),
-    )
+    if program.tiers.qualify_on is QualifyOn.POINTS:  # whole numbers: summed as such
+        return Decimal(sum(item.points for item in items if start < item.at <= as_of))
+    return sum((item.spend for item in items if start < item.at <= as_of), Decimal(0))
 
 
 def level_for(total: Decimal, program: Program) -> TierLevel:

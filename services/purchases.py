@@ -224,7 +224,8 @@ def _dates(acct: rules.Account) -> tuple[datetime, datetime | None]:
 
 def _record(accounts: Mapping[int, rules.Account], plan: _Plan) -> None:
     """Fold what the batch wrote (purchases, earns, refunds) into its accounts: the same
-    accounts as reading them back would give."""
+    accounts as reading them back would give, once `Histories.keep` puts them in order (the
+    rules order what they read themselves; what is appended here is in the order written)."""
     for row in plan.rows.values():
         accounts[row["member_id"]].purchases.append(
             PurchaseFact(
@@ -243,8 +244,6 @@ def _record(accounts: Mapping[int, rules.Account], plan: _Plan) -> None:
         facts = accounts[plan.owner[order_id]].purchases
         index = next(i for i, fact in enumerate(facts) if fact.order_id == order_id)
         facts[index] = replace(facts[index], refunded=True)
-    for acct in accounts.values():
-        _in_order(acct)
 
 
 async def settle_accounts(

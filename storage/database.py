@@ -75,9 +75,11 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
-    def unit_of_work(self, custom_plans: bool = False) -> UnitOfWork:
-        """`custom_plans`: PostgreSQL plans each statement for its own values (see UnitOfWork)."""
-        return UnitOfWork(self.sessions, custom_plans and not self.is_sqlite)
+    def unit_of_work(self, bulk: bool = False) -> UnitOfWork:
+        """`bulk`: a bulk writer's (the import's). PostgreSQL plans each statement for its own
+        values and compiles none; SQLite copies its log into the database less often (see
+        UnitOfWork)."""
+        return UnitOfWork(self.sessions, bulk, self.is_sqlite)
 
     async def scrub(self) -> bool:
         """Leave nothing of what was just deleted readable in the files (after an erasure).

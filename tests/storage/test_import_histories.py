@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from loyalty.account import Account
-from loyalty.badges import PurchaseFact
+from loyalty.badges import Award, PurchaseFact
 from loyalty.occasions import Yearly
 from loyalty.program import Program
 from loyalty.purchases import PurchaseInput, Status
@@ -17,6 +17,7 @@ from services import members
 from services.purchases import Histories, Result, ingest
 from storage.database import Database
 from storage.models import BadgeAward, LedgerEntry, Member, Purchase, TierStatus
+from storage.unit_of_work import BULK_LOG_PAGES
 from tests.factories import OTHER_PHONE, PHONE, purchase
 
 
@@ -116,6 +117,25 @@ async def test_a_history_another_writer_added_to_between_batches_is_read_again(
     assert [p.refunded for p in account.purchases if p.order_id == small.order_id] == [True]
 
 
+async def test_a_tier_or_badge_another_writer_gave_between_batches_is_seen(
+    database: Database, program: Program, now: datetime
+) -> None:
+    known = Histories()
+    await ingest(database.unit_of_work, [purchase(now, "100.00")], "import", now, program, known)
+    async with database.unit_of_work() as uow:
+        member = await uow.members.by_phone(PHONE)
+        assert member is not None
+        await members.set_invited_tier(uow, member, "ambassador", now, program)
+        await uow.badges.add_many([(member.id, Award("collector", now))])  # as a review would
+        await uow.commit()
+    outcomes = await ingest(
+        database.unit_of_work, [purchase(now, "20.00")], "import", now, program, known
+    )
+    account = (await _assert_current(database, known))[outcomes[0].member_id]
+    assert account.tier is not None and account.tier.tier == "ambassador"
+    assert "collector" in account.badges
+
+
 async def test_accounts_beyond_the_limit_are_let_go_least_recently_settled_first() -> None:
     at = datetime(2026, 1, 1, tzinfo=UTC)
     known = Histories(limit=3)
@@ -143,7 +163,7 @@ async def test_a_newcomer_with_only_a_refunded_order_has_its_join_date_filed(
 async def test_the_import_plans_statements_for_their_own_values_on_postgresql(
     database: Database,
 ) -> None:
-    async with database.unit_of_work(custom_plans=True) as uow:
+    async with database.unit_of_work(bulk=True) as uow:
         if database.is_sqlite:
             assert await uow.session.scalar(text("SELECT 1")) == 1
             return
@@ -151,3 +171,21 @@ async def test_the_import_plans_statements_for_their_own_values_on_postgresql(
     assert mode == "force_custom_plan"
     async with database.unit_of_work() as uow:
         assert await uow.session.scalar(text("SHOW plan_cache_mode")) == "auto"
+
+
+async def test_the_import_compiles_no_statement_on_postgresql(database: Database) -> None:
+    if database.is_sqlite:
+        return
+    async with database.unit_of_work() as uow:
+        server = await uow.session.scalar(text("SHOW jit"))
+    async with database.unit_of_work(bulk=True) as uow:
+        assert await uow.session.scalar(text("SHOW jit")) == "off"
+    async with database.unit_of_work() as uow:  # the rest of the app keeps the server's
+        assert await uow.session.scalar(text("SHOW jit")) == server
+
+
+async def test_the_import_copies_sqlite_s_log_in_bigger_steps(database: Database) -> None:
+    if not database.is_sqlite:
+        return
+    async with database.unit_of_work(bulk=True) as uow:
+        assert await uow.session.scalar(text("PRAGMA wal_autocheckpoint")) == BULK_LOG_PAGES
