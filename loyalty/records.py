@@ -322,6 +322,41 @@ class OutboxMessage(Protocol):
     def created_at(self) -> datetime: ...
 
 
+class OfficeAccount(Protocol):
+    """Someone of the shop who signs in to the back office; the password is set in place."""
+
+    password_hash: str | None
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+
+
+class OfficeSession(Protocol):
+    """A signed-in browser; each request it makes moves `seen_at`."""
+
+    seen_at: datetime
+
+    @property
+    def account_id(self) -> int: ...
+    @property
+    def started_at(self) -> datetime: ...
+
+
+class AuditEntry(Protocol):
+    """One thing done in the back office: who, when, what."""
+
+    @property
+    def email(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def action(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Saved:
     """A conversation between messages: the question pending, and the options offered."""

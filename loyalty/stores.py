@@ -18,6 +18,7 @@ from loyalty.badges import Award
 from loyalty.booking import Busy
 from loyalty.consent import ConsentChange
 from loyalty.occasions import Yearly
+from loyalty.office import OfficeStore
 from loyalty.points import Entry
 from loyalty.reach import Identity
 from loyalty.records import (
@@ -380,6 +381,7 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     leases: Leases
     occasion_dates: OccasionDates
+    office: OfficeStore
 
     async def __aenter__(self) -> UnitOfWork: ...
 

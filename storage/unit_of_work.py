@@ -23,6 +23,7 @@ from storage.events import Events, Rsvps
 from storage.handoffs import Handoffs, StaffMembers, Transcripts
 from storage.leases import Leases
 from storage.occasions import OccasionDates
+from storage.office import Office
 from storage.outbox import Outbox
 from storage.repositories import Badges, Consents, Ledger, Members, Purchases, Tiers
 
@@ -70,6 +71,7 @@ class UnitOfWork(stores.UnitOfWork):
         self.outbox = Outbox(self.session)
         self.leases = Leases(self.session)
         self.occasion_dates = OccasionDates(self.session)
+        self.office = Office(self.session)
         if self._bulk and self._sqlite:
             # Each checkpoint copies the log into the database and waits for the disk: at
             # SQLite's default (every 1,000 pages) a third of the import's time. The setting

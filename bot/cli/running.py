@@ -22,6 +22,7 @@ from loyalty.points import InsufficientPoints
 from services.appointments import BookingError
 from services.events import EventError
 from services.members import MemberError
+from services.office import OfficeError
 from services.outbox import OutboxError
 from services.schedules import ScheduleError
 from services.staff import StaffError
@@ -35,8 +36,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 REFUSED = (
-    BookingError, EventError, InsufficientPoints, MemberError, OutboxError, ScheduleError,
-    StaffError,
+    BookingError, EventError, InsufficientPoints, MemberError, OfficeError, OutboxError,
+    ScheduleError, StaffError,
 )  # fmt: skip
 
 

@@ -10,8 +10,9 @@ from bot.bootstrap import Concierge
 from bot.cli.params import Id, Text
 from bot.cli.running import fail, transaction
 from loyalty.hours import DAYS, Opening, parse_day
+from loyalty import office as office_rules
 from loyalty.ids import INT8_MAX
-from services import schedules, staff
+from services import office, schedules, staff
 
 if TYPE_CHECKING:
     from storage.unit_of_work import UnitOfWork
@@ -89,6 +90,32 @@ async def _set_hours(
     uow: UnitOfWork, app: Concierge, who: str, weekday: int, opening: Opening | None
 ) -> str:
     return (await schedules.set_hours(uow, who, weekday, opening)).name
+
+
+@staff_group.group("login")
+def login_group() -> None:
+    """Who may sign in to the back office (/office/ of the web app)."""
+
+
+@login_group.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(office_rules.ROLES), default="staff", show_default=True)
+def login_add(email: str, role: str) -> None:
+    """Give EMAIL a back-office account (or a new role) and print a one-time link, valid 48
+    hours, to set its password; hand it to them yourself."""
+    address = office.email_of(email)
+    if address is None:
+        fail(f"EMAIL: {email!r} is no e-mail address")
+    click.echo(f"{address} ({role}) sets a password at {_invite(address, role)}")
+
+
+@transaction
+async def _invite(uow: UnitOfWork, app: Concierge, email: str, role: str) -> str:
+    """The one-time link, addressed from CONCIERGE_PUBLIC_URL (refused without it)."""
+    if app.settings.public_url is None:
+        raise office.OfficeError("CONCIERGE_PUBLIC_URL is not set: the link is addressed from it")
+    token = await office.invite(uow, email, role, app.clock())
+    return f"{app.settings.public_url}/office/welcome/{token}"
 
 
 COMMANDS = (staff_group,)

@@ -26,6 +26,13 @@ from storage.models.members import (
     Purchase,
     TierStatus,
 )
+from storage.models.office import (
+    OfficeAccount,
+    OfficeAudit,
+    OfficeFailure,
+    OfficeLink,
+    OfficeSession,
+)
 from storage.models.messaging import (
     ConversationState,
     Handoff,
@@ -55,6 +62,11 @@ __all__ = [
     "Member",
     "Money",
     "OccasionDate",
+    "OfficeAccount",
+    "OfficeAudit",
+    "OfficeFailure",
+    "OfficeLink",
+    "OfficeSession",
     "OutboxMessage",
     "Purchase",
     "Rsvp",
