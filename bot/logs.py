@@ -49,6 +49,8 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(rf"DETAIL:.*?(?={_DETAIL_END})", re.S), "DETAIL: [hidden]"),
     # a query string: signed media links (the access log, httpx), status callbacks
     (re.compile(r"\?[^\s\"'<>]*=[^\s\"'<>]*"), "?[query]"),
+    # a back-office one-time link (the access log): its path is the token
+    (re.compile(r"(/office/welcome/)[^\s\"'?/]+"), r"\1[token]"),
     (re.compile(rf"\b((?:{PREFIX}|{TICKET}):(?:E\d+:)?M\d+:)[0-9a-f]{{20}}\b"), r"\1[signed]"),
     # a phone number: +, or %2B in a URL, then 7 to 15 digits, spaced or not
     (

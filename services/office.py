@@ -109,7 +109,7 @@ async def sign_in(uow: UnitOfWork, email: str, password: str, address: str, now:
 
 async def signed_in(uow: UnitOfWork, token: str, now: datetime) -> Who | None:
     """Who holds this session, its use noted; None when it has ended or never was."""
-    session = await uow.office.session(digest(token))
+    session = await uow.office.find_session(digest(token))
     if session is None:
         return None
     if not office.alive(session, now):

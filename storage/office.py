@@ -65,7 +65,7 @@ class Office:
         )
         await self.session.flush()
 
-    async def session(self, digest: str) -> OfficeSession | None:
+    async def find_session(self, digest: str) -> OfficeSession | None:
         return await self.session.get(OfficeSession, digest)
 
     async def end_session(self, digest: str) -> None:

@@ -9,8 +9,8 @@ import click
 from bot.bootstrap import Concierge
 from bot.cli.params import Id, Text
 from bot.cli.running import fail, transaction
-from loyalty.hours import DAYS, Opening, parse_day
 from loyalty import office as office_rules
+from loyalty.hours import DAYS, Opening, parse_day
 from loyalty.ids import INT8_MAX
 from services import office, schedules, staff
 

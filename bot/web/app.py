@@ -14,12 +14,19 @@ from fastapi import FastAPI
 from bot import outbound
 from bot.bootstrap import Concierge
 from bot.channels.whatsapp import unknown_buttons
-from bot.web import api, health, media, telegram, whatsapp
+from bot.web import api, health, media, office, telegram, whatsapp
 from bot.web.bodies import BodyTooLarge, too_large
 
 log = logging.getLogger("concierge.web")
 DRAIN_EVERY = 5.0  # seconds between the web process's rounds of sending what waits
-ROUTERS = (health.router, api.router, telegram.router, whatsapp.router, media.router)
+ROUTERS = (
+    health.router,
+    api.router,
+    telegram.router,
+    whatsapp.router,
+    media.router,
+    office.router,
+)
 
 
 def create_app(app: Concierge, background: bool = True) -> FastAPI:

@@ -26,13 +26,6 @@ from storage.models.members import (
     Purchase,
     TierStatus,
 )
-from storage.models.office import (
-    OfficeAccount,
-    OfficeAudit,
-    OfficeFailure,
-    OfficeLink,
-    OfficeSession,
-)
 from storage.models.messaging import (
     ConversationState,
     Handoff,
@@ -41,6 +34,13 @@ from storage.models.messaging import (
     SendBudget,
     Staff,
     TranscriptLine,
+)
+from storage.models.office import (
+    OfficeAccount,
+    OfficeAudit,
+    OfficeFailure,
+    OfficeLink,
+    OfficeSession,
 )
 
 __all__ = [

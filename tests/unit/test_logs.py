@@ -27,6 +27,11 @@ def record(message: str, *args: object) -> logging.LogRecord:
     )
 
 
+def test_a_back_office_link_is_masked_in_the_access_log(redact: Redactor) -> None:
+    line = '203.0.113.9:53211 - "POST /office/welcome/N0c99slVbY17mSDt-Tdz_phX HTTP/1.1" 303'
+    assert redact(line) == '203.0.113.9:53211 - "POST /office/welcome/[token] HTTP/1.1" 303'
+
+
 @pytest.mark.parametrize(
     ("line", "masked"),
     [
