@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -402,6 +403,25 @@ def test_staff_add_list_and_remove(run: Invoke) -> None:
     assert missing.exit_code == 1 and "no staff member with Telegram id 6660001" in missing.stderr
     assert run("staff", "add", "42", "--name", " ").exit_code == 2
     assert run("staff", "add", "42", "--name", "X", "--role", "boss").exit_code == 2
+
+
+def test_staff_login_add_prints_a_one_time_link_and_needs_the_public_url(
+    run: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    without = run("staff", "login", "add", "owner@aurelia.example", "--role", "owner")
+    assert without.exit_code == 1 and "CONCIERGE_PUBLIC_URL is not set" in without.stderr
+    monkeypatch.setenv("CONCIERGE_PUBLIC_URL", "https://concierge.example.com")
+    added = run("staff", "login", "add", " Owner@Aurelia.example ", "--role", "owner")
+    assert added.exit_code == 0
+    assert re.fullmatch(
+        r"owner@aurelia\.example \(owner\) sets a password at "
+        r"https://concierge\.example\.com/office/welcome/[\w-]{43}\n",
+        added.output,
+    )
+    again = run("staff", "login", "add", "owner@aurelia.example", "--role", "staff")
+    assert again.output.split()[-1] != added.output.split()[-1]  # a new link, a new role
+    assert run("staff", "login", "add", "not-an-address").exit_code == 2
+    assert run("staff", "login", "add", "a@b.example", "--role", "boss").exit_code == 2
 
 
 def test_a_staff_chat_that_is_no_supergroup_stops_with_one_line(

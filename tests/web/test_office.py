@@ -58,7 +58,9 @@ async def member_of_staff(
     concierge: Concierge, browser: httpx.AsyncClient, email: str, role: str = "owner"
 ) -> None:
     """`email` invited, their password set and signed in."""
-    assert (await set_password(browser, await invited(concierge, email, role), PASSWORD)).is_redirect
+    assert (
+        await set_password(browser, await invited(concierge, email, role), PASSWORD)
+    ).is_redirect
     assert (await sign_in(browser, email)).headers["location"] == "/office/"
 
 
