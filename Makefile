@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test translations bench clean
+.PHONY: demo test translations bench browser clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Concierge needs Python 3.11 or newer (set PYTHON=...)")'
@@ -21,6 +21,15 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# Debian's Chromium, for the back office's browser test (it skips, saying why, without it):
+# installed when missing and run as root; Playwright drives it by its path, downloads none.
+CHROMIUM := /usr/bin/chromium
+
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+	else echo "$(CHROMIUM) missing: run make browser as root, or the browser test skips"; fi
 
 # Extract, update and compile the catalogs; a second run changes no file. The template is
 # replaced only when more than its creation date differs; one catalog per club language.
