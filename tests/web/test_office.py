@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -212,3 +213,18 @@ async def test_the_pages_speak_the_staff_language(
     concierge.program = concierge.program.model_copy(update={"club": club})
     page = await browser.get("/office/sign-in")
     assert '<html lang="fr">' in page.text and "Se connecter" in page.text
+
+
+async def test_the_cookies_are_secure_when_the_public_url_is_https(
+    concierge: Concierge,
+) -> None:
+    settings = concierge.settings.model_copy(
+        update={"public_url": "https://concierge.example.com"}
+    )
+    app = create_app(replace(concierge, settings=settings), background=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://test") as browser:
+        page = await browser.get("/office/sign-in")
+        assert "secure" in page.headers["set-cookie"].lower()
+        await member_of_staff(concierge, browser, "owner@aurelia.example")
+        assert (await browser.get("/office/")).status_code == 200
