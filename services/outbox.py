@@ -26,6 +26,16 @@ async def decide(uow: UnitOfWork, row_id: int, status: str, now: datetime) -> Ou
     return row
 
 
+async def decide_in_office(
+    uow: UnitOfWork, email: str, row_id: int, status: str, now: datetime
+) -> OutboxMessage:
+    """`decide`, by someone signed in to the back office: written in its audit log."""
+    row = await decide(uow, row_id, status, now)
+    done = "retried" if status == "pending" else "cancelled"
+    await uow.office.audit(email, f"message-{done}:{row_id}", now)
+    return row
+
+
 async def queue(uow: UnitOfWork, now: datetime, rows: Sequence[Mapping[str, Any]]) -> None:
     """A message's replies, in order, written in the transaction that decided them; sent
     right after its commit."""

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import records
+from loyalty.outbox import MOVABLE
 from storage.models import Member, OutboxMessage
 from storage.repositories import at_chats, chunks
 
@@ -213,10 +214,7 @@ class Outbox:
         Only a message that is not under way (or whose sender's lease ran out) and not with
         the provider can change.
         """
-        movable = {
-            PENDING: (UNCERTAIN, DEAD, FAILED, CANCELLED, AWAITING_WINDOW, AWAITING_TEMPLATE),
-            CANCELLED: (PENDING, AWAITING_WINDOW, AWAITING_TEMPLATE, UNCERTAIN, DEAD),
-        }[status]
+        movable = MOVABLE[status]
         row = await self.session.get(OutboxMessage, row_id, with_for_update=True)
         if row is None:
             return None
