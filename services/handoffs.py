@@ -45,6 +45,11 @@ async def post(
     return queued
 
 
+async def open_ones(uow: UnitOfWork, limit: int = 100) -> Sequence[Handoff]:
+    """The conversations still open with staff, the longest waiting first."""
+    return await uow.handoffs.open_ones(limit)
+
+
 async def thread_of(uow: UnitOfWork, handoff_id: int) -> int | None:
     """The conversation's topic in the staff group, once made."""
     handoff = await uow.handoffs.get(handoff_id)

@@ -85,6 +85,11 @@ class Handoffs:
             )
         )
 
+    async def open_ones(self, limit: int) -> list[Handoff]:
+        """The conversations still open with staff, the longest waiting first."""
+        query = select(Handoff).where(Handoff.status == OPEN).order_by(Handoff.requested_at)
+        return list(await self.session.scalars(query.limit(limit)))
+
     async def set_thread(self, handoff_id: int, thread_id: int) -> None:
         await self.session.execute(
             update(Handoff).where(Handoff.id == handoff_id).values(thread_id=thread_id)

@@ -1,6 +1,6 @@
 """The back office's Messages page (issue 19): the outbox, newest first, filtered by status,
-and staff's word on a message (send again, never), each written in the audit log. Addresses
-are masked and bodies never shown."""
+and staff's word on a message (send again, never), each written in the audit log; then the
+conversations still open with staff. Addresses are masked and bodies never shown."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from bot.web.state import App
 from loyalty.ids import INT8_MAX
 from loyalty.outbox import STATUSES, choices
 from loyalty.phones import mask_phone
-from services import outbox
+from services import handoffs, outbox
 from services.outbox import OutboxError
 
 router = APIRouter(prefix="/office")
@@ -28,10 +28,12 @@ async def _page(
     status = status if status in STATUSES else None
     async with app.db.unit_of_work() as uow:
         rows = await outbox.latest(uow, LAST, status)
+        talks = await handoffs.open_ones(uow)
     page = [(row, mask_phone(row.address), choices(row.status)) for row in rows]
+    open_talks = [(talk, mask_phone(talk.address)) for talk in talks]
     return _render(
         request, app, "messages.html", code, who=who, rows=page, chosen=status,
-        statuses=STATUSES, **more,
+        statuses=STATUSES, talks=open_talks, **more,
     )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from bot.bootstrap import Concierge
+from tests.conftest import NOW
 from tests.web.test_office import browser, csrf, member_of_staff  # noqa: F401 (a fixture)
 
 ADDRESS = "+393471234567"
@@ -97,3 +98,19 @@ async def test_the_owner_cancels_and_a_form_without_its_token_is_refused(
     assert done.headers["location"] == "/office/messages"
     audit = await browser.get("/office/audit")
     assert f"message cancelled #{pending}" in audit.text
+
+
+async def test_the_conversations_open_with_staff_are_listed_masked(
+    concierge: Concierge,
+    browser: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    async with concierge.db.unit_of_work() as uow:
+        talk, _ = await uow.handoffs.open(None, "whatsapp", ADDRESS, "a private reason", NOW)
+        closed, _ = await uow.handoffs.open(None, "telegram", "555123", "why", NOW)
+        await uow.handoffs.close(closed, None, NOW)
+        await uow.commit()
+    await member_of_staff(concierge, browser, "staff@aurelia.example", "staff")
+    page = await browser.get("/office/messages")
+    assert f'id="talk-{talk.id}"' in page.text and f'id="talk-{closed.id}"' not in page.text
+    assert "not a member" in page.text and "•••••••••67" in page.text
+    assert ADDRESS not in page.text and "a private reason" not in page.text
