@@ -1,0 +1,51 @@
+"""The back office's Members pages (issue 19): a search by member number or phone, and a
+member's page (their card as they see it, QR code, ledger, purchases, consents). Staff and
+owners may read them."""
+
+from __future__ import annotations
+
+import base64
+
+from fastapi import APIRouter, Request, Response
+
+from bot.channels.media import qr_png
+from bot.web.office import Signed, _render
+from bot.web.state import App
+from handlers.card import render_card
+from handlers.history import reason_text
+from handlers.preferences import purpose_name
+from loyalty.consent import channel_name
+from services import office_members
+from services.members import member_number
+from services.wording import speaker_for, staff_speaker
+
+router = APIRouter(prefix="/office/members")
+
+
+@router.get("", include_in_schema=False)
+async def search(request: Request, app: App, who: Signed, q: str = "") -> Response:
+    found = []
+    if q.strip():
+        async with app.db.unit_of_work() as uow:
+            found = await office_members.search(uow, q, app.program)
+    page = {"who": who, "q": q, "found": found, "speaker": staff_speaker(app.program)}
+    return _render(request, app, "members.html", **page)
+
+
+@router.get("/{number}", include_in_schema=False)
+async def member(request: Request, app: App, who: Signed, number: str) -> Response:
+    async with app.db.unit_of_work() as uow:
+        shown = await office_members.page(uow, number, app.clock(), app.program)
+        await uow.commit()  # due expiries written
+    if shown is None:
+        page = {"who": who, "q": number, "found": [], "speaker": staff_speaker(app.program)}
+        return _render(request, app, "members.html", 404, **page)
+    seen = shown.card.member
+    as_seen = speaker_for(seen.locale, seen.timezone, app.program)
+    qr = base64.b64encode(qr_png(shown.qr)).decode()
+    page = {
+        "who": who, "shown": shown, "qr": qr, "speaker": staff_speaker(app.program),
+        "card_text": render_card(shown.card, app.program, as_seen), "reason": reason_text,
+        "number": member_number, "purpose": purpose_name, "channel": channel_name,
+    }  # fmt: skip
+    return _render(request, app, "members_card.html", **page)

@@ -1,0 +1,67 @@
+"""A member as the back office shows them: found by number or phone, then their card, QR
+code, ledger, purchases and consents (with their source), read in one unit of work."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from loyalty import points
+from loyalty.consent import ConsentChange
+from loyalty.membercard import qr_payload
+from loyalty.program import Program
+from loyalty.records import Member, Purchase
+from loyalty.stores import UnitOfWork
+from services import members
+from services.members import Card, MemberError, member_number
+
+LEDGER_LINES = 50
+
+
+@dataclass(frozen=True)
+class Found:
+    """A search's answer: a member's number, and their name unless they were erased."""
+
+    number: str
+    name: str | None
+    erased_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Page:
+    card: Card
+    qr: str
+    ledger: list[points.Entry]
+    purchases: Sequence[Purchase]
+    consents: list[ConsentChange]
+
+
+async def search(uow: UnitOfWork, query: str, program: Program) -> list[Found]:
+    """The member a number or phone names (none when no one); an erased member by number only."""
+    try:
+        member = await members.look_up(uow, query, program)
+    except MemberError:
+        return []
+    erased = member.erased_at
+    return [Found(member_number(member.id), None if erased else member.name, erased)]
+
+
+async def page(uow: UnitOfWork, number: str, now: datetime, program: Program) -> Page | None:
+    """What staff read about the member numbered `number`; None when it is no (living) member."""
+    if not number.startswith("M"):
+        return None
+    try:
+        member: Member = await members.find(uow, number, program)
+    except MemberError:
+        return None
+    card = await members.card(uow, member, now, program)
+    key = await members.qr_key(uow, lambda: secrets.token_urlsafe(32))
+    return Page(
+        card=card,
+        qr=qr_payload(member_number(member.id), key),
+        ledger=await members.statement(uow, member, LEDGER_LINES),
+        purchases=await uow.purchases.for_member(member.id),
+        consents=await uow.consents.history(member.id),
+    )
