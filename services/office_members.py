@@ -1,9 +1,11 @@
 """A member as the back office shows them: found by number or phone, then their card, QR
-code, ledger, purchases and consents (with their source), read in one unit of work."""
+code, ledger, purchases and consents (with their source), read in one unit of work; and the
+owner's point adjustments, written in the audit log."""
 
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +16,7 @@ from loyalty.membercard import qr_payload
 from loyalty.program import Program
 from loyalty.records import Member, Purchase
 from loyalty.stores import UnitOfWork
+from loyalty.text import unstorable
 from services import members
 from services.members import Card, MemberError, member_number
 
@@ -48,12 +51,17 @@ async def search(uow: UnitOfWork, query: str, program: Program) -> list[Found]:
     return [Found(member_number(member.id), None if erased else member.name, erased)]
 
 
+async def _numbered(uow: UnitOfWork, number: str, program: Program) -> Member:
+    """The living member numbered `number` (a page's address names no one by phone)."""
+    if not number.startswith("M"):
+        raise MemberError(f"not a member number: {number!r}")
+    return await members.find(uow, number, program)
+
+
 async def page(uow: UnitOfWork, number: str, now: datetime, program: Program) -> Page | None:
     """What staff read about the member numbered `number`; None when it is no (living) member."""
-    if not number.startswith("M"):
-        return None
     try:
-        member: Member = await members.find(uow, number, program)
+        member = await _numbered(uow, number, program)
     except MemberError:
         return None
     card = await members.card(uow, member, now, program)
@@ -65,3 +73,18 @@ async def page(uow: UnitOfWork, number: str, now: datetime, program: Program) ->
         purchases=await uow.purchases.for_member(member.id),
         consents=await uow.consents.history(member.id),
     )
+
+
+async def adjust(
+    uow: UnitOfWork, number: str, amount: int, note: str, email: str, now: datetime,
+    program: Program,
+) -> int:  # fmt: skip
+    """Correct the balance of the member numbered `number` by `amount`, saying why; audited
+    as done by `email`. MemberError (or InsufficientPoints) when it cannot be done."""
+    note = note.strip()
+    if not note or unstorable(note, lines=True) is not None:
+        raise MemberError("an adjustment needs a note the member can read")
+    member = await _numbered(uow, number, program)
+    left = await members.adjust(uow, member, amount, str(uuid.uuid4()), note, now, program)
+    await uow.office.audit(email, f"points-adjusted {member_number(member.id)} {amount:+d}", now)
+    return left

@@ -3,16 +3,19 @@ phone, a member's page, who may read them, and what they never show."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
 from bot.bootstrap import Concierge
 from bot.logs import Redactor
 from loyalty.consent import Channel, Purpose
-from services import members, privacy
+from services import members, office, privacy
 from services.purchases import ingest
+from tests.conftest import Clock
 from tests.factories import OTHER_PHONE, PHONE, purchase
-from tests.web.test_office import browser, member_of_staff
+from tests.web.test_office import browser, csrf, member_of_staff
 
 __all__ = ["browser"]
 
@@ -102,3 +105,68 @@ async def test_an_erased_member_is_found_by_number_only_and_shows_nothing_of_the
 def test_the_access_log_line_of_a_search_shows_no_phone() -> None:
     line = '127.0.0.1 - "GET /office/members?q=%2B39+347+123+4567 HTTP/1.1" 200'
     assert Redactor()(line) == '127.0.0.1 - "GET /office/members?[query] HTTP/1.1" 200'
+
+
+async def test_the_owner_adjusts_points_with_a_note_and_the_audit_log_says_who_and_when(
+    concierge: Concierge, browser: httpx.AsyncClient, clock: Clock
+) -> None:
+    giulia, marc = await enrolled(concierge)
+    await member_of_staff(concierge, browser, "owner@aurelia.example", "owner")
+    page = await browser.get(f"/office/members/{giulia}")
+    assert f'action="/office/members/{giulia}/points"' in page.text
+    form = {"csrf": csrf(page), "points": "-50", "note": "Engraving offered"}
+    done = await browser.post(f"/office/members/{giulia}/points", data=form)
+    assert done.headers["location"] == f"/office/members/{giulia}"
+    after = await browser.get(f"/office/members/{giulia}")
+    assert "Adjustment: Engraving offered" in after.text and "-50" in after.text
+    assert "Engraving" not in (await browser.get(f"/office/members/{marc}")).text
+    log = await browser.get("/office/audit")
+    row = re.search(
+        r"<tr><td>[^<]*</td><td>owner@aurelia.example</td><td>points adjusted[^<]*", log.text
+    )
+    assert row and f"{giulia} -50" in row[0]
+    async with concierge.db.unit_of_work() as uow:
+        entry = (await office.audit_log(uow))[0]
+    assert entry.at == clock.current
+
+
+@pytest.mark.parametrize(
+    ("points", "note"), [("0", "nothing"), ("-99999", "too many"), ("5", " ")]
+)
+async def test_an_adjustment_that_cannot_be_made_is_refused_and_nothing_written(
+    concierge: Concierge, browser: httpx.AsyncClient, points: str, note: str
+) -> None:
+    giulia, _ = await enrolled(concierge)
+    await member_of_staff(concierge, browser, "owner@aurelia.example", "owner")
+    page = await browser.get(f"/office/members/{giulia}")
+    form = {"csrf": csrf(page), "points": points, "note": note}
+    refused = await browser.post(f"/office/members/{giulia}/points", data=form)
+    assert refused.status_code == 422 and "Not adjusted" in refused.text
+    assert "points adjusted" not in (await browser.get("/office/audit")).text
+
+
+async def test_staff_cannot_adjust_points_nor_anyone_without_the_csrf_token(
+    concierge: Concierge, browser: httpx.AsyncClient
+) -> None:
+    giulia, _ = await enrolled(concierge)
+    await member_of_staff(concierge, browser, "anna@aurelia.example", "staff")
+    page = await browser.get(f"/office/members/{giulia}")
+    assert "/points" not in page.text  # no form for staff
+    form = {"csrf": csrf(page), "points": "500", "note": "a gift"}
+    assert (await browser.post(f"/office/members/{giulia}/points", data=form)).status_code == 403
+    browser.cookies.clear()
+    await member_of_staff(concierge, browser, "owner@aurelia.example", "owner")
+    for token in ({}, {"csrf": "forged"}):
+        wrong = {"points": "500", "note": "a gift", **token}
+        response = await browser.post(f"/office/members/{giulia}/points", data=wrong)
+        assert response.status_code == 403
+    assert "a gift" not in (await browser.get(f"/office/members/{giulia}")).text
+
+
+async def test_a_visitor_cannot_adjust_points(
+    concierge: Concierge, browser: httpx.AsyncClient
+) -> None:
+    giulia, _ = await enrolled(concierge)
+    form = {"csrf": csrf(await browser.get("/office/sign-in")), "points": "5", "note": "a gift"}
+    response = await browser.post(f"/office/members/{giulia}/points", data=form)
+    assert response.headers["location"] == "/office/sign-in"
