@@ -1,6 +1,6 @@
 """A member as the back office shows them: found by number or phone, then their card, QR
-code, ledger, purchases and consents (with their source), read in one unit of work; and the
-owner's point adjustments, written in the audit log."""
+code, ledger, purchases, consents (with their source) and appointments to come, read in one
+unit of work; and the owner's point adjustments, written in the audit log."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from loyalty import points
 from loyalty.consent import ConsentChange
 from loyalty.membercard import qr_payload
 from loyalty.program import Program
-from loyalty.records import Member, Purchase
+from loyalty.records import Appointment, Member, Purchase
 from loyalty.stores import UnitOfWork
 from loyalty.text import unstorable
-from services import members
+from services import appointments, members
 from services.members import Card, MemberError, member_number
 
 LEDGER_LINES = 50
@@ -39,6 +39,7 @@ class Page:
     ledger: list[points.Entry]
     purchases: Sequence[Purchase]
     consents: list[ConsentChange]
+    appointments: Sequence[Appointment]
 
 
 async def search(uow: UnitOfWork, query: str, program: Program) -> list[Found]:
@@ -72,6 +73,7 @@ async def page(uow: UnitOfWork, number: str, now: datetime, program: Program) ->
         ledger=await members.statement(uow, member, LEDGER_LINES),
         purchases=await uow.purchases.for_member(member.id),
         consents=await uow.consents.history(member.id),
+        appointments=await appointments.upcoming(uow, member.id, now),
     )
 
 

@@ -1,6 +1,6 @@
 """The back office's Members pages (issue 19): a search by member number or phone, and a
-member's page (their card as they see it, QR code, ledger, purchases, consents). Staff and
-owners may read them; only owners adjust points."""
+member's page (their card as they see it, QR code, ledger, purchases, consents,
+appointments to come). Staff and owners may read them; only owners adjust points."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from loyalty.points import InsufficientPoints
 from services import office_members
 from services.members import MemberError, member_number
 from services.office import Who
-from services.wording import speaker_for, staff_speaker
+from services.wording import service_name, speaker_for, staff_speaker
 
 router = APIRouter(prefix="/office/members")
 
@@ -79,6 +79,7 @@ async def _member_page(
         "who": who, "shown": shown, "qr": qr, "speaker": staff_speaker(app.program),
         "card_text": render_card(shown.card, app.program, as_seen), "reason": reason_text,
         "number": member_number, "purpose": purpose_name, "channel": channel_name,
-        "refused": refused, "largest": INT4_MAX,
+        "refused": refused, "largest": INT4_MAX, "service": service_name,
+        "program": app.program,
     }  # fmt: skip
     return _render(request, app, "members_card.html", status, **page)

@@ -4,6 +4,7 @@ phone, a member's page, who may read them, and what they never show."""
 from __future__ import annotations
 
 import re
+from datetime import time
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from bot.bootstrap import Concierge
 from bot.logs import Redactor
 from loyalty.consent import Channel, Purpose
-from services import members, office, privacy
+from services import appointments, members, office, privacy
 from services.purchases import ingest
 from tests.conftest import Clock
 from tests.factories import OTHER_PHONE, PHONE, purchase
@@ -21,7 +22,8 @@ __all__ = ["browser"]
 
 
 async def enrolled(concierge: Concierge) -> tuple[str, str]:
-    """Giulia (a purchase, a consent given at the till) and Marc; their member numbers."""
+    """Giulia (a purchase, a consent given at the till, a ring to resize) and Marc; their
+    member numbers."""
     now = concierge.clock()
     async with concierge.db.unit_of_work() as uow:
         giulia = await members.add(uow, concierge.program, now, PHONE, name="Giulia Rossi")
@@ -29,6 +31,11 @@ async def enrolled(concierge: Concierge) -> tuple[str, str]:
         await members.set_consent(
             uow, giulia, Purpose.EVENTS, Channel.WHATSAPP, True, now, "till", "told at the till"
         )
+        anna = await uow.staff.add(6660001, "Anna Bianchi", "concierge", now)
+        for weekday in range(1, 6):
+            await uow.schedules.set_hours(anna.id, weekday, time(10), time(18))
+        [slot, *_] = await appointments.slots(uow, concierge.program, "resize", now)
+        await appointments.book(uow, concierge.program, giulia, "resize", slot.start, now)
         await uow.commit()
     batch = [purchase(now, "1200.00", order_id="ORD-GIULIA"), purchase(
         now, "80.00", phone=OTHER_PHONE, order_id="ORD-MARC"
@@ -68,10 +75,13 @@ async def test_a_members_page_shows_their_card_ledger_purchases_and_consents_onl
     for shown in ("Giulia Rossi", "ORD-GIULIA", "Purchase ORD-GIULIA", "€1,200.00", "till"):
         assert shown in page.text
     assert "Private previews and events" in page.text
+    resize = concierge.program.services["resize"].name["en"]
+    assert resize in page.text.split("Appointments to come")[1]
     assert 'src="data:image/png;base64,' in page.text and "http" not in page.text.split("<img")[1]
     for other in ("Marc", "ORD-MARC", marc, OTHER_PHONE):
         assert other not in page.text
-    assert (await browser.get(f"/office/members/{marc}")).status_code == 200
+    marcs = await browser.get(f"/office/members/{marc}")
+    assert resize not in marcs.text and "Giulia" not in marcs.text
 
 
 @pytest.mark.parametrize("path", ["M99999", PHONE, "nothing"])
