@@ -21,6 +21,7 @@ from services import appointments, members
 from services.members import Card, MemberError, member_number
 
 LEDGER_LINES = 50
+SEARCH_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,13 @@ class Page:
 
 
 async def search(uow: UnitOfWork, query: str, program: Program) -> list[Found]:
-    """The member a number or phone names (none when no one); an erased member by number only."""
+    """The member a number or phone names, else those whose name holds `query` (the first
+    SEARCH_LIMIT); an erased member only by number, and nameless."""
     try:
         member = await members.look_up(uow, query, program)
     except MemberError:
-        return []
+        named = await uow.members.named(query.strip(), SEARCH_LIMIT)
+        return [Found(member_number(one.id), one.name, None) for one in named]
     erased = member.erased_at
     return [Found(member_number(member.id), None if erased else member.name, erased)]
 

@@ -51,7 +51,7 @@ async def test_a_visitor_is_sent_to_sign_in(browser: httpx.AsyncClient, path: st
 
 
 @pytest.mark.parametrize("role", ["staff", "owner"])
-async def test_staff_and_owners_find_a_member_by_number_or_phone(
+async def test_staff_and_owners_find_a_member_by_number_phone_or_name(
     concierge: Concierge, browser: httpx.AsyncClient, role: str
 ) -> None:
     giulia, _ = await enrolled(concierge)
@@ -61,8 +61,11 @@ async def test_staff_and_owners_find_a_member_by_number_or_phone(
         assert found.status_code == 200
         assert f'href="/office/members/{giulia}"' in found.text and "Giulia Rossi" in found.text
         assert "Marc" not in found.text
-    nobody = await browser.get("/office/members", params={"q": "M99999"})
-    assert "No member found." in nobody.text and "Giulia" not in nobody.text
+    by_name = await browser.get("/office/members", params={"q": "rOSSi"})
+    assert f'href="/office/members/{giulia}"' in by_name.text and "Marc" not in by_name.text
+    for query in ("M99999", "%", "_"):  # wildcards are letters like any other
+        nobody = await browser.get("/office/members", params={"q": query})
+        assert "No member found." in nobody.text and "Giulia" not in nobody.text
 
 
 async def test_a_members_page_shows_their_card_ledger_purchases_and_consents_only(
@@ -107,6 +110,8 @@ async def test_an_erased_member_is_found_by_number_only_and_shows_nothing_of_the
     assert "erased on" in listed.text and f'href="/office/members/{giulia}"' not in listed.text
     by_phone = await browser.get("/office/members", params={"q": PHONE})
     assert "No member found." in by_phone.text  # an erased member has no phone left
+    by_name = await browser.get("/office/members", params={"q": "Giulia"})
+    assert "No member found." in by_name.text  # nor a name
     assert "Giulia" not in listed.text + by_phone.text
     page = await browser.get(f"/office/members/{giulia}")
     assert page.status_code == 404 and "Giulia" not in page.text
