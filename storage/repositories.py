@@ -85,6 +85,12 @@ class Members(Repository):
             found.update({member.id: member for member in rows})
         return found
 
+    async def named(self, text: str, limit: int) -> Sequence[Member]:
+        """Members not erased whose name holds `text`, whatever the case, oldest first."""
+        found = func.lower(Member.name).contains(text.lower(), autoescape=True)
+        query = select(Member).where(found, Member.erased_at.is_(None))
+        return (await self.session.scalars(query.order_by(Member.id).limit(limit))).all()
+
     async def by_phone(self, phone: str) -> Member | None:
         return await self.session.scalar(select(Member).where(Member.phone == phone))
 
