@@ -35,6 +35,7 @@ async def test_a_browser_finds_a_member_and_reads_their_card(
         await page.keyboard.press("Enter")
         await page.wait_for_url(f"{address}/office/")
         await page.goto(f"{address}/office/members")
+        await page.wait_for_function("document.activeElement.id === 'q'")  # autofocus
         await page.keyboard.type(PHONE)  # the search box has the focus
         await page.keyboard.press("Enter")
         await page.wait_for_url(f"{address}/office/members?q=*")
