@@ -12,7 +12,7 @@ command, its label is read as words.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import replace
 from functools import partial
 from typing import Protocol
@@ -211,24 +211,26 @@ class Engine:
             return None, leaving
         return pick_within(text, turn.offered), None
 
-    def _by_words(self, turn: Turn, text: str) -> list[tuple[Handler, bool]]:
+    def _by_words(self, turn: Turn, text: str) -> Iterator[tuple[Handler, bool]]:
         """Who may answer a message by its words, and whether that leaves the question: its
         /command; a capability whose words it holds; an option it names but for a typo;
         a capability whose words it holds but for a typo."""
-        router, found = self.router, []
-        gettexts = [turn.speaker.gettext]
+        router, gettexts = self.router, [turn.speaker.gettext]
         if text.startswith("/"):
             command = text[1:].split(maxsplit=1)[0].split("@")[0].lower() if text[1:] else ""
-            found.append((router.commands.get(command), True))
+            if command in router.commands:
+                yield router.commands[command], True
         elif text:
-            found.append((router.for_words(text, gettexts), True))
+            exact = router.for_words(text, gettexts)
+            if exact is not None:
+                yield exact, True
+            # typos are weighed only when no exact word answered (a generator: asked lazily)
             option = pick_nearly(text, turn.offered)  # a typo: the nearest, an option on a tie
             intent = router.for_typos(text, gettexts)
             if option is not None and (intent is None or option[1] <= intent[1]):
-                found.append((partial(self._press, option[0]), False))
+                yield partial(self._press, option[0]), False
             elif intent is not None:
-                found.append((intent[0], True))
-        return [(handler, leaves) for handler, leaves in found if handler is not None]
+                yield intent[0], True
 
     async def _press(self, action: str, turn: Turn) -> list[Reply] | None:
         """An option chosen by words, as if its button were pressed."""
