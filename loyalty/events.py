@@ -18,6 +18,7 @@ GOING, DECLINED, WAITING, OFFERED, CANCELLED = (
     "cancelled",
 )
 HOLDING = (GOING, OFFERED)  # answers that hold seats
+KINDS = ("preview", "trunk_show", "launch", "dinner")  # what an event is, as staff file it
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,17 @@ def timing_problem(
         return "it must end after it starts"
     if deadline is not None and deadline > starts_at:
         return "the RSVP deadline must be before the start"
+    return None
+
+
+def edit_problem(capacity: int, plus_ones: int, held: int, parties: Iterable[int]) -> str | None:
+    """What is wrong with new seats for an event already answered, None when nothing is:
+    `held` seats are promised (going, offered) and each of `parties` is the guests an answer
+    brings (going, offered, waiting); no one loses the place or the guests already given."""
+    if capacity < held:
+        return f"capacity cannot go below the {held} seat(s) already held"
+    if plus_ones < max(parties, default=0):
+        return "guests allowed cannot go below what members already bring"
     return None
 
 

@@ -17,6 +17,7 @@ from loyalty.account import Account
 from loyalty.badges import Award
 from loyalty.booking import Busy
 from loyalty.consent import ConsentChange
+from loyalty.event_store import Events
 from loyalty.occasions import Yearly
 from loyalty.office import OfficeStore
 from loyalty.points import Entry
@@ -28,7 +29,6 @@ from loyalty.records import (
     ChannelIdentity,
     Closure,
     ConversationState,
-    Event,
     Handoff,
     InboundReceipt,
     LinkToken,
@@ -223,17 +223,6 @@ class Transcripts(Protocol):
         photo: str | None = None,
     ) -> None: ...
     async def of(self, handoff_id: int) -> Sequence[TranscriptLine]: ...
-
-
-class Events(Protocol):
-    """Private previews and trunk shows, and whom they are for."""
-
-    async def add(self, guests: Sequence[int], **fields: object) -> Event: ...
-    async def all(self) -> Sequence[Event]: ...
-    async def get(self, event_id: int, lock: bool = False) -> Event | None: ...
-    async def guests(self, event_id: int) -> set[int]: ...
-    async def starting_between(self, start: datetime, end: datetime) -> Sequence[Event]: ...
-    async def upcoming(self, now: datetime) -> Sequence[Event]: ...
 
 
 class Rsvps(Protocol):

@@ -18,6 +18,7 @@ from loyalty.events import (
     DECLINED,
     GOING,
     HOLDING,
+    KINDS,
     OFFERED,
     WAITING,
     Eligibility,
@@ -27,10 +28,12 @@ from loyalty.events import (
     seats,
     timing_problem,
 )
+from loyalty.ids import INT2_MAX, INT4_MAX
 from loyalty.program import Program
 from loyalty.records import Event, Member, Rsvp
 from loyalty.segments import Segment
 from loyalty.stores import UnitOfWork
+from loyalty.text import unstorable
 from services.members import account
 from services.notices import Notice, Request, send_once
 
@@ -88,6 +91,7 @@ async def create(
     ends_at: datetime,
     capacity: int,
     plus_ones: int = 0,
+    kind: str = KINDS[0],
     tiers: list[str] | None = None,
     segments: list[str] | None = None,
     badges: list[str] | None = None,
@@ -96,27 +100,49 @@ async def create(
     description: str = "",
     place: str = "",
 ) -> Event:
+    fields = details(
+        program, now, title=title, starts_at=starts_at, ends_at=ends_at, capacity=capacity,
+        plus_ones=plus_ones, kind=kind, tiers=tiers, segments=segments, badges=badges,
+        deadline=deadline, description=description, place=place,
+    )  # fmt: skip
+    return await uow.events.add(guests or [], created_at=now, **fields)
+
+
+def details(
+    program: Program, now: datetime, *, title: str, starts_at: datetime, ends_at: datetime,
+    capacity: int, plus_ones: int, kind: str, tiers: list[str] | None,
+    segments: list[str] | None, badges: list[str] | None, deadline: datetime | None,
+    description: str, place: str,
+) -> dict[str, object]:  # fmt: skip
+    """An event's fields as staff gave them (to create it or edit it), checked and tidied;
+    EventError says what is wrong."""
     title = " ".join(title.split())
-    if not title or len(title) > 200:
-        raise EventError("the title must be 1 to 200 characters")
+    if not title or len(title) > 200 or unstorable(title) is not None:
+        raise EventError("the title must be 1 to 200 characters", "title")
+    if len(place) > 200 or unstorable(place) is not None:
+        raise EventError("the place must be at most 200 characters on one line", "place")
+    if len(description) > 2000 or unstorable(description, lines=True) is not None:
+        raise EventError("the description must be at most 2,000 characters", "description")
+    if kind not in KINDS:
+        raise EventError(f"the kind must be one of {', '.join(KINDS)}", "kind")
     if (problem := timing_problem(starts_at, ends_at, deadline, now)) is not None:
-        raise EventError(problem)
-    if capacity <= 0 or plus_ones < 0:
-        raise EventError("capacity must be at least 1, plus-ones at least 0")
+        raise EventError(problem, "times")
+    if not 0 < capacity <= INT4_MAX or not 0 <= plus_ones <= INT2_MAX:
+        raise EventError("capacity must be at least 1, plus-ones at least 0", "capacity")
     known = {
         "tier": {level.key for level in program.tiers.levels},
         "segment": {s.value for s in Segment},
         "badge": set(program.badges),
     }
-    for kind, given in (("tier", tiers), ("segment", segments), ("badge", badges)):
-        unknown = set(given or ()) - known[kind]
+    for name, given in (("tier", tiers), ("segment", segments), ("badge", badges)):
+        unknown = set(given or ()) - known[name]
         if unknown:
-            raise EventError(f"unknown {kind} {sorted(unknown)[0]!r}")
-    return await uow.events.add(
-        guests or [], title=title, starts_at=starts_at, ends_at=ends_at, capacity=capacity,
+            raise EventError(f"unknown {name} {sorted(unknown)[0]!r}", "unknown")
+    return dict(
+        title=title, kind=kind, starts_at=starts_at, ends_at=ends_at, capacity=capacity,
         plus_ones=plus_ones, tiers=sorted(set(tiers or ())), segments=sorted(set(segments or ())),
         badges=sorted(set(badges or ())), deadline=deadline, description=description,
-        place=place, created_at=now,
+        place=place,
     )  # fmt: skip
 
 

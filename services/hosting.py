@@ -4,21 +4,27 @@ The members' side (answers, the waitlist, reminders) is services/events.py."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from loyalty.consent import Purpose, current
-from loyalty.events import DECLINED, GOING, on_the_day, rate, tally
+from loyalty.events import DECLINED, GOING, HOLDING, WAITING, edit_problem, on_the_day, rate, tally
 from loyalty.membercard import verify_ticket
 from loyalty.program import Program
 from loyalty.reach import addresses, reach
 from loyalty.records import Event, Member, Rsvp
 from loyalty.stores import UnitOfWork
 from services import events, members
-from services.events import GONE, INVITATION, NOT_FOR_YOU, eligibility
-from services.members import account
+from services.events import GONE, INVITATION, NOT_FOR_YOU, SEAT_OFFERED, EventError, eligibility
+from services.members import MemberError, account
 from services.notices import Notice, send_once
+
+NOT_TODAY = "not_today"  # a ticket scanned on another day than the event's
+GUEST_COLUMNS = ("member", "name", "answer", "guests", "checked_in")
 
 
 async def listing(uow: UnitOfWork) -> Sequence[Event]:
@@ -29,7 +35,7 @@ async def listing(uow: UnitOfWork) -> Sequence[Event]:
 async def _event(uow: UnitOfWork, event_id: int) -> Event:
     event = await uow.events.get(event_id)
     if event is None:
-        raise events.EventError(f"no event {event_id}")
+        raise EventError(f"no event {event_id}")
     return event
 
 
@@ -71,23 +77,54 @@ async def guest_list(uow: UnitOfWork, event_id: int) -> list[Guest]:
     ]  # fmt: skip
 
 
+def guest_rows(guests: Sequence[Guest], zone: tzinfo) -> list[tuple[str, ...]]:
+    """The guest list as a table, its heading first, times in the store's `zone`: what the
+    CLI's `--csv` and the back office's download give."""
+
+    def came(at: datetime | None) -> str:
+        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
+
+    table: list[tuple[str, ...]] = [GUEST_COLUMNS]
+    table += [
+        (g.number, g.name, g.answer, str(g.plus_ones), came(g.checked_in_at)) for g in guests
+    ]
+    return table
+
+
+def guests_csv(guests: Sequence[Guest], zone: tzinfo) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(guest_rows(guests, zone))
+    return out.getvalue()
+
+
 @dataclass(frozen=True)
 class Admitted:
     number: str  # as the ticket gives it
     member: Member
     rsvp: Rsvp
+    again: bool = False  # checked in before: nothing new recorded
 
 
 async def check_in(
-    uow: UnitOfWork, program: Program, payload: str, now: datetime, make_key: Callable[[], str]
-) -> Admitted:
-    """Attendance from the text the door's scanner read from a ticket; once only."""
+    uow: UnitOfWork, program: Program, payload: str, now: datetime, make_key: Callable[[], str],
+    event_id: int | None = None,
+) -> Admitted:  # fmt: skip
+    """Attendance from the text the door's scanner read from a ticket; once only. With
+    `event_id` (the door's event), a ticket for another event is refused."""
     found = verify_ticket(payload, await members.qr_key(uow, make_key))
     if found is None:
-        raise events.EventError("not a ticket of this club (forged or misread)")
-    event_id, number = found
-    member = await members.find(uow, number, program)
-    return Admitted(number, member, await admit(uow, program, event_id, member, now))
+        raise EventError("not a ticket of this club (forged or misread)")
+    ticket_event, number = found
+    if event_id is not None and ticket_event != event_id:
+        raise EventError("this ticket is for another event", NOT_FOR_YOU)
+    try:
+        member = await members.find(uow, number, program)
+    except MemberError:
+        raise EventError("no place at this event for this member", NOT_FOR_YOU) from None
+    before = await uow.rsvps.of(ticket_event, member.id)
+    again = before is not None and before.checked_in_at is not None
+    row = await admit(uow, program, ticket_event, member, now)
+    return Admitted(number, member, row, again)
 
 
 @dataclass(frozen=True)
@@ -104,6 +141,30 @@ async def cancel(uow: UnitOfWork, program: Program, event_id: int, now: datetime
     return Cancelled(event, queued, len(told))
 
 
+async def edit(
+    uow: UnitOfWork, program: Program, event_id: int, now: datetime, guests: list[int],
+    **given: Any,
+) -> Event:  # fmt: skip
+    """Change an event still to come (the fields `events.create` takes; `guests` replaces its
+    guest list). Whoever answered keeps their answer, seat and guests (the capacity and the
+    guests allowed cannot go below them), even when no longer eligible; the change is not
+    announced; seats a larger capacity frees go to the waitlist, and those offered are told."""
+    event = await uow.events.get(event_id, lock=True)
+    if event is None or event.cancelled_at is not None or event.starts_at <= now:
+        raise EventError(f"event {event_id} is not upcoming", GONE)
+    fields = events.details(program, now, **given)
+    answered = await uow.rsvps.for_event(event.id, (*HOLDING, WAITING))
+    problem = edit_problem(
+        given["capacity"], given["plus_ones"], event.seats_taken, [r.plus_ones for r in answered]
+    )
+    if problem is not None:
+        raise EventError(problem, "held")
+    await uow.events.change(event, guests, **fields)
+    offered = await events.promote(uow, program, event, now)
+    await events.notify(uow, program, now, SEAT_OFFERED, offered)
+    return event
+
+
 @dataclass(frozen=True)
 class Invited:
     queued: int  # new invitations written to the outbox
@@ -115,7 +176,7 @@ async def invite(uow: UnitOfWork, program: Program, event_id: int, now: datetime
     """Invite every eligible member who agreed to hear about events, once each."""
     event = await uow.events.get(event_id)
     if event is None or event.cancelled_at is not None or event.starts_at <= now:
-        raise events.EventError(f"event {event_id} is not upcoming", GONE)
+        raise EventError(f"event {event_id} is not upcoming", GONE)
     admits = eligibility(event, await uow.events.guests(event.id))
     chosen = []
     after = 0
@@ -157,13 +218,13 @@ async def admit(
     once only."""
     row = await uow.rsvps.of(event_id, member.id)
     if row is None or row.status != GOING:
-        raise events.EventError("no place at this event for this member", NOT_FOR_YOU)
+        raise EventError("no place at this event for this member", NOT_FOR_YOU)
     event = await _event(uow, event_id)
     zone = program.club.zone
     if row.checked_in_at is None and not on_the_day(event.starts_at, event.ends_at, now, zone):
         day = event.starts_at.astimezone(zone).date().isoformat()
-        raise events.EventError(
-            f"not the event's day: {event.title} is on {day}; nothing recorded", NOT_FOR_YOU
+        raise EventError(
+            f"not the event's day: {event.title} is on {day}; nothing recorded", NOT_TODAY
         )
     if row.checked_in_at is None:
         await uow.rsvps.change(row, checked_in_at=now)
@@ -196,7 +257,7 @@ class Report:
 async def report(uow: UnitOfWork, program: Program, event_id: int) -> Report:
     event = await uow.events.get(event_id)
     if event is None:
-        raise events.EventError(f"no event {event_id}", GONE)
+        raise EventError(f"no event {event_id}", GONE)
     rows = await uow.rsvps.for_event(event.id)
     invited = {int(key.rsplit(":", 1)[1]) for key in await uow.outbox.keys_like(
         f"{INVITATION}:{event.id}:%")}  # fmt: skip

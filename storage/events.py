@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import records
@@ -46,6 +46,13 @@ class Events:
             select(EventGuest.member_id).where(EventGuest.event_id == event_id)
         )
         return set(rows)
+
+    async def change(self, event: records.Event, guests: Iterable[int], **fields: object) -> None:
+        for name, value in fields.items():
+            setattr(event, name, value)
+        await self.session.execute(delete(EventGuest).where(EventGuest.event_id == event.id))
+        self.session.add_all(EventGuest(event_id=event.id, member_id=m) for m in set(guests))
+        await self.session.flush()
 
     async def starting_between(self, start: datetime, end: datetime) -> list[Event]:
         return list(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -121,15 +119,11 @@ async def events_show(uow: UnitOfWork, app: Concierge, event_id: int) -> None:
 @transaction
 async def events_guests(uow: UnitOfWork, app: Concierge, event_id: int, as_csv: bool) -> None:
     """Who answered: member, name, answer, guests, place in line, checked in."""
-    table = [("member", "name", "answer", "guests", "checked_in")]
-    for guest in await hosting.guest_list(uow, event_id):
-        came = store_time(app, guest.checked_in_at) if guest.checked_in_at else ""
-        table.append((guest.number, guest.name, guest.answer, str(guest.plus_ones), came))
+    guests = await hosting.guest_list(uow, event_id)
     if as_csv:
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(table)
-        click.echo(out.getvalue(), nl=False)
+        click.echo(hosting.guests_csv(guests, app.program.club.zone), nl=False)
         return
+    table = hosting.guest_rows(guests, app.program.club.zone)
     for member, name, answer, plus_ones, came in table[1:]:
         click.echo(f"{member}  {answer:<9}  +{plus_ones}  {came or '-':<16}  {name}")
 
