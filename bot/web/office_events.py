@@ -110,17 +110,21 @@ def _form_page(
     request: Request, app: App, who: Who, draft: Draft, event_id: int | None,
     status: int = 200, problem: str | None = None,
 ) -> Response:  # fmt: skip
+    return _render(
+        request, app, "event_form.html", status, who=who, draft=asdict(draft), kinds=KINDS,
+        choices=_choices(app), event_id=event_id, problem=problem, zone=app.program.club.timezone,
+    )  # fmt: skip
+
+
+def _choices(app: App) -> dict[str, list[tuple[str, str]]]:
+    """The tiers, segments and badges an event may be for: (key, name in the staff's words)."""
     speaker = staff_speaker(app.program)
     lang = speaker.language
-    choices = {
+    return {
         "tiers": [(t.key, t.name[lang]) for t in app.program.tiers.levels],
         "segments": [(s.value, segment_name(s.value, speaker)) for s in Segment],
         "badges": [(key, badge.name[lang]) for key, badge in app.program.badges.items()],
     }
-    return _render(
-        request, app, "event_form.html", status, who=who, draft=asdict(draft), kinds=KINDS,
-        choices=choices, event_id=event_id, problem=problem, zone=app.program.club.timezone,
-    )  # fmt: skip
 
 
 def _missing(request: Request, app: App, who: Who) -> Response:
@@ -175,7 +179,8 @@ async def _event_page(
         request, app, "event.html", status, who=who, page=page, event=event,
         upcoming=event.cancelled_at is None and event.starts_at > app.clock(),
         number=members.member_number, speaker=speaker, share=share, no_consent=NO_CONSENT,
-        days=app.program.events.conversion_days, **more,
+        days=app.program.events.conversion_days,
+        named={kind: dict(pairs) for kind, pairs in _choices(app).items()}, **more,
     )  # fmt: skip
 
 

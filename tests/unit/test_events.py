@@ -12,6 +12,7 @@ from loyalty.events import (
     Eligibility,
     Priority,
     answers_until,
+    edit_problem,
     fits,
     on_the_day,
     rate,
@@ -109,3 +110,11 @@ def test_a_ticket_is_checked_in_on_the_events_day_in_the_stores_zone() -> None:
     assert not on_the_day(starts, ends, datetime(2026, 12, 8, 23, 30, tzinfo=UTC), tokyo)
     overnight = datetime(2026, 12, 9, 2, 0, tzinfo=tokyo)  # a party past midnight
     assert on_the_day(starts, overnight, datetime(2026, 12, 9, 1, 0, tzinfo=tokyo), tokyo)
+
+
+def test_an_edit_never_takes_a_seat_or_a_guest_already_given() -> None:
+    assert edit_problem(10, 1, held=4, parties=[1, 0, 1]) is None
+    assert edit_problem(4, 1, held=4, parties=[1]) is None  # exactly what is held
+    assert "below the 4 seat(s)" in (edit_problem(3, 1, held=4, parties=[1]) or "")
+    assert "guests allowed" in (edit_problem(10, 0, held=2, parties=[0, 1]) or "")
+    assert edit_problem(1, 0, held=0, parties=[]) is None

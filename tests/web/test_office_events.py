@@ -121,7 +121,7 @@ async def test_staff_create_an_event_from_the_form_and_find_it_listed(
     start = staff_speaker(concierge.program).day_and_time(
         concierge.clock().replace(hour=17, minute=30)
     )
-    for shown in ("Emerald preview", "Trunk show", start, "gold, platinum",
+    for shown in ("Emerald preview", "Trunk show", start, "Gold, Platinum",
                   'href="/office/members/M00001"', "Via Montenapoleone 3"):  # fmt: skip
         assert shown in page.text
     listed = await browser.get("/office/events")
