@@ -443,9 +443,10 @@ def test_events_create_list_guests_check_in_report_and_cancel(
     created = run(
         "events", "create", "--title", "Emerald preview", "--starts", "2030-12-08T18:30",
         "--ends", "2030-12-08T21:00", "--capacity", "10", "--plus-ones", "1",
-        "--guest", "M00001", "--tiers", "ambassador",
+        "--guest", "M00001", "--tiers", "ambassador", "--kind", "trunk_show",
     )  # fmt: skip
     assert created.exit_code == 0 and created.output == "1\n"
+    assert run("events", "show", "1").output.startswith("Emerald preview (trunk_show)\n")
     assert run("events", "list").output == "   1  2030-12-08 18:30    0/10   Emerald preview\n"
     assert "guest list: M00001" in run("events", "show", "1").output
 

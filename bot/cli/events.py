@@ -12,6 +12,7 @@ from bot.bootstrap import Concierge
 from bot.cli.params import Id, Text, store_time
 from bot.cli.running import fail, transaction
 from loyalty.dates import OutOfRange, moment_in
+from loyalty.events import KINDS
 from loyalty.ids import INT2_MAX, INT4_MAX
 from services import events, hosting, members
 
@@ -50,6 +51,7 @@ def _moment(app: Concierge, option: str, text: str) -> datetime:
     type=click.IntRange(max=INT2_MAX),
     help="guests a member may bring",
 )
+@click.option("--kind", default=KINDS[0], show_default=True, type=click.Choice(KINDS))
 @click.option("--tiers", multiple=True, help="only these tiers (comma-separated)")
 @click.option("--segments", multiple=True, help="only these segments (comma-separated)")
 @click.option("--badges", multiple=True, help="only holders of these badges (comma-separated)")
@@ -62,14 +64,15 @@ def _moment(app: Concierge, option: str, text: str) -> datetime:
 @transaction
 async def events_create(
     uow: UnitOfWork, app: Concierge, title: str, starts: str, ends: str, capacity: int,
-    plus_ones: int, tiers: tuple[str, ...], segments: tuple[str, ...], badges: tuple[str, ...],
-    guests: tuple[str, ...], deadline: str | None, place: str, description: str,
+    plus_ones: int, kind: str, tiers: tuple[str, ...], segments: tuple[str, ...],
+    badges: tuple[str, ...], guests: tuple[str, ...], deadline: str | None, place: str,
+    description: str,
 ) -> None:  # fmt: skip
     """Create an event; prints its id. With no eligibility option, every member may come."""
     named = [(await members.find(uow, ref, app.program)).id for ref in guests]
     event = await events.create(
         uow, app.program, app.clock(), title=title, starts_at=_moment(app, "--starts", starts),
-        ends_at=_moment(app, "--ends", ends), capacity=capacity, plus_ones=plus_ones,
+        ends_at=_moment(app, "--ends", ends), capacity=capacity, plus_ones=plus_ones, kind=kind,
         tiers=_names(tiers), segments=_names(segments), badges=_names(badges), guests=named,
         deadline=_moment(app, "--deadline", deadline) if deadline is not None else None,
         place=place, description=description,
@@ -97,7 +100,7 @@ async def events_show(uow: UnitOfWork, app: Concierge, event_id: int) -> None:
     sheet = await hosting.sheet(uow, event_id)
     event = sheet.event
     lines = [
-        f"{event.title}" + (" (cancelled)" if event.cancelled_at else ""),
+        f"{event.title} ({event.kind})" + (" (cancelled)" if event.cancelled_at else ""),
         f"when: {store_time(app, event.starts_at)} – {store_time(app, event.ends_at)} "
         f"({app.program.club.timezone})",
         f"place: {event.place or '—'}",

@@ -102,10 +102,6 @@ def _given(draft: Draft, app: App) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _event_id(text: str) -> int | None:
-    return parse_id(text)
-
-
 def _form_page(
     request: Request, app: App, who: Who, draft: Draft, event_id: int | None,
     status: int = 200, problem: str | None = None,
@@ -165,7 +161,7 @@ async def event_page(request: Request, app: App, who: Signed, event_id: str) -> 
 async def _event_page(
     request: Request, app: App, who: Who, event_id: str, status: int = 200, **more: object
 ) -> Response:
-    number = _event_id(event_id)
+    number = parse_id(event_id)
     async with app.db.unit_of_work() as uow:
         page = await office_events.page(uow, app.program, number) if number else None
     if page is None:
@@ -186,7 +182,7 @@ async def _event_page(
 
 @router.get("/{event_id}/edit", include_in_schema=False)
 async def edit_page(request: Request, app: App, who: Signed, event_id: str) -> Response:
-    number = _event_id(event_id)
+    number = parse_id(event_id)
     async with app.db.unit_of_work() as uow:
         page = await office_events.page(uow, app.program, number) if number else None
     if page is None or number is None:
@@ -197,7 +193,7 @@ async def edit_page(request: Request, app: App, who: Signed, event_id: str) -> R
 
 @router.post("/{event_id}/edit", include_in_schema=False, dependencies=[Checked])
 async def edit(request: Request, app: App, who: Signed, event_id: str, draft: Drafted) -> Response:
-    number = _event_id(event_id)
+    number = parse_id(event_id)
     if number is None:
         return _missing(request, app, who)
     try:
@@ -216,7 +212,7 @@ async def edit(request: Request, app: App, who: Signed, event_id: str, draft: Dr
 
 @router.post("/{event_id}/invite", include_in_schema=False, dependencies=[Checked])
 async def invite(request: Request, app: App, who: Signed, event_id: str) -> Response:
-    number = _event_id(event_id)
+    number = parse_id(event_id)
     if number is None:
         return _missing(request, app, who)
     try:
@@ -233,7 +229,7 @@ async def cancel(
     request: Request, app: App, who: Signed, event_id: str,
     confirm: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
-    number = _event_id(event_id)
+    number = parse_id(event_id)
     if number is None:
         return _missing(request, app, who)
     if confirm != "yes":
@@ -249,7 +245,7 @@ async def cancel(
 
 @router.get("/{event_id}/guests.csv", include_in_schema=False)
 async def guests_csv(request: Request, app: App, who: Signed, event_id: str) -> Response:
-    number = _event_id(event_id)
+    number = parse_id(event_id)
     try:
         async with app.db.unit_of_work() as uow:
             guests = await hosting.guest_list(uow, number) if number else None
@@ -267,7 +263,7 @@ async def guests_csv(request: Request, app: App, who: Signed, event_id: str) -> 
 async def _door(
     request: Request, app: App, who: Who, event_id: str, status: int = 200, **more: object
 ) -> Response:
-    number = _event_id(event_id)
+    number = parse_id(event_id)
     async with app.db.unit_of_work() as uow:
         page = await office_events.page(uow, app.program, number) if number else None
     if page is None:
@@ -290,7 +286,7 @@ async def check_in(
     ticket: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
     """One line: checked in (name, guests), already checked in at..., or why not."""
-    number = _event_id(event_id)
+    number = parse_id(event_id)
     if number is None:
         return _missing(request, app, who)
     try:
