@@ -182,6 +182,8 @@ class Closure(Protocol):
 
     @property
     def day(self) -> date: ...
+    @property
+    def reason(self) -> str: ...
 
 
 class Purchase(Protocol):
