@@ -16,6 +16,7 @@ from bot.bootstrap import Concierge
 from bot.channels.whatsapp import unknown_buttons
 from bot.web import api, health, media, office, office_members, office_messages, telegram, whatsapp
 from bot.web.bodies import BodyTooLarge, too_large
+from bot.web.office_agenda import router as appointments_router
 
 log = logging.getLogger("concierge.web")
 DRAIN_EVERY = 5.0  # seconds between the web process's rounds of sending what waits
@@ -28,6 +29,7 @@ ROUTERS = (
     office.router,
     office_members.router,
     office_messages.router,
+    appointments_router,
 )
 
 
