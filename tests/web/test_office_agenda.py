@@ -397,3 +397,18 @@ async def test_the_owners_audit_log_reads_the_appointments_changes(
     for said in (f"no-show recorded {made.giulia}", "closure added 2026-12-25 Christmas",
                  "closure removed 2026-12-25"):  # fmt: skip
         assert said in log.text
+
+
+async def test_the_pages_speak_the_staff_language_with_its_dates_and_days(
+    concierge: Concierge, browser: httpx.AsyncClient
+) -> None:
+    made = await booked(concierge)
+    club = concierge.program.club.model_copy(update={"staff_language": "fr"})
+    concierge.program = concierge.program.model_copy(update={"club": club})
+    await member_of_staff(concierge, browser, "staff@aurelia.example", "staff")
+    week = await browser.get("/office/appointments")
+    assert "Semaine du 23 nov. 2026 au 29 nov. 2026" in week.text
+    french = sections(week)[made.giulia_with]
+    assert "mar. 24 nov." in french and "Mise à taille" in french and "· réservé" in french
+    hours = await browser.get("/office/appointments/hours")
+    assert "Enregistrer les horaires : Anna Bianchi" in hours.text and "mardi" in hours.text
