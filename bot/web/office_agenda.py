@@ -81,8 +81,10 @@ async def _hours(
 ) -> Response:
     async with app.db.unit_of_work() as uow:
         rota = await schedules.rota(uow)
-    names = get_day_names("wide", locale=staff_speaker(app.program).language)
-    page = {"who": who, "rota": rota, "days": [(key, names[i]) for i, key in enumerate(DAYS)]}
+    language = staff_speaker(app.program).language
+    names, shorts = (get_day_names(width, locale=language) for width in ("wide", "abbreviated"))
+    days = [(key, names[i], shorts[i]) for i, key in enumerate(DAYS)]
+    page = {"who": who, "rota": rota, "days": days}
     return _render(request, app, "hours.html", status, **page, **more)
 
 
