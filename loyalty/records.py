@@ -184,6 +184,8 @@ class Closure(Protocol):
 
     @property
     def day(self) -> date: ...
+    @property
+    def reason(self) -> str: ...
 
 
 class Purchase(Protocol):

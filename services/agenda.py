@@ -13,6 +13,8 @@ from loyalty.records import Appointment, Member
 from loyalty.stores import UnitOfWork
 from services import appointments
 
+EARLY = "early"  # a no-show asked before the appointment's start
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -26,7 +28,13 @@ async def agenda(
 ) -> list[Entry]:
     """The appointments of `day` in the store's zone, or of the seven days from today."""
     first = day or now.astimezone(program.club.zone).date()
-    rows = await _days(uow, program, first, 1 if day else 7)
+    return await entries(uow, program, first, 1 if day else 7)
+
+
+async def entries(uow: UnitOfWork, program: Program, first: date, days: int) -> list[Entry]:
+    """The appointments of `days` days from `first` (store's zone), soonest first, with their
+    member and staff member."""
+    rows = await _days(uow, program, first, days)
     people = await uow.members.many([r.member_id for r in rows])
     staff = {s.id: s.name for s in await uow.staff.all()}
     return [Entry(r, people.get(r.member_id), staff.get(r.staff_id, "?")) for r in rows]
@@ -57,6 +65,6 @@ async def no_show(uow: UnitOfWork, appointment_id: int, now: datetime) -> None:
         raise appointments.BookingError(
             f"appointment {appointment_id} has not started yet: a no-show is recorded from "
             "its start; nothing recorded",
-            appointments.UNKNOWN,
+            EARLY,
         )
     await appointments.cancel(uow, row, now, status=appointments.NO_SHOW)

@@ -63,8 +63,23 @@ async def close(
     return Closed(booked, await appointments.cancel_for_closure(uow, booked, now))
 
 
-async def closures(uow: UnitOfWork) -> Sequence[Closure]:
-    return await uow.schedules.closures()
+async def closures(uow: UnitOfWork, since: date | None = None) -> Sequence[Closure]:
+    """The days the store is closed, in order (from `since` on)."""
+    return await uow.schedules.closures(since)
+
+
+async def rota(uow: UnitOfWork) -> list[tuple[Staff, list[Opening | None]]]:
+    """Each staff member's hours, Monday first (None: not working that day); `set_hours`
+    keeps one opening a day."""
+    people = await staff.roster(uow)
+    hours = await uow.schedules.hours([person.id for person in people])
+    found = []
+    for person in people:
+        days: list[Opening | None] = [None] * 7
+        for weekday, start, end in hours.get(person.id, []):
+            days[weekday] = days[weekday] or Opening(start, end)
+        found.append((person, days))
+    return found
 
 
 async def reopen(uow: UnitOfWork, day: date) -> None:

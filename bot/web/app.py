@@ -19,6 +19,7 @@ from bot.web import (
     health,
     media,
     office,
+    office_agenda,
     office_events,
     office_members,
     office_messages,
@@ -39,6 +40,7 @@ ROUTERS = (
     office_members.router,
     office_messages.router,
     office_events.router,
+    office_agenda.router,
 )
 
 
