@@ -34,6 +34,25 @@ def alive(session: OfficeSession, now: datetime) -> bool:
     return now - session.seen_at < IDLE and now - session.started_at < ABSOLUTE
 
 
+def why_not_disable(accounts: Sequence[OfficeAccount], email: str, by: str | None) -> str | None:
+    """Why `by` (None: the command line) may not disable `email`'s account; None when they
+    may. No one disables themselves, and the club always keeps an owner who can sign in."""
+    target = next((one for one in accounts if one.email == email), None)
+    if target is None:
+        return "no such account"
+    if email == by:
+        return "one cannot disable one's own account"
+    if last_owner(accounts, email):
+        return "the last owner's account stays"
+    return None
+
+
+def last_owner(accounts: Sequence[OfficeAccount], email: str) -> bool:
+    """Whether `email` is the only owner whose account is not disabled."""
+    owners = [one.email for one in accounts if one.role == "owner" and one.disabled_at is None]
+    return owners == [email]
+
+
 class OfficeStore(Protocol):
     """The back office's accounts, their one-time links, sessions, failures and audit log.
     Tokens reach it hashed only."""
@@ -54,3 +73,7 @@ class OfficeStore(Protocol):
     async def forgive(self, email: str, address: str) -> None: ...
     async def audit(self, email: str, action: str, now: datetime) -> None: ...
     async def audit_log(self, limit: int) -> Sequence[AuditEntry]: ...
+    async def accounts(self) -> Sequence[OfficeAccount]: ...
+    async def end_sessions(self, account_id: int) -> None: ...
+    async def purge(self, failed_before: datetime, idle_before: datetime,
+                    started_before: datetime, now: datetime) -> int: ...  # fmt: skip

@@ -330,13 +330,14 @@ class OfficeAccount(Protocol):
     """Someone of the shop who signs in to the back office; the password is set in place."""
 
     password_hash: str | None
+    role: str
+    signed_in_at: datetime | None
+    disabled_at: datetime | None
 
     @property
     def id(self) -> int: ...
     @property
     def email(self) -> str: ...
-    @property
-    def role(self) -> str: ...
 
 
 class OfficeSession(Protocol):

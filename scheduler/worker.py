@@ -22,7 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from loyalty.program import Program
-from services import appointments, chats, events, handoffs, occasions
+from services import appointments, chats, events, handoffs, occasions, office
 from services.reviews import settle_all
 from services.sending import Sender
 
@@ -66,14 +66,18 @@ async def occasions_job(app: Club) -> None:
 
 async def retention_job(app: Club) -> None:
     """Forget what is kept only for a while: conversations with staff past the program's
-    retention (their topics queued for deletion), and conversations with the bot that
-    expired."""
+    retention (their topics queued for deletion), conversations with the bot that expired,
+    and the back office's failed sign-ins, ended sessions and spent links."""
     now = app.clock()
     async with app.db.unit_of_work() as uow:
         forgotten = await handoffs.purge(uow, now, app.program.handoff.retention_days)
         expired = await chats.forget_expired(uow, now)
+        doors = await office.forget_expired(uow, now)
         await uow.commit()
-    log.info("retention: %d staff conversations and %d chat states deleted", forgotten, expired)
+    log.info(
+        "retention: %d staff conversations, %d chat states and %d back-office rows deleted",
+        forgotten, expired, doors,
+    )  # fmt: skip
 
 
 async def events_job(app: Club) -> None:

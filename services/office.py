@@ -14,10 +14,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from loyalty import office
-from loyalty.records import AuditEntry
+from loyalty.records import AuditEntry, OfficeAccount
 from loyalty.stores import UnitOfWork
 
 HASHER = PasswordHasher()
+COMMAND_LINE = "command-line"  # who the audit log names for `concierge staff login ...`
 UNKNOWN = HASHER.hash(secrets.token_hex(16))  # verified for an unknown e-mail: same time taken
 
 
@@ -56,14 +57,24 @@ def email_of(text: str) -> str | None:
     return email if name and at and "." in domain and len(email) <= 254 else None
 
 
-async def invite(uow: UnitOfWork, email: str, role: str, now: datetime) -> str:
-    """An account for `email` (or its new role) and the token of its one-time link."""
+async def invite(
+    uow: UnitOfWork, email: str, role: str, now: datetime, by: str | None = None
+) -> str:
+    """An account for `email` (or its new role, enabled again) and the token of its one-time
+    link. Invited by `by` from the page (audited as theirs), else from the command line.
+    The last owner who can sign in is never made staff."""
     if role not in office.ROLES:
         raise OfficeError(f"role: one of {', '.join(office.ROLES)}")
+    if role != "owner" and office.last_owner(await uow.office.accounts(), email):
+        raise OfficeError("the last owner's account stays an owner's")
     account = await uow.office.add_account(email, role, now)
+    account.disabled_at = None
     token = secrets.token_urlsafe(32)
     await uow.office.add_link(digest(token), account.id, now, now + office.LINK_LIFETIME)
-    await uow.office.audit(email, f"invited-{role}", now)
+    if by is None:
+        await uow.office.audit(email, f"invited-{role}", now)
+    else:
+        await uow.office.audit(by, f"account-invited {email} {role}", now)
     return token
 
 
@@ -94,6 +105,8 @@ async def sign_in(uow: UnitOfWork, email: str, password: str, address: str, now:
     if until is not None:
         raise Locked(until)
     account = await uow.office.account(email)
+    if account is not None and account.disabled_at is not None:
+        account = None  # refused like an unknown e-mail, in the same time
     try:
         HASHER.verify((account and account.password_hash) or UNKNOWN, password)
     except (VerificationError, InvalidHashError):
@@ -103,6 +116,7 @@ async def sign_in(uow: UnitOfWork, email: str, password: str, address: str, now:
     await uow.office.forgive(email, address)
     token = secrets.token_urlsafe(32)
     await uow.office.open_session(digest(token), account.id, now)
+    account.signed_in_at = now
     await uow.office.audit(email, "signed-in", now)
     return token
 
@@ -116,7 +130,7 @@ async def signed_in(uow: UnitOfWork, token: str, now: datetime) -> Who | None:
         await uow.office.end_session(digest(token))
         return None
     account = await uow.office.account_by_id(session.account_id)
-    if account is None:
+    if account is None or account.disabled_at is not None:
         return None
     session.seen_at = now
     return Who(account.email, account.role)
@@ -131,3 +145,32 @@ async def sign_out(uow: UnitOfWork, token: str, now: datetime) -> None:
 
 async def audit_log(uow: UnitOfWork, limit: int = 200) -> Sequence[AuditEntry]:
     return await uow.office.audit_log(limit)
+
+
+async def accounts(uow: UnitOfWork) -> Sequence[OfficeAccount]:
+    """Every back-office account, by e-mail."""
+    return await uow.office.accounts()
+
+
+async def disable(uow: UnitOfWork, email: str, now: datetime, by: str | None = None) -> bool:
+    """Disable `email`'s account and end its sessions, audited as done by `by` (None: the
+    command line); False when it was disabled already. OfficeError when it may not be."""
+    refused = office.why_not_disable(await uow.office.accounts(), email, by)
+    if refused is not None:
+        raise OfficeError(refused)
+    account = await uow.office.account(email)
+    assert account is not None  # why_not_disable found it
+    if account.disabled_at is not None:
+        return False
+    account.disabled_at = now
+    await uow.office.end_sessions(account.id)
+    await uow.office.audit(by or COMMAND_LINE, f"account-disabled {email}", now)
+    return True
+
+
+async def forget_expired(uow: UnitOfWork, now: datetime) -> int:
+    """What the doors keep only for a while, deleted: failed sign-ins older than any lockout
+    they could still count towards, sessions that have ended, links used or expired."""
+    return await uow.office.purge(
+        now - office.WINDOW - office.LOCK, now - office.IDLE, now - office.ABSOLUTE, now
+    )

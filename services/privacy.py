@@ -20,6 +20,7 @@ from loyalty.program import Program
 from loyalty.records import Appointment, ChannelIdentity, Member, Rsvp
 from loyalty.stores import UnitOfWork
 from services import appointments, events, handoffs
+from services.desk import ERASED, tell_staff
 from services.members import erased_on, member_number
 
 
@@ -224,6 +225,18 @@ async def erase(uow: UnitOfWork, program: Program, member: Member, now: datetime
         **await uow.members.erase(member, now),
     }
     return Erasure(removed, cancelled, released, offered, deletions)
+
+
+async def erase_telling_staff(
+    uow: UnitOfWork, program: Program, member: Member, now: datetime, group: bool
+) -> tuple[Erasure, list[int]]:
+    """The erasure; with the staff group on, each booking it cancelled is posted there (by
+    member number only). Returns the erasure and the posts queued."""
+    erasure = await erase(uow, program, member, now)
+    posts = []
+    for booking in erasure.cancelled if group else ():
+        posts += await tell_staff(uow, program, now, booking, member, ERASED)
+    return erasure, posts
 
 
 @dataclass(frozen=True)

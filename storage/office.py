@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OfficeAccount, OfficeAudit, OfficeFailure, OfficeLink, OfficeSession
@@ -40,7 +40,7 @@ class Office:
         await self.session.flush()
 
     async def link(self, digest: str, now: datetime) -> OfficeAccount | None:
-        """The account of a link neither used nor expired."""
+        """The account of a link neither used nor expired, unless the account is disabled."""
         return await self.session.scalar(
             select(OfficeAccount)
             .join(OfficeLink, OfficeLink.account_id == OfficeAccount.id)
@@ -48,16 +48,21 @@ class Office:
                 OfficeLink.digest == digest,
                 OfficeLink.used_at.is_(None),
                 OfficeLink.expires_at > now,
+                OfficeAccount.disabled_at.is_(None),
             )
         )
 
     async def use_link(self, digest: str, now: datetime) -> OfficeAccount | None:
-        """The link's account, the link used up; None when it was used or has expired."""
+        """The link's account, the link used up; None when it was used or has expired, or
+        its account is disabled."""
         row = await self.session.get(OfficeLink, digest, with_for_update=True)
         if row is None or row.used_at is not None or row.expires_at <= now:
             return None
+        account = await self.account_by_id(row.account_id)
+        if account is None or account.disabled_at is not None:
+            return None
         row.used_at = now
-        return await self.account_by_id(row.account_id)
+        return account
 
     async def open_session(self, digest: str, account_id: int, now: datetime) -> None:
         self.session.add(
@@ -107,3 +112,35 @@ class Office:
                 .limit(limit)
             )
         )
+
+    async def accounts(self) -> Sequence[OfficeAccount]:
+        return list(
+            await self.session.scalars(select(OfficeAccount).order_by(OfficeAccount.email))
+        )
+
+    async def end_sessions(self, account_id: int) -> None:
+        await self.session.execute(
+            delete(OfficeSession).where(OfficeSession.account_id == account_id)
+        )
+
+    async def purge(
+        self, failed_before: datetime, idle_before: datetime, started_before: datetime,
+        now: datetime,
+    ) -> int:  # fmt: skip
+        """Delete failed sign-ins before `failed_before`, sessions ended (idle or too old),
+        and links used or expired; how many rows went."""
+        gone = 0
+        for statement in (
+            delete(OfficeFailure).where(OfficeFailure.at < failed_before),
+            delete(OfficeSession).where(
+                or_(
+                    OfficeSession.seen_at <= idle_before,
+                    OfficeSession.started_at <= started_before,
+                )
+            ),
+            delete(OfficeLink).where(
+                or_(OfficeLink.used_at.is_not(None), OfficeLink.expires_at <= now)
+            ),
+        ):
+            gone += (await self.session.execute(statement)).rowcount  # type: ignore[attr-defined]
+        return gone

@@ -424,6 +424,23 @@ def test_staff_login_add_prints_a_one_time_link_and_needs_the_public_url(
     assert run("staff", "login", "add", "a@b.example", "--role", "boss").exit_code == 2
 
 
+def test_staff_login_disable_ends_an_account_but_never_the_last_owners(
+    run: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONCIERGE_PUBLIC_URL", "https://concierge.example.com")
+    assert run("staff", "login", "add", "owner@aurelia.example", "--role", "owner").exit_code == 0
+    link = run("staff", "login", "add", "anna@aurelia.example").output.split()[-1]
+    disabled = run("staff", "login", "disable", " Anna@Aurelia.example")
+    assert disabled.exit_code == 0 and disabled.output == "anna@aurelia.example is now disabled\n"
+    again = run("staff", "login", "disable", "anna@aurelia.example")
+    assert again.output == "anna@aurelia.example was already disabled\n"
+    last = run("staff", "login", "disable", "owner@aurelia.example")
+    assert last.exit_code == 1 and "the last owner's account stays" in last.stderr
+    nobody = run("staff", "login", "disable", "nobody@aurelia.example")
+    assert nobody.exit_code == 1 and "no such account" in nobody.stderr
+    assert link.startswith("https://concierge.example.com/office/welcome/")
+
+
 def test_a_staff_chat_that_is_no_supergroup_stops_with_one_line(
     run: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:

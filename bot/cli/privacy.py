@@ -11,7 +11,6 @@ import click
 from bot.bootstrap import Concierge
 from bot.cli.running import committed, fail, run, transaction
 from services import members, privacy
-from services.desk import ERASED, tell_staff
 
 if TYPE_CHECKING:
     from storage.models import Member
@@ -83,11 +82,7 @@ async def _erased(
 ) -> tuple[Member, privacy.Erasure, list[int]]:
     """The member erased; with the staff group on, each booking cancelled is posted there."""
     found = await members.find(uow, ref, app.program)
-    now = app.clock()
-    erasure = await privacy.erase(uow, app.program, found, now)
-    posts = []
-    for booking in erasure.cancelled if group else ():
-        posts += await tell_staff(uow, app.program, now, booking, found, ERASED)
+    erasure, posts = await privacy.erase_telling_staff(uow, app.program, found, app.clock(), group)
     return found, erasure, posts
 
 

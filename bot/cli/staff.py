@@ -118,4 +118,15 @@ async def _invite(uow: UnitOfWork, app: Concierge, email: str, role: str) -> str
     return f"{app.settings.public_url}/office/welcome/{token}"
 
 
+@login_group.command("disable")
+@click.argument("email")
+@transaction
+async def login_disable(uow: UnitOfWork, app: Concierge, email: str) -> None:
+    """Stop EMAIL signing in to the back office: its sessions end and its links no longer
+    work (the last owner's account stays). `login add` gives it back, with a new link."""
+    address = office.email_of(email) or email
+    changed = await office.disable(uow, address, app.clock())
+    click.echo(f"{address} {'is now' if changed else 'was already'} disabled")
+
+
 COMMANDS = (staff_group,)

@@ -19,8 +19,10 @@ from bot.web import (
     health,
     media,
     office,
+    office_accounts,
     office_agenda,
     office_events,
+    office_language,
     office_members,
     office_messages,
     telegram,
@@ -41,6 +43,8 @@ ROUTERS = (
     office_messages.router,
     office_events.router,
     office_agenda.router,
+    office_accounts.router,
+    office_language.router,
 )
 
 

@@ -1,6 +1,6 @@
 """The back office's doors (issue 19): the one-time link that sets a password, signing in
 and out, the home page and the owner's audit log. Pages are rendered on the server in the
-staff's language (the program's staff_language).
+language this browser chose among the club's (a cookie), else the program's staff_language.
 
 A session is an opaque random token in an HttpOnly, SameSite=Lax cookie (Secure when the
 public URL is https), kept server-side as a digest so it can end (idle, age, sign-out).
@@ -15,18 +15,20 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
+from babel import Locale
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.web.state import App
+from locales import Speaker
 from loyalty.office import MIN_PASSWORD
 from services import office
 from services.office import Locked, OfficeError, Who
-from services.wording import staff_speaker
+from services.wording import speaker_for, staff_speaker
 
 router = APIRouter(prefix="/office")
-SESSION, CSRF = "office_session", "office_csrf"
+SESSION, CSRF, LANGUAGE = "office_session", "office_csrf", "office_language"
 SIGN_IN = "/office/sign-in"
 PAGES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -37,15 +39,29 @@ PAGES = Environment(
 def _render(request: Request, app: App, name: str, status: int = 200, **page: Any) -> Response:
     """The page in the staff's language, with this browser's CSRF token (made on first need)."""
     token = request.cookies.get(CSRF) or secrets.token_urlsafe(32)
-    speaker = staff_speaker(app.program)
+    speaker = office_speaker(request, app)
     html = PAGES.get_template(name).render(
         _=speaker.gettext, csrf=token, language=speaker.language, when=speaker.day_and_time,
-        **page,
+        languages=languages(app), here=request.url.path, **page,
     )  # fmt: skip
     response = HTMLResponse(html, status_code=status)
     if request.cookies.get(CSRF) != token:
         _set_cookie(response, app, CSRF, token)
     return response
+
+
+def office_speaker(request: Request, app: App) -> Speaker:
+    """The language this browser chose among the club's, else the program's staff_language."""
+    chosen = request.cookies.get(LANGUAGE)
+    if chosen in app.program.club.languages:
+        return speaker_for(chosen, None, app.program)
+    return staff_speaker(app.program)
+
+
+def languages(app: App) -> list[tuple[str, str]]:
+    """The club's languages, each named in itself ("Français"), for the nav's choice."""
+    return [(code, Locale.parse(code).get_display_name(code).capitalize())
+            for code in app.program.club.languages]  # fmt: skip
 
 
 def _set_cookie(response: Response, app: App, name: str, value: str) -> None:

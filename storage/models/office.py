@@ -21,6 +21,8 @@ class OfficeAccount(Base):
     role: Mapped[str] = mapped_column(String(16))  # owner | staff
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # no sign-in, no link
 
 
 class OfficeLink(Base):
@@ -65,5 +67,5 @@ class OfficeAudit(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
-    action: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(320))  # "<verb-noun> <subject> <detail>"
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
