@@ -20,7 +20,10 @@ from tests.web.test_office import browser, csrf, member_of_staff
 
 __all__ = ["browser"]
 DOORS = {"/office/sign-in", "/office/welcome/{token}"}  # open to visitors, by design
-SAMPLE = {"number": "M00001", "token": "t" * 43, "row_id": "1", "action": "retry"}
+SAMPLE = {
+    "number": "M00001", "token": "t" * 43, "row_id": "1", "action": "retry", "event_id": "1",
+    "appointment_id": "1", "telegram_user_id": "1", "day": "2030-01-02",
+}  # fmt: skip
 
 
 def _routes() -> list[tuple[str, str, bool]]:
