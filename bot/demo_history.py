@@ -10,6 +10,8 @@ give the same club."""
 from __future__ import annotations
 
 import bisect
+import heapq
+import itertools
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from bot import demo_messages
+from bot import demo_messages, demo_people
 from bot.bootstrap import Concierge
 from bot.demo_people import SPAN, Person, people
 from loyalty.consent import Channel, Purpose
@@ -70,19 +72,19 @@ class History:
         self.rng = random.Random(SEED)
         self.crowd = crowd
         self.buys = sorted((b for p in crowd for b in p.buys), key=lambda b: b.purchased_at)
-        self.steps: list[Step] = []
+        self.steps: list[Step] = []  # a heap: the soonest first, then in the order planned
+        self.counter = itertools.count()
         self.seeded = Seeded()
 
     def at(self, when: datetime, work: Callable[[UnitOfWork], Awaitable[None]]) -> None:
-        self.steps.append((when, len(self.steps), work))
+        heapq.heappush(self.steps, (when, next(self.counter), work))
 
     def buy_later(self, buy: PurchaseInput) -> None:
         bisect.insort(self.buys, buy, key=lambda b: b.purchased_at)
 
     async def run(self) -> Seeded:
-        self.steps.sort(key=lambda step: step[:2])
-        while self.steps:
-            when, _, work = self.steps.pop(0)
+        while self.steps:  # a step may plan others (a cancellation, a purchase after)
+            when, _, work = heapq.heappop(self.steps)
             await self._take_in(when)
             async with self.app.db.unit_of_work() as uow:
                 await work(uow)
@@ -229,25 +231,25 @@ def _door(
 
 
 def _appointments(history: History) -> None:
-    """About one a week over the months, and a dozen to come, with the staff free then; some
-    cancelled by the member, some missed."""
+    """Some every month (about one a week for 150 members) and some to come, with the staff
+    free then; every ninth cancelled by the member, every seventh missed."""
     rng = history.rng
-    start = history.now - SPAN + timedelta(days=20)
-    wanted = [start + timedelta(days=7 * week + rng.randint(0, 4)) for week in range(58)]
-    wanted += [history.now + timedelta(days=rng.randint(1, 20)) for _ in range(12)]
-    for desired in wanted:
+    past = max(12, len(history.crowd) * 2 // 5)
+    every = (SPAN - timedelta(days=25)) / past
+    wanted = [history.now - SPAN + timedelta(days=20) + every * n for n in range(past)]
+    wanted += [history.now + timedelta(days=rng.randint(1, 20)) for _ in range(past // 5)]
+    for number, desired in enumerate(wanted):
         desired = desired.replace(hour=rng.randint(8, 14), minute=0, second=0, microsecond=0)
         booked = min(desired - timedelta(days=rng.randint(2, 9)), history.now - timedelta(hours=2))
         joined = [p for p in history.crowd if p.joined < booked and p.buys]
-        if not joined:
-            continue
-        person, fate = rng.choice(joined), rng.random()
-        history.at(booked, _book(history, person, rng.choice(SERVICES), desired, booked, fate))
+        if joined:
+            person, key = rng.choice(joined), rng.choice(SERVICES)
+            history.at(booked, _book(history, person, key, desired, booked, number))
 
 
 def _book(
     history: History, person: Person, key: str, desired: datetime, booked: datetime,
-    fate: float,
+    number: int,
 ) -> Callable[[UnitOfWork], Awaitable[None]]:  # fmt: skip
     async def book(uow: UnitOfWork) -> None:
         program = history.program
@@ -255,15 +257,15 @@ def _book(
         free = await appointments.slots(uow, program, key, booked, after=desired, limit=6)
         if not free:
             return
-        slot = free[int(fate * 100) % len(free)]  # one of the staff free then
+        slot = free[number % len(free)]  # one of the staff free then
         row = await appointments.book(
             uow, program, member, key, slot.start, booked, channel=Channel.WHATSAPP
         )
         history.seeded.counts["appointments"] += 1
-        if fate < 0.1:  # the member cancelled the next day
+        if number % 9 == 4:  # the member cancelled the next day
             cancelled = min(booked + timedelta(days=1), slot.start - timedelta(hours=1))
             history.at(cancelled, _ended(history, person, row.id, cancelled, "cancelled"))
-        elif fate < 0.22 and slot.start < history.now:
+        elif number % 7 == 5 and slot.start < history.now:
             missed = slot.start + timedelta(minutes=30)
             history.at(missed, _ended(history, person, row.id, missed, "no_show"))
 
@@ -297,11 +299,11 @@ def _closure(history: History) -> None:
     when = history.now - timedelta(days=1)
 
     async def close(uow: UnitOfWork, day: date = day) -> None:
-        person = next(p for p in history.crowd if p.buys and p.joined < when)
-        member = await history.member(uow, person)
+        person = next((p for p in history.crowd if p.buys and p.joined < when), None)
         eleven = datetime.combine(day, time(11), zone)
         free = await appointments.slots(uow, history.program, "resize", when, after=eleven)
-        if free and free[0].start.date() == day:
+        if person is not None and free and free[0].start.date() == day:
+            member = await history.member(uow, person)
             await appointments.book(uow, history.program, member, "resize", free[0].start, when)
         closed = await schedules.close(
             uow, history.program, day, "Inventory day", when, cancel_bookings=True
@@ -312,10 +314,10 @@ def _closure(history: History) -> None:
     history.at(when, close)
 
 
-async def seed_history(app: Concierge, seed: int = 19) -> Seeded:
-    """Write the club's last fourteen months into a database holding the demo club (see
-    bot/demo.py), as of `app.clock()`."""
-    history = History(app, people(app.clock(), seed))
+async def seed_history(app: Concierge, seed: int = 19, count: int | None = None) -> Seeded:
+    """Write the club's last fourteen months, `count` members (default: about 150), into a
+    database holding the demo club (see bot/demo.py), as of `app.clock()`."""
+    history = History(app, people(app.clock(), seed, count or demo_people.MEMBERS))
     await _enrol(history)
     for plan in (_reviews, _events, _appointments, _closure, *demo_messages.PLANS):
         plan(history)

@@ -80,7 +80,8 @@ def _talk(
 def _stops(history: History) -> None:
     """A few members wrote STOP on WhatsApp: nothing more is sent to them there."""
     rng = history.rng
-    for person in rng.sample([p for p in history.crowd if p.consents], 7):
+    agreed = [p for p in history.crowd if p.consents]
+    for person in rng.sample(agreed, min(7, len(agreed))):
         when = person.joined + (history.now - person.joined) * rng.uniform(0.3, 0.95)
 
         async def stop(uow: UnitOfWork, person: Person = person, when: datetime = when) -> None:
@@ -94,9 +95,14 @@ def _stops(history: History) -> None:
 
 
 def _birthdays(history: History) -> None:
-    """The worker's daily look for birthdays, over the last two months."""
-    for days in range(60, 0, -1):
-        when = (history.now - timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+    """The worker's daily look for birthdays, over the last two months, on the days someone
+    has one."""
+    zone = history.program.club.zone
+    days = {person.birthday for person in history.crowd}
+    for before in range(60, 0, -1):
+        when = (history.now - timedelta(days=before)).replace(minute=0, second=0, microsecond=0)
+        if when.astimezone(zone).strftime("%m-%d") not in days:
+            continue
 
         async def scan(uow: UnitOfWork, when: datetime = when) -> None:
             _, added = await occasions.scan(uow, history.program, when)

@@ -106,12 +106,12 @@ def _purchases(rng: random.Random, person: Person, now: datetime) -> None:
         at += timedelta(days=rng.randint(25, 130), hours=rng.randint(0, 6))
 
 
-def people(now: datetime, seed: int = 19) -> list[Person]:
-    """The club's members over the last fourteen months, the same for the same `now`."""
+def people(now: datetime, seed: int, count: int) -> list[Person]:
+    """`count` members over the last fourteen months, the same for the same `now` and seed."""
     rng = random.Random(seed)
     start = now - SPAN
     found = []
-    for number in range(MEMBERS):
+    for number in range(count):
         kind = rng.choices(list(KINDS), list(KINDS.values()))[0]
         locale, zone = rng.choices(PLACES, [60, 25, 15])[0]
         days = 0 if kind == "dormant" else int(410 * rng.random() ** 0.8)

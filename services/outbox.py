@@ -70,5 +70,5 @@ async def reported(
         return
     await uow.outbox.settle(row_id, "sent", now, tried=True)
     row = await uow.outbox.get(row_id)
-    if row is not None:
+    if row is not None:  # its provider id, and the status the callbacks moved it to
         await uow.outbox.advance(row, status, now, provider_id=provider_id)
