@@ -151,7 +151,7 @@ def office_command(demo_club: bool, host: str, port: int | None) -> None:
     app = load(f"sqlite+aiosqlite:///{Path(OFFICE_FILE).resolve()}" if demo_club else None)
     if demo_club:
         click.echo(f"seeding the demo club into {OFFICE_FILE}...")
-        run(_office_seeded, app, schema=False)
+        run(seed_office, app, schema=False)
     else:
         schema_current(app)
     port = port or app.settings.port
@@ -172,12 +172,13 @@ def _fresh(database: Path) -> None:
             fail(f"{path}: {exc.strerror or exc}", 1)
 
 
-async def _office_seeded(app: Concierge) -> None:
-    """The demo club, its history, and the demo's two back-office accounts."""
+async def seed_office(app: Concierge, count: int | None = None) -> None:
+    """The demo club, its history (`count` members, default about 150), and the demo's two
+    back-office accounts."""
     from bot.demo_history import seed_history
 
     await _seeded(app)
-    await seed_history(app)
+    await seed_history(app, count=count)
     now = app.clock()
     async with app.db.unit_of_work() as uow:
         for email, role in ((OWNER, "owner"), (STAFF, "staff")):
