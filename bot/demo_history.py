@@ -39,6 +39,7 @@ from services import (
 from services.purchases import ingest
 
 SEED = 1919
+INTAKE = timedelta(days=7)  # purchases come in each week, as from a till's export
 TEAM = [  # (Telegram user id, name, weekdays worked from Monday = 0); Anna is the demo's
     (100_000_002, "Luca Ferri", (1, 2, 3, 4)),
     (100_000_003, "Sofia Marchetti", (2, 3, 4, 5)),
@@ -64,8 +65,9 @@ Step = tuple[datetime, int, Callable[[UnitOfWork], Awaitable[None]]]
 
 
 class History:
-    """The club's past, told step by step in time order; purchases are taken in before each
-    step (tiers, badges and segments are then as they were at that moment)."""
+    """The club's past, told step by step in time order; purchases are taken in weekly,
+    before the step that finds them a week old (tiers, badges and segments are then about as
+    they were at that moment)."""
 
     def __init__(self, app: Concierge, crowd: list[Person]) -> None:
         self.app, self.program, self.now = app, app.program, app.clock()
@@ -85,7 +87,8 @@ class History:
     async def run(self) -> Seeded:
         while self.steps:  # a step may plan others (a cancellation, a purchase after)
             when, _, work = heapq.heappop(self.steps)
-            await self._take_in(when)
+            if self.buys and when - self.buys[0].purchased_at >= INTAKE:
+                await self._take_in(when)
             async with self.app.db.unit_of_work() as uow:
                 await work(uow)
                 await uow.commit()

@@ -124,7 +124,7 @@ def _fates(history: History) -> None:
                 fate = "sent" if row.channel == "staff" else fate
                 code = rng.choice(CODES) if fate in ("failed", "undelivered") else None
                 later = when + timedelta(minutes=rng.randint(1, 90))
-                await outbox.reported(uow, row.id, fate, later, f"SM{row.id:032x}", code)
+                await outbox.reported(uow, row.id, fate, later, code)
                 history.seeded.counts[f"message {fate}"] += 1
 
         history.at(when, report)

@@ -58,17 +58,10 @@ async def advance(
 
 
 async def reported(
-    uow: UnitOfWork, row_id: int, status: str, now: datetime, provider_id: str,
-    error_code: str | None = None,
-) -> None:  # fmt: skip
+    uow: UnitOfWork, row_id: int, status: str, now: datetime, error_code: str | None = None
+) -> None:
     """What became of a message sent before this database knew of it (a club's history
-    brought in): failed with the provider's code, or taken and then moved forward as the
-    provider's callbacks would move it (sent < delivered < read)."""
-    if status in ("failed", "undelivered"):
-        error = f"refused by the provider ({error_code})"
-        await uow.outbox.settle(row_id, status, now, error=error, code=error_code, tried=True)
-        return
-    await uow.outbox.settle(row_id, "sent", now, tried=True)
-    row = await uow.outbox.get(row_id)
-    if row is not None:  # its provider id, and the status the callbacks moved it to
-        await uow.outbox.advance(row, status, now, provider_id=provider_id)
+    brought in), as its provider last said: sent, delivered or read, or refused with the
+    provider's code."""
+    error = f"refused by the provider ({error_code})" if error_code else None
+    await uow.outbox.settle(row_id, status, now, error=error, code=error_code, tried=True)
