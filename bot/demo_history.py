@@ -38,7 +38,6 @@ from services import (
 )
 from services.purchases import ingest
 
-SEED = 1919
 INTAKE = timedelta(days=7)  # purchases come in each week, as from a till's export
 TEAM = [  # (Telegram user id, name, weekdays worked from Monday = 0); Anna is the demo's
     (100_000_002, "Luca Ferri", (1, 2, 3, 4)),
@@ -69,9 +68,9 @@ class History:
     before the step that finds them a week old (tiers, badges and segments are then about as
     they were at that moment)."""
 
-    def __init__(self, app: Concierge, crowd: list[Person]) -> None:
+    def __init__(self, app: Concierge, crowd: list[Person], seed: int) -> None:
         self.app, self.program, self.now = app, app.program, app.clock()
-        self.rng = random.Random(SEED)
+        self.rng = random.Random(seed + 1)  # another stream than the one that drew the people
         self.crowd = crowd
         self.buys = sorted((b for p in crowd for b in p.buys), key=lambda b: b.purchased_at)
         self.steps: list[Step] = []  # a heap: the soonest first, then in the order planned
@@ -135,15 +134,17 @@ async def _enrol(history: History) -> None:
 
 
 def _reviews(history: History) -> None:
-    """The monthly review the worker does: tiers kept, raised or dropped, badges given."""
-    for month in range(1, 15):
-        when = history.now - SPAN + timedelta(days=30 * month)
-        if when < history.now:
+    """The monthly review the worker does, from the first member's joining: tiers kept,
+    raised or dropped (a dormant member's, a window and a grace after they bought), badges
+    given."""
+    when = min(person.joined for person in history.crowd) + timedelta(days=30)
+    while when < history.now:
 
-            async def review(uow: UnitOfWork, when: datetime = when) -> None:
-                await reviews.settle_all(history.app.db.unit_of_work, when, history.program)
+        async def review(uow: UnitOfWork, when: datetime = when) -> None:
+            await reviews.settle_all(history.app.db.unit_of_work, when, history.program)
 
-            history.at(when, review)
+        history.at(when, review)
+        when += timedelta(days=30)
 
 
 def _evening(history: History, days_before: int) -> datetime:
@@ -317,10 +318,12 @@ def _closure(history: History) -> None:
     history.at(when, close)
 
 
-async def seed_history(app: Concierge, seed: int = 19, count: int | None = None) -> Seeded:
+async def seed_history(
+    app: Concierge, seed: int = demo_people.SEED, count: int | None = None
+) -> Seeded:
     """Write the club's last fourteen months, `count` members (default: about 150), into a
     database holding the demo club (see bot/demo.py), as of `app.clock()`."""
-    history = History(app, people(app.clock(), seed, count or demo_people.MEMBERS))
+    history = History(app, people(app.clock(), seed, count or demo_people.MEMBERS), seed)
     await _enrol(history)
     for plan in (_reviews, _events, _appointments, _closure, *demo_messages.PLANS):
         plan(history)

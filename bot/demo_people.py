@@ -11,6 +11,7 @@ from decimal import Decimal
 from loyalty.purchases import PurchaseInput
 
 MEMBERS = 150
+SEED = 19
 MONTHS = 14
 SPAN = timedelta(days=425)  # about fourteen months before the clock's now
 
@@ -85,8 +86,9 @@ def _purchases(rng: random.Random, person: Person, now: datetime) -> None:
     categories = list(PRICES)
     if person.kind == "browser":
         return
-    if person.kind == "dormant":  # a client from before the club, quiet for a year or more
+    if person.kind == "dormant":  # a member from before, quiet for a year or more
         at = start - timedelta(days=rng.randint(20, 150))
+        person.joined = at
         _buy(rng, person, at, rng.choice(["engagement", "watch", "necklace", "bespoke"]))
         back = at + timedelta(days=rng.randint(375, 520))
         if rng.random() < 0.55 and back < now - timedelta(days=2):
@@ -106,7 +108,7 @@ def _purchases(rng: random.Random, person: Person, now: datetime) -> None:
         at += timedelta(days=rng.randint(25, 130), hours=rng.randint(0, 6))
 
 
-def people(now: datetime, seed: int, count: int) -> list[Person]:
+def people(now: datetime, seed: int = SEED, count: int = MEMBERS) -> list[Person]:
     """`count` members over the last fourteen months, the same for the same `now` and seed."""
     rng = random.Random(seed)
     start = now - SPAN
