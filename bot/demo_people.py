@@ -124,7 +124,9 @@ def people(now: datetime, seed: int = SEED, count: int = MEMBERS) -> list[Person
             locale=locale,
             zone=zone,
             birthday=birthday if rng.random() < 0.7 else None,
-            joined=start + timedelta(days=days, hours=rng.randint(9, 18)),
+            joined=(start + timedelta(days=days)).replace(  # in opening hours
+                hour=rng.randint(8, 16), minute=rng.randint(0, 59), second=0, microsecond=0
+            ),
             kind=kind,
             telegram=700_000_000 + number if rng.random() < 0.3 else None,
             consents=rng.random() < 0.85,
