@@ -129,3 +129,15 @@ async def test_the_printed_sign_in_opens_the_served_back_office_as_its_owner(
     finally:
         await web.state.concierge.db.close()
     assert home.status_code == 200 and email in home.text
+
+
+def test_office_without_demo_serves_the_settings_database_as_it_is(
+    run: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda web, **options: started.update(options))
+    result = run("office", "--port", "8124")
+    assert result.exit_code == 0, result.stderr
+    assert "the back office: http://127.0.0.1:8124/office/" in result.stdout.splitlines()
+    assert "sign in" not in result.stdout and started["port"] == 8124
+    assert not (tmp_path / "office.db").exists()
