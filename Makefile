@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test translations bench browser clean
+.PHONY: demo office screenshots test translations bench browser clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Concierge needs Python 3.11 or newer (set PYTHON=...)")'
@@ -15,6 +15,14 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/concierge chat --demo
+
+# The back office on the demo club and its last fourteen months (office.db, made anew each run).
+office: $(STAMP)
+	$(BIN)/concierge office --demo
+
+# A PNG of each back-office page, under docs/screenshots/ (needs Chromium: make browser).
+screenshots: $(STAMP)
+	CONCIERGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider -o addopts="" -q tests/web/test_office_screenshots.py
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -56,4 +64,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.outbound
 
 clean:
-	rm -rf $(VENV) demo.db *.egg-info .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) demo.db office.db* *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -55,3 +55,13 @@ async def advance(
         row, status, now, provider_id=provider_id, error_code=error_code
     )
     return row if moved else None
+
+
+async def reported(
+    uow: UnitOfWork, row_id: int, status: str, now: datetime, error_code: str | None = None
+) -> None:
+    """What became of a message sent before this database knew of it (a club's history
+    brought in), as its provider last said: sent, delivered or read, or refused with the
+    provider's code."""
+    error = f"refused by the provider ({error_code})" if error_code else None
+    await uow.outbox.settle(row_id, status, now, error=error, code=error_code, tried=True)

@@ -12,8 +12,9 @@ import click
 
 from bot.bootstrap import Concierge
 from bot.channels.console import FILES, QUIT
-from bot.cli.running import committed, current, fail, load, one_line, run
-from services import members
+from bot.cli.processes import serving
+from bot.cli.running import committed, current, fail, load, one_line, run, schema_current
+from services import members, office
 from storage.migrate import upgrade
 
 if TYPE_CHECKING:
@@ -129,4 +130,61 @@ async def _as_member(uow: UnitOfWork, app: Concierge, phone: str) -> str:
     return address
 
 
-COMMANDS = (demo, chat)
+OFFICE_FILE = "office.db"
+OWNER = "owner@maison-aurelia.example"
+STAFF = "staff@maison-aurelia.example"
+PASSWORD = "aurelia-demo-2026"  # the demo's, printed for anyone to sign in: never a real club's
+
+
+@click.command("office")
+@click.option(
+    "--demo", "demo_club", is_flag=True,
+    help=f"Seed the demo club and its last fourteen months into {OFFICE_FILE} first (made "
+    "anew at each run), with an owner and a staff account.",
+)  # fmt: skip
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=None, help="Default: $PORT, else 8000.")
+def office_command(demo_club: bool, host: str, port: int | None) -> None:
+    """Serve the web app and print the back office's address (Ctrl-C stops it)."""
+    if demo_club:
+        _fresh(Path(OFFICE_FILE))
+    app = load(f"sqlite+aiosqlite:///{Path(OFFICE_FILE).resolve()}" if demo_club else None)
+    if demo_club:
+        click.echo(f"seeding the demo club into {OFFICE_FILE}...")
+        run(seed_office, app, schema=False)
+    else:
+        schema_current(app)
+    port = port or app.settings.port
+    click.echo(f"the back office: http://{host}:{port}/office/")
+    if demo_club:
+        click.echo(f"sign in as the owner: {OWNER}  password: {PASSWORD}")
+        click.echo(f"or as staff:          {STAFF}  password: {PASSWORD}")
+    click.echo("Ctrl-C stops it")
+    serving(app, host, port)
+
+
+def _fresh(database: Path) -> None:
+    """The history is of the fourteen months before now: an older copy is thrown away."""
+    for path in (database, *(database.with_name(database.name + end) for end in ("-wal", "-shm"))):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            fail(f"{path}: {exc.strerror or exc}", 1)
+
+
+async def seed_office(app: Concierge, count: int | None = None) -> None:
+    """The demo club, its history (`count` members, default about 150), and the demo's two
+    back-office accounts."""
+    from bot.demo_history import seed_history
+
+    await _seeded(app)
+    await seed_history(app, count=count)
+    now = app.clock()
+    async with app.db.unit_of_work() as uow:
+        for email, role in ((OWNER, "owner"), (STAFF, "staff")):
+            token = await office.invite(uow, email, role, now)
+            await office.set_password(uow, token, PASSWORD, now)
+        await uow.commit()
+
+
+COMMANDS = (demo, chat, office_command)

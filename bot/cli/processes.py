@@ -38,17 +38,19 @@ def _upgraded(database: str, done: Upgraded) -> str:
 @click.option("--port", type=int, default=None, help="Default: $PORT, else 8000.")
 def serve(host: str, port: int | None) -> None:
     """Run the web app (webhooks, health check, API docs at /docs)."""
+    app = load()
+    schema_current(app)
+    serving(app, host, port or app.settings.port)
+
+
+def serving(app: Concierge, host: str, port: int) -> None:
+    """The web app served until Ctrl-C (uvicorn stops it cleanly)."""
     import uvicorn
 
     from bot.web import create_app
 
-    app = load()
-    schema_current(app)
     # no log_config: uvicorn's loggers, the access log too, write through the masking handler
-    uvicorn.run(
-        create_app(app), host=host, port=port or app.settings.port, log_level="info",
-        log_config=None,
-    )  # fmt: skip
+    uvicorn.run(create_app(app), host=host, port=port, log_level="info", log_config=None)
 
 
 @click.command()
