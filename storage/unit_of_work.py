@@ -20,6 +20,7 @@ from storage.conversations import (
     Secrets,
 )
 from storage.events import Events, Rsvps
+from storage.figures import Figures
 from storage.handoffs import Handoffs, StaffMembers, Transcripts
 from storage.leases import Leases
 from storage.occasions import OccasionDates
@@ -72,6 +73,7 @@ class UnitOfWork(stores.UnitOfWork):
         self.leases = Leases(self.session)
         self.occasion_dates = OccasionDates(self.session)
         self.office = Office(self.session)
+        self.figures = Figures(self.session)
         if self._bulk and self._sqlite:
             # Each checkpoint copies the log into the database and waits for the disk: at
             # SQLite's default (every 1,000 pages) a third of the import's time. The setting
