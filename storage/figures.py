@@ -60,9 +60,9 @@ class Figures:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def _days(self, later: Any, earlier: Any) -> ColumnElement[float]:
+    def _days(self, later: Any, earlier: Any) -> ColumnElement[Any]:
         """Days between two times, with their fraction."""
-        if self.session.bind.dialect.name == "sqlite":
+        if self.session.get_bind().dialect.name == "sqlite":
             return func.julianday(later) - func.julianday(earlier)
         return cast(func.extract("epoch", later - earlier), Float) / 86400
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import stores
+from loyalty.figures import FiguresStore
 from loyalty.ports import Conflict
 from storage.accounts import Accounts
 from storage.appointments import Appointments, Schedules
@@ -40,6 +41,7 @@ class UnitOfWork(stores.UnitOfWork):
     """
 
     session: AsyncSession
+    figures: FiguresStore  # the figures' own protocol: loyalty/stores.py is full
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], bulk: bool = False, sqlite: bool = False

@@ -14,7 +14,17 @@ from fastapi import FastAPI
 from bot import outbound
 from bot.bootstrap import Concierge
 from bot.channels.whatsapp import unknown_buttons
-from bot.web import api, health, media, office, office_members, office_messages, telegram, whatsapp
+from bot.web import (
+    api,
+    health,
+    media,
+    office,
+    office_figures,
+    office_members,
+    office_messages,
+    telegram,
+    whatsapp,
+)
 from bot.web.bodies import BodyTooLarge, too_large
 
 log = logging.getLogger("concierge.web")
@@ -28,6 +38,7 @@ ROUTERS = (
     office.router,
     office_members.router,
     office_messages.router,
+    office_figures.router,
 )
 
 
