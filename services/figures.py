@@ -136,7 +136,10 @@ async def _purchases(a: Asked, language: str) -> list[Table]:
     firsts: dict[int, int] = defaultdict(int)
     seconds: dict[int, int] = defaultdict(int)
     gaps: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for row in await a.uow.figures.second_purchases(a.edges, a.now):
+    returns = await a.uow.figures.returns(a.edges, program)
+    for row in returns:
+        if row.key == "came_back":
+            continue
         firsts[row.month] += row.count
         if row.key:
             seconds[row.month] += row.count
@@ -162,7 +165,7 @@ async def _purchases(a: Asked, language: str) -> list[Table]:
 
     tiers = [t.key for t in program.tiers.levels]
     names = segment_names(_)
-    back = _by_month(await a.uow.figures.came_back(a.edges, program), n)["came_back"]
+    back = _by_month(returns, n)["came_back"]
     return [
         Table("repeat", _("Repeat purchases"), _("Month of the first purchase"),
               [Column(_("first purchases")), Column(_("with a second since")),
@@ -184,7 +187,8 @@ async def _purchases(a: Asked, language: str) -> list[Table]:
         Table("dormant", _("Dormant but promising"), _("Month"), [Column(_("came back"))],
               [(label, [back[i]]) for i, label in enumerate(a.labels)], [0],
               _("Came back: bought again after a silence longer than the club's dormant days, "
-                "having spent its dormant minimum before.")),
+                "having spent its dormant minimum before; counted once, at their first purchase "
+                "in the range.")),
     ]  # fmt: skip
 
 

@@ -22,9 +22,12 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from loyalty.figures import EventFigures, Sums, Tally
 from loyalty.program import Program
@@ -59,6 +62,25 @@ def _within(column: Any, edges: Sequence[datetime]) -> ColumnElement[bool]:
 class Figures:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._ready = False
+
+    async def _prepare(self) -> None:
+        """PostgreSQL: no JIT for these queries, and room to aggregate in memory. The planner
+        overrates their joins (millions of rows where there are thousands) and compiled one
+        for 3.7 s to run it in 1.2 s; its sorts of the purchases spilled to disk at the default
+        4 MB (docs/benchmarks.md, issue 19). Both settings end with the transaction."""
+        if not self._ready and self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SET LOCAL jit = off"))
+            await self.session.execute(text("SET LOCAL work_mem = '64MB'"))
+        self._ready = True
+
+    async def _run(self, query: Any) -> Any:
+        await self._prepare()
+        return await self.session.execute(query)
+
+    async def _scalar(self, query: Any) -> Any:
+        await self._prepare()
+        return await self.session.scalar(query)
 
     def _days(self, later: Any, earlier: Any) -> ColumnElement[Any]:
         """Days between two times, with their fraction."""
@@ -67,14 +89,12 @@ class Figures:
         return cast(func.extract("epoch", later - earlier), Float) / 86400
 
     async def _tallies(self, query: Any) -> list[Tally]:
-        return [Tally(int(m), str(k), int(n)) for m, k, n in await self.session.execute(query)]
+        return [Tally(int(m), str(k), int(n)) for m, k, n in await self._run(query)]
 
     async def joined(self, edges: Sequence[datetime]) -> tuple[int, list[Tally]]:
         """Members (not erased) who joined before the range, and in each month of it."""
         alive = Member.erased_at.is_(None)
-        before = await self.session.scalar(
-            select(func.count()).where(alive, Member.joined_at < edges[0])
-        )
+        before = await self._scalar(select(func.count()).where(alive, Member.joined_at < edges[0]))
         month = _month(Member.joined_at, edges)
         rows = await self._tallies(
             select(month, literal("joined"), func.count())
@@ -112,54 +132,66 @@ class Figures:
     async def segments_now(self, now: datetime, program: Program) -> list[Tally]:
         """How many members (not erased) are in each segment now; one may be in several."""
         flags = segment_flags(now, program)
-        row = (await self.session.execute(select(*[func.sum(flags.c[s]) for s in Segment]))).one()
+        row = (await self._run(select(*[func.sum(flags.c[s]) for s in Segment]))).one()
         return [Tally(-1, str(s), int(n or 0)) for s, n in zip(Segment, row, strict=True)]
 
-    def _ranked(self) -> Any:
-        """Each kept purchase with its rank among its member's, the one before, and what
-        the member had spent before it."""
-        order = (Purchase.purchased_at, Purchase.id)
-        return (
+    async def returns(self, edges: Sequence[datetime], program: Program) -> list[Tally]:
+        """By month, in one pass over the purchases (a member's history summed up, then a
+        look at the index for a second purchase): members whose first purchase it was, by
+        whole days to their second (key), or none yet (key ""); and members who came back
+        ("came_back"): their first purchase in the range followed a silence longer than the
+        dormant days, after at least the dormant minimum spent."""
+        rules = program.segments
+        start, end = edges[0], edges[-1]
+        before = Purchase.purchased_at < start
+        facts = (
             select(
                 Purchase.member_id,
-                Purchase.purchased_at,
-                func.row_number()
-                .over(partition_by=Purchase.member_id, order_by=order)
-                .label("rank"),
-                func.lag(Purchase.purchased_at)
-                .over(partition_by=Purchase.member_id, order_by=order)
-                .label("before"),
-                func.sum(Purchase.base_amount)
-                .over(partition_by=Purchase.member_id, order_by=order, rows=(None, -1))
-                .label("spent"),
+                func.min(Purchase.purchased_at).label("first"),
+                func.max(case((before, Purchase.purchased_at))).label("last_before"),
+                func.sum(case((before, Purchase.base_amount), else_=0)).label("spent_before"),
+                func.min(
+                    case((_within(Purchase.purchased_at, edges), Purchase.purchased_at))
+                ).label("back_at"),
             )
-            .where(KEPT)
-            .subquery()
+            .where(KEPT, Purchase.purchased_at < end)
+            .group_by(Purchase.member_id)
+            .cte("facts")
         )
-
-    async def second_purchases(self, edges: Sequence[datetime], now: datetime) -> list[Tally]:
-        """By the month of members' first purchase: how many took their second after how
-        many whole days (key), or not yet (key "")."""
-        ranked = self._ranked()
-        first = ranked.alias("first")
-        second = ranked.alias("second")
-        gap = func.floor(self._days(second.c.purchased_at, first.c.purchased_at))
+        later = aliased(Purchase)
+        second = (
+            select(func.min(later.purchased_at))
+            .where(
+                later.member_id == facts.c.member_id,
+                later.purchased_at > facts.c.first,
+                later.status != Status.REFUNDED,
+            )
+            .scalar_subquery()
+        )
         # floor() only where there is a second: SQLAlchemy's SQLite floor() refuses NULL
-        key = case((second.c.purchased_at.is_not(None), gap), else_=-1)
-        month = _month(first.c.purchased_at, edges)
-        rows = await self.session.execute(
-            select(month, key, func.count())
-            .select_from(first)
-            .outerjoin(second, and_(second.c.member_id == first.c.member_id, second.c.rank == 2))
-            .where(first.c.rank == 1, _within(first.c.purchased_at, edges))
-            .group_by(month, key)
+        gap = case((second.is_not(None), func.floor(self._days(second, facts.c.first))), else_=-1)
+        firsts = select(_month(facts.c.first, edges).label("month"), gap.label("key")).where(
+            _within(facts.c.first, edges)
         )
-        return [Tally(int(m), "" if days < 0 else str(int(days)), int(n)) for m, days, n in rows]
+        back = select(
+            _month(facts.c.back_at, edges).label("month"), literal(-2).label("key")
+        ).where(
+            facts.c.back_at.is_not(None),
+            facts.c.last_before.is_not(None),
+            self._days(facts.c.back_at, facts.c.last_before) > rules.dormant_days,
+            facts.c.spent_before >= rules.dormant_min_spend,
+        )
+        both = union_all(firsts, back).subquery()
+        rows = await self._run(
+            select(both.c.month, both.c.key, func.count()).group_by(both.c.month, both.c.key)
+        )
+        names = {-1: "", -2: "came_back"}
+        return [Tally(int(m), names.get(int(k), str(int(k))), int(n)) for m, k, n in rows]
 
     async def orders(self, edges: Sequence[datetime]) -> list[Tally]:
         """Kept purchases, and the members who made them, by month."""
         month = _month(Purchase.purchased_at, edges)
-        rows = await self.session.execute(
+        rows = await self._run(
             select(month, func.count(), func.count(distinct(Purchase.member_id)))
             .where(KEPT, _within(Purchase.purchased_at, edges))
             .group_by(month)
@@ -177,7 +209,7 @@ class Figures:
         month = _month(Purchase.purchased_at, edges)
         entry = program.tiers.public[0].key
         tier = func.coalesce(TierStatus.tier, entry)
-        by_tier = await self.session.execute(
+        by_tier = await self._run(
             select(month, tier, func.count(), func.sum(Purchase.base_amount))
             .outerjoin(TierStatus, TierStatus.member_id == Purchase.member_id)
             .where(KEPT, _within(Purchase.purchased_at, edges))
@@ -191,7 +223,7 @@ class Figures:
                 func.sum(flags.c[s]),
                 func.sum(case((flags.c[s] == 1, Purchase.base_amount), else_=0)),
             ]
-        by_segment = await self.session.execute(
+        by_segment = await self._run(
             select(month, *sums)
             .join(flags, flags.c.member_id == Purchase.member_id)
             .where(KEPT, _within(Purchase.purchased_at, edges))
@@ -204,26 +236,9 @@ class Figures:
                     out.append(Sums(int(m), f"segment:{s}", int(count), total))
         return out
 
-    async def came_back(self, edges: Sequence[datetime], program: Program) -> list[Tally]:
-        """Members who bought in each month after a silence longer than the dormant days,
-        having spent the dormant minimum before: dormant but promising, and back."""
-        rules = program.segments
-        ranked = self._ranked()
-        month = _month(ranked.c.purchased_at, edges)
-        return await self._tallies(
-            select(month, literal("came_back"), func.count(distinct(ranked.c.member_id)))
-            .where(
-                _within(ranked.c.purchased_at, edges),
-                ranked.c.before.is_not(None),
-                self._days(ranked.c.purchased_at, ranked.c.before) > rules.dormant_days,
-                ranked.c.spent >= rules.dormant_min_spend,
-            )
-            .group_by(month)
-        )
-
     async def events(self, edges: Sequence[datetime], days: int) -> list[EventFigures]:
         """Each event (not cancelled) starting in the range, and its guests' numbers."""
-        found = await self.session.execute(
+        found = await self._run(
             select(Event.id, Event.title, Event.starts_at, Event.ends_at)
             .where(Event.cancelled_at.is_(None), _within(Event.starts_at, edges))
             .order_by(Event.starts_at)
@@ -249,7 +264,7 @@ class Figures:
                 .exists()
             )
             row = (
-                await self.session.execute(
+                await self._run(
                     select(
                         select(func.count()).select_from(invited).scalar_subquery(),
                         select(func.count())
@@ -282,7 +297,7 @@ class Figures:
         )
         minutes = func.floor(self._days(first.c.at, first.c.requested_at) * 1440)
         asked = _month(first.c.requested_at, edges)
-        for m, gap, n in await self.session.execute(
+        for m, gap, n in await self._run(
             select(asked, minutes, func.count()).group_by(asked, minutes)
         ):
             out.append(Tally(int(m), f"answer:{int(gap)}", int(n)))
@@ -293,7 +308,7 @@ class Figures:
             .group_by(made)
         )
         due = _month(Appointment.starts_at, edges)
-        for m, n, missed in await self.session.execute(
+        for m, n, missed in await self._run(
             select(
                 due,
                 func.count(),
@@ -312,7 +327,7 @@ class Figures:
     async def messages(self, edges: Sequence[datetime]) -> list[Tally]:
         """Outbox rows by the month written, kind, channel and status ("kind|channel|status")."""
         month = _month(OutboxMessage.created_at, edges)
-        rows = await self.session.execute(
+        rows = await self._run(
             select(
                 month,
                 OutboxMessage.kind,
