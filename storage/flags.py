@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 
-from loyalty.program import Program
+from loyalty.program import Program, Segments
 from loyalty.purchases import Status
 from loyalty.segments import Segment
 from storage.models import Appointment, Member, Purchase
@@ -21,37 +21,7 @@ def segment_flags(now: datetime, program: Program) -> Any:
     purchase or a custom booking, a 0/1 column per segment."""
     rules = program.segments
     custom_services = [key for key, one in program.services.items() if one.custom]
-    # by member and category first, then by member: count(DISTINCT) would make PostgreSQL
-    # sort the purchases (or walk them by index), where two hash aggregates only read them
-    by_kind = (
-        select(
-            Purchase.member_id,
-            Purchase.category,
-            func.count().label("n"),
-            func.sum(Purchase.base_amount).label("spend"),
-            func.max(Purchase.purchased_at).label("last"),
-        )
-        .where(KEPT)
-        .group_by(Purchase.member_id, Purchase.category)
-        .subquery()
-    )
-    bought = (
-        select(
-            by_kind.c.member_id,
-            func.sum(by_kind.c.n).label("n"),
-            func.sum(by_kind.c.spend).label("spend"),
-            func.count(by_kind.c.category).label("kinds"),
-            func.max(by_kind.c.last).label("last"),
-            func.max(case((by_kind.c.category.in_(rules.custom_categories), 1), else_=0)).label(
-                "custom"
-            ),
-            func.max(case((by_kind.c.category.in_(rules.occasion_categories), 1), else_=0)).label(
-                "occasion"
-            ),
-        )
-        .group_by(by_kind.c.member_id)
-        .subquery()
-    )
+    bought = _bought(rules)
     booked = (
         select(Appointment.member_id)
         .where(Appointment.service.in_(custom_services), Appointment.status != "cancelled")
@@ -97,5 +67,37 @@ def segment_flags(now: datetime, program: Program) -> Any:
             Member.erased_at.is_(None),
             or_(bought.c.member_id.is_not(None), booked.c.member_id.is_not(None)),
         )
+        .subquery()
+    )
+
+
+def _bought(rules: Segments) -> Any:
+    """Each member's kept purchases summed up: how many, spend, categories, the last, and
+    whether one was custom or for an occasion."""
+    custom = case((Purchase.category.in_(rules.custom_categories), 1), else_=0)
+    occasion = case((Purchase.category.in_(rules.occasion_categories), 1), else_=0)
+    wanted = rules.high_value_categories
+    if wanted <= 2:
+        # "two categories or more" is a first and a last that differ: one hash aggregate,
+        # where count(DISTINCT) makes PostgreSQL sort the purchases (or walk them by index)
+        kinds = case(
+            (func.min(Purchase.category) != func.max(Purchase.category), 2),
+            (func.count(Purchase.category) > 0, 1),
+            else_=0,
+        )
+    else:
+        kinds = func.count(distinct(Purchase.category))
+    return (
+        select(
+            Purchase.member_id,
+            func.count().label("n"),
+            func.sum(Purchase.base_amount).label("spend"),
+            kinds.label("kinds"),
+            func.max(Purchase.purchased_at).label("last"),
+            func.max(custom).label("custom"),
+            func.max(occasion).label("occasion"),
+        )
+        .where(KEPT)
+        .group_by(Purchase.member_id)
         .subquery()
     )

@@ -141,3 +141,15 @@ async def test_one_measure_alone_and_an_unknown_one(concierge: Concierge) -> Non
         found = await figures.tables(uow, RANGE, NOW, concierge.program, str, "en", "dormant")
         unknown = await figures.tables(uow, RANGE, NOW, concierge.program, str, "en", "x")
     assert [t.slug for t in found] == ["dormant"] and unknown == []
+
+
+@pytest.mark.parametrize(("categories", "collectors"), [(1, 1), (2, 1), (3, 0)])
+async def test_high_value_collectors_need_the_programs_number_of_categories(
+    concierge: Concierge, categories: int, collectors: int
+) -> None:
+    await fill(concierge.db)  # D spent 13,000 on rings and bracelets: two categories
+    rules = concierge.program.segments.model_copy(update={"high_value_categories": categories})
+    program = concierge.program.model_copy(update={"segments": rules})
+    async with concierge.db.unit_of_work() as uow:
+        found = await figures.tables(uow, RANGE, NOW, program, str, "en", "segments")
+    assert dict(found[0].rows)["High-value collectors"] == [collectors]
