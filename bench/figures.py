@@ -240,6 +240,7 @@ async def explain(url: str, statement: str, parameters: Any) -> str:
         user=parsed.username or "postgres", password=parsed.password, database=parsed.database,
     )  # fmt: skip
     try:
+        await connection.execute("SET jit = off; SET work_mem = '64MB'")  # as the page does
         rows = await connection.fetch(
             f"EXPLAIN (ANALYZE, BUFFERS) {statement}", *tuple(parameters or ())
         )
