@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.occasions
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.outbound
+	$(BIN)/python -m bench.figures
 
 clean:
 	rm -rf $(VENV) demo.db office.db* *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import stores
+from loyalty.figures import FiguresStore
 from loyalty.ports import Conflict
 from storage.accounts import Accounts
 from storage.appointments import Appointments, Schedules
@@ -20,6 +21,7 @@ from storage.conversations import (
     Secrets,
 )
 from storage.events import Events, Rsvps
+from storage.figures import Figures
 from storage.handoffs import Handoffs, StaffMembers, Transcripts
 from storage.leases import Leases
 from storage.occasions import OccasionDates
@@ -39,6 +41,7 @@ class UnitOfWork(stores.UnitOfWork):
     """
 
     session: AsyncSession
+    figures: FiguresStore  # the figures' own protocol: loyalty/stores.py is full
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], bulk: bool = False, sqlite: bool = False
@@ -72,6 +75,7 @@ class UnitOfWork(stores.UnitOfWork):
         self.leases = Leases(self.session)
         self.occasion_dates = OccasionDates(self.session)
         self.office = Office(self.session)
+        self.figures = Figures(self.session)
         if self._bulk and self._sqlite:
             # Each checkpoint copies the log into the database and waits for the disk: at
             # SQLite's default (every 1,000 pages) a third of the import's time. The setting

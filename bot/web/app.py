@@ -22,6 +22,7 @@ from bot.web import (
     office_accounts,
     office_agenda,
     office_events,
+    office_figures,
     office_language,
     office_members,
     office_messages,
@@ -45,6 +46,7 @@ ROUTERS = (
     office_agenda.router,
     office_accounts.router,
     office_language.router,
+    office_figures.router,
 )
 
 

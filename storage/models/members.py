@@ -90,6 +90,10 @@ class ChannelIdentity(Base):
 
 class Purchase(Base):
     __tablename__ = "purchase"
+    __table_args__ = (
+        Index("ix_purchase_member_at", "member_id", "purchased_at"),
+        Index("ix_purchase_purchased_at", "purchased_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[str] = mapped_column(String(200), unique=True)

@@ -142,6 +142,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_message_address", "channel", "address", "status"),
         Index("ix_outbox_message_due", "status", "due_at"),
+        Index("ix_outbox_message_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

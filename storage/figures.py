@@ -1,0 +1,350 @@
+"""The club's figures as SQL aggregates (loyalty.figures.FiguresStore): every query groups on
+the server and answers a few rows per month, on SQLite as on PostgreSQL.
+
+Months are not truncated in SQL (each database does it its own way, and in UTC): a row falls
+in the month whose edges, computed in the club's zone, surround it (a CASE over the edges).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from loyalty.figures import EventFigures, Sums, Tally
+from loyalty.program import Program
+from loyalty.purchases import Status
+from loyalty.segments import Segment
+from storage.flags import KEPT, segment_flags
+from storage.models import (
+    Appointment,
+    Consent,
+    Event,
+    Handoff,
+    Member,
+    OutboxMessage,
+    Purchase,
+    Rsvp,
+    TierStatus,
+    TranscriptLine,
+)
+
+EVENTS_SHOWN = 100
+
+
+def _month(column: Any, edges: Sequence[datetime]) -> ColumnElement[int]:
+    """The index of the month `column` falls in (rows outside are filtered by `_within`)."""
+    return case(*[(column < edge, index) for index, edge in enumerate(edges[1:])], else_=-1)
+
+
+def _within(column: Any, edges: Sequence[datetime]) -> ColumnElement[bool]:
+    return and_(column >= edges[0], column < edges[-1])
+
+
+class Figures:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._ready = False
+
+    async def _prepare(self) -> None:
+        """PostgreSQL: no JIT for these queries, and room to aggregate in memory. The planner
+        overrates their joins (millions of rows where there are thousands) and compiled one
+        for 3.7 s to run it in 1.2 s; its sorts of the purchases spilled to disk at the default
+        4 MB (docs/benchmarks.md, issue 19). Both settings end with the transaction."""
+        if not self._ready and self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SET LOCAL jit = off"))
+            await self.session.execute(text("SET LOCAL work_mem = '64MB'"))
+        self._ready = True
+
+    async def _run(self, query: Any) -> Any:
+        await self._prepare()
+        return await self.session.execute(query)
+
+    async def _scalar(self, query: Any) -> Any:
+        await self._prepare()
+        return await self.session.scalar(query)
+
+    def _days(self, later: Any, earlier: Any) -> ColumnElement[Any]:
+        """Days between two times, with their fraction."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            return func.julianday(later) - func.julianday(earlier)
+        return cast(func.extract("epoch", later - earlier), Float) / 86400
+
+    async def _tallies(self, query: Any) -> list[Tally]:
+        return [Tally(int(m), str(k), int(n)) for m, k, n in await self._run(query)]
+
+    async def joined(self, edges: Sequence[datetime]) -> tuple[int, list[Tally]]:
+        """Members (not erased) who joined before the range, and in each month of it."""
+        alive = Member.erased_at.is_(None)
+        before = await self._scalar(select(func.count()).where(alive, Member.joined_at < edges[0]))
+        month = _month(Member.joined_at, edges)
+        rows = await self._tallies(
+            select(month, literal("joined"), func.count())
+            .where(alive, _within(Member.joined_at, edges))
+            .group_by(month)
+        )
+        return int(before or 0), rows
+
+    async def tiers_now(self, entry: str) -> list[Tally]:
+        """Members (not erased) by their tier now; one without a tier row is in `entry`."""
+        tier = func.coalesce(TierStatus.tier, entry)
+        return await self._tallies(
+            select(literal(-1), tier, func.count())
+            .select_from(Member)
+            .outerjoin(TierStatus, TierStatus.member_id == Member.id)
+            .where(Member.erased_at.is_(None))
+            .group_by(tier)
+        )
+
+    async def tier_moves(self, edges: Sequence[datetime], entry: str) -> list[Tally]:
+        """Members whose tier now began in each month, by that tier: only the latest move of
+        each member is kept (tier_status). Back in `entry` after joining is a move down."""
+        month = _month(TierStatus.since, edges)
+        return await self._tallies(
+            select(month, TierStatus.tier, func.count())
+            .join(Member, Member.id == TierStatus.member_id)
+            .where(
+                Member.erased_at.is_(None),
+                _within(TierStatus.since, edges),
+                or_(TierStatus.tier != entry, TierStatus.since > Member.joined_at),
+            )
+            .group_by(month, TierStatus.tier)
+        )
+
+    async def segments_now(self, now: datetime, program: Program) -> list[Tally]:
+        """How many members (not erased) are in each segment now; one may be in several."""
+        flags = segment_flags(now, program)
+        row = (await self._run(select(*[func.sum(flags.c[s]) for s in Segment]))).one()
+        return [Tally(-1, str(s), int(n or 0)) for s, n in zip(Segment, row, strict=True)]
+
+    async def returns(self, edges: Sequence[datetime], program: Program) -> list[Tally]:
+        """By month, in one pass over the purchases (a member's history summed up, then a
+        look at the index for a second purchase): members whose first purchase it was, by
+        whole days to their second (key), or none yet (key ""); and members who came back
+        ("came_back"): their first purchase in the range followed a silence longer than the
+        dormant days, after at least the dormant minimum spent."""
+        rules = program.segments
+        start, end = edges[0], edges[-1]
+        before = Purchase.purchased_at < start
+        facts = (
+            select(
+                Purchase.member_id,
+                func.min(Purchase.purchased_at).label("first"),
+                func.max(case((before, Purchase.purchased_at))).label("last_before"),
+                func.sum(case((before, Purchase.base_amount), else_=0)).label("spent_before"),
+                func.min(
+                    case((_within(Purchase.purchased_at, edges), Purchase.purchased_at))
+                ).label("back_at"),
+            )
+            .where(KEPT, Purchase.purchased_at < end)
+            .group_by(Purchase.member_id)
+            .cte("facts")
+        )
+        later = aliased(Purchase)
+        second = (
+            select(func.min(later.purchased_at))
+            .where(
+                later.member_id == facts.c.member_id,
+                later.purchased_at > facts.c.first,
+                later.status != Status.REFUNDED,
+            )
+            .scalar_subquery()
+        )
+        # floor() only where there is a second: SQLAlchemy's SQLite floor() refuses NULL
+        gap = case((second.is_not(None), func.floor(self._days(second, facts.c.first))), else_=-1)
+        firsts = select(_month(facts.c.first, edges).label("month"), gap.label("key")).where(
+            _within(facts.c.first, edges)
+        )
+        back = select(
+            _month(facts.c.back_at, edges).label("month"), literal(-2).label("key")
+        ).where(
+            facts.c.back_at.is_not(None),
+            facts.c.last_before.is_not(None),
+            self._days(facts.c.back_at, facts.c.last_before) > rules.dormant_days,
+            facts.c.spent_before >= rules.dormant_min_spend,
+        )
+        both = union_all(firsts, back).subquery()
+        rows = await self._run(
+            select(both.c.month, both.c.key, func.count()).group_by(both.c.month, both.c.key)
+        )
+        names = {-1: "", -2: "came_back"}
+        return [Tally(int(m), names.get(int(k), str(int(k))), int(n)) for m, k, n in rows]
+
+    async def orders(self, edges: Sequence[datetime]) -> list[Tally]:
+        """Kept purchases, and the members who made them, by month."""
+        month = _month(Purchase.purchased_at, edges)
+        rows = await self._run(
+            select(month, func.count(), func.count(distinct(Purchase.member_id)))
+            .where(KEPT, _within(Purchase.purchased_at, edges))
+            .group_by(month)
+        )
+        out = []
+        for m, orders, buyers in rows:
+            out += [Tally(int(m), "orders", int(orders)), Tally(int(m), "buyers", int(buyers))]
+        return out
+
+    async def order_values(
+        self, edges: Sequence[datetime], now: datetime, program: Program
+    ) -> list[Sums]:
+        """Kept purchases' count and total by month, by the buyer's tier now ("tier:<key>")
+        and segments now ("segment:<key>")."""
+        month = _month(Purchase.purchased_at, edges)
+        entry = program.tiers.public[0].key
+        tier = func.coalesce(TierStatus.tier, entry)
+        by_tier = await self._run(
+            select(month, tier, func.count(), func.sum(Purchase.base_amount))
+            .outerjoin(TierStatus, TierStatus.member_id == Purchase.member_id)
+            .where(KEPT, _within(Purchase.purchased_at, edges))
+            .group_by(month, tier)
+        )
+        out = [Sums(int(m), f"tier:{k}", int(n), total) for m, k, n, total in by_tier]
+        flags = segment_flags(now, program)
+        sums = []
+        for s in Segment:
+            sums += [
+                func.sum(flags.c[s]),
+                func.sum(case((flags.c[s] == 1, Purchase.base_amount), else_=0)),
+            ]
+        by_segment = await self._run(
+            select(month, *sums)
+            .join(flags, flags.c.member_id == Purchase.member_id)
+            .where(KEPT, _within(Purchase.purchased_at, edges))
+            .group_by(month)
+        )
+        for m, *values in by_segment:
+            for i, s in enumerate(Segment):
+                count, total = values[2 * i], values[2 * i + 1]
+                if count:
+                    out.append(Sums(int(m), f"segment:{s}", int(count), total))
+        return out
+
+    async def events(self, edges: Sequence[datetime], days: int) -> list[EventFigures]:
+        """Each event (not cancelled) starting in the range, and its guests' numbers."""
+        found = await self._run(
+            select(Event.id, Event.title, Event.starts_at, Event.ends_at)
+            .where(Event.cancelled_at.is_(None), _within(Event.starts_at, edges))
+            .order_by(Event.starts_at)
+            .limit(EVENTS_SHOWN)
+        )
+        out = []
+        for event_id, title, starts, ends in found.all():
+            invited = union(
+                select(OutboxMessage.member_id).where(
+                    OutboxMessage.key.like(f"invitation:{event_id}:%")
+                ),
+                select(Rsvp.member_id).where(Rsvp.event_id == event_id),
+            ).subquery()
+            guests = Rsvp.event_id == event_id
+            came = Rsvp.checked_in_at.is_not(None)
+            bought = (
+                select(Purchase.id)
+                .where(
+                    Purchase.member_id == Rsvp.member_id,
+                    Purchase.status == Status.PAID,
+                    Purchase.purchased_at.between(starts, ends + timedelta(days=days)),
+                )
+                .exists()
+            )
+            row = (
+                await self._run(
+                    select(
+                        select(func.count()).select_from(invited).scalar_subquery(),
+                        select(func.count())
+                        .where(guests, or_(Rsvp.status == "going", came))
+                        .scalar_subquery(),
+                        select(func.count()).where(guests, came).scalar_subquery(),
+                        select(func.count()).where(guests, came, bought).scalar_subquery(),
+                    )
+                )
+            ).one()
+            out.append(EventFigures(event_id, title, starts, *map(int, row)))
+        return out
+
+    async def concierge(self, edges: Sequence[datetime], now: datetime) -> list[Tally]:
+        """By month: handoffs asked for ("handoffs"); minutes to staff's first answer
+        ("answer:<minutes>", by the month asked); appointments booked ("booked"); and of
+        those due before now, not cancelled ("due"), the no-shows ("no_show")."""
+        month = _month(Handoff.requested_at, edges)
+        out = await self._tallies(
+            select(month, literal("handoffs"), func.count())
+            .where(_within(Handoff.requested_at, edges))
+            .group_by(month)
+        )
+        first = (
+            select(Handoff.id, Handoff.requested_at, func.min(TranscriptLine.at).label("at"))
+            .join(TranscriptLine, TranscriptLine.handoff_id == Handoff.id)
+            .where(TranscriptLine.author == "staff", _within(Handoff.requested_at, edges))
+            .group_by(Handoff.id, Handoff.requested_at)
+            .subquery()
+        )
+        minutes = func.floor(self._days(first.c.at, first.c.requested_at) * 1440)
+        asked = _month(first.c.requested_at, edges)
+        for m, gap, n in await self._run(
+            select(asked, minutes, func.count()).group_by(asked, minutes)
+        ):
+            out.append(Tally(int(m), f"answer:{int(gap)}", int(n)))
+        made = _month(Appointment.created_at, edges)
+        out += await self._tallies(
+            select(made, literal("booked"), func.count())
+            .where(_within(Appointment.created_at, edges))
+            .group_by(made)
+        )
+        due = _month(Appointment.starts_at, edges)
+        for m, n, missed in await self._run(
+            select(
+                due,
+                func.count(),
+                func.sum(case((Appointment.status == "no_show", 1), else_=0)),
+            )
+            .where(
+                _within(Appointment.starts_at, edges),
+                Appointment.starts_at < now,
+                Appointment.status != "cancelled",
+            )
+            .group_by(due)
+        ):
+            out += [Tally(int(m), "due", int(n)), Tally(int(m), "no_show", int(missed or 0))]
+        return out
+
+    async def messages(self, edges: Sequence[datetime]) -> list[Tally]:
+        """Outbox rows by the month written, kind, channel and status ("kind|channel|status")."""
+        month = _month(OutboxMessage.created_at, edges)
+        rows = await self._run(
+            select(
+                month,
+                OutboxMessage.kind,
+                OutboxMessage.channel,
+                OutboxMessage.status,
+                func.count(),
+            )
+            .where(_within(OutboxMessage.created_at, edges))
+            .group_by(month, OutboxMessage.kind, OutboxMessage.channel, OutboxMessage.status)
+        )
+        return [Tally(int(m), f"{k}|{c}|{s}", int(n)) for m, k, c, s, n in rows]
+
+    async def opt_outs(self, edges: Sequence[datetime]) -> list[Tally]:
+        """Members who withdrew a consent, by month and purpose."""
+        month = _month(Consent.at, edges)
+        return await self._tallies(
+            select(month, Consent.purpose, func.count(distinct(Consent.member_id)))
+            .where(Consent.granted.is_(False), _within(Consent.at, edges))
+            .group_by(month, Consent.purpose)
+        )
