@@ -11,7 +11,7 @@ from babel.dates import format_date, get_day_names
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from bot.web.office import Checked, Signed, _render
+from bot.web.office import Checked, Signed, _render, office_speaker
 from bot.web.state import App
 from loyalty.dates import iso_day
 from loyalty.hours import DAYS, Opening, parse_day
@@ -23,15 +23,15 @@ from services.office import Who
 from services.office_agenda import REASON, Touching
 from services.schedules import ScheduleError
 from services.staff import StaffError
-from services.wording import service_name, staff_speaker
+from services.wording import service_name
 
 router = APIRouter(prefix="/office/appointments")
 HOME = "/office/appointments"
 
 
-def _shown(app: App) -> dict[str, Any]:
+def _shown(request: Request, app: App) -> dict[str, Any]:
     """What every Appointments page uses to say a booking in the staff's language."""
-    speaker = staff_speaker(app.program)
+    speaker = office_speaker(request, app)
     return {
         "speaker": speaker, "number": member_number, "service": service_name,
         "program": app.program, "reason_length": REASON,
@@ -45,7 +45,7 @@ async def _week(
     async with app.db.unit_of_work() as uow:
         shown = await office_agenda.week(uow, app.program, app.clock(), day)
     page = {"who": who, "week": shown, "monday": shown.first.date().isoformat(), **more}
-    return _render(request, app, "appointments.html", status, **_shown(app), **page)
+    return _render(request, app, "appointments.html", status, **_shown(request, app), **page)
 
 
 @router.get("", include_in_schema=False)
@@ -81,7 +81,7 @@ async def _hours(
 ) -> Response:
     async with app.db.unit_of_work() as uow:
         rota = await schedules.rota(uow)
-    language = staff_speaker(app.program).language
+    language = office_speaker(request, app).language
     names, shorts = (get_day_names(width, locale=language) for width in ("wide", "abbreviated"))
     days = [(key, names[i], shorts[i]) for i, key in enumerate(DAYS)]
     page = {"who": who, "rota": rota, "days": days}
@@ -136,7 +136,7 @@ async def _closures(
         listed = await office_agenda.upcoming_closures(uow, app.program, app.clock())
     today = app.clock().astimezone(app.program.club.zone).date().isoformat()
     page = {"who": who, "closures": listed, "today": today, **more}
-    return _render(request, app, "closures.html", status, **_shown(app), **page)
+    return _render(request, app, "closures.html", status, **_shown(request, app), **page)
 
 
 @router.get("/closures", include_in_schema=False)

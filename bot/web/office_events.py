@@ -14,7 +14,7 @@ from babel.numbers import format_percent
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from bot.web.office import Checked, Signed, _render
+from bot.web.office import Checked, Signed, _render, office_speaker
 from bot.web.state import App
 from handlers.card import segment_name
 from loyalty.dates import OutOfRange, moment_in
@@ -26,7 +26,6 @@ from loyalty.segments import Segment
 from services import hosting, members, office_events
 from services.events import EventError
 from services.office import Who
-from services.wording import staff_speaker
 
 router = APIRouter(prefix="/office/events")
 LOCAL = "%Y-%m-%dT%H:%M"  # what a datetime-local field reads and writes
@@ -108,13 +107,14 @@ def _form_page(
 ) -> Response:  # fmt: skip
     return _render(
         request, app, "event_form.html", status, who=who, draft=asdict(draft), kinds=KINDS,
-        choices=_choices(app), event_id=event_id, problem=problem, zone=app.program.club.timezone,
+        choices=_choices(request, app), event_id=event_id, problem=problem,
+        zone=app.program.club.timezone,
     )  # fmt: skip
 
 
-def _choices(app: App) -> dict[str, list[tuple[str, str]]]:
+def _choices(request: Request, app: App) -> dict[str, list[tuple[str, str]]]:
     """The tiers, segments and badges an event may be for: (key, name in the staff's words)."""
-    speaker = staff_speaker(app.program)
+    speaker = office_speaker(request, app)
     lang = speaker.language
     return {
         "tiers": [(t.key, t.name[lang]) for t in app.program.tiers.levels],
@@ -166,7 +166,7 @@ async def _event_page(
         page = await office_events.page(uow, app.program, number) if number else None
     if page is None:
         return _missing(request, app, who)
-    event, speaker = page.sheet.event, staff_speaker(app.program)
+    event, speaker = page.sheet.event, office_speaker(request, app)
 
     def share(value: float | None) -> str:
         return "—" if value is None else format_percent(value, locale=speaker.language)
@@ -176,7 +176,7 @@ async def _event_page(
         upcoming=event.cancelled_at is None and event.starts_at > app.clock(),
         number=members.member_number, speaker=speaker, share=share, no_consent=NO_CONSENT,
         days=app.program.events.conversion_days,
-        named={kind: dict(pairs) for kind, pairs in _choices(app).items()}, **more,
+        named={kind: dict(pairs) for kind, pairs in _choices(request, app).items()}, **more,
     )  # fmt: skip
 
 
@@ -268,7 +268,7 @@ async def _door(
         page = await office_events.page(uow, app.program, number) if number else None
     if page is None:
         return _missing(request, app, who)
-    speaker = staff_speaker(app.program)
+    speaker = office_speaker(request, app)
     return _render(
         request, app, "check_in.html", status, who=who, event=page.sheet.event,
         speaker=speaker, ngettext=speaker.ngettext, **more,

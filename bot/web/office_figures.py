@@ -17,12 +17,11 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from bot.web.charts import draw
-from bot.web.office import Owner, _render
+from bot.web.office import Owner, _render, office_speaker
 from bot.web.state import App
 from loyalty.figures import MONTH, months
 from services import figures
 from services.figures import DAYS, MINUTES, MONEY, RATE, RATIO, Table, Value
-from services.wording import staff_speaker
 
 router = APIRouter(prefix="/office")
 From = Annotated[str, Query(alias="from")]
@@ -54,9 +53,9 @@ def _month_name(label: str, language: str) -> str:
 
 
 async def _tables(
-    app: App, start: str | None, end: str | None, slug: str | None = None
+    request: Request, app: App, start: str | None, end: str | None, slug: str | None = None
 ) -> tuple[list[Table], str, str]:
-    speaker = staff_speaker(app.program)
+    speaker = office_speaker(request, app)
     now = app.clock()
     span = months(start, end, now, app.program.club.zone)
     async with app.db.unit_of_work() as uow:
@@ -69,8 +68,8 @@ async def _tables(
 @router.get("/figures", include_in_schema=False)
 async def page(request: Request, app: App, who: Owner, start: From = "", end: To = "") -> Response:
     """Every measure: a chart, its table and a CSV link."""
-    found, first, last = await _tables(app, start, end)
-    language = staff_speaker(app.program).language
+    found, first, last = await _tables(request, app, start, end)
+    language = office_speaker(request, app).language
     write = _writer(language, app.program.club.base_currency)
     shown = []
     for table in found:
@@ -94,9 +93,11 @@ def _rows(table: Table, column: int) -> list[tuple[str, Value]]:
 
 
 @router.get("/figures/{slug}.csv", include_in_schema=False)
-async def download(app: App, who: Owner, slug: str, start: From = "", end: To = "") -> Response:
+async def download(
+    request: Request, app: App, who: Owner, slug: str, start: From = "", end: To = ""
+) -> Response:
     """One measure as CSV: plain numbers (a dot for decimals, rates as fractions)."""
-    found, first, last = await _tables(app, start, end, slug)
+    found, first, last = await _tables(request, app, start, end, slug)
     if not found:
         raise HTTPException(404, "no such measure")
     table = found[0]

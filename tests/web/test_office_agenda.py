@@ -412,3 +412,17 @@ async def test_the_pages_speak_the_staff_language_with_its_dates_and_days(
     assert "mar. 24 nov." in french and "Mise à taille" in french and "· réservé" in french
     hours = await browser.get("/office/appointments/hours")
     assert "Enregistrer les horaires : Anna Bianchi" in hours.text and "mardi" in hours.text
+
+
+async def test_the_language_a_browser_chose_reaches_the_dates_and_days_too(
+    concierge: Concierge, browser: httpx.AsyncClient
+) -> None:
+    made = await booked(concierge)
+    await member_of_staff(concierge, browser, "staff@aurelia.example", "staff")
+    page = await browser.get("/office/appointments")
+    assert "Week of Nov 23, 2026" in page.text  # the club's staff language: English
+    form = {"csrf": csrf(page), "language": "fr", "back": "/office/appointments"}
+    await browser.post("/office/language", data=form)
+    week = await browser.get("/office/appointments")
+    assert "Semaine du 23 nov. 2026 au 29 nov. 2026" in week.text
+    assert "mar. 24 nov." in sections(week)[made.giulia_with]
