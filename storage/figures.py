@@ -42,6 +42,7 @@ from storage.models import (
     Member,
     OutboxMessage,
     Purchase,
+    PurchaseSummary,
     Rsvp,
     TierStatus,
     TranscriptLine,
@@ -136,50 +137,56 @@ class Figures:
         return [Tally(-1, str(s), int(n or 0)) for s, n in zip(Segment, row, strict=True)]
 
     async def returns(self, edges: Sequence[datetime], program: Program) -> list[Tally]:
-        """By month, in one pass over the purchases (a member's history summed up, then a
-        look at the index for a second purchase): members whose first purchase it was, by
-        whole days to their second (key), or none yet (key ""); and members who came back
+        """By month: members whose first purchase it was, by whole days to their second (key),
+        or none yet (key ""), read from their purchase summaries; and members who came back
         ("came_back"): their first purchase in the range followed a silence longer than the
-        dormant days, after at least the dormant minimum spent."""
+        dormant days, after at least the dormant minimum spent. The range's purchases are
+        summed by member (found by date); what was spent before is the summary's spend less
+        that, and the last purchase before is looked up in the index only for the few left."""
         rules = program.segments
-        start, end = edges[0], edges[-1]
-        before = Purchase.purchased_at < start
-        facts = (
+        start = edges[0]
+        summary = PurchaseSummary
+        gap = case(
+            (
+                summary.second_at.is_not(None),
+                func.floor(self._days(summary.second_at, summary.first_at)),
+            ),
+            else_=-1,
+        )
+        firsts = select(_month(summary.first_at, edges).label("month"), gap.label("key")).where(
+            _within(summary.first_at, edges)
+        )
+        since = (
             select(
                 Purchase.member_id,
-                func.min(Purchase.purchased_at).label("first"),
-                func.max(case((before, Purchase.purchased_at))).label("last_before"),
-                func.sum(case((before, Purchase.base_amount), else_=0)).label("spent_before"),
                 func.min(
                     case((_within(Purchase.purchased_at, edges), Purchase.purchased_at))
                 ).label("back_at"),
+                func.sum(Purchase.base_amount).label("spent"),
             )
-            .where(KEPT, Purchase.purchased_at < end)
+            .where(KEPT, Purchase.purchased_at >= start)
             .group_by(Purchase.member_id)
-            .cte("facts")
+            .subquery()
         )
-        later = aliased(Purchase)
-        second = (
-            select(func.min(later.purchased_at))
+        earlier = aliased(Purchase)
+        last_before = (
+            select(func.max(earlier.purchased_at))
             .where(
-                later.member_id == facts.c.member_id,
-                later.purchased_at > facts.c.first,
-                later.status != Status.REFUNDED,
+                earlier.member_id == since.c.member_id,
+                earlier.purchased_at < start,
+                earlier.status != Status.REFUNDED,
             )
             .scalar_subquery()
         )
-        # floor() only where there is a second: SQLAlchemy's SQLite floor() refuses NULL
-        gap = case((second.is_not(None), func.floor(self._days(second, facts.c.first))), else_=-1)
-        firsts = select(_month(facts.c.first, edges).label("month"), gap.label("key")).where(
-            _within(facts.c.first, edges)
-        )
-        back = select(
-            _month(facts.c.back_at, edges).label("month"), literal(-2).label("key")
-        ).where(
-            facts.c.back_at.is_not(None),
-            facts.c.last_before.is_not(None),
-            self._days(facts.c.back_at, facts.c.last_before) > rules.dormant_days,
-            facts.c.spent_before >= rules.dormant_min_spend,
+        back = (
+            select(_month(since.c.back_at, edges).label("month"), literal(-2).label("key"))
+            .join(summary, summary.member_id == since.c.member_id)
+            .where(
+                since.c.back_at.is_not(None),
+                summary.first_at < start,  # so there is a purchase before
+                func.round(summary.spend - since.c.spent, 2) >= rules.dormant_min_spend,
+                self._days(since.c.back_at, last_before) > rules.dormant_days,
+            )
         )
         both = union_all(firsts, back).subquery()
         rows = await self._run(
