@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    String,
     and_,
     case,
     cast,
@@ -212,53 +213,61 @@ class Figures:
         self, edges: Sequence[datetime], now: datetime, program: Program
     ) -> list[Sums]:
         """Kept purchases' count and total by month, by the buyer's tier now ("tier:<key>")
-        and segments now ("segment:<key>")."""
+        and segments now ("segment:<key>"). One pass over the range's purchases, grouped by
+        month and tier: a member has one tier, so a month's segment sums are its tiers'."""
         month = _month(Purchase.purchased_at, edges)
         entry = program.tiers.public[0].key
         tier = func.coalesce(TierStatus.tier, entry)
-        by_tier = await self._run(
-            select(month, tier, func.count(), func.sum(Purchase.base_amount))
-            .outerjoin(TierStatus, TierStatus.member_id == Purchase.member_id)
-            .where(KEPT, _within(Purchase.purchased_at, edges))
-            .group_by(month, tier)
-        )
-        out = [Sums(int(m), f"tier:{k}", int(n), total) for m, k, n, total in by_tier]
         flags = segment_flags(now, program)
         sums = []
         for s in Segment:
             sums += [
-                func.sum(flags.c[s]),
+                func.sum(func.coalesce(flags.c[s], 0)),
                 func.sum(case((flags.c[s] == 1, Purchase.base_amount), else_=0)),
             ]
-        by_segment = await self._run(
-            select(month, *sums)
-            .join(flags, flags.c.member_id == Purchase.member_id)
+        rows = await self._run(
+            select(month, tier, func.count(), func.sum(Purchase.base_amount), *sums)
+            .outerjoin(TierStatus, TierStatus.member_id == Purchase.member_id)
+            .outerjoin(flags, flags.c.member_id == Purchase.member_id)
             .where(KEPT, _within(Purchase.purchased_at, edges))
-            .group_by(month)
+            .group_by(month, tier)
         )
-        for m, *values in by_segment:
+        out, by_segment = [], {}
+        for m, k, n, total, *values in rows:
+            out.append(Sums(int(m), f"tier:{k}", int(n), total))
             for i, s in enumerate(Segment):
-                count, total = values[2 * i], values[2 * i + 1]
-                if count:
-                    out.append(Sums(int(m), f"segment:{s}", int(count), total))
+                count, spent = by_segment.get((int(m), s), (0, 0))
+                by_segment[int(m), s] = (count + values[2 * i], spent + values[2 * i + 1])
+        for (m, s), (count, spent) in sorted(by_segment.items()):
+            if count:
+                out.append(Sums(m, f"segment:{s}", int(count), spent))
         return out
 
     async def events(self, edges: Sequence[datetime], days: int) -> list[EventFigures]:
-        """Each event (not cancelled) starting in the range, and its guests' numbers."""
+        """Each event (not cancelled) starting in the range, and its guests' numbers. Who was
+        invited is counted for all the events at once: an invitation is found by its key's
+        prefix, which no index serves, so the messages are read once rather than per event."""
         found = await self._run(
             select(Event.id, Event.title, Event.starts_at, Event.ends_at)
             .where(Event.cancelled_at.is_(None), _within(Event.starts_at, edges))
             .order_by(Event.starts_at)
             .limit(EVENTS_SHOWN)
         )
+        shown = found.all()
+        ids = [event_id for event_id, *_ in shown]
+        prefix = literal("invitation:") + cast(Event.id, String) + ":%"
+        invited = union(
+            select(Event.id.label("event_id"), OutboxMessage.member_id)
+            .join(OutboxMessage, OutboxMessage.key.like(prefix))
+            .where(Event.id.in_(ids), OutboxMessage.key.like("invitation:%")),
+            select(Rsvp.event_id, Rsvp.member_id).where(Rsvp.event_id.in_(ids)),
+        ).subquery()
+        counts: dict[int, int] = {}
+        if ids:
+            per_event = select(invited.c.event_id, func.count()).group_by(invited.c.event_id)
+            counts = {int(e): int(n) for e, n in await self._run(per_event)}
         out = []
-        for event_id, title, starts, ends in found.all():
-            invited = union(
-                select(OutboxMessage.member_id).where(
-                    OutboxMessage.key.like(f"invitation:{event_id}:%")
-                ),
-                select(Rsvp.member_id).where(Rsvp.event_id == event_id),
-            ).subquery()
+        for event_id, title, starts, ends in shown:
             guests = Rsvp.event_id == event_id
             came = Rsvp.checked_in_at.is_not(None)
             bought = (
@@ -273,7 +282,6 @@ class Figures:
             row = (
                 await self._run(
                     select(
-                        select(func.count()).select_from(invited).scalar_subquery(),
                         select(func.count())
                         .where(guests, or_(Rsvp.status == "going", came))
                         .scalar_subquery(),
@@ -282,7 +290,8 @@ class Figures:
                     )
                 )
             ).one()
-            out.append(EventFigures(event_id, title, starts, *map(int, row)))
+            invitations = counts.get(event_id, 0)
+            out.append(EventFigures(event_id, title, starts, invitations, *map(int, row)))
         return out
 
     async def concierge(self, edges: Sequence[datetime], now: datetime) -> list[Tally]:
