@@ -91,7 +91,8 @@ class ChannelIdentity(Base):
 class Purchase(Base):
     __tablename__ = "purchase"
     __table_args__ = (
-        Index("ix_purchase_member_at", "member_id", "purchased_at"),
+        # a member's kept purchases in order, from the index alone (migration 0018)
+        Index("ix_purchase_member_at", "member_id", "purchased_at", "status"),
         Index("ix_purchase_purchased_at", "purchased_at"),
     )
 

@@ -1,6 +1,7 @@
 """purchase summary: each member's kept purchases summed up, so that the Figures page reads
 one row a member instead of aggregating every purchase (issue 19); filled here from the
-purchases with the statements the repositories keep it with (storage/summaries.py)
+purchases with the statements the repositories keep it with (storage/summaries.py); and a
+purchase's status in the index of a member's purchases by date
 
 Revision ID: 0018
 Revises: 0017
@@ -48,7 +49,13 @@ def upgrade() -> None:
     )
     for statement in statements(purchase, summary, None):
         op.execute(statement)
+    # the purchase before a date, or after the first, that was not refunded: an index-only
+    # look-up (the status in the index) for each member the figures ask it of
+    op.drop_index("ix_purchase_member_at", table_name="purchase")
+    op.create_index("ix_purchase_member_at", "purchase", ["member_id", "purchased_at", "status"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_purchase_member_at", table_name="purchase")
+    op.create_index("ix_purchase_member_at", "purchase", ["member_id", "purchased_at"])
     op.drop_table("purchase_summary")
