@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -232,11 +233,12 @@ class Figures:
             .where(KEPT, _within(Purchase.purchased_at, edges))
             .group_by(month, tier)
         )
-        out, by_segment = [], {}
+        out = []
+        by_segment: dict[tuple[int, Segment], tuple[int, Decimal]] = {}
         for m, k, n, total, *values in rows:
             out.append(Sums(int(m), f"tier:{k}", int(n), total))
             for i, s in enumerate(Segment):
-                count, spent = by_segment.get((int(m), s), (0, 0))
+                count, spent = by_segment.get((int(m), s), (0, Decimal(0)))
                 by_segment[int(m), s] = (count + values[2 * i], spent + values[2 * i + 1])
         for (m, s), (count, spent) in sorted(by_segment.items()):
             if count:
