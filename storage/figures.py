@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Float,
+    String,
     and_,
     case,
     cast,
@@ -42,6 +44,7 @@ from storage.models import (
     Member,
     OutboxMessage,
     Purchase,
+    PurchaseSummary,
     Rsvp,
     TierStatus,
     TranscriptLine,
@@ -136,50 +139,56 @@ class Figures:
         return [Tally(-1, str(s), int(n or 0)) for s, n in zip(Segment, row, strict=True)]
 
     async def returns(self, edges: Sequence[datetime], program: Program) -> list[Tally]:
-        """By month, in one pass over the purchases (a member's history summed up, then a
-        look at the index for a second purchase): members whose first purchase it was, by
-        whole days to their second (key), or none yet (key ""); and members who came back
+        """By month: members whose first purchase it was, by whole days to their second (key),
+        or none yet (key ""), read from their purchase summaries; and members who came back
         ("came_back"): their first purchase in the range followed a silence longer than the
-        dormant days, after at least the dormant minimum spent."""
+        dormant days, after at least the dormant minimum spent. The range's purchases are
+        summed by member (found by date); what was spent before is the summary's spend less
+        that, and the last purchase before is looked up in the index only for the few left."""
         rules = program.segments
-        start, end = edges[0], edges[-1]
-        before = Purchase.purchased_at < start
-        facts = (
+        start = edges[0]
+        summary = PurchaseSummary
+        gap = case(
+            (
+                summary.second_at.is_not(None),
+                func.floor(self._days(summary.second_at, summary.first_at)),
+            ),
+            else_=-1,
+        )
+        firsts = select(_month(summary.first_at, edges).label("month"), gap.label("key")).where(
+            _within(summary.first_at, edges)
+        )
+        since = (
             select(
                 Purchase.member_id,
-                func.min(Purchase.purchased_at).label("first"),
-                func.max(case((before, Purchase.purchased_at))).label("last_before"),
-                func.sum(case((before, Purchase.base_amount), else_=0)).label("spent_before"),
                 func.min(
                     case((_within(Purchase.purchased_at, edges), Purchase.purchased_at))
                 ).label("back_at"),
+                func.sum(Purchase.base_amount).label("spent"),
             )
-            .where(KEPT, Purchase.purchased_at < end)
+            .where(KEPT, Purchase.purchased_at >= start)
             .group_by(Purchase.member_id)
-            .cte("facts")
+            .subquery()
         )
-        later = aliased(Purchase)
-        second = (
-            select(func.min(later.purchased_at))
+        earlier = aliased(Purchase)
+        last_before = (
+            select(func.max(earlier.purchased_at))
             .where(
-                later.member_id == facts.c.member_id,
-                later.purchased_at > facts.c.first,
-                later.status != Status.REFUNDED,
+                earlier.member_id == since.c.member_id,
+                earlier.purchased_at < start,
+                earlier.status != Status.REFUNDED,
             )
             .scalar_subquery()
         )
-        # floor() only where there is a second: SQLAlchemy's SQLite floor() refuses NULL
-        gap = case((second.is_not(None), func.floor(self._days(second, facts.c.first))), else_=-1)
-        firsts = select(_month(facts.c.first, edges).label("month"), gap.label("key")).where(
-            _within(facts.c.first, edges)
-        )
-        back = select(
-            _month(facts.c.back_at, edges).label("month"), literal(-2).label("key")
-        ).where(
-            facts.c.back_at.is_not(None),
-            facts.c.last_before.is_not(None),
-            self._days(facts.c.back_at, facts.c.last_before) > rules.dormant_days,
-            facts.c.spent_before >= rules.dormant_min_spend,
+        back = (
+            select(_month(since.c.back_at, edges).label("month"), literal(-2).label("key"))
+            .join(summary, summary.member_id == since.c.member_id)
+            .where(
+                since.c.back_at.is_not(None),
+                summary.first_at < start,  # so there is a purchase before
+                func.round(summary.spend - since.c.spent, 2) >= rules.dormant_min_spend,
+                self._days(since.c.back_at, last_before) > rules.dormant_days,
+            )
         )
         both = union_all(firsts, back).subquery()
         rows = await self._run(
@@ -205,53 +214,62 @@ class Figures:
         self, edges: Sequence[datetime], now: datetime, program: Program
     ) -> list[Sums]:
         """Kept purchases' count and total by month, by the buyer's tier now ("tier:<key>")
-        and segments now ("segment:<key>")."""
+        and segments now ("segment:<key>"). One pass over the range's purchases, grouped by
+        month and tier: a member has one tier, so a month's segment sums are its tiers'."""
         month = _month(Purchase.purchased_at, edges)
         entry = program.tiers.public[0].key
         tier = func.coalesce(TierStatus.tier, entry)
-        by_tier = await self._run(
-            select(month, tier, func.count(), func.sum(Purchase.base_amount))
-            .outerjoin(TierStatus, TierStatus.member_id == Purchase.member_id)
-            .where(KEPT, _within(Purchase.purchased_at, edges))
-            .group_by(month, tier)
-        )
-        out = [Sums(int(m), f"tier:{k}", int(n), total) for m, k, n, total in by_tier]
         flags = segment_flags(now, program)
         sums = []
         for s in Segment:
             sums += [
-                func.sum(flags.c[s]),
+                func.sum(func.coalesce(flags.c[s], 0)),
                 func.sum(case((flags.c[s] == 1, Purchase.base_amount), else_=0)),
             ]
-        by_segment = await self._run(
-            select(month, *sums)
-            .join(flags, flags.c.member_id == Purchase.member_id)
+        rows = await self._run(
+            select(month, tier, func.count(), func.sum(Purchase.base_amount), *sums)
+            .outerjoin(TierStatus, TierStatus.member_id == Purchase.member_id)
+            .outerjoin(flags, flags.c.member_id == Purchase.member_id)
             .where(KEPT, _within(Purchase.purchased_at, edges))
-            .group_by(month)
+            .group_by(month, tier)
         )
-        for m, *values in by_segment:
+        out = []
+        by_segment: dict[tuple[int, Segment], tuple[int, Decimal]] = {}
+        for m, k, n, total, *values in rows:
+            out.append(Sums(int(m), f"tier:{k}", int(n), total))
             for i, s in enumerate(Segment):
-                count, total = values[2 * i], values[2 * i + 1]
-                if count:
-                    out.append(Sums(int(m), f"segment:{s}", int(count), total))
+                count, spent = by_segment.get((int(m), s), (0, Decimal(0)))
+                by_segment[int(m), s] = (count + values[2 * i], spent + values[2 * i + 1])
+        for (m, s), (count, spent) in sorted(by_segment.items()):
+            if count:
+                out.append(Sums(m, f"segment:{s}", int(count), spent))
         return out
 
     async def events(self, edges: Sequence[datetime], days: int) -> list[EventFigures]:
-        """Each event (not cancelled) starting in the range, and its guests' numbers."""
+        """Each event (not cancelled) starting in the range, and its guests' numbers. Who was
+        invited is counted for all the events at once: an invitation is found by its key's
+        prefix, which no index serves, so the messages are read once rather than per event."""
         found = await self._run(
             select(Event.id, Event.title, Event.starts_at, Event.ends_at)
             .where(Event.cancelled_at.is_(None), _within(Event.starts_at, edges))
             .order_by(Event.starts_at)
             .limit(EVENTS_SHOWN)
         )
+        shown = found.all()
+        ids = [event_id for event_id, *_ in shown]
+        prefix = literal("invitation:") + cast(Event.id, String) + ":%"
+        invited = union(
+            select(Event.id.label("event_id"), OutboxMessage.member_id)
+            .join(OutboxMessage, OutboxMessage.key.like(prefix))
+            .where(Event.id.in_(ids), OutboxMessage.key.like("invitation:%")),
+            select(Rsvp.event_id, Rsvp.member_id).where(Rsvp.event_id.in_(ids)),
+        ).subquery()
+        counts: dict[int, int] = {}
+        if ids:
+            per_event = select(invited.c.event_id, func.count()).group_by(invited.c.event_id)
+            counts = {int(e): int(n) for e, n in await self._run(per_event)}
         out = []
-        for event_id, title, starts, ends in found.all():
-            invited = union(
-                select(OutboxMessage.member_id).where(
-                    OutboxMessage.key.like(f"invitation:{event_id}:%")
-                ),
-                select(Rsvp.member_id).where(Rsvp.event_id == event_id),
-            ).subquery()
+        for event_id, title, starts, ends in shown:
             guests = Rsvp.event_id == event_id
             came = Rsvp.checked_in_at.is_not(None)
             bought = (
@@ -266,7 +284,6 @@ class Figures:
             row = (
                 await self._run(
                     select(
-                        select(func.count()).select_from(invited).scalar_subquery(),
                         select(func.count())
                         .where(guests, or_(Rsvp.status == "going", came))
                         .scalar_subquery(),
@@ -275,7 +292,8 @@ class Figures:
                     )
                 )
             ).one()
-            out.append(EventFigures(event_id, title, starts, *map(int, row)))
+            invitations = counts.get(event_id, 0)
+            out.append(EventFigures(event_id, title, starts, invitations, *map(int, row)))
         return out
 
     async def concierge(self, edges: Sequence[datetime], now: datetime) -> list[Tally]:

@@ -15,6 +15,7 @@ from loyalty.consent import Channel, ConsentChange, Purpose
 from loyalty.points import Entry, Kind, Reason
 from loyalty.purchases import Status
 from loyalty.tiers import TierState
+from storage import summaries
 from storage.models import (
     Anniversary,
     BadgeAward,
@@ -181,6 +182,7 @@ class Members(Repository):
         await self.session.execute(
             update(Purchase).where(Purchase.member_id == member.id).values(category=None)
         )
+        await summaries.refresh(self.session, [member.id])
         personal = (
             "name",
             "phone",
@@ -211,12 +213,17 @@ class Purchases(Repository):
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(core_table(Purchase)), list(rows))
+            await summaries.refresh(self.session, {row["member_id"] for row in rows})
 
     async def mark_refunded(self, purchase_ids: Sequence[int]) -> None:
+        members: set[int] = set()
         for part in chunks(purchase_ids):
-            await self.session.execute(
-                update(Purchase).where(Purchase.id.in_(part)).values(status=Status.REFUNDED)
+            refunded = update(Purchase).where(Purchase.id.in_(part))
+            found = await self.session.scalars(
+                refunded.values(status=Status.REFUNDED).returning(Purchase.member_id)
             )
+            members.update(found)
+        await summaries.refresh(self.session, members)
 
     async def for_member(self, member_id: int) -> list[Purchase]:
         rows = await self.session.scalars(

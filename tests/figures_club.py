@@ -1,6 +1,7 @@
 """A small club whose figures are worked out by hand (tests/storage/test_figures.py says
 each), written straight into the tables: a few members, their purchases in known months,
-tiers, an event, conversations with staff, appointments, messages and consents.
+tiers, an event, conversations with staff, appointments, messages and consents; then the
+members' purchase summaries, as the repositories would have kept them.
 
 The clock is tests.conftest.NOW (2026-11-24); the club's zone is Europe/Rome."""
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from storage import summaries
 from storage.database import Database
 from storage.models import (
     Appointment,
@@ -207,6 +209,8 @@ async def fill(db: Database) -> dict[str, int]:
                     wording="w",
                 )
             )
+        await s.flush()
+        await summaries.refresh(s, [ids[letter] for letter in MEMBERS])  # as kept by storage
         await uow.commit()
     return ids
 

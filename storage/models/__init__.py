@@ -24,6 +24,7 @@ from storage.models.members import (
     Member,
     OccasionDate,
     Purchase,
+    PurchaseSummary,
     TierStatus,
 )
 from storage.models.messaging import (
@@ -69,6 +70,7 @@ __all__ = [
     "OfficeSession",
     "OutboxMessage",
     "Purchase",
+    "PurchaseSummary",
     "Rsvp",
     "SendBudget",
     "Staff",

@@ -94,3 +94,35 @@ async def test_migration_0010_leaves_messages_received_before_open_with_no_try_c
         "SELECT attempts, failed_at, error, handled_at FROM inbound_receipt",
     )
     assert rows == [(0, None, None, None)]  # three tries left at the next start
+
+
+async def test_migration_0018_sums_up_the_kept_purchases_already_there(tmp_path: Path) -> None:
+    def bought(n: int, member: int, at: str, amount: str, category: str, status: str) -> str:
+        return (
+            "INSERT INTO purchase (order_id, member_id, amount, currency, base_amount, points, "
+            "category, limited_edition, store, status, purchased_at, source, recorded_at) "
+            f"VALUES ('o{n}', {member}, {amount}, 'EUR', {amount}, 0, {category}, 0, NULL, "
+            f"'{status}', '{at}', 'pos', '{at}')"
+        )
+
+    rows = await upgraded_from(
+        tmp_path,
+        "0017",
+        [
+            "INSERT INTO member (id, name, joined_at) VALUES "
+            "(1, 'Giulia', '2024-03-01 10:00:00'), (2, 'Refunded', '2024-03-01 10:00:00')",
+            bought(1, 1, "2025-01-05 10:00:00", "100.50", "'rings'", "paid"),
+            bought(2, 1, "2025-01-03 10:00:00", "900.00", "'watches'", "refunded"),
+            bought(3, 1, "2025-02-01 10:00:00", "20.00", "NULL", "paid"),
+            bought(4, 1, "2025-03-01 10:00:00", "30.00", "'rings'", "paid"),
+            bought(5, 2, "2025-03-01 10:00:00", "30.00", "'rings'", "refunded"),
+        ],
+        "SELECT member_id, purchases, spend, first_at, second_at, last_at, kinds, categories "
+        "FROM purchase_summary",
+    )
+    [(member, purchases, spend, first, second, last, kinds, categories)] = rows
+    assert (member, purchases, float(spend), kinds) == (1, 3, 150.5, 1)
+    assert [str(first)[:10], str(second)[:10], str(last)[:10]] == [
+        "2025-01-05", "2025-02-01", "2025-03-01",
+    ]  # fmt: skip
+    assert categories == "\nrings\n"
