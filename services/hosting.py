@@ -17,6 +17,7 @@ from loyalty.membercard import verify_ticket
 from loyalty.program import Program
 from loyalty.reach import addresses, reach
 from loyalty.records import Event, Member, Rsvp
+from loyalty.spreadsheets import safe_row
 from loyalty.stores import UnitOfWork
 from services import events, members
 from services.events import GONE, INVITATION, NOT_FOR_YOU, SEAT_OFFERED, EventError, eligibility
@@ -92,8 +93,9 @@ def guest_rows(guests: Sequence[Guest], zone: tzinfo) -> list[tuple[str, ...]]:
 
 
 def guests_csv(guests: Sequence[Guest], zone: tzinfo) -> str:
+    """The guest list as a spreadsheet opens it safely: names are text, never formulas."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(guest_rows(guests, zone))
+    csv.writer(out, lineterminator="\n").writerows(map(safe_row, guest_rows(guests, zone)))
     return out.getvalue()
 
 
