@@ -194,7 +194,7 @@ async def test_posting_to_an_unknown_event_changes_nothing(
     assert await audited(concierge) == []
 
 
-async def test_editing_keeps_every_answer_whole_and_is_audited(
+async def test_editing_keeps_every_answer_whole_tells_the_guests_of_a_move_and_is_audited(
     concierge: Concierge, browser: httpx.AsyncClient
 ) -> None:
     event_id = await an_event(concierge, plus_ones=1)
@@ -213,6 +213,9 @@ async def test_editing_keeps_every_answer_whole_and_is_audited(
     assert "Sapphire night" in page.text and "2 held of 10" in page.text
     assert "coming" in page.text.split('id="guests"')[1]
     assert await audited(concierge) == [f"event-edited {event_id}"]
+    async with concierge.db.unit_of_work() as uow:
+        told = [(row.kind, row.member_id) for row in await outbox.latest(uow, 10, None)]
+    assert told == [("event_moved", giulia.id)]  # 18:00 became 18:30, and a place was given
 
 
 async def test_invite_then_cancel_with_a_confirmation_tells_the_guests(
