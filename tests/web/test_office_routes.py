@@ -22,7 +22,7 @@ __all__ = ["browser"]
 DOORS = {"/office/sign-in", "/office/welcome/{token}"}  # open to visitors, by design
 SAMPLE = {
     "number": "M00001", "token": "t" * 43, "row_id": "1", "action": "retry", "event_id": "1",
-    "appointment_id": "1", "telegram_user_id": "1", "day": "2030-01-02",
+    "appointment_id": "1", "telegram_user_id": "1", "day": "2030-01-02", "slug": "members",
 }  # fmt: skip
 
 
