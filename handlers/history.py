@@ -8,7 +8,8 @@ from handlers.conversation.dialog import Reply, Turn
 from handlers.conversation.menu import link_first, with_menu
 from handlers.conversation.router import Router
 from locales import Speaker
-from loyalty.points import Entry, Reason
+from loyalty.occasions import BIRTHDAY
+from loyalty.points import Entry, Reason, is_gift
 from services import members
 
 router = Router()
@@ -16,9 +17,12 @@ HISTORY_LINES = 10
 
 
 def reason_text(entry: Entry, speaker: Speaker) -> str:
+    """Why the points moved, as the member reads it: a gift as a gift, never a redemption."""
     _ = speaker.gettext
     detail = entry.detail
     note = detail.get("note") or ""
+    if is_gift(entry):
+        return _("Birthday gift") if note == BIRTHDAY else _("Gift from the club")
     if entry.reason is Reason.PURCHASE:
         if detail.get("store"):
             return _("Purchase {order} at {store}").format(

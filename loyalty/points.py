@@ -26,8 +26,9 @@ class Reason(StrEnum):
     PURCHASE = "purchase"
     REFUND = "refund"
     EXPIRY = "expiry"
-    REWARD = "reward"
+    REWARD = "reward"  # points taken for a reward: a redemption
     GOODWILL = "goodwill"
+    GIFT = "gift"  # points the club gives on an occasion (the birthday gift)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,17 @@ def adjust_entry(
     if -points > available:
         raise InsufficientPoints(-points, available)
     return Entry(Kind.ADJUST, points, at, f"adjust:{key}", Reason.GOODWILL, {"note": note})
+
+
+def gift_entry(occasion_key: str, points: int, at: datetime, occasion: str) -> Entry:
+    """The club's gift on an occasion (`occasion`: "birthday"), once per occasion's key."""
+    return Entry(Kind.ADJUST, points, at, f"gift:{occasion_key}", Reason.GIFT, {"note": occasion})
+
+
+def is_gift(entry: Entry) -> bool:
+    """A gift of the club, also as gifts were first recorded (a reward keyed `gift:`), so
+    that ledgers written then read right without being rewritten."""
+    return entry.reason is Reason.GIFT or entry.key.startswith("gift:")
 
 
 @dataclass

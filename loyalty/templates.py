@@ -15,6 +15,8 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     # news of an event: an invitation, a reminder, a freed seat, a cancellation
     **dict.fromkeys(("invitation", "reminder", "seat_offered", "event_cancelled"),
                     frozenset({"first_name", "club", "event", "when"})),
+    # an event moved (its time or place changed): when it is now, until when, where
+    "event_moved": frozenset({"first_name", "club", "event", "when", "end", "place"}),
     # news of a booking: its reminder, its cancellation by the club (the store closed)
     **dict.fromkeys(("appointment_reminder", "appointment_cancelled"),
                     frozenset({"first_name", "club", "service", "when"})),

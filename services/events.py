@@ -49,14 +49,15 @@ class EventError(ValueError):
 
 FULL = "full"  # an answer's outcome: no seat, and the waitlist was not asked for
 # the messages about events (outbox kinds), and the consent each needs
-INVITATION, REMINDER, SEAT_OFFERED, EVENT_CANCELLED = (
-    "invitation", "reminder", "seat_offered", "event_cancelled",
+INVITATION, REMINDER, SEAT_OFFERED, EVENT_CANCELLED, EVENT_MOVED = (
+    "invitation", "reminder", "seat_offered", "event_cancelled", "event_moved",
 )  # fmt: skip
 PURPOSES = {
     INVITATION: Purpose.EVENTS,  # "selected for you": the events consent
     REMINDER: Purpose.SERVICE,  # about a place the member asked for: service messages
     SEAT_OFFERED: Purpose.SERVICE,
     EVENT_CANCELLED: Purpose.SERVICE,
+    EVENT_MOVED: Purpose.SERVICE,  # its time or place changed
 }
 GONE, NOT_FOR_YOU, CLOSED, NOT_YET, GUESTS, NO_ROOM = (
     "gone", "not_for_you", "closed", "not_yet", "guests", "no_room",
@@ -343,6 +344,8 @@ async def still_news(
     if kind == INVITATION:
         return event
     row = await uow.rsvps.of(event_id, member_id)
+    if kind == EVENT_MOVED:
+        return event if row is not None and row.status in (*HOLDING, WAITING) else None
     wanted = GOING if kind == REMINDER else OFFERED
     return event if row is not None and row.status == wanted else None
 

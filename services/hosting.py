@@ -17,6 +17,7 @@ from loyalty.membercard import verify_ticket
 from loyalty.program import Program
 from loyalty.reach import addresses, reach
 from loyalty.records import Event, Member, Rsvp
+from loyalty.spreadsheets import safe_row
 from loyalty.stores import UnitOfWork
 from services import events, members
 from services.events import GONE, INVITATION, NOT_FOR_YOU, SEAT_OFFERED, EventError, eligibility
@@ -92,8 +93,9 @@ def guest_rows(guests: Sequence[Guest], zone: tzinfo) -> list[tuple[str, ...]]:
 
 
 def guests_csv(guests: Sequence[Guest], zone: tzinfo) -> str:
+    """The guest list as a spreadsheet opens it safely: names are text, never formulas."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(guest_rows(guests, zone))
+    csv.writer(out, lineterminator="\n").writerows(map(safe_row, guest_rows(guests, zone)))
     return out.getvalue()
 
 
@@ -147,8 +149,9 @@ async def edit(
 ) -> Event:  # fmt: skip
     """Change an event still to come (the fields `events.create` takes; `guests` replaces its
     guest list). Whoever answered keeps their answer, seat and guests (the capacity and the
-    guests allowed cannot go below them), even when no longer eligible; the change is not
-    announced; seats a larger capacity frees go to the waitlist, and those offered are told."""
+    guests allowed cannot go below them), even when no longer eligible; a new time or place is
+    news for those coming, offered a seat or waiting (once each per edit, like a cancellation);
+    seats a larger capacity frees go to the waitlist, and those offered are told."""
     event = await uow.events.get(event_id, lock=True)
     if event is None or event.cancelled_at is not None or event.starts_at <= now:
         raise EventError(f"event {event_id} is not upcoming", GONE)
@@ -159,10 +162,25 @@ async def edit(
     )
     if problem is not None:
         raise EventError(problem, "held")
+    before = (event.starts_at, event.ends_at, event.place)
     await uow.events.change(event, guests, **fields)
     offered = await events.promote(uow, program, event, now)
     await events.notify(uow, program, now, SEAT_OFFERED, offered)
+    if (event.starts_at, event.ends_at, event.place) != before:
+        move = str(await _moves(uow, event.id) + 1)
+        await events.notify(uow, program, now, events.EVENT_MOVED, answered, key=move)
     return event
+
+
+async def _moves(uow: UnitOfWork, event_id: int) -> int:
+    """How many moves of the event were told before: each move's news has a key of its own
+    (`event_moved2:12:7`), so a member hears of every move, and of each once."""
+    moved = events.EVENT_MOVED
+    told = [key.split(":") for key in await uow.outbox.keys_like(f"{moved}%:{event_id}:%")]
+    return max(
+        (int(kind.removeprefix(moved)) for kind, event, _ in told if event == str(event_id)),
+        default=0,
+    )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from loyalty.consent import Channel, current
 from loyalty.occasions import BIRTHDAY, Occasion, allowed_at, month_days, occasions_on
-from loyalty.points import Entry, Kind, Reason
+from loyalty.points import gift_entry
 from loyalty.program import Program
 from loyalty.reach import addresses, reach
 from loyalty.records import Member
@@ -91,10 +91,7 @@ async def queue(uow: UnitOfWork, program: Program, now: datetime, planned: list[
     gift = program.occasions.birthday_points
     if gift:
         gifts = [
-            (p.member.id, Entry(
-                Kind.ADJUST, gift, now, f"gift:{p.occasion.key}", Reason.REWARD,
-                {"note": "birthday"},
-            ))
+            (p.member.id, gift_entry(p.occasion.key, gift, now, BIRTHDAY))
             for p in going
             if p.occasion.kind == BIRTHDAY and p.occasion.key in added
         ]  # fmt: skip

@@ -137,12 +137,23 @@ def notice(kind: str, event: Event, member: Member, speaker: Speaker, club: str)
             "A seat has freed up at {title}, {when}, and it is held for you for a while: "
             'write "previews" to take it.'
         )
+    elif kind == events.EVENT_MOVED:
+        body = (
+            _('Please note a change to {title}: it is now {when}, until {end}, at {place}. Your '
+              'answer stands; to change it, write "previews".') if event.place
+            else _('Please note a change to {title}: it is now {when}, until {end}. Your answer '
+                   'stands; to change it, write "previews".')
+        )  # fmt: skip
     else:
         body = _("We are sorry: {title}, {when}, is cancelled. We hope to see you soon.")
-    text = "\n".join(
-        (salutation(first, speaker), body.format(title=event.title, when=moment), club)
-    )
     variables = {"first_name": first, "club": club, "event": event.title, "when": moment}
+    if kind == events.EVENT_MOVED:  # the end too: a later end alone is news
+        same_day = speaker.day(event.ends_at) == speaker.day(event.starts_at)
+        end = speaker.time(event.ends_at) if same_day else speaker.day_and_time(event.ends_at)
+        variables |= {"end": end, "place": event.place}
+    said = body.format(title=event.title, when=moment, end=variables.get("end"),
+                       place=event.place)  # fmt: skip
+    text = "\n".join((salutation(first, speaker), said, club))
     return Greeting(text, variables, kind)
 
 

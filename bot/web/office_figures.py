@@ -20,6 +20,7 @@ from bot.web.charts import draw
 from bot.web.office import Owner, _render, office_speaker
 from bot.web.state import App
 from loyalty.figures import MONTH, months
+from loyalty.spreadsheets import safe_row
 from services import figures
 from services.figures import DAYS, MINUTES, MONEY, RATE, RATIO, Table, Value
 
@@ -103,9 +104,9 @@ async def download(
     table = found[0]
     out = io.StringIO()
     rows = csv.writer(out)
-    rows.writerow([table.heading, *(c.label for c in table.columns)])
+    rows.writerow(safe_row([table.heading, *(c.label for c in table.columns)]))
     for label, values in table.rows:
-        rows.writerow([label, *("" if v is None else _plain(v) for v in values)])
+        rows.writerow(safe_row([label, *("" if v is None else _plain(v) for v in values)]))
     return Response(
         out.getvalue(), media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{slug}-{first}-{last}.csv"'},

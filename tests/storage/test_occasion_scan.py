@@ -75,8 +75,8 @@ async def test_a_birthday_is_queued_once_with_its_gift_at_the_send_hour_in_the_m
     )  # fmt: skip
     assert row.due_at == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Rome
     assert row.variables["years"] == "36"
-    assert [(g.points, g.member_id) for g in gifts] == [
-        (program.occasions.birthday_points, member.id)
+    assert [(g.points, g.member_id, g.reason) for g in gifts] == [
+        (program.occasions.birthday_points, member.id, "gift")
     ]
 
 

@@ -17,6 +17,8 @@ from loyalty.points import (
     balance,
     expiries_due,
     expiring_soon,
+    gift_entry,
+    is_gift,
     redeem_entry,
     reversal,
 )
@@ -266,3 +268,12 @@ def test_adjustment_goes_either_way_but_never_below_zero() -> None:
         adjust_entry(held, -101, utc(2026, 1, 1), "c", "typo")
     with pytest.raises(ValueError, match="non-zero"):
         adjust_entry(held, 0, utc(2026, 1, 1), "d", "nothing")
+
+
+def test_a_gift_is_an_adjustment_of_its_own_reason_once_per_occasion() -> None:
+    gift = gift_entry("birthday:7:2026", 100, utc(2026, 11, 24), "birthday")
+    assert (gift.kind, gift.points, gift.key, gift.reason, gift.detail) == (
+        Kind.ADJUST, 100, "gift:birthday:7:2026", Reason.GIFT, {"note": "birthday"},
+    )  # fmt: skip
+    spent = redeem_entry([gift], 100, utc(2026, 12, 1), "voucher-1", "gift box")
+    assert (is_gift(gift), is_gift(spent)) == (True, False)

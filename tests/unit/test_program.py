@@ -195,7 +195,7 @@ def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
             "[whatsapp.templates.gala]",
             "program: whatsapp.templates: unknown message kind 'gala' "
             "(known: anniversary, appointment_cancelled, appointment_reminder, birthday, "
-            "event_cancelled, invitation, reminder, reopen, seat_offered)",
+            "event_cancelled, event_moved, invitation, reminder, reopen, seat_offered)",
             id="unknown-template-kind",
         ),
         pytest.param(

@@ -10,7 +10,7 @@ import pytest
 from loyalty.program import Program
 from services.appointments import CLOSED
 from services.appointments import REMINDER as APPOINTMENT_REMINDER
-from services.events import EVENT_CANCELLED, INVITATION
+from services.events import EVENT_CANCELLED, EVENT_MOVED, INVITATION
 from services.wording import booking_news, greeting, notice, service_name, speaker_for
 from storage.models import Appointment, Event, Member
 from tests.unit.factories import utc
@@ -88,6 +88,24 @@ def test_event_notices_and_reminders_are_signed_by_the_club_in_the_members_zone(
     assert [g.template for g in (invited, cancelled, reminded)] == [
         INVITATION, EVENT_CANCELLED, APPOINTMENT_REMINDER,
     ]  # fmt: skip
+
+
+def test_a_moved_event_gives_its_new_time_and_end_and_its_place_only_when_it_has_one(
+    demo: Program,
+) -> None:
+    late = Event(title="Trunk show", starts_at=utc(2025, 11, 25, 20),
+                 ends_at=utc(2025, 11, 25, 23, 30), place="")  # fmt: skip  # past midnight
+    marco, speaker = Member(name="Marco Bianchi"), speaker_for("it", None, demo)
+    moved = notice(EVENT_MOVED, late, marco, speaker, "Maison")
+
+    assert moved.text.splitlines()[1] == (
+        "La informiamo di una modifica a Trunk show: si terrà ora mar 25 nov alle 21:00 "
+        "(termine: mer 26 nov alle 00:30). La Sua risposta resta valida; per cambiarla, "
+        "scriva «anteprime»."
+    )
+    assert (moved.template, moved.variables["end"], moved.variables["place"]) == (
+        EVENT_MOVED, "mer 26 nov alle 00:30", "",
+    )  # fmt: skip
 
 
 def test_a_service_the_program_no_longer_has_is_named_by_its_key(demo: Program) -> None:

