@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from loyalty.consent import Channel, Purpose
 from loyalty.program import Program
-from services import members
+from services import members, privacy
 from services.purchases import Histories, ingest
 from services.reviews import settle_all
 from storage.database import Database
@@ -84,4 +84,26 @@ async def test_without_the_account_consent_nothing_is_queued(
     await ingest(database.unit_of_work, [purchase(now, "900.00")], "pos", now, program)
     await settle_all(database.unit_of_work, now + timedelta(days=720), program)
 
+    assert await news(database) == []
+
+
+async def test_stop_withdraws_the_account_purpose_and_the_export_shows_both_changes(
+    database: Database, program: Program, now: datetime
+) -> None:
+    member_id = await agreed(database, program, now)
+    async with database.unit_of_work() as uow:
+        member = await uow.members.get(member_id)
+        assert member is not None
+        later = now + timedelta(minutes=1)
+        stopped = await members.stop(
+            uow, member, later, "chat:whatsapp:stop", "STOP", channels=[Channel.WHATSAPP]
+        )
+        exported = await privacy.export(uow, member)
+        await uow.commit()
+    assert stopped == 2  # the account news, and news of her own requests
+    account = [c for c in exported["consents"] if c["purpose"] == "account"]
+    assert [(c["granted"], c["source"]) for c in account] == [
+        (True, "till"), (False, "chat:whatsapp:stop"),
+    ]  # fmt: skip
+    await ingest(database.unit_of_work, [purchase(later, "90.00")], "pos", later, program)
     assert await news(database) == []
