@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 
 from loyalty import account_news as rules
 from loyalty.badges import Award
+from loyalty.consent import Channel, Purpose
 from loyalty.points import reversal
 from loyalty.program import Program
+from loyalty.sending import Cancel, Cap, Defer, Send, decide
 from loyalty.tiers import TierState
 from tests.unit.factories import earn, redeem, utc
 
@@ -100,3 +102,21 @@ def test_news_keys_stay_apart_per_member() -> None:
     a = rules.purchase_days(1, [NOW], NOW, UTC)
     b = rules.purchase_days(11, [NOW], NOW, UTC)
     assert a[0].key != b[0].key
+
+
+def test_account_news_waits_out_quiet_hours_and_the_cap_and_needs_its_yes(
+    program: Program,
+) -> None:
+    settings = program.occasions
+    cap = Cap(settings.cap_messages, settings.cap_days)
+    yes = {(Purpose.ACCOUNT, Channel.TELEGRAM): True}
+    night = utc(2026, 11, 24, 22)  # 23:00 in Rome
+    waits = decide(Purpose.ACCOUNT, Channel.TELEGRAM, yes, night, ROME, settings.quiet, cap, [])
+    assert isinstance(waits, Defer) and waits.reason == "quiet hours"
+    full = [NOW - timedelta(hours=h) for h in range(1, settings.cap_messages + 1)]
+    capped = decide(Purpose.ACCOUNT, Channel.TELEGRAM, yes, NOW, ROME, settings.quiet, cap, full)
+    assert isinstance(capped, Defer) and capped.reason == "frequency cap"
+    sent = decide(Purpose.ACCOUNT, Channel.TELEGRAM, yes, NOW, ROME, settings.quiet, cap, [])
+    assert isinstance(sent, Send)
+    elsewhere = decide(Purpose.ACCOUNT, Channel.WHATSAPP, yes, NOW, ROME, settings.quiet, cap, [])
+    assert isinstance(elsewhere, Cancel)
