@@ -23,6 +23,7 @@ def purpose_name(purpose: Purpose, _: Callable[[str], str]) -> str:
         Purpose.ANNIVERSARY: _("Anniversaries"),
         Purpose.EVENTS: _("Private previews and events"),
         Purpose.NEWS: _("New collections"),
+        Purpose.ACCOUNT: _("News of your points"),
         Purpose.SERVICE: _("News of your appointments and RSVPs"),
     }[purpose]
 

@@ -31,6 +31,10 @@ def consent_question(purpose: Purpose, _: Callable[[str], str]) -> str:
         ),
         Purpose.EVENTS: _("May we invite you to private previews and trunk shows?"),
         Purpose.NEWS: _("May we tell you about new collections?"),
+        Purpose.ACCOUNT: _(
+            "May we tell you what your purchases earn, your new tier or badge, and points "
+            "about to expire?"
+        ),
     }[purpose]
 
 

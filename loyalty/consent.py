@@ -13,6 +13,7 @@ class Purpose(StrEnum):
     ANNIVERSARY = "anniversary"
     EVENTS = "events"
     NEWS = "news"
+    ACCOUNT = "account"  # news of the member's points: earned, tier, badges, expiring
     SERVICE = "service"
 
 

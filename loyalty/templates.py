@@ -20,6 +20,11 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     # news of a booking: its reminder, its cancellation by the club (the store closed)
     **dict.fromkeys(("appointment_reminder", "appointment_cancelled"),
                     frozenset({"first_name", "club", "service", "when"})),
+    # account news (loyalty/account_news.py)
+    "points_earned": frozenset({"first_name", "club", "points", "balance", "day"}),
+    "tier_reached": frozenset({"first_name", "club", "tier"}),
+    "badge_earned": frozenset({"first_name", "club", "badge"}),
+    "points_expiring": frozenset({"first_name", "club", "points", "date"}),
 }  # fmt: skip
 
 

@@ -31,7 +31,7 @@ from loyalty.program import Program
 from loyalty.records import Member, OutboxMessage
 from loyalty.sending import Cancel, Cap, Defer, decide
 from loyalty.stores import UnitOfWork
-from services import appointments, events, handoffs
+from services import account_words, appointments, events, handoffs
 from services.appointments import REMINDER as APPOINTMENT_REMINDER
 from services.wording import Greeting, booking_news, first_name, greeting, notice, speaker_for
 
@@ -138,6 +138,8 @@ async def _words(
         if str(int(booking.starts_at.timestamp())) != row.variables.get("start"):
             return None  # moved since: the new time has reminders of its own
         return booking_news(row.kind, booking, member, speaker, program)
+    if row.kind in account_words.KINDS:
+        return await account_words.words(uow, program, row, member, speaker, now)
     if row.kind in events.PURPOSES:
         event = await events.still_news(uow, row.kind, int(row.variables["event"]), member.id, now)
         if event is None:

@@ -18,6 +18,7 @@ from loyalty.program import Program
 from loyalty.purchases import PurchaseInput, Status, points_for, to_base
 from loyalty.stores import UnitOfWork
 from loyalty.tiers import TierState
+from services import account_news
 
 RETRIES = 3
 HELD = 100_000  # purchases and ledger entries an import keeps between batches
@@ -142,6 +143,8 @@ async def _ingest(
             acct.joined_at = first
             await uow.members.set_joined(acct.member_id, first)
     await uow.ledger.add_many(reversals, source, now)
+    earned = [(r["member_id"], r["purchased_at"]) for r in plan.rows.values() if r["points"]]
+    await account_news.purchases(uow, program, now, earned)
     await settle_accounts(uow, list(accounts.values()), now, program, source)
     moved = [m for m, acct in accounts.items() if m in newcomers or _dates(acct) != dates[m]]
     await uow.occasion_dates.refresh(moved, program.club.zone)
@@ -249,15 +252,17 @@ def _record(accounts: Mapping[int, rules.Account], plan: _Plan) -> None:
 async def settle_accounts(
     uow: UnitOfWork, accounts: list[rules.Account], now: datetime, program: Program, source: str
 ) -> int:
-    """Settle accounts at `now` and write what that adds, one statement per table.
-
-    The accounts in memory are brought up to date too; returns how many changed.
+    """Settle accounts at `now` and write what that adds, one statement per table, with
+    the account news it brings. The accounts in memory are brought up to date too; returns
+    how many changed.
     """
+    news: list[account_news.News] = []
     entries: list[tuple[int, Entry]] = []
     tiers: list[tuple[int, TierState]] = []
     awards: list[tuple[int, Award]] = []
     changed = 0
     for acct in accounts:
+        before = acct.tier_state(program).tier
         settlement = rules.settle(acct, now, program)
         changed += bool(settlement)
         entries.extend((acct.member_id, entry) for entry in settlement.entries)
@@ -265,7 +270,10 @@ async def settle_accounts(
             tiers.append((acct.member_id, settlement.tier))
         awards.extend((acct.member_id, award) for award in settlement.awards)
         rules.apply(acct, settlement)
+        news += account_news.of_settlement(acct, before, settlement, now, program)
     await uow.ledger.add_many(entries, source, now)
     await uow.tiers.save_many(tiers)
     await uow.badges.add_many(awards)
+    if news:
+        await account_news.queue(uow, now, news)
     return changed

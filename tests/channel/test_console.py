@@ -186,6 +186,7 @@ async def test_a_stranger_joins_by_writing_their_phone_number(
             ("yes", "May we remember your anniversaries"),
             ("no", "May we invite you to private previews"),
             ("yes", "May we tell you about new collections?"),
+            ("no", "May we tell you what your purchases earn"),
             ("no", "Welcome to Maison Aurelia, Claire Martin. Your member number is M00004."),
             ("history", "No points yet"),
         ]

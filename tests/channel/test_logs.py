@@ -152,6 +152,7 @@ async def test_a_day_of_the_club_logs_no_secret_and_nothing_personal(
         (callback_update("join:yes", user=OTTAVIA), "anniversaries"),
         (callback_update("join:no", user=OTTAVIA), "previews"),
         (callback_update("join:no", user=OTTAVIA), "collections"),
+        (callback_update("join:no", user=OTTAVIA), "purchases earn"),
         (callback_update("join:no", user=OTTAVIA), "Your member number"),
     ])  # fmt: skip
 

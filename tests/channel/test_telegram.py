@@ -324,10 +324,11 @@ async def test_stranger_joins_with_name_birthday_and_one_answer_per_purpose(
             (callback_update("join:yes"), "May we remember your anniversaries with you"),
             (callback_update("join:no"), "May we invite you to private previews and trunk shows?"),
             (callback_update("join:yes"), "May we tell you about new collections?"),
+            (callback_update("join:no"), "May we tell you what your purchases earn"),
         ]
     )
     answered_at = clock.current  # what the last answer is kept at (pacing moves the clock)
-    calls = await telegram.send(callback_update("join:no"))
+    calls = await telegram.send(callback_update("join:yes"))
 
     assert methods(calls) == ["answerCallbackQuery", "sendMessage"]
     welcome = calls[1]
@@ -341,6 +342,7 @@ async def test_stranger_joins_with_name_birthday_and_one_answer_per_purpose(
     asked = {  # news of their own bookings and RSVPs needs no question: none is asked
         "birthday": "May we send you our wishes on your birthday?",
         "events": "May we invite you to private previews and trunk shows?",
+        "account": consent_question(Purpose.ACCOUNT, lambda text: text),
     }
     assert await consents(concierge, 1) == [
         (purpose, "telegram", True, "chat:telegram", wording) for purpose, wording in asked.items()
@@ -367,7 +369,7 @@ async def test_french_speaker_who_shares_an_unknown_number_joins_in_french(
         message_update("Camille Laurent", user=camille),
         callback_update("join:skip", user=camille),
         message_update("Oui, volontiers", user=camille),  # written in French
-        *(callback_update("join:no", user=camille) for _ in range(3)),
+        *(callback_update("join:no", user=camille) for _ in range(4)),
     ]
     for update in steps:
         assert await telegram.send(update), "every step is answered"
@@ -391,10 +393,10 @@ async def test_number_that_became_a_member_while_joining_links_that_member(
     await telegram.send(message_update("Giulia"))
     await telegram.send(callback_update("join:skip"))
     await buyer(concierge, clock)  # the till creates M00001 for her number
-    for _ in range(3):
-        await telegram.send(callback_update("join:no"))
+    for answer in ("no", "no", "no", "yes"):
+        await telegram.send(callback_update(f"join:{answer}"))
 
-    calls = await telegram.send(callback_update("join:yes"))
+    calls = await telegram.send(callback_update("join:no"))
 
     assert methods(calls) == ["answerCallbackQuery", "sendMessage"]
     assert "M00001" in calls[1].text
@@ -443,7 +445,7 @@ async def test_joining_answers_may_be_written_yes_or_no(
     await telegram.send(callback_update("join"))
     await telegram.send(message_update("Giulia"))
     await telegram.send(message_update("1990-07-14"))
-    for said in ("yes", "no", "Yes!", "ok"):
+    for said in ("yes", "no", "Yes!", "ok", "no"):
         await telegram.send(message_update(said))
     granted = [(purpose, granted) for purpose, _, granted, *_ in await consents(concierge, 1)]
     assert granted == [("birthday", True), ("events", True), ("news", True)]
@@ -694,14 +696,14 @@ async def test_stale_consent_answer_after_joining_changes_nothing(
     await telegram.send(callback_update("join"))
     await telegram.send(message_update("Giulia"))
     await telegram.send(callback_update("join:skip"))
-    for _ in range(4):
+    for _ in range(5):
         await telegram.send(callback_update("join:yes"))
-    assert len(await consents(concierge, 1)) == 4
+    assert len(await consents(concierge, 1)) == 5
 
     calls = await telegram.send(callback_update("join:no"))  # pressed again on an old message
 
     assert texts(calls)[0] == "That button is no longer valid. Here is the menu again."
-    assert len(await consents(concierge, 1)) == 4
+    assert len(await consents(concierge, 1)) == 5
     assert await count_members(concierge) == 1
     assert await conversation(concierge) == ("", {})
 

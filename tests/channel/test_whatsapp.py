@@ -111,7 +111,8 @@ async def test_a_stranger_joins_answering_by_number_and_by_words(
         ("1", "May we remember your anniversaries with you"),
         ("no, thank you", "May we invite you to private previews and trunk shows?"),
         ("yes", "May we tell you about new collections?"),
-        ("Yes, gladly", "Welcome to Maison Aurelia, James Bond. Your member number is M00001."),
+        ("Yes, gladly", "May we tell you what your purchases earn"),
+        ("1", "Welcome to Maison Aurelia, James Bond. Your member number is M00001."),
     ]
     for said, expected in steps:
         sent = await whatsapp.send(whatsapp_form(said, phone))
@@ -126,6 +127,7 @@ async def test_a_stranger_joins_answering_by_number_and_by_words(
         (Purpose.BIRTHDAY, Channel.WHATSAPP),
         (Purpose.EVENTS, Channel.WHATSAPP),
         (Purpose.NEWS, Channel.WHATSAPP),
+        (Purpose.ACCOUNT, Channel.WHATSAPP),
     }
     assert await count(concierge, ChannelIdentity) == 1
 

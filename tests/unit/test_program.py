@@ -194,8 +194,9 @@ def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
             "[whatsapp.templates.reopen]",
             "[whatsapp.templates.gala]",
             "program: whatsapp.templates: unknown message kind 'gala' "
-            "(known: anniversary, appointment_cancelled, appointment_reminder, birthday, "
-            "event_cancelled, event_moved, invitation, reminder, reopen, seat_offered)",
+            "(known: anniversary, appointment_cancelled, appointment_reminder, badge_earned, "
+            "birthday, event_cancelled, event_moved, invitation, points_earned, "
+            "points_expiring, reminder, reopen, seat_offered, tier_reached)",
             id="unknown-template-kind",
         ),
         pytest.param(

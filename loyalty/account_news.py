@@ -1,0 +1,106 @@
+"""Account news: what a member's points did, told under the `account` purpose.
+
+Each piece of news has a key of its own, so it is queued once whatever replays it: a day of
+purchases (one message however many lines that day had), a tier reached, a badge earned, a
+lot of points about to expire. News is of what happened lately: a launch import of years of
+purchases, or tiers and badges those old purchases bring, tells the member nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+
+from loyalty import points, tiers
+from loyalty.badges import Award
+from loyalty.points import Entry, Kind, Reason
+from loyalty.program import Program
+from loyalty.tiers import TierState
+
+EARNED = "points_earned"
+TIER = "tier_reached"
+BADGE = "badge_earned"
+EXPIRING = "points_expiring"
+KINDS = (EARNED, TIER, BADGE, EXPIRING)
+
+RECENT = timedelta(days=3)  # older purchases, tiers and badges are history, not news
+AHEAD = timedelta(days=30)  # points expiring this soon are told of, once per expiry
+
+
+@dataclass(frozen=True)
+class News:
+    kind: str
+    key: str  # unique per piece of news: queued once
+    member_id: int
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+def recent(at: datetime, now: datetime) -> bool:
+    return now - RECENT <= at <= now
+
+
+def active(bought: Iterable[datetime], now: datetime) -> bool:
+    """Whether the member bought lately: only then are a tier or badge news (settling a
+    launch import's old purchases moves tiers and gives badges "now", yet tells nothing)."""
+    return any(recent(at, now) for at in bought)
+
+
+def purchase_days(
+    member_id: int, bought: Iterable[datetime], now: datetime, zone: tzinfo
+) -> list[News]:
+    """One piece of news per day (in the member's zone) of recent purchases that earned."""
+    days = sorted({at.astimezone(zone).date() for at in bought if recent(at, now)})
+    return [
+        News(EARNED, f"{EARNED}:{member_id}:{day}", member_id, {"day": day.isoformat()})
+        for day in days
+    ]
+
+
+def earned_on(entries: Iterable[Entry], day: date, zone: tzinfo) -> int:
+    """Points the member's purchases of `day` earned (less any refunded since)."""
+    orders = {
+        e.key.removeprefix("earn:")
+        for e in entries
+        if e.kind is Kind.EARN
+        and e.reason is Reason.PURCHASE
+        and e.occurred_at.astimezone(zone).date() == day
+    }
+    keys = {f"earn:{o}" for o in orders} | {f"reverse:{o}" for o in orders}
+    return sum(e.points for e in entries if e.key in keys)
+
+
+def tier_reached(
+    member_id: int, before: str, after: TierState, now: datetime, program: Program
+) -> News | None:
+    """A recent move up to a public tier (invited tiers are told of in person)."""
+    if after.invited or not recent(after.since, now):
+        return None
+    if tiers.rank(after.tier, program) <= tiers.rank(before, program):
+        return None
+    key = f"{TIER}:{member_id}:{after.tier}:{after.since.date().isoformat()}"
+    return News(TIER, key, member_id, {"tier": after.tier})
+
+
+def badges_earned(member_id: int, awards: Iterable[Award], now: datetime) -> list[News]:
+    return [
+        News(BADGE, f"{BADGE}:{member_id}:{a.badge}", member_id, {"badge": a.badge})
+        for a in awards
+        if recent(a.awarded_at, now)
+    ]
+
+
+def expiring(
+    member_id: int, entries: Sequence[Entry], now: datetime, expiry_months: int | None
+) -> list[News]:
+    """Each date some of the member's points expire within `AHEAD`: once per date."""
+    soon: dict[datetime, int] = {}
+    for at, remaining in points.expiring_soon(entries, now, now + AHEAD, expiry_months):
+        soon[at] = soon.get(at, 0) + remaining
+    keys = {at: f"{EXPIRING}:{member_id}:{at.isoformat()}" for at in soon}
+    return [News(EXPIRING, keys[at], member_id, {"on": at.isoformat()}) for at in sorted(soon)]
+
+
+def expiring_on(entries: Sequence[Entry], on: datetime, now: datetime, months: int | None) -> int:
+    """How many points still expire at `on` (0: spent or expired since the news was queued)."""
+    return sum(p for at, p in points.expiring_soon(entries, now, on, months) if at == on)

@@ -1,0 +1,76 @@
+"""The words of account news (services/account_news.py) when it goes: in the member's
+language and zone, from the account as it is then (a day's later purchases are in its
+message; points spent since are not said to expire)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from locales import Speaker
+from loyalty import account_news as rules
+from loyalty import points
+from loyalty.account_news import KINDS as KINDS
+from loyalty.program import Program
+from loyalty.records import Member, OutboxMessage
+from loyalty.stores import UnitOfWork
+from services.wording import Greeting, first_name
+
+
+async def words(
+    uow: UnitOfWork,
+    program: Program,
+    row: OutboxMessage,
+    member: Member,
+    speaker: Speaker,
+    now: datetime,
+) -> Greeting | None:
+    """The words of one piece of account news; None when it is no longer true."""
+    _ = speaker.gettext
+    name, club = first_name(member.name), program.club.name
+    values = {"first_name": name, "club": club}
+    lines = [_("Dear {name},").format(name=name) if name else _("Dear member,")]
+    entries = (await uow.accounts.load([member.id]))[member.id].entries
+    if row.kind == rules.EARNED:
+        day = date.fromisoformat(row.variables["day"])
+        earned = rules.earned_on(entries, day, speaker.zone)
+        if earned <= 0:
+            return None  # refunded since
+        balance = points.balance(entries)
+        when = speaker.date(datetime.combine(day, time(12), speaker.zone))
+        values |= {"points": str(earned), "balance": str(balance), "day": when}
+        lines.append(
+            speaker.ngettext(
+                "Your purchases of {day} earned you {points} point.",
+                "Your purchases of {day} earned you {points} points.",
+                earned,
+            ).format(day=when, points=speaker.number(earned))
+        )
+        lines.append(
+            speaker.ngettext(
+                "Your balance is now {balance} point.",
+                "Your balance is now {balance} points.",
+                balance,
+            ).format(balance=speaker.number(balance))
+        )
+    elif row.kind == rules.TIER:
+        tier = program.tiers.level(row.variables["tier"]).name[speaker.language]
+        values["tier"] = tier
+        lines.append(_("You are now a {tier} member of {club}.").format(tier=tier, club=club))
+    elif row.kind == rules.BADGE:
+        badge = program.badges[row.variables["badge"]].name[speaker.language]
+        values["badge"] = badge
+        lines.append(_("You have earned the badge “{badge}”.").format(badge=badge))
+    else:
+        on = datetime.fromisoformat(row.variables["on"])
+        left = rules.expiring_on(entries, on, now, program.points.expiry_months)
+        if left <= 0:
+            return None  # spent, or expired, since
+        values |= {"points": str(left), "date": speaker.date(on)}
+        lines.append(
+            speaker.ngettext(
+                "{points} point on your card expires on {date}.",
+                "{points} points on your card expire on {date}.",
+                left,
+            ).format(points=speaker.number(left), date=speaker.date(on))
+        )
+    return Greeting("\n".join(lines), values, row.kind)
