@@ -18,6 +18,8 @@ class Kind(StrEnum):
     ADJUST = "adjust"
     EXPIRE = "expire"
     REVERSE = "reverse"
+    HOLD = "hold"  # a voucher's points, until it is used or given back
+    RETURN = "return"  # a voucher's points given back
 
 
 class Reason(StrEnum):
@@ -28,6 +30,7 @@ class Reason(StrEnum):
     EXPIRY = "expiry"
     REWARD = "reward"
     GOODWILL = "goodwill"
+    VOUCHER = "voucher"
 
 
 @dataclass(frozen=True)
