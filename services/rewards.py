@@ -8,6 +8,7 @@ the unit of work it runs in, and the caller commits.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from loyalty import rewards
@@ -112,7 +113,7 @@ async def use(
         raise RewardError(f"voucher {voucher.number} expired")
     if not await uow.rewards.end(voucher.id, Status.USED, now, valid_at=now):
         raise _ended(await uow.rewards.get(voucher.id) or voucher, program)
-    return voucher
+    return replace(voucher, status=Status.USED, ended_at=now)
 
 
 async def _give_back(
@@ -138,7 +139,7 @@ async def cancel(
         uow, voucher, Status.CANCELLED, now, program
     ):
         raise _ended(await uow.rewards.get(voucher.id) or voucher, program)
-    return voucher
+    return replace(voucher, status=Status.CANCELLED, ended_at=now)
 
 
 async def expire_due(uow: UnitOfWork, now: datetime, program: Program) -> int:
