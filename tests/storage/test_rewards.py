@@ -16,7 +16,7 @@ from loyalty.ports import Conflict
 from loyalty.records import Member
 from loyalty.rewards import Status, Voucher
 from scheduler.worker import vouchers_job
-from services import members, rewards
+from services import members, privacy, rewards
 from services.rewards import RewardError
 from storage.models import LedgerEntry, RewardStock
 from tests.conftest import Clock
@@ -227,3 +227,17 @@ async def test_a_voucher_not_used_by_its_end_gives_its_points_back_once(
             select(func.count()).where(LedgerEntry.key.like("return:%"))
         )
     assert returns == 2
+
+
+async def test_the_members_export_holds_their_vouchers(concierge: Concierge) -> None:
+    member = await enrol(concierge, 1, 1200)
+    await take(concierge, member, "tier_discount")
+    async with concierge.db.unit_of_work() as uow:
+        exported = await privacy.export(uow, member)
+    assert exported["vouchers"] == [
+        {
+            "voucher": "V00001", "reward": "tier_discount", "points": 1000, "discount": "5.00",
+            "status": "held", "taken_at": "2026-11-24T10:00:00+00:00",
+            "expires_at": "2026-12-24T10:00:00+00:00", "ended_at": None,
+        }
+    ]  # fmt: skip
