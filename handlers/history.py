@@ -33,6 +33,11 @@ def reason_text(entry: Entry, speaker: Speaker) -> str:
         return _("Refund of {order}").format(order=detail.get("order_id", ""))
     if entry.reason is Reason.EXPIRY:
         return _("Points expired")
+    if entry.reason is Reason.VOUCHER:
+        voucher = detail.get("voucher", "")
+        if entry.points > 0:
+            return _("Voucher {voucher} given back").format(voucher=voucher)
+        return _("Voucher {voucher}").format(voucher=voucher)
     if entry.reason is Reason.REWARD:
         return _("Redeemed: {note}").format(note=note) if note else _("Redeemed")
     return _("Adjustment: {note}").format(note=note) if note else _("Adjustment")

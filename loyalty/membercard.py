@@ -1,5 +1,5 @@
-"""The text inside the QR codes we issue: the member card (the member number) and event
-tickets (event and member), signed so they cannot be forged."""
+"""The text inside the QR codes we issue: the member card (the member number), event
+tickets (event and member) and reward vouchers, signed so they cannot be forged."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from loyalty.ids import parse_id
 
 PREFIX = "CLUB1"
 TICKET = "EVT1"
+VOUCHER = "RWD1"
 _PAYLOAD = re.compile(rf"{PREFIX}:(M[0-9]{{5,}}):([0-9a-f]{{20}})")
+_VOUCHER = re.compile(rf"{VOUCHER}:V([0-9]{{5,}}):([0-9a-f]{{20}})")
 _TICKET = re.compile(rf"{TICKET}:E([0-9]+):(M[0-9]{{5,}}):([0-9a-f]{{20}})")
 
 
@@ -48,6 +50,20 @@ def verify_ticket(payload: str, key: str) -> tuple[int, str] | None:
     if match is None or event_id is None or not _genuine(payload.strip(), key):
         return None
     return event_id, match.group(2)
+
+
+def voucher_payload(number: str, key: str) -> str:
+    """What the till's scanner reads for one voucher: ``RWD1:V00012:...``."""
+    return _signed(f"{VOUCHER}:{number}", key)
+
+
+def verify_voucher(payload: str, key: str) -> int | None:
+    """The voucher id a genuine voucher's text carries; None for anything forged or garbled."""
+    match = _VOUCHER.fullmatch(payload.strip())
+    voucher_id = parse_id(match.group(1).lstrip("0")) if match else None
+    if match is None or voucher_id is None or not _genuine(payload.strip(), key):
+        return None
+    return voucher_id
 
 
 def holder(payload: str) -> str | None:

@@ -18,6 +18,8 @@ class Kind(StrEnum):
     ADJUST = "adjust"
     EXPIRE = "expire"
     REVERSE = "reverse"
+    HOLD = "hold"  # a voucher's points, until it is used or given back
+    RETURN = "return"  # a voucher's points given back
 
 
 class Reason(StrEnum):
@@ -29,6 +31,7 @@ class Reason(StrEnum):
     REWARD = "reward"  # points taken for a reward: a redemption
     GOODWILL = "goodwill"
     GIFT = "gift"  # points the club gives on an occasion (the birthday gift)
+    VOUCHER = "voucher"  # points held by a voucher, and given back when it is not used
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from pydantic import (
 from loyalty.hours import DAYS, Opening, OpeningHours, parse_day
 from loyalty.occasions import QuietHours
 from loyalty.phones import dialled
+from loyalty.rewards import Reward, check
 from loyalty.strict import Names, Strict
 from loyalty.templates import Template, WhatsApp
 
@@ -273,6 +274,7 @@ class Program(Strict):
     handoff: Handoffs = Field(default_factory=Handoffs)
     events: EventRules = Field(default_factory=EventRules)
     services: dict[str, Service] = Field(default_factory=dict)
+    rewards: dict[str, Reward] = Field(default_factory=dict)
 
     @field_validator("exchange_rates")
     @classmethod
@@ -303,6 +305,7 @@ class Program(Strict):
             if set(service.tiers) - tiers:
                 wrong = sorted(set(service.tiers) - tiers)[0]
                 raise ValueError(f"services.{key}.tiers: unknown tier {wrong!r}")
+        check(self.rewards, languages, tiers, self.badges, self.services)
         for kind, templates in self.whatsapp.templates.items():
             foreign = templates.keys() - languages
             if foreign:

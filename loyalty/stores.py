@@ -40,6 +40,7 @@ from loyalty.records import (
     Staff,
     TranscriptLine,
 )
+from loyalty.rewards import RewardStore
 from loyalty.tiers import TierState
 
 
@@ -373,6 +374,7 @@ class UnitOfWork(Protocol):
     leases: Leases
     occasion_dates: OccasionDates
     office: OfficeStore
+    rewards: RewardStore
 
     async def __aenter__(self) -> UnitOfWork: ...
 

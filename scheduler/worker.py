@@ -22,7 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from loyalty.program import Program
-from services import appointments, chats, events, handoffs, occasions, office
+from services import appointments, chats, events, handoffs, occasions, office, rewards
 from services.reviews import settle_all
 from services.sending import Sender
 
@@ -91,6 +91,15 @@ async def events_job(app: Club) -> None:
         log.info("%d seats offered to the waitlist, %d reminders", offered, reminded)
 
 
+async def vouchers_job(app: Club) -> None:
+    """Vouchers not used by their end give their points back."""
+    async with app.db.unit_of_work() as uow:
+        given = await rewards.expire_due(uow, app.clock(), app.program)
+        await uow.commit()
+    if given:
+        log.info("%d vouchers expired, their points given back", given)
+
+
 async def dispatch_job(sending: Sender) -> None:
     report = await sending.drain()
     if report.sent or report.failed or report.uncertain:
@@ -123,6 +132,10 @@ def build_scheduler(app: Club, sending: Sender) -> AsyncIOScheduler:
     )  # fmt: skip
     scheduler.add_job(
         events_job, IntervalTrigger(minutes=EVENTS_MINUTES), args=[app], id="events",
+        misfire_grace_time=3600, **common,
+    )  # fmt: skip
+    scheduler.add_job(
+        vouchers_job, IntervalTrigger(minutes=EVENTS_MINUTES), args=[app], id="vouchers",
         misfire_grace_time=3600, **common,
     )  # fmt: skip
     scheduler.add_job(

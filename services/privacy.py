@@ -66,6 +66,13 @@ async def _kept(uow: UnitOfWork, member: Member, acct: Account) -> dict[str, Any
              "channel": r.channel}
             for _, r in sorted((await uow.rsvps.of_member(member.id)).items())
         ],
+        "vouchers": [
+            {"voucher": v.number, "reward": v.reward, "points": v.points,
+             "discount": str(v.discount) if v.discount is not None else None,
+             "status": v.status, "taken_at": _when(v.taken_at),
+             "expires_at": _when(v.expires_at), "ended_at": _when(v.ended_at)}
+            for v in await uow.rewards.of_member(member.id)
+        ],
     }  # fmt: skip
 
 

@@ -28,6 +28,7 @@ from storage.occasions import OccasionDates
 from storage.office import Office
 from storage.outbox import Outbox
 from storage.repositories import Badges, Consents, Ledger, Members, Purchases, Tiers
+from storage.rewards import Rewards
 
 BULK_LOG_PAGES = 10_000  # SQLite's write-ahead log in a bulk writer's hands: about 40 MB
 
@@ -76,6 +77,7 @@ class UnitOfWork(stores.UnitOfWork):
         self.occasion_dates = OccasionDates(self.session)
         self.office = Office(self.session)
         self.figures = Figures(self.session)
+        self.rewards = Rewards(self.session)
         if self._bulk and self._sqlite:
             # Each checkpoint copies the log into the database and waits for the disk: at
             # SQLite's default (every 1,000 pages) a third of the import's time. The setting

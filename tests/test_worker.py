@@ -12,7 +12,7 @@ async def test_jobs_have_ids_catch_up_at_start_coalesce_and_never_overlap(
 ) -> None:
     scheduler = build_scheduler(concierge, sender(concierge))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"settle", "retention", "occasions", "events", "outbox"}
+    assert set(jobs) == {"settle", "retention", "occasions", "events", "vouchers", "outbox"}
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
         assert job.next_run_time == concierge.clock()

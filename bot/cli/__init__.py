@@ -21,6 +21,7 @@ from bot.cli import (
     privacy,
     processes,
     purchases,
+    rewards,
     staff,
     telegram,
 )
@@ -35,7 +36,8 @@ def main(verbose: bool) -> None:
 
 
 for module in (
-    appointments, demo, events, members, occasions, outbox, processes, purchases, staff, telegram
+    appointments, demo, events, members, occasions, outbox, processes, purchases, rewards, staff,
+    telegram,
 ):  # fmt: skip
     for command in module.COMMANDS:
         main.add_command(command)

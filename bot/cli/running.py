@@ -24,6 +24,7 @@ from services.events import EventError
 from services.members import MemberError
 from services.office import OfficeError
 from services.outbox import OutboxError
+from services.rewards import RewardError
 from services.schedules import ScheduleError
 from services.staff import StaffError
 from storage.database import Database
@@ -37,7 +38,7 @@ T = TypeVar("T")
 
 REFUSED = (
     BookingError, EventError, InsufficientPoints, MemberError, OfficeError, OutboxError,
-    ScheduleError, StaffError,
+    RewardError, ScheduleError, StaffError,
 )  # fmt: skip
 
 

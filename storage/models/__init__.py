@@ -43,6 +43,7 @@ from storage.models.office import (
     OfficeLink,
     OfficeSession,
 )
+from storage.models.rewards import RewardStock, Voucher
 
 __all__ = [
     "Anniversary",
@@ -71,6 +72,7 @@ __all__ = [
     "OutboxMessage",
     "Purchase",
     "PurchaseSummary",
+    "RewardStock",
     "Rsvp",
     "SendBudget",
     "Staff",
@@ -78,4 +80,5 @@ __all__ = [
     "TierStatus",
     "TranscriptLine",
     "UTCDateTime",
+    "Voucher",
 ]

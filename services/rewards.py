@@ -1,0 +1,150 @@
+"""Rewards: what a member may take, taking one (its points held, a voucher made), and the
+voucher used at the till, cancelled, or given back when its time is over.
+
+The chat's Rewards menu, the till's API and `concierge rewards` all call these; each takes
+the unit of work it runs in, and the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from loyalty import rewards
+from loyalty.ids import parse_id
+from loyalty.membercard import verify_voucher, voucher_payload
+from loyalty.points import InsufficientPoints
+from loyalty.program import Program
+from loyalty.records import Member
+from loyalty.rewards import Offer, Reward, Status, Voucher
+from loyalty.stores import UnitOfWork
+from services.members import account, qr_key
+
+EXPIRE_BATCH = 200  # vouchers given back per unit of work
+
+
+class RewardError(ValueError):
+    """A reward or voucher request that cannot be carried out; the text says why."""
+
+
+def reward(program: Program, key: str) -> Reward:
+    try:
+        return program.rewards[key]
+    except KeyError:
+        raise RewardError(f"no reward {key!r}") from None
+
+
+async def offers(uow: UnitOfWork, member: Member, now: datetime, program: Program) -> list[Offer]:
+    """What the member may take now, and what is within reach (`short` points to go)."""
+    acct = await account(uow, member.id, now, program)
+    tier = acct.tier_state(program).tier
+    return rewards.offers(program.rewards, tier, acct.badges, acct.balance)
+
+
+async def code(uow: UnitOfWork, voucher: Voucher, make_key: Callable[[], str]) -> str:
+    """The voucher's QR text: signed with the key of the club's member cards."""
+    return voucher_payload(voucher.number, await qr_key(uow, make_key))
+
+
+async def take(
+    uow: UnitOfWork, member: Member, key: str, now: datetime, program: Program
+) -> Voucher:
+    """The member takes `key`: its points held in the ledger (InsufficientPoints beyond the
+    balance), one taken from its stock (none left: RewardError), a voucher made."""
+    chosen = reward(program, key)
+    await uow.members.lock([member.id])
+    acct = await account(uow, member.id, now, program)
+    tier = acct.tier_state(program).tier
+    if not rewards.may_take(chosen, tier, acct.badges):
+        raise RewardError(f"reward {key!r} is not for this member")
+    if chosen.cost > acct.balance:  # refused before the stock is touched
+        raise InsufficientPoints(chosen.cost, acct.balance)
+    if chosen.stock is not None and not await uow.rewards.take_stock(key, chosen.stock):
+        raise RewardError(f"no {key!r} left")
+    voucher = await uow.rewards.add(
+        member.id, key, chosen.cost, rewards.discount(chosen, tier), now,
+        rewards.ends(now, chosen),
+    )  # fmt: skip
+    held = rewards.hold(acct.entries, chosen.cost, now, voucher.id)
+    await uow.ledger.add(member.id, [held], "rewards", now)
+    return voucher
+
+
+async def vouchers_of(uow: UnitOfWork, member: Member) -> list[Voucher]:
+    """The member's vouchers, newest first."""
+    return list(await uow.rewards.of_member(member.id))
+
+
+async def find(
+    uow: UnitOfWork, ref: str, make_key: Callable[[], str], signed: bool = False
+) -> Voucher:
+    """The voucher a till's scan names (the signed QR text), or, unless `signed`, staff
+    name by its number (V00012)."""
+    text = ref.strip()
+    if not signed and text[:1] in "Vv" and text[1:].isdigit():
+        voucher_id = parse_id(text[1:].lstrip("0"))
+    else:
+        voucher_id = verify_voucher(text, await qr_key(uow, make_key))
+        if voucher_id is None:
+            raise RewardError("not a genuine voucher of this club")
+    found = await uow.rewards.get(voucher_id) if voucher_id is not None else None
+    if found is None:
+        raise RewardError(f"no voucher {ref.strip()!r}")
+    return found
+
+
+def _ended(voucher: Voucher, program: Program) -> RewardError:
+    """Why a voucher no longer held cannot be used or cancelled: how and when (store day)."""
+    day = voucher.ended_at.astimezone(program.club.zone).date() if voucher.ended_at else None
+    when = f" on {day.isoformat()}" if day else ""
+    return RewardError(f"voucher {voucher.number} was {voucher.status.value}{when}")
+
+
+async def use(
+    uow: UnitOfWork, payload: str, now: datetime, program: Program, make_key: Callable[[], str]
+) -> Voucher:
+    """The till uses a voucher, by its signed QR text: once; its held points are spent.
+    Used, cancelled or expired: RewardError saying so."""
+    voucher = await find(uow, payload, make_key, signed=True)
+    if voucher.status is not Status.HELD:
+        raise _ended(voucher, program)
+    if voucher.expired(now):
+        raise RewardError(f"voucher {voucher.number} expired")
+    if not await uow.rewards.end(voucher.id, Status.USED, now, valid_at=now):
+        raise _ended(await uow.rewards.get(voucher.id) or voucher, program)
+    return replace(voucher, status=Status.USED, ended_at=now)
+
+
+async def _give_back(
+    uow: UnitOfWork, voucher: Voucher, status: Status, now: datetime, program: Program
+) -> bool:
+    """End a held voucher as `status`, its points and its stock given back; False when
+    someone ended it first (nothing is given back twice)."""
+    if not await uow.rewards.end(voucher.id, status, now):
+        return False
+    await uow.ledger.add(voucher.member_id, [rewards.give_back(voucher, now)], "rewards", now)
+    chosen = program.rewards.get(voucher.reward)
+    if chosen is not None and chosen.stock is not None:
+        await uow.rewards.put_back(voucher.reward)
+    return True
+
+
+async def cancel(
+    uow: UnitOfWork, ref: str, now: datetime, program: Program, make_key: Callable[[], str]
+) -> Voucher:
+    """A held voucher cancelled (by the member, or staff for them): its points back."""
+    voucher = await find(uow, ref, make_key)
+    if voucher.status is not Status.HELD or not await _give_back(
+        uow, voucher, Status.CANCELLED, now, program
+    ):
+        raise _ended(await uow.rewards.get(voucher.id) or voucher, program)
+    return replace(voucher, status=Status.CANCELLED, ended_at=now)
+
+
+async def expire_due(uow: UnitOfWork, now: datetime, program: Program) -> int:
+    """Vouchers whose time is over, given back (up to a batch); how many."""
+    given = 0
+    for voucher in await uow.rewards.due(now, EXPIRE_BATCH):
+        given += await _give_back(uow, voucher, Status.EXPIRED, now, program)
+    return given

@@ -1,0 +1,104 @@
+"""Vouchers and rewards' stock: every change a conditional UPDATE, so that of members or
+tills acting at once on the same thing, only as many as may take effect do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from loyalty import rewards
+from storage.models import RewardStock, Voucher
+from storage.repositories import Repository
+
+
+def _voucher(row: Voucher) -> rewards.Voucher:
+    return rewards.Voucher(
+        row.id, row.member_id, row.reward, row.points, row.discount,
+        rewards.Status(row.status), row.taken_at, row.expires_at, row.ended_at,
+    )  # fmt: skip
+
+
+class Rewards(Repository):
+    async def take_stock(self, reward: str, stock: int) -> bool:
+        """One more of `reward` out, unless `stock` are out already: False then."""
+        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        await self.session.execute(
+            dialect.insert(RewardStock)
+            .values(reward=reward, taken=0)
+            .on_conflict_do_nothing(index_elements=["reward"])
+        )
+        taken = await self.session.execute(
+            update(RewardStock)
+            .where(RewardStock.reward == reward, RewardStock.taken < stock)
+            .values(taken=RewardStock.taken + 1)
+        )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+    async def put_back(self, reward: str) -> None:
+        """One of `reward` back in stock (a voucher given back)."""
+        await self.session.execute(
+            update(RewardStock)
+            .where(RewardStock.reward == reward, RewardStock.taken > 0)
+            .values(taken=RewardStock.taken - 1)
+        )
+
+    async def add(
+        self,
+        member_id: int,
+        reward: str,
+        points: int,
+        discount: Decimal | None,
+        now: datetime,
+        expires_at: datetime | None,
+    ) -> rewards.Voucher:
+        row = Voucher(
+            member_id=member_id, reward=reward, points=points, discount=discount,
+            status=rewards.Status.HELD, taken_at=now, expires_at=expires_at,
+        )  # fmt: skip
+        self.session.add(row)
+        await self.session.flush()
+        return _voucher(row)
+
+    async def get(self, voucher_id: int) -> rewards.Voucher | None:
+        row = await self.session.get(Voucher, voucher_id, populate_existing=True)
+        return _voucher(row) if row is not None else None
+
+    async def of_member(self, member_id: int) -> list[rewards.Voucher]:
+        """The member's vouchers, newest first."""
+        rows = await self.session.scalars(
+            select(Voucher).where(Voucher.member_id == member_id).order_by(Voucher.id.desc())
+        )
+        return [_voucher(row) for row in rows]
+
+    async def due(self, now: datetime, limit: int) -> list[rewards.Voucher]:
+        """Held vouchers whose time is over, oldest first."""
+        rows = await self.session.scalars(
+            select(Voucher)
+            .where(Voucher.status == rewards.Status.HELD, Voucher.expires_at <= now)
+            .order_by(Voucher.expires_at, Voucher.id)
+            .limit(limit)
+        )
+        return [_voucher(row) for row in rows]
+
+    async def end(
+        self,
+        voucher_id: int,
+        status: rewards.Status,
+        now: datetime,
+        valid_at: datetime | None = None,
+    ) -> bool:
+        """Move a held voucher to `status` (still valid at `valid_at`, when given); False
+        when it is no longer held, or no longer valid: someone else ended it first."""
+        still = [Voucher.id == voucher_id, Voucher.status == rewards.Status.HELD]
+        if valid_at is not None:
+            still.append(or_(Voucher.expires_at.is_(None), Voucher.expires_at > valid_at))
+        ended = await self.session.execute(
+            update(Voucher)
+            .where(*still)
+            .values(status=status, ended_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(ended.rowcount)  # type: ignore[attr-defined]
