@@ -158,12 +158,19 @@ async def event_page(request: Request, app: App, who: Signed, event_id: str) -> 
     return await _event_page(request, app, who, event_id)
 
 
+async def _page_of(app: App, event_id: str) -> office_events.Page | None:
+    """What an event's pages show, or None when the address names no event."""
+    number = parse_id(event_id)
+    if number is None:
+        return None
+    async with app.db.unit_of_work() as uow:
+        return await office_events.page(uow, app.program, number)
+
+
 async def _event_page(
     request: Request, app: App, who: Who, event_id: str, status: int = 200, **more: object
 ) -> Response:
-    number = parse_id(event_id)
-    async with app.db.unit_of_work() as uow:
-        page = await office_events.page(uow, app.program, number) if number else None
+    page = await _page_of(app, event_id)
     if page is None:
         return _missing(request, app, who)
     event, speaker = page.sheet.event, office_speaker(request, app)
@@ -182,13 +189,12 @@ async def _event_page(
 
 @router.get("/{event_id}/edit", include_in_schema=False)
 async def edit_page(request: Request, app: App, who: Signed, event_id: str) -> Response:
-    number = parse_id(event_id)
-    async with app.db.unit_of_work() as uow:
-        page = await office_events.page(uow, app.program, number) if number else None
-    if page is None or number is None:
+    page = await _page_of(app, event_id)
+    if page is None:
         return _missing(request, app, who)
     guests = [members.member_number(m) for m in page.sheet.guests]
-    return _form_page(request, app, who, _drafted(page.sheet.event, guests, app), number)
+    event = page.sheet.event
+    return _form_page(request, app, who, _drafted(event, guests, app), event.id)
 
 
 @router.post("/{event_id}/edit", include_in_schema=False, dependencies=[Checked])
@@ -263,9 +269,7 @@ async def guests_csv(request: Request, app: App, who: Signed, event_id: str) -> 
 async def _door(
     request: Request, app: App, who: Who, event_id: str, status: int = 200, **more: object
 ) -> Response:
-    number = parse_id(event_id)
-    async with app.db.unit_of_work() as uow:
-        page = await office_events.page(uow, app.program, number) if number else None
+    page = await _page_of(app, event_id)
     if page is None:
         return _missing(request, app, who)
     speaker = office_speaker(request, app)

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from bot.bootstrap import Concierge
 from tests.conftest import Clock
-from tests.web.test_office import PASSWORD, invited
+from tests.web.test_office import invited
 from tests.web.test_office_agenda import booked
-from tests.web.test_office_browser import CHROMIUM, playwright, pytestmark, served  # noqa: F401
+from tests.web.test_office_browser import CHROMIUM, playwright, pytestmark, served, signed_in  # noqa: F401
 
 PHONE_WIDTH = 390
 
@@ -26,13 +26,7 @@ async def test_staff_mark_a_no_show_on_a_phone_with_the_keyboard(
     async with playwright.async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=str(CHROMIUM))
         page = await browser.new_page(viewport={"width": PHONE_WIDTH, "height": 800})
-        await page.goto(f"{address}{link}")
-        await page.fill("#password", PASSWORD)
-        await page.click("button[type=submit]")
-        await page.fill("#email", "staff@aurelia.example")
-        await page.fill("#password", PASSWORD)
-        await page.click("main button[type=submit]")
-        await page.wait_for_url(f"{address}/office/")
+        await signed_in(page, address, link, "staff@aurelia.example")
 
         for _ in range(10):  # Tab to the nav's link, then follow it with Enter
             await page.keyboard.press("Tab")

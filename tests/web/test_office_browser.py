@@ -9,6 +9,7 @@ import shutil
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -20,6 +21,7 @@ from loyalty.program import Program
 from services import office
 from storage.database import Database
 from tests.conftest import Clock
+from tests.web.test_office import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 playwright = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
@@ -51,6 +53,18 @@ async def served(
     await concierge.db.close()
 
 
+async def signed_in(page: Any, address: str, link: str, email: str) -> None:
+    """Set the password a one-time link asks for, then sign in with it, as a person would."""
+    await page.goto(f"{address}{link}")
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{address}/office/sign-in")
+    await page.fill("#email", email)
+    await page.fill("#password", PASSWORD)
+    await page.click("main button[type=submit]")
+    await page.wait_for_url(f"{address}/office/")
+
+
 async def test_a_browser_sets_its_password_and_signs_in(
     served: tuple[str, Concierge],
 ) -> None:
@@ -61,14 +75,7 @@ async def test_a_browser_sets_its_password_and_signs_in(
     async with playwright.async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=str(CHROMIUM))
         page = await browser.new_page()
-        await page.goto(f"{address}/office/welcome/{token}")
-        await page.fill("#password", "a long enough secret")
-        await page.click("button[type=submit]")
-        await page.wait_for_url(f"{address}/office/sign-in")
-        await page.fill("#email", "owner@aurelia.example")
-        await page.fill("#password", "a long enough secret")
-        await page.click("main button[type=submit]")
-        await page.wait_for_url(f"{address}/office/")
+        await signed_in(page, address, f"/office/welcome/{token}", "owner@aurelia.example")
         assert "owner@aurelia.example (owner)" in await page.inner_text("main")
         await page.click("text=Audit log")
         assert "signed in" in await page.inner_text("table")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from bot.bootstrap import Concierge
 from services import events
 from tests.storage.test_events import enrol
-from tests.web.test_office import PASSWORD, invited
-from tests.web.test_office_browser import CHROMIUM, playwright, pytestmark, served  # noqa: F401
+from tests.web.test_office import invited
+from tests.web.test_office_browser import CHROMIUM, playwright, pytestmark, served, signed_in  # noqa: F401
 from tests.web.test_office_events import going, program  # noqa: F401 (the fixture)
 
 
@@ -22,13 +22,7 @@ async def test_staff_create_an_event_invite_and_check_a_guest_in_on_a_phone(
     async with playwright.async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=str(CHROMIUM))
         page = await browser.new_page(viewport={"width": 390, "height": 800})
-        await page.goto(f"{address}{link}")
-        await page.fill("#password", PASSWORD)
-        await page.click("button[type=submit]")
-        await page.fill("#email", "staff@aurelia.example")
-        await page.fill("#password", PASSWORD)
-        await page.click("main button[type=submit]")
-        await page.wait_for_url(f"{address}/office/")
+        await signed_in(page, address, link, "staff@aurelia.example")
         await page.click("nav >> text=Events")
         await page.click("text=New event")
         await page.fill("#title", "Emerald preview")

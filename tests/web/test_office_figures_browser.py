@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from bot.bootstrap import Concierge
 from tests.figures_club import fill
-from tests.web.test_office import PASSWORD, invited
-from tests.web.test_office_browser import CHROMIUM, playwright, pytestmark, served  # noqa: F401
+from tests.web.test_office import invited
+from tests.web.test_office_browser import CHROMIUM, playwright, pytestmark, served, signed_in  # noqa: F401
 
 PHONE = 390
 
@@ -21,13 +21,7 @@ async def test_the_owner_reads_the_charts_on_a_phone(
     async with playwright.async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=str(CHROMIUM))
         page = await browser.new_page(viewport={"width": PHONE, "height": 800})
-        await page.goto(f"{address}{link}")
-        await page.fill("#password", PASSWORD)
-        await page.click("button[type=submit]")
-        await page.fill("#email", "owner@aurelia.example")
-        await page.fill("#password", PASSWORD)
-        await page.click("main button[type=submit]")
-        await page.wait_for_url(f"{address}/office/")
+        await signed_in(page, address, link, "owner@aurelia.example")
         await page.click("main >> text=Figures")
         await page.fill("#from", "2026-01")
         await page.fill("#to", "2026-11")

@@ -4,8 +4,8 @@ staff filters the outbox and sends a stuck message again, with the keyboard."""
 from __future__ import annotations
 
 from bot.bootstrap import Concierge
-from tests.web.test_office import PASSWORD, invited
-from tests.web.test_office_browser import CHROMIUM, playwright, pytestmark, served  # noqa: F401
+from tests.web.test_office import invited
+from tests.web.test_office_browser import CHROMIUM, playwright, pytestmark, served, signed_in  # noqa: F401
 from tests.web.test_office_messages import message
 
 
@@ -18,13 +18,7 @@ async def test_staff_send_a_dead_message_again(
     async with playwright.async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=str(CHROMIUM))
         page = await browser.new_page(viewport={"width": 375, "height": 700})  # a phone
-        await page.goto(f"{address}{link}")
-        await page.fill("#password", PASSWORD)
-        await page.click("button[type=submit]")
-        await page.fill("#email", "staff@aurelia.example")
-        await page.fill("#password", PASSWORD)
-        await page.click("main button[type=submit]")
-        await page.wait_for_url(f"{address}/office/")
+        await signed_in(page, address, link, "staff@aurelia.example")
         await page.click("text=Messages")
         await page.select_option("#status", "dead")
         await page.click("text=Show")
