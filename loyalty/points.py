@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from operator import attrgetter
@@ -80,6 +80,30 @@ def redeem_entry(
     if points > available:
         raise InsufficientPoints(points, available)
     return Entry(Kind.REDEEM, -points, at, f"redeem:{key}", Reason.REWARD, {"note": note})
+
+
+def order_redeem_key(order_id: str) -> str:
+    """The key of points redeemed against a till's order: one redemption per order, ever."""
+    return f"redeem:order:{order_id}"
+
+
+def order_redeem(entries: Sequence[Entry], points: int, at: datetime, order_id: str) -> Entry:
+    """Points taken at the till against an order (InsufficientPoints beyond the balance)."""
+    entry = redeem_entry(entries, points, at, f"order:{order_id}", f"order {order_id}")
+    return replace(entry, detail={**entry.detail, "order_id": order_id})
+
+
+def order_return(redeemed: Entry, order_id: str, at: datetime) -> Entry:
+    """The points redeemed against an order, given back when the order is refunded; its key
+    lets it land once however often the refund is told."""
+    return Entry(
+        Kind.RETURN,
+        -redeemed.points,
+        at,
+        f"return:order:{order_id}",
+        Reason.REFUND,
+        {"order_id": order_id},
+    )
 
 
 def adjust_entry(

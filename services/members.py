@@ -197,18 +197,20 @@ async def set_consent(
     return True
 
 
-async def _post(
+async def post(
     uow: UnitOfWork,
     member: Member,
     now: datetime,
     program: Program,
     make: Callable[[list[points.Entry]], points.Entry],
+    source: str = "staff",
 ) -> int:
-    """Append one staff entry to a settled, locked account; returns the new balance."""
+    """Append one entry (staff's, or the till's) to a settled, locked account; returns the
+    new balance."""
     await uow.members.lock([member.id])
     acct = await account(uow, member.id, now, program)
     entry = make(acct.entries)
-    await uow.ledger.add(member.id, [entry], "staff", now)
+    await uow.ledger.add(member.id, [entry], source, now)
     return acct.balance + entry.points
 
 
@@ -222,7 +224,7 @@ async def redeem(
     program: Program,
 ) -> int:
     """Take `amount` points (InsufficientPoints beyond the balance); returns the new balance."""
-    return await _post(
+    return await post(
         uow, member, now, program, lambda held: points.redeem_entry(held, amount, now, key, note)
     )
 
@@ -239,7 +241,7 @@ async def adjust(
     """A staff correction either way (never below zero); returns the new balance."""
     if amount == 0:
         raise MemberError("an adjustment takes a non-zero number of points")
-    return await _post(
+    return await post(
         uow, member, now, program, lambda held: points.adjust_entry(held, amount, now, key, note)
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from loyalty import account as rules
 from loyalty.badges import Award, PurchaseFact
-from loyalty.points import Entry, earn_entry, reversal
+from loyalty.points import Entry, earn_entry, order_redeem_key, order_return, reversal
 from loyalty.ports import Conflict
 from loyalty.program import Program
 from loyalty.purchases import PurchaseInput, Status, points_for, to_base
@@ -122,7 +122,10 @@ async def _ingest(
     stored = await uow.purchases.by_order(list({p.order_id for p in batch}))
     members, newcomers = await _members(uow, batch, stored, now)
     plan = _plan(batch, stored, members, source, now, program)
+    # points redeemed at the till against a refunded order go back to whoever redeemed them
+    returns = await _returns(uow, _refunded(plan), now)
     touched = {o.member_id for o in plan.outcomes if o.result is not Result.UNCHANGED}
+    touched |= {member_id for member_id, _ in returns}
     # read before this batch writes, then told what it writes: nothing is read back
     accounts = await uow.accounts.load(touched, known.accounts if known else None)
     dates = {acct.member_id: _dates(acct) for acct in accounts.values()}
@@ -137,12 +140,14 @@ async def _ingest(
         if entry is not None:
             reversals.append((acct.member_id, entry))
             acct.entries.append(entry)
+    for member_id, entry in returns:
+        accounts[member_id].entries.append(entry)
     for acct in accounts.values():
         first = min((p.at for p in acct.purchases), default=acct.joined_at)
         if first < acct.joined_at:  # an older purchase arrived later: a client since then
             acct.joined_at = first
             await uow.members.set_joined(acct.member_id, first)
-    await uow.ledger.add_many(reversals, source, now)
+    await uow.ledger.add_many(reversals + returns, source, now)
     earned = [(r["member_id"], r["purchased_at"]) for r in plan.rows.values() if r["points"]]
     await account_news.purchases(uow, program, now, earned)
     await settle_accounts(uow, list(accounts.values()), now, program, source)
@@ -218,6 +223,26 @@ def _plan(
         seen[p.order_id], plan.owner[p.order_id] = p.status, member_id
         plan.outcomes.append(Outcome(p.order_id, Result.CREATED, member_id, points))
     return plan
+
+
+def _refunded(plan: _Plan) -> list[str]:
+    """The orders this batch refunds: paid before, or told for the first time as refunded."""
+    told = [order for order, row in plan.rows.items() if row["status"] == Status.REFUNDED]
+    return list(dict.fromkeys(plan.refunds + told))
+
+
+async def _returns(
+    uow: UnitOfWork, order_ids: Sequence[str], now: datetime
+) -> list[tuple[int, Entry]]:
+    """The points redeemed at the till against these orders (`services.redemptions`), to
+    give back now they are refunded: each refund is told once, and the entry's key makes
+    sure of it."""
+    wanted = {order_redeem_key(order): order for order in order_ids}
+    found = await uow.ledger.keyed(list(wanted)) if wanted else {}
+    return [
+        (member_id, order_return(entry, wanted[key], now))
+        for key, (member_id, entry) in found.items()
+    ]
 
 
 def _dates(acct: rules.Account) -> tuple[datetime, datetime | None]:

@@ -258,6 +258,17 @@ class Ledger(Repository):
         if rows:
             await self.session.execute(insert(core_table(LedgerEntry)), rows)
 
+    async def keyed(self, keys: Sequence[str]) -> dict[str, tuple[int, Entry]]:
+        """The entries with these keys, whoever's they are, by key (with their member)."""
+        found: dict[str, tuple[int, Entry]] = {}
+        for part in chunks(list(keys)):
+            rows = await self.session.execute(
+                select(LedgerEntry.member_id, *ENTRY_COLUMNS).where(LedgerEntry.key.in_(part))
+            )
+            for member_id, *entry in rows:
+                found[entry[3]] = (member_id, entry_of(*entry))
+        return found
+
     async def latest(self, member_id: int, limit: int) -> list[Entry]:
         """The member's newest entries first."""
         rows = await self.session.execute(

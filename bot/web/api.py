@@ -1,23 +1,34 @@
-"""The signed APIs other systems call: purchases from the POS or the e-commerce site."""
+"""The signed APIs other systems call: purchases from the POS or the e-commerce site, and
+redemptions at the till."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+from secrets import token_urlsafe
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from bot.web.bodies import MAX_BODY, read_body
 from bot.web.state import App
+from loyalty.points import InsufficientPoints
 from loyalty.purchases import InvalidPurchase, parse_purchase
-from services.members import member_number
+from services.members import MemberError, member_number
 from services.purchases import Result, ingest
+from services.redemptions import (
+    OrderMismatch,
+    UnknownVoucher,
+    VoucherGone,
+    redeem_order,
+    use_voucher,
+)
 
 router = APIRouter()
+ORDER_ID_MAX = 200  # its ledger keys stay within their 240 characters
 
 
 class PurchaseBody(BaseModel):
@@ -95,4 +106,154 @@ async def purchases(app: App, body: Annotated[bytes, Depends(_signed_body)]) -> 
             "points": outcome.points,
         },
         status_code=201 if outcome.result is Result.CREATED else 200,
+    )
+
+
+class VoucherRedemption(BaseModel):
+    """A voucher the till scanned."""
+
+    voucher: str = Field(min_length=1, description="the QR code's text, as the scanner reads it")
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {"examples": [{"voucher": "RWD1:V00012:3f9a…"}]},
+    }
+
+
+class OrderRedemption(BaseModel):
+    """Points taken against an order; the order id is the idempotency key."""
+
+    order_id: str = Field(min_length=1, max_length=ORDER_ID_MAX)
+    member: str = Field(description="phone (E.164 or national) or member number (M00042)")
+    points: int = Field(gt=0)
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [{"order_id": "POS-1042", "member": "M00042", "points": 500}]
+        },
+    }
+
+
+class VoucherUsed(BaseModel):
+    voucher: str = Field(examples=["V00012"])
+    result: str = Field(examples=["used"])
+    member: str = Field(examples=["M00042"])
+    reward: str = Field(examples=["care_kit"])
+    points: int = Field(examples=[300])
+    discount: str | None = Field(None, description="a tier-valued discount, if the reward is one")
+
+
+class OrderRedeemed(BaseModel):
+    order_id: str = Field(examples=["POS-1042"])
+    result: str = Field(description="created | unchanged", examples=["created"])
+    member: str = Field(examples=["M00042"])
+    points: int = Field(examples=[500])
+    balance: int = Field(description="the member's points after it", examples=[740])
+
+
+class Refused(BaseModel):
+    error: str
+    balance: int | None = Field(None, description="with 409 when the points are not there")
+
+
+def _redemption(body: bytes) -> VoucherRedemption | OrderRedemption:
+    """The body as one of the two forms, or 422 naming the field."""
+    fields = _json_object(body)
+    form: type[VoucherRedemption] | type[OrderRedemption]
+    form = VoucherRedemption if "voucher" in fields else OrderRedemption
+    try:
+        return form.model_validate(fields, strict=True)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        raise HTTPException(422, {"field": field, "reason": first["msg"]}) from None
+
+
+def _refused(status: int, error: str, **more: int) -> JSONResponse:
+    return JSONResponse({"error": error, **more}, status_code=status)
+
+
+@router.post(
+    "/api/redemptions",
+    summary="Use a voucher, or redeem points against an order, at the till",
+    description=(
+        "Signed like /api/purchases (`X-Concierge-Signature`, CONCIERGE_POS_SECRET). Either "
+        '`{"voucher": "<QR text>"}` or `{"order_id", "member", "points"}`. 201 done; 200 the '
+        "same order redeemed before (nothing taken twice); 409 with `balance` when the points "
+        "are not there, or the order was redeemed for another member or amount; 404 unknown "
+        "voucher or member; 410 voucher used, cancelled or expired; 401 bad signature; "
+        "422 bad body. A refund of the order through /api/purchases or the CSV gives the "
+        "points back once."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            VoucherRedemption.model_json_schema(),
+                            OrderRedemption.model_json_schema(),
+                        ]
+                    }
+                }
+            },
+        }
+    },
+    status_code=201,
+    responses={
+        200: {"model": OrderRedeemed, "description": "the same order, redeemed before"},
+        201: {"model": VoucherUsed | OrderRedeemed, "description": "used, or redeemed"},
+        404: {"model": Refused, "description": "unknown voucher or member"},
+        409: {"model": Refused, "description": "not enough points, or another redemption"},
+        410: {"model": Refused, "description": "voucher used, cancelled or expired"},
+    },
+)
+async def redemptions(app: App, body: Annotated[bytes, Depends(_signed_body)]) -> JSONResponse:
+    asked = _redemption(body)
+    if isinstance(asked, VoucherRedemption):
+        return await _use_voucher(app, asked.voucher)
+    try:
+        done = await redeem_order(
+            app.db.unit_of_work, asked.order_id, asked.member, asked.points, app.clock(),
+            app.program,
+        )  # fmt: skip
+    except MemberError as exc:
+        return _refused(404, str(exc))
+    except InsufficientPoints as exc:
+        return _refused(409, "not enough points", balance=exc.balance)
+    except OrderMismatch as exc:
+        return _refused(409, str(exc))
+    return JSONResponse(
+        OrderRedeemed(
+            order_id=asked.order_id,
+            result="created" if done.created else "unchanged",
+            member=member_number(done.member_id),
+            points=done.points,
+            balance=done.balance,
+        ).model_dump(),
+        status_code=201 if done.created else 200,
+    )
+
+
+async def _use_voucher(app: App, payload: str) -> JSONResponse:
+    try:
+        used = await use_voucher(
+            app.db.unit_of_work, payload, app.clock(), app.program, lambda: token_urlsafe(32)
+        )
+    except UnknownVoucher as exc:
+        return _refused(404, str(exc))
+    except VoucherGone as exc:
+        return _refused(410, str(exc))
+    return JSONResponse(
+        VoucherUsed(
+            voucher=used.number,
+            result="used",
+            member=member_number(used.member_id),
+            reward=used.reward,
+            points=used.points,
+            discount=None if used.discount is None else str(used.discount),
+        ).model_dump(),
+        status_code=201,
     )
