@@ -15,6 +15,7 @@ def router() -> Router:
         person,
         preferences,
         previews,
+        rewards,
         start,
         visit,
         zones,
@@ -22,7 +23,8 @@ def router() -> Router:
 
     combined = Router()
     for module in (
-        start, history, card, previews, appointments, preferences, zones, person, visit, help
+        start, history, rewards, card, previews, appointments, preferences, zones, person,
+        visit, help,
     ):  # fmt: skip
         combined.include(module.router)
     return combined

@@ -44,6 +44,7 @@ async def help_(turn: Turn) -> list[Reply]:
         _("I am the concierge of {club}. I can:").format(club=turn.program.club.name),
         _('• show your member card, points and tier ("card")'),
         _('• list your latest points ("history")'),
+        _('• show the rewards your points can take, and your vouchers ("rewards")'),
         _('• show the private previews selected for you, and take your answer ("previews")'),
         _('• book, move or cancel an appointment with our concierge ("appointment")'),
         _('• change what we may send you, your language and time zone ("preferences")'),

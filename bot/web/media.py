@@ -1,5 +1,5 @@
-"""What WhatsApp fetches by signed, expiring link: a member card's QR code, an event or
-appointment for the calendar, a file staff sent from Telegram."""
+"""What WhatsApp fetches by signed, expiring link: a member card's, ticket's or voucher's
+QR code, an event or appointment for the calendar, a file staff sent from Telegram."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ from bot.channels.media import (
 from bot.channels.telegram_files import telegram_file
 from bot.web.state import App, Telegram, WhatsApp
 from loyalty.membercard import holder
+from services import rewards
 from services.calendars import by_ref
-from services.members import MemberError, find
+from services.members import MemberError, find, member_number
+from services.rewards import RewardError
 
 router = APIRouter()
 PRIVATE = {"Cache-Control": "private"}
@@ -39,15 +41,20 @@ def _signed_for(path: str) -> Callable[..., Awaitable[str]]:
     return payload
 
 
+def _no_key() -> str:
+    raise HTTPException(404)  # no club key yet: no code of ours to draw
+
+
 async def _holder_present(app: App, payload: str) -> bool:
-    """Whether the member a card's or ticket's code names is there, not erased."""
+    """Whether the member a card's, ticket's or voucher's code names is there, not erased."""
     number = holder(payload)
-    if number is None:
-        return False
     async with app.db.unit_of_work() as uow:
         try:
+            if number is None:  # a voucher's code names its voucher, and that its member
+                voucher = await rewards.find(uow, payload, _no_key, signed=True)
+                number = member_number(voucher.member_id)
             await find(uow, number, app.program)
-        except MemberError:  # no such member, or erased
+        except (MemberError, RewardError):  # no such member or voucher, or erased
             return False
     return True
 

@@ -25,7 +25,7 @@ def main_menu(turn: Turn) -> tuple[tuple[Button, ...], ...]:
         (Button(_("My card"), "card"), Button(_("My points history"), "history")),
         (Button(_("Previews for you"), "events"), Button(_("Appointments"), "appts")),
         (Button(_("Talk to a person"), "person"), Button(_("Preferences"), "prefs")),
-        (Button(_("Help"), "help"),),
+        (Button(_("Help"), "help"), Button(_("Rewards"), "rewards")),
     )
 
 

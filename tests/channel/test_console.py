@@ -102,8 +102,8 @@ async def test_a_number_beyond_the_options_is_read_as_words(
     dialog = console(concierge, tmp_path)
     await dialog.verify(
         [
-            ("/start", "7. Help"),
-            ("8", "I am sorry, I did not understand."),
+            ("/start", "8. Rewards"),
+            ("9", "I am sorry, I did not understand."),
             ("0", "I am sorry, I did not understand."),
             *[(said, "I am sorry, I did not understand.") for said in ["፩", "١", "²", "01"]],
         ]

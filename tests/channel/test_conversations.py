@@ -42,6 +42,8 @@ CAPABILITIES = {
     "preferences": ("Your preferences", "Preferences"),
     "help": ("I am the concierge of {club}. I can:", "Help"),
     "visit": ("Opening hours (store time):", None),
+    "rewards": ("No reward within your points yet.", "Rewards"),
+    "vouchers": ("You hold no voucher now.", None),
 }  # fmt: skip
 SAID = {
     "en": {
@@ -53,6 +55,8 @@ SAID = {
         "preferences": ["preferences", "settings", "prefrences"],
         "help": ["help", "what can you do", "hepl"],
         "visit": ["opening hours", "where are you", "opening hurs"],
+        "rewards": ["rewards", "redeem my points", "rewrads"],
+        "vouchers": ["my vouchers", "vouchers", "vuochers"],
     },
     "fr": {
         "card": ["carte", "badges", "solde", "catre"],
@@ -63,6 +67,8 @@ SAID = {
         "preferences": ["préférences", "paramètres", "preferneces"],
         "help": ["aide", "aied"],
         "visit": ["horaires", "où êtes-vous ?", "horaries"],
+        "rewards": ["récompenses", "utiliser mes points", "recompenes"],
+        "vouchers": ["mes bons", "bons d'achat", "mes bonss"],
     },
     "it": {
         "card": ["tessera", "saldo", "badge", "tesera"],
@@ -73,6 +79,8 @@ SAID = {
         "preferences": ["preferenze", "impostazioni", "preferneze"],
         "help": ["aiuto", "aiuot"],
         "visit": ["orari", "dove siete?", "orai"],
+        "rewards": ["premi", "usare i miei punti", "prmei"],
+        "vouchers": ["i miei buoni", "voucher", "i miei buini"],
     },
 }
 # "menu", "back", "cancel" as a member writes them in each language

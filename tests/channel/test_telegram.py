@@ -81,6 +81,7 @@ MEMBER_MENU = [
     ("Talk to a person", "person"),
     ("Preferences", "prefs"),
     ("Help", "help"),
+    ("Rewards", "rewards"),
 ]
 STRANGER_MENU = [("Join the club", "join"), ("Help", "help"), ("Talk to a person", "person")]
 SHARE_PHONE = {
