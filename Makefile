@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.occasions
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.outbound
+	$(BIN)/python -m bench.redemptions
 	$(BIN)/python -m bench.figures
 
 clean:
