@@ -10,6 +10,7 @@ def router() -> Router:
     from handlers import (
         appointments,
         card,
+        experiences,
         help,
         history,
         person,
@@ -23,8 +24,8 @@ def router() -> Router:
 
     combined = Router()
     for module in (
-        start, history, rewards, card, previews, appointments, preferences, zones, person,
-        visit, help,
+        start, history, rewards, experiences, card, previews, appointments, preferences, zones,
+        person, visit, help,
     ):  # fmt: skip
         combined.include(module.router)
     return combined

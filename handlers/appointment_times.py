@@ -23,8 +23,9 @@ WHEN = "appt:when"  # waiting for a day or a time, chosen or typed
 
 @dataclass(frozen=True)
 class Target:
-    """What a time is chosen for, and the buttons of each step: `days:<arg>[:<from>]` lists
-    days, `day:<arg>:<day>` a day's times, `pick:<arg>:<time>` takes one."""
+    """What a time is chosen for (a booking, a booking's new time, an experience), and the
+    buttons of each step: `days:<arg>[:<from>]` lists days, `day:<arg>:<day>` a day's
+    times, `pick:<arg>:<time>` takes one."""
 
     days: str
     day: str
@@ -32,6 +33,7 @@ class Target:
     arg: str  # the service's key, or the booking's id
     service: str
     booking: Appointment | None = None  # a booking being moved: its time is never offered
+    waiting: str = WHEN  # the state that reads a day or time typed next
 
     @property
     def state(self) -> dict[str, str]:
@@ -92,7 +94,7 @@ def _none_free(turn: Turn, target: Target) -> Reply:
 async def days(turn: Turn, target: Target, text: str, since: date | None = None) -> Reply:
     """The next days with a free time (from `since`), and how to write one in words."""
     _ = turn._
-    turn.goto(WHEN, **target.state)
+    turn.goto(target.waiting, **target.state)
     found = days_of(await free(turn, target), turn.speaker.zone)
     found = [d for d in found if since is None or d >= since]
     if not found:
@@ -112,7 +114,7 @@ async def days(turn: Turn, target: Target, text: str, since: date | None = None)
 async def times(turn: Turn, target: Target, day: date) -> Reply:
     """The free times of one day (the member's), side by side; the nearest ones when none."""
     _ = turn._
-    turn.goto(WHEN, **target.state, day=day.isoformat())
+    turn.goto(target.waiting, **target.state, day=day.isoformat())
     every = await free(turn, target)
     found = on_day(every, day, turn.speaker.zone)
     if not found:
@@ -167,5 +169,5 @@ async def typed(turn: Turn, target: Target) -> Slot | Reply | None:
         text = _("{when} is not free. The nearest free times:").format(
             when=speaker.day_and_time(moment)
         )
-    turn.goto(WHEN, **target.state, day=wanted.day.isoformat())
+    turn.goto(target.waiting, **target.state, day=wanted.day.isoformat())
     return choices(turn, target, text, nearest(every, moment, appointments.SHOWN))

@@ -23,6 +23,7 @@ from handlers.appointment_times import (
 from handlers.conversation.dialog import Button, Reply, Turn
 from handlers.conversation.menu import link_first, with_menu
 from handlers.conversation.router import Router
+from handlers.rewards import returned
 from loyalty.booking import Slot
 from loyalty.dates import iso_day
 from loyalty.ids import parse_id
@@ -202,13 +203,13 @@ async def confirm(turn: Turn) -> list[Reply] | None:
             str(data["photo"]) or None, channel=turn.consent_channel,
         )  # fmt: skip
     except BookingError as error:
-        return [_refused(turn, error, to_book(key))]
+        return [refused(turn, error, to_book(key))]
     turn.done()
-    await _tell_staff(turn, booking, turn.member, "new")
-    return await _booked(turn, booking)
+    await tell_staff(turn, booking, turn.member, "new")
+    return await booked(turn, booking)
 
 
-def _refused(turn: Turn, error: BookingError, target: Target) -> Reply:
+def refused(turn: Turn, error: BookingError, target: Target) -> Reply:
     _ = turn._
     if error.code == appointments.TAKEN:
         text = _("That time was just taken. Here are the next free times:")
@@ -216,7 +217,7 @@ def _refused(turn: Turn, error: BookingError, target: Target) -> Reply:
     return with_menu(turn, _("This is not something you can book. Here is the menu again."))
 
 
-async def _booked(turn: Turn, booking: Appointment) -> list[Reply]:
+async def booked(turn: Turn, booking: Appointment) -> list[Reply]:
     _ = turn._
     text = _("Booked: {service}, {when}. We look forward to seeing you.").format(
         service=service_name(turn.program, booking.service, turn.speaker),
@@ -307,15 +308,15 @@ async def moved(turn: Turn) -> list[Reply] | None:
     if booking is None or start is None or turn.member is None:
         return _gone(turn)
     if start == booking.starts_at:  # confirmed twice: it is there already
-        return await _booked(turn, booking)
+        return await booked(turn, booking)
     try:
         await appointments.move(
             turn.uow, turn.program, booking, start, turn.now, channel=turn.consent_channel
         )
     except BookingError as error:
-        return [_refused(turn, error, to_move(booking))]
-    await _tell_staff(turn, booking, turn.member, "moved")
-    return await _booked(turn, booking)
+        return [refused(turn, error, to_move(booking))]
+    await tell_staff(turn, booking, turn.member, "moved")
+    return await booked(turn, booking)
 
 
 @router.action("cx")
@@ -323,14 +324,17 @@ async def cancelled(turn: Turn) -> list[Reply] | None:
     booking = await _mine(turn)
     if booking is None or turn.member is None:
         return _gone(turn)
-    await appointments.cancel(turn.uow, booking, turn.now)
-    await _tell_staff(turn, booking, turn.member, "cancelled")
-    told = with_menu(turn, turn._("Your appointment is cancelled. Thank you for telling us."))
+    given = await appointments.cancel(turn.uow, booking, turn.now)
+    await tell_staff(turn, booking, turn.member, "cancelled")
+    text = turn._("Your appointment is cancelled. Thank you for telling us.")
+    if given is not None:  # an experience taken with points
+        text += "\n" + returned(turn, given)
+    told = with_menu(turn, text)
     # the cancellation takes the booking out of the member's calendar too
     calendar = await for_appointment(turn.uow, booking, turn.program, turn.speaker.language)
     return [replace(told, calendar=calendar)]
 
 
-async def _tell_staff(turn: Turn, booking: Appointment, member: Member, what: str) -> None:
+async def tell_staff(turn: Turn, booking: Appointment, member: Member, what: str) -> None:
     if turn.staff_desk:
         await desk.tell_staff(turn.uow, turn.program, turn.now, booking, member, what)

@@ -1,6 +1,7 @@
 """Rewards in the chat: what the member's points can take now and what is within reach,
 taking one (confirmed first) for a voucher with its QR code, and the member's vouchers,
-each shown again or cancelled (confirmed first, its points given back).
+each shown again or cancelled (confirmed first, its points given back); an experience
+shows its appointment instead (its time chosen and booked in handlers.experiences).
 
 Every button names what it acts on (`rtake:care_kit:0`, `vdrop:12`): a stale one is read
 again against the ledger and the voucher's state, and changes nothing it should not; a Yes
@@ -19,7 +20,7 @@ from handlers.conversation.menu import link_first, main_menu, with_menu
 from handlers.conversation.router import Router
 from loyalty.ids import parse_id
 from loyalty.points import InsufficientPoints
-from loyalty.rewards import Status, Voucher, voucher_number
+from loyalty.rewards import Reward, Status, Voucher, voucher_number
 from services import rewards
 from services.rewards import RewardError
 
@@ -41,7 +42,7 @@ def _name(turn: Turn, key: str) -> str:
     return chosen.name[turn.speaker.language] if chosen is not None else key
 
 
-def _points(turn: Turn, amount: int) -> str:
+def point_count(turn: Turn, amount: int) -> str:
     return turn.speaker.ngettext("{points} point", "{points} points", amount).format(
         points=turn.speaker.number(amount)
     )
@@ -60,7 +61,7 @@ async def show_rewards(turn: Turn) -> list[Reply]:
     later = [offer for offer in offers if offer.short > 0]
     lines = [_("Rewards you can take now:") if now else _("No reward within your points yet.")]
     for offer in now:
-        lines.append(f"• {offer.reward.name[lang]} · {_points(turn, offer.reward.cost)}")
+        lines.append(f"• {offer.reward.name[lang]} · {point_count(turn, offer.reward.cost)}")
         lines.append(f"  {offer.reward.description[lang]}")
     if later:
         lines.append(_("Within reach:"))
@@ -69,9 +70,15 @@ async def show_rewards(turn: Turn) -> list[Reply]:
             "{points} point to go", "{points} points to go", offer.short
         ).format(points=turn.speaker.number(offer.short))
         lines.append(f"• {offer.reward.name[lang]} · {to_go}")
-    buttons = [(Button(offer.reward.name[lang], f"reward:{offer.key}"),) for offer in now]
+    buttons = [(Button(offer.reward.name[lang], _first_step(offer.key, offer.reward)),)
+               for offer in now]  # fmt: skip
     buttons.append((Button(_("My vouchers"), "vouchers"),))
     return [_with(turn, "\n".join(lines), *buttons)]
+
+
+def _first_step(key: str, chosen: Reward) -> str:
+    """A voucher is confirmed at once; an experience's time is chosen first (experiences)."""
+    return f"xsvc:{key}" if chosen.service is not None else f"reward:{key}"
 
 
 @router.action("reward")
@@ -84,7 +91,7 @@ async def ask_take(turn: Turn) -> list[Reply]:
     if chosen is None:
         return [_with(turn, _("This reward is no longer offered."), _rewards_row(turn))]
     question = _("Take {reward} for {points}?").format(
-        reward=chosen.name[turn.speaker.language], points=_points(turn, chosen.cost)
+        reward=chosen.name[turn.speaker.language], points=point_count(turn, chosen.cost)
     )
     held = len(await rewards.vouchers_of(turn.uow, turn.member))  # a Yes pressed twice: once
     yes_no = (Button(_("Yes"), f"rtake:{key}:{held}"), Button(_("No"), "rewards"))
@@ -102,21 +109,40 @@ async def take(turn: Turn) -> list[Reply]:
         return link_first(turn)
     _ = turn._
     key, _sep, asked = (turn.inbound.action or "").partition(":")[2].partition(":")
-    if str(len(await rewards.vouchers_of(turn.uow, turn.member))) != asked:
-        text = _("This was answered already: nothing more was taken.")
-        return [_with(turn, text, _rewards_row(turn))]
+    if not await asked_once(turn, asked):
+        return answered(turn)
     try:
         voucher = await rewards.take(turn.uow, turn.member, key, turn.now, turn.program)
     except InsufficientPoints as short:
-        text = _("Not enough points for this reward: you have {balance}, it needs {cost}.")
-        said = text.format(
-            balance=turn.speaker.number(short.balance), cost=turn.speaker.number(short.wanted)
-        )
-        return [_with(turn, said, _rewards_row(turn))]
+        return short_of(turn, short)
     except RewardError:
-        said = _("Sorry, this reward is no longer available to you: nothing was taken.")
-        return [_with(turn, said, _rewards_row(turn))]
+        return unavailable(turn)
     return await _voucher_replies(turn, voucher, _("Done: your points are held for it."))
+
+
+async def asked_once(turn: Turn, asked: str) -> bool:
+    """Whether a Yes to take is the first: it carries how many vouchers the member had when
+    asked (pressed again, or stale, it no longer matches)."""
+    assert turn.member is not None
+    return str(len(await rewards.vouchers_of(turn.uow, turn.member))) == asked
+
+
+def answered(turn: Turn) -> list[Reply]:
+    text = turn._("This was answered already: nothing more was taken.")
+    return [_with(turn, text, _rewards_row(turn))]
+
+
+def short_of(turn: Turn, short: InsufficientPoints) -> list[Reply]:
+    text = turn._("Not enough points for this reward: you have {balance}, it needs {cost}.")
+    said = text.format(
+        balance=turn.speaker.number(short.balance), cost=turn.speaker.number(short.wanted)
+    )
+    return [_with(turn, said, _rewards_row(turn))]
+
+
+def unavailable(turn: Turn) -> list[Reply]:
+    said = turn._("Sorry, this reward is no longer available to you: nothing was taken.")
+    return [_with(turn, said, _rewards_row(turn))]
 
 
 async def _voucher_replies(turn: Turn, voucher: Voucher, intro: str) -> list[Reply]:
@@ -126,8 +152,6 @@ async def _voucher_replies(turn: Turn, voucher: Voucher, intro: str) -> list[Rep
     chosen = turn.program.rewards.get(voucher.reward)
     if chosen is not None:
         lines.append(chosen.description[turn.speaker.language])
-        if chosen.kind == "experience":
-            lines.append(_("Our concierge will contact you to arrange it with you."))
     if voucher.expires_at is not None:
         lines.append(_("Valid until {date}.").format(date=turn.speaker.date(voucher.expires_at)))
     code = await rewards.code(turn.uow, voucher, _key)
@@ -158,6 +182,15 @@ async def show_vouchers(turn: Turn) -> list[Reply]:
     lines = [_("Your vouchers:") if held else _("You hold no voucher now.")]
     rows: list[tuple[Button, ...]] = []
     for voucher in held:
+        booking = await rewards.booking_of(turn.uow, voucher)
+        if booking is not None:  # an experience: its time, changed or cancelled there
+            at = turn.speaker.day_and_time(booking.starts_at)
+            when = _("{when} (your time)").format(when=at)
+            lines.append(f"• {_describe(turn, voucher)} · {when}")
+            label = _("Change or cancel {number}").format(number=voucher.number)
+            if booking.starts_at > turn.now:
+                rows.append((Button(label, f"apt:{booking.id}"),))
+            continue
         until = (
             _("valid until {date}").format(date=turn.speaker.date(voucher.expires_at))
             if voucher.expires_at is not None
@@ -212,6 +245,8 @@ async def show_voucher(turn: Turn) -> list[Reply]:
     voucher = await _mine(turn)
     if voucher is None or voucher.status is not Status.HELD or voucher.expired(turn.now):
         return _gone(turn)
+    if voucher.appointment_id is not None:  # an experience has its time, not a code
+        return await show_vouchers(turn)
     return await _voucher_replies(turn, voucher, turn._("Your voucher:"))
 
 
@@ -224,7 +259,7 @@ async def ask_cancel(turn: Turn) -> list[Reply]:
     if voucher is None or voucher.status is not Status.HELD:
         return _gone(turn)
     question = turn._("Cancel {voucher}? Its {points} come back to you.").format(
-        voucher=_describe(turn, voucher), points=_points(turn, voucher.points)
+        voucher=_describe(turn, voucher), points=point_count(turn, voucher.points)
     )
     yes_no = (Button(turn._("Yes"), f"vdrop:{voucher.id}"), Button(turn._("No"), "vouchers"))
     return [Reply(question, (yes_no, *main_menu(turn)))]
@@ -241,7 +276,11 @@ async def cancel(turn: Turn) -> list[Reply]:
         await rewards.cancel(turn.uow, voucher.number, turn.now, turn.program, _key)
     except RewardError:
         return _gone(turn)
-    text = turn._("{voucher} is cancelled: its {points} are back on your card.").format(
-        voucher=voucher.number, points=_points(turn, voucher.points)
+    return [with_menu(turn, returned(turn, voucher))]
+
+
+def returned(turn: Turn, voucher: Voucher) -> str:
+    """What the member is told of a voucher given back (an experience's, with its booking)."""
+    return turn._("{voucher} is cancelled: its {points} are back on your card.").format(
+        voucher=voucher.number, points=point_count(turn, voucher.points)
     )
-    return [with_menu(turn, text)]

@@ -121,7 +121,8 @@ class Status(StrEnum):
 @dataclass(frozen=True)
 class Voucher:
     """A reward taken: `points` held from the ledger until it is used (spent), cancelled or
-    expired (given back)."""
+    expired (given back). An experience's voucher names the appointment it booked: it is
+    used when that time is over, given back when the booking is cancelled."""
 
     id: int
     member_id: int
@@ -132,6 +133,7 @@ class Voucher:
     taken_at: datetime
     expires_at: datetime | None
     ended_at: datetime | None
+    appointment_id: int | None = None
 
     @property
     def number(self) -> str:
@@ -179,8 +181,11 @@ class RewardStore(Protocol):
         discount: Decimal | None,
         now: datetime,
         expires_at: datetime | None,
+        appointment_id: int | None = None,
     ) -> Voucher: ...
     async def due(self, now: datetime, limit: int) -> Sequence[Voucher]: ...
+    async def happened(self, now: datetime, limit: int) -> Sequence[Voucher]: ...
+    async def of_appointment(self, appointment_id: int) -> Voucher | None: ...
     async def end(
         self, voucher_id: int, status: Status, now: datetime, valid_at: datetime | None = None
     ) -> bool: ...

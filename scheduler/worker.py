@@ -92,12 +92,16 @@ async def events_job(app: Club) -> None:
 
 
 async def vouchers_job(app: Club) -> None:
-    """Vouchers not used by their end give their points back."""
+    """Vouchers not used by their end give their points back; experiences whose booking is
+    over count as used."""
     async with app.db.unit_of_work() as uow:
-        given = await rewards.expire_due(uow, app.clock(), app.program)
+        given = await rewards.expire_due(uow, app.clock())
+        used = await rewards.experiences_over(uow, app.clock())
         await uow.commit()
     if given:
         log.info("%d vouchers expired, their points given back", given)
+    if used:
+        log.info("%d experiences over, their vouchers used", used)
 
 
 async def dispatch_job(sending: Sender) -> None:

@@ -20,7 +20,9 @@ from loyalty.dates import wall_clock
 from loyalty.hours import Opening
 from loyalty.program import Program, Service
 from loyalty.records import Appointment, Member, Staff
+from loyalty.rewards import Voucher
 from loyalty.stores import UnitOfWork
+from services import holds
 from services.members import account
 from services.notices import Notice, Request, send_once
 
@@ -189,11 +191,14 @@ async def of_member(uow: UnitOfWork, member_id: int, booking_id: int) -> Appoint
 
 async def cancel(
     uow: UnitOfWork, appointment: Appointment, now: datetime, status: str = CANCELLED
-) -> None:
+) -> Voucher | None:
     """The booking ends (cancelled, or the member did not come): its time is free again, and
-    the member's calendar copy gives way to the cancellation (a higher SEQUENCE)."""
+    the member's calendar copy gives way to the cancellation (a higher SEQUENCE). An
+    experience's voucher ends with it: returned when cancelled (that voucher), kept when
+    missed."""
     appointment.status, appointment.updated_at = status, now
     appointment.sequence += 1
+    return await holds.booking_ended(uow, appointment.id, now, returned=status == CANCELLED)
 
 
 async def cancel_for_closure(uow: UnitOfWork, bookings: list[Appointment], now: datetime) -> int:

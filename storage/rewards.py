@@ -10,7 +10,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from loyalty import rewards
-from storage.models import RewardStock, Voucher
+from loyalty.booking import BOOKED
+from storage.models import Appointment, RewardStock, Voucher
 from storage.repositories import Repository
 
 
@@ -18,6 +19,7 @@ def _voucher(row: Voucher) -> rewards.Voucher:
     return rewards.Voucher(
         row.id, row.member_id, row.reward, row.points, row.discount,
         rewards.Status(row.status), row.taken_at, row.expires_at, row.ended_at,
+        row.appointment_id,
     )  # fmt: skip
 
 
@@ -53,10 +55,12 @@ class Rewards(Repository):
         discount: Decimal | None,
         now: datetime,
         expires_at: datetime | None,
+        appointment_id: int | None = None,
     ) -> rewards.Voucher:
         row = Voucher(
             member_id=member_id, reward=reward, points=points, discount=discount,
             status=rewards.Status.HELD, taken_at=now, expires_at=expires_at,
+            appointment_id=appointment_id,
         )  # fmt: skip
         self.session.add(row)
         await self.session.flush()
@@ -79,6 +83,31 @@ class Rewards(Repository):
             select(Voucher)
             .where(Voucher.status == rewards.Status.HELD, Voucher.expires_at <= now)
             .order_by(Voucher.expires_at, Voucher.id)
+            .limit(limit)
+        )
+        return [_voucher(row) for row in rows]
+
+    async def of_appointment(self, appointment_id: int) -> rewards.Voucher | None:
+        """The voucher of the experience that booked `appointment_id`, if one did."""
+        row = await self.session.scalar(
+            select(Voucher)
+            .where(Voucher.appointment_id == appointment_id)
+            .execution_options(populate_existing=True)
+        )
+        return _voucher(row) if row is not None else None
+
+    async def happened(self, now: datetime, limit: int) -> list[rewards.Voucher]:
+        """Held vouchers of experiences whose appointment is over, still booked (a no-show
+        or a cancellation ended its voucher then), soonest over first."""
+        rows = await self.session.scalars(
+            select(Voucher)
+            .join(Appointment, Appointment.id == Voucher.appointment_id)
+            .where(
+                Voucher.status == rewards.Status.HELD,
+                Appointment.ends_at <= now,
+                Appointment.status == BOOKED,
+            )
+            .order_by(Appointment.ends_at, Voucher.id)
             .limit(limit)
         )
         return [_voucher(row) for row in rows]

@@ -62,14 +62,20 @@ def _name(app: Concierge, key: str) -> str:
 @click.argument("member")
 @transaction
 async def rewards_vouchers(uow: UnitOfWork, app: Concierge, member: str) -> None:
-    """A member's vouchers, newest first, with their QR text while they can be used."""
+    """A member's vouchers, newest first, with their QR text while they can be used (an
+    experience's: its appointment, in the store's time)."""
     found = await members.look_up(uow, member, app.program)
     taken = await rewards.vouchers_of(uow, found)
     if not taken:
         click.echo(f"{members.member_number(found.id)} has no vouchers")
+    zone = app.program.club.zone
     for voucher in taken:
         click.echo(_line(voucher, _name(app, voucher.reward)))
-        if voucher.status is Status.HELD and not voucher.expired(app.clock()):
+        booking = await rewards.booking_of(uow, voucher)
+        if voucher.status is Status.HELD and booking is not None:  # an experience: no code
+            at = booking.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            click.echo(f"  appointment {booking.id} · {at} ({zone.key})")
+        elif voucher.status is Status.HELD and not voucher.expired(app.clock()):
             click.echo(f"  {await rewards.code(uow, voucher, _key)}")
 
 

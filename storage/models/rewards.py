@@ -26,6 +26,10 @@ class Voucher(Base):
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # an experience's booking: cancelled, its points come back; over, they are spent
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="SET NULL"), index=True, unique=True
+    )
 
 
 class RewardStock(Base):
