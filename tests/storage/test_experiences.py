@@ -122,6 +122,10 @@ async def test_taking_an_experience_books_its_time_and_holds_its_points_at_once(
     assert await balance(concierge, member) == 500
     assert await stock_out(concierge) == 1
     assert first not in await free(concierge)  # the time is the member's now
+    async with concierge.db.unit_of_work() as uow:  # nothing to scan at the till
+        code = await rewards.code(uow, voucher, key)
+        with pytest.raises(RewardError, match="V00001 is an experience: used when it is over"):
+            await rewards.use(uow, code, concierge.clock(), concierge.program, key)
 
 
 async def test_a_time_taken_meanwhile_or_points_short_hold_nothing_and_book_nothing(
