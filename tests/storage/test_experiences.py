@@ -9,7 +9,7 @@ import asyncio
 from datetime import datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from bot.bootstrap import Concierge
 from loyalty.booking import BOOKED
@@ -89,9 +89,10 @@ async def booking(concierge: Concierge, appointment_id: int | None) -> Appointme
     return found
 
 
-async def counted(concierge: Concierge, what: type, *where: object) -> int:
+async def counted(concierge: Concierge, what: type, *where: ColumnElement[bool]) -> int:
     async with concierge.db.unit_of_work() as uow:
-        return int(await uow.session.scalar(select(func.count()).select_from(what).where(*where)))
+        found = await uow.session.scalar(select(func.count()).select_from(what).where(*where))
+    return found or 0
 
 
 async def returns(concierge: Concierge) -> int:
