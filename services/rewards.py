@@ -36,10 +36,16 @@ def reward(program: Program, key: str) -> Reward:
 
 
 async def offers(uow: UnitOfWork, member: Member, now: datetime, program: Program) -> list[Offer]:
-    """What the member may take now, and what is within reach (`short` points to go)."""
+    """What the member may take now, and what is within reach (`short` points to go), with
+    what is left of each reward's stock."""
     acct = await account(uow, member.id, now, program)
     tier = acct.tier_state(program).tier
-    return rewards.offers(program.rewards, tier, acct.badges, acct.balance)
+    return rewards.offers(program.rewards, tier, acct.badges, acct.balance, await uow.rewards.out())
+
+
+async def stock_out(uow: UnitOfWork) -> dict[str, int]:
+    """How many of each reward with a stock are out (held or used)."""
+    return await uow.rewards.out()
 
 
 async def code(uow: UnitOfWork, voucher: Voucher, make_key: Callable[[], str]) -> str:
@@ -102,18 +108,23 @@ def _ended(voucher: Voucher, program: Program) -> RewardError:
 
 
 async def use(
-    uow: UnitOfWork, payload: str, now: datetime, program: Program, make_key: Callable[[], str]
+    uow: UnitOfWork,
+    payload: str,
+    now: datetime,
+    program: Program,
+    make_key: Callable[[], str],
+    by: str = "staff",
 ) -> Voucher:
-    """The till uses a voucher, by its signed QR text: once; its held points are spent.
-    Used, cancelled or expired: RewardError saying so."""
+    """The till uses a voucher, by its signed QR text: once, `by` recorded on it; its held
+    points are spent. Used, cancelled or expired: RewardError saying so."""
     voucher = await find(uow, payload, make_key, signed=True)
     if voucher.status is not Status.HELD:
         raise _ended(voucher, program)
     if voucher.expired(now):
         raise RewardError(f"voucher {voucher.number} expired")
-    if not await uow.rewards.end(voucher.id, Status.USED, now, valid_at=now):
+    if not await uow.rewards.end(voucher.id, Status.USED, now, valid_at=now, used_by=by):
         raise _ended(await uow.rewards.get(voucher.id) or voucher, program)
-    return replace(voucher, status=Status.USED, ended_at=now)
+    return replace(voucher, status=Status.USED, ended_at=now, used_by=by)
 
 
 async def _give_back(

@@ -26,6 +26,8 @@ class Voucher(Base):
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # what used it (`pos order POS-1042`, `staff`): the till's same call again is told 200
+    used_by: Mapped[str | None] = mapped_column(String(240))
 
 
 class RewardStock(Base):
