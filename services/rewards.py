@@ -43,9 +43,10 @@ async def offers(uow: UnitOfWork, member: Member, now: datetime, program: Progra
     return rewards.offers(program.rewards, tier, acct.badges, acct.balance, await uow.rewards.out())
 
 
-async def stock_out(uow: UnitOfWork) -> dict[str, int]:
-    """How many of each reward with a stock are out (held or used)."""
-    return await uow.rewards.out()
+async def stock_left(uow: UnitOfWork, program: Program) -> dict[str, int | None]:
+    """How many of each reward are left to take (None: no stock to run out)."""
+    out = await uow.rewards.out()
+    return {key: rewards.left(chosen, out.get(key, 0)) for key, chosen in program.rewards.items()}
 
 
 async def code(uow: UnitOfWork, voucher: Voucher, make_key: Callable[[], str]) -> str:

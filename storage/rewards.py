@@ -49,7 +49,7 @@ class Rewards(Repository):
     async def out(self) -> dict[str, int]:
         """How many of each reward with a stock are out (held or used)."""
         rows = await self.session.execute(select(RewardStock.reward, RewardStock.taken))
-        return {reward: taken for reward, taken in rows.tuples()}
+        return {reward: taken for reward, taken in rows}
 
     async def taken(self, member_ids: Sequence[int]) -> dict[int, dict[str, int]]:
         """How many vouchers of each reward these members ever took, whatever became of them."""
@@ -60,7 +60,7 @@ class Rewards(Repository):
                 .where(Voucher.member_id.in_(part))
                 .group_by(Voucher.member_id, Voucher.reward)
             )
-            for member_id, reward, count in rows.tuples():
+            for member_id, reward, count in rows:
                 found.setdefault(member_id, {})[reward] = count
         return found
 
