@@ -40,7 +40,8 @@ async def offers(uow: UnitOfWork, member: Member, now: datetime, program: Progra
     what is left of each reward's stock."""
     acct = await account(uow, member.id, now, program)
     tier = acct.tier_state(program).tier
-    return rewards.offers(program.rewards, tier, acct.badges, acct.balance, await uow.rewards.out())
+    out = await uow.rewards.out()
+    return rewards.offers(program.rewards, tier, acct.badges, acct.balance, out)
 
 
 async def stock_left(uow: UnitOfWork, program: Program) -> dict[str, int | None]:

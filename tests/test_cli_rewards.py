@@ -74,7 +74,8 @@ def test_list_shows_what_is_left_of_a_stock(
     run: Invoke, database: Database, program: Program, clock: Clock
 ) -> None:
     _giulia_takes(database, program, clock, "care_kit")
-    [care_kit] = [line for line in run("rewards", "list").stdout.splitlines() if "care_kit" in line]
+    listed = run("rewards", "list").stdout.splitlines()
+    [care_kit] = [line for line in listed if line.startswith("care_kit")]
     assert "· stock 25, 24 left ·" in care_kit
 
 
