@@ -62,7 +62,9 @@ async def words(
         told = [key for key in row.variables.get(rules.REWARDS, "").split(",") if key]
         names = await _within_reach(uow, program, acct, told, speaker)
         if names:  # rewards that came within reach with these purchases, still so
-            template, values["rewards"] = rules.EARNED_REACH, names
+            values["rewards"] = names
+            if program.whatsapp.templates.get(rules.EARNED_REACH):  # else the day's own
+                template = rules.EARNED_REACH
             lines.append(
                 _("You can now take {rewards} with your points: see Rewards in the menu.").format(
                     rewards=names

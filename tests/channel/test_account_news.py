@@ -10,6 +10,7 @@ import json
 from datetime import datetime, timedelta
 
 import httpx
+import pytest
 
 from bot.bootstrap import Concierge
 from loyalty.consent import Channel, Purpose
@@ -129,6 +130,20 @@ async def test_on_whatsapp_rewards_within_reach_ride_in_the_days_template(desk: 
     assert [m for m in desk.twilio.sent if m.content_sid == alone] == []
 
 
+async def test_a_program_without_that_template_sends_the_days_own(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    concierge = desk.concierge
+    monkeypatch.delitem(concierge.program.whatsapp.templates, "points_earned_reach")
+    await member(concierge, "fr", [(Purpose.ACCOUNT, Channel.WHATSAPP)], telegram=False)
+
+    assert await sale(desk, "POS-7", concierge.clock() - timedelta(minutes=5)) == 201
+    assert await drain(desk) == 2  # not held waiting for a template the club has not got
+
+    earned = template(concierge.program, "points_earned", "fr")
+    assert [m.content_sid for m in desk.twilio.sent].count(earned) == 1
+
+
 async def test_a_gift_brings_a_reward_within_reach_alone_and_a_dip_and_rise_tells_nothing_new(
     desk: Desk,
 ) -> None:
@@ -156,6 +171,20 @@ async def test_a_gift_brings_a_reward_within_reach_alone_and_a_dip_and_rise_tell
     await gift(concierge, giulia, 50)
     assert await drain(desk) == 0
     assert len(desk.api.to(ME)) == 3
+
+
+async def test_on_whatsapp_a_reward_within_reach_alone_goes_as_its_template(desk: Desk) -> None:
+    concierge = desk.concierge
+    giulia = await member(concierge, "it", [(Purpose.ACCOUNT, Channel.WHATSAPP)], telegram=False)
+    await gift(concierge, giulia, 150)
+    assert await drain(desk) == 1
+
+    alone = template(concierge.program, "reward_within_reach", "it")
+    [sent] = desk.twilio.sent
+    assert sent.content_sid == alone
+    assert json.loads(sent.form["ContentVariables"][0]) == {
+        "1": "Giulia", "2": "Pulizia professionale",
+    }  # fmt: skip
 
 
 async def gift(concierge: Concierge, member_id: int, points: int) -> None:
