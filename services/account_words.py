@@ -38,38 +38,11 @@ async def words(
     entries = acct.entries
     template = row.kind
     if row.kind == rules.EARNED:
-        day = date.fromisoformat(row.variables["day"])
-        earned = rules.earned_on(entries, day, speaker.zone)
-        if earned <= 0:
+        said = await _day(uow, program, row, acct, speaker, values)
+        if said is None:
             return None  # refunded since
-        balance = points.balance(entries)
-        when = speaker.date(datetime.combine(day, time(12), speaker.zone))
-        values |= {"points": str(earned), "balance": str(balance), "day": when}
-        lines.append(
-            speaker.ngettext(
-                "Your purchases of {day} earned you {points} point.",
-                "Your purchases of {day} earned you {points} points.",
-                earned,
-            ).format(day=when, points=speaker.number(earned))
-        )
-        lines.append(
-            speaker.ngettext(
-                "Your balance is now {balance} point.",
-                "Your balance is now {balance} points.",
-                balance,
-            ).format(balance=speaker.number(balance))
-        )
-        told = [key for key in row.variables.get(rules.REWARDS, "").split(",") if key]
-        names = await _within_reach(uow, program, acct, told, speaker)
-        if names:  # rewards that came within reach with these purchases, still so
-            values["rewards"] = names
-            if program.whatsapp.templates.get(rules.EARNED_REACH):  # else the day's own
-                template = rules.EARNED_REACH
-            lines.append(
-                _("You can now take {rewards} with your points: see Rewards in the menu.").format(
-                    rewards=names
-                )
-            )
+        template = said[0]
+        lines += said[1]
     elif row.kind == rules.REACH:
         names = await _within_reach(uow, program, acct, [row.variables["reward"]], speaker)
         if not names:
@@ -102,6 +75,50 @@ async def words(
             ).format(points=speaker.number(left), date=speaker.date(on))
         )
     return Greeting("\n".join(lines), values, template)
+
+
+async def _day(
+    uow: UnitOfWork,
+    program: Program,
+    row: OutboxMessage,
+    acct: Account,
+    speaker: Speaker,
+    values: dict[str, str],
+) -> tuple[str, list[str]] | None:
+    """A day of purchases: what it earned, the balance, and the rewards it brought within
+    reach that still are; its template and lines (`values` filled in). None: refunded."""
+    _ = speaker.gettext
+    day = date.fromisoformat(row.variables["day"])
+    earned = rules.earned_on(acct.entries, day, speaker.zone)
+    if earned <= 0:
+        return None
+    balance = points.balance(acct.entries)
+    when = speaker.date(datetime.combine(day, time(12), speaker.zone))
+    values |= {"points": str(earned), "balance": str(balance), "day": when}
+    lines = [
+        speaker.ngettext(
+            "Your purchases of {day} earned you {points} point.",
+            "Your purchases of {day} earned you {points} points.",
+            earned,
+        ).format(day=when, points=speaker.number(earned)),
+        speaker.ngettext(
+            "Your balance is now {balance} point.",
+            "Your balance is now {balance} points.",
+            balance,
+        ).format(balance=speaker.number(balance)),
+    ]
+    told = [key for key in row.variables.get(rules.REWARDS, "").split(",") if key]
+    names = await _within_reach(uow, program, acct, told, speaker)
+    if not names:
+        return rules.EARNED, lines
+    values["rewards"] = names
+    lines.append(
+        _("You can now take {rewards} with your points: see Rewards in the menu.").format(
+            rewards=names
+        )
+    )
+    naming = program.whatsapp.templates.get(rules.EARNED_REACH)  # else the day's own
+    return (rules.EARNED_REACH if naming else rules.EARNED), lines
 
 
 async def _within_reach(
