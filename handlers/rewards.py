@@ -52,13 +52,16 @@ def point_count(turn: Turn, amount: int) -> str:
 @router.action("rewards")
 @router.intent(lambda _: _("rewards, reward, redeem, redeem my points, use my points"))
 async def show_rewards(turn: Turn) -> list[Reply]:
-    """What the member may take now (a button each), and what is within reach."""
+    """What the member may take now (a button each), what is within reach, and, apart and
+    with no button, what has none left: a member saving for it learns why it is not offered,
+    and that it may come back (a voucher cancelled or expired puts its one back)."""
     if turn.member is None:
         return link_first(turn)
     _, lang = turn._, turn.speaker.language
     offers = await rewards.offers(turn.uow, turn.member, turn.now, turn.program)
-    now = [offer for offer in offers if offer.short == 0]
-    later = [offer for offer in offers if offer.short > 0]
+    now = [offer for offer in offers if offer.short == 0 and offer.available]
+    later = [offer for offer in offers if offer.short > 0 and offer.available]
+    gone = [offer for offer in offers if not offer.available]  # told, never offered to take
     lines = [_("Rewards you can take now:") if now else _("No reward within your points yet.")]
     for offer in now:
         lines.append(f"• {offer.reward.name[lang]} · {point_count(turn, offer.reward.cost)}")
@@ -70,6 +73,10 @@ async def show_rewards(turn: Turn) -> list[Reply]:
             "{points} point to go", "{points} points to go", offer.short
         ).format(points=turn.speaker.number(offer.short))
         lines.append(f"• {offer.reward.name[lang]} · {to_go}")
+    if gone:
+        lines.append(_("None left for now (one may come back when a voucher is returned):"))
+    for offer in gone:
+        lines.append(f"• {offer.reward.name[lang]} · {_points(turn, offer.reward.cost)}")
     buttons = [(Button(offer.reward.name[lang], _first_step(offer.key, offer.reward)),)
                for offer in now]  # fmt: skip
     buttons.append((Button(_("My vouchers"), "vouchers"),))

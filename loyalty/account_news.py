@@ -2,13 +2,20 @@
 
 Each piece of news has a key of its own, so it is queued once whatever replays it: a day of
 purchases (one message however many lines that day had), a tier reached, a badge earned, a
-lot of points about to expire. News is of what happened lately: a launch import of years of
-purchases, or tiers and badges those old purchases bring, tells the member nothing.
+lot of points about to expire, a reward newly within reach. News is of what happened lately:
+a launch import of years of purchases, or tiers and badges those old purchases bring, tells
+the member nothing.
+
+A reward newly within reach: one the member may take, with some left, that their points now
+cover and did not before they rose (a purchase, a gift). Once per reward until they take one
+of it (`reach:<member>:<reward>:<vouchers of it taken>`): points dipping and rising again tell
+nothing new; after taking one, covering it again is news again. It goes inside the day's
+purchase message while that one waits to go (one message, not two), else on its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -16,13 +23,18 @@ from loyalty import points, tiers
 from loyalty.badges import Award
 from loyalty.points import Entry, Kind, Reason
 from loyalty.program import Program
+from loyalty.rewards import Offer
 from loyalty.tiers import TierState
 
 EARNED = "points_earned"
 TIER = "tier_reached"
 BADGE = "badge_earned"
 EXPIRING = "points_expiring"
-KINDS = (EARNED, TIER, BADGE, EXPIRING)
+REACH = "reward_within_reach"
+KINDS = (EARNED, TIER, BADGE, EXPIRING, REACH)
+# the template of a day's purchase message that also names rewards now within reach
+EARNED_REACH = "points_earned_reach"
+REWARDS = "rewards"  # the variable of a day's purchase message naming them (comma-separated)
 
 RECENT = timedelta(days=3)  # older purchases, tiers and badges are history, not news
 AHEAD = timedelta(days=30)  # points expiring this soon are told of, once per expiry
@@ -104,3 +116,23 @@ def expiring(
 def expiring_on(entries: Sequence[Entry], on: datetime, now: datetime, months: int | None) -> int:
     """How many points still expire at `on` (0: spent or expired since the news was queued)."""
     return sum(p for at, p in points.expiring_soon(entries, now, on, months) if at == on)
+
+
+def within_reach(
+    member_id: int, offers: Iterable[Offer], before: int, taken: Mapping[str, int]
+) -> list[News]:
+    """The rewards of `offers` (what the member may take, at their points now) that those
+    points cover and `before` did not, with some left; `taken`: vouchers of each the member
+    ever took."""
+    return [
+        News(REACH, f"reach:{member_id}:{o.key}:{taken.get(o.key, 0)}", member_id,
+             {"reward": o.key})
+        for o in offers
+        if o.short == 0 and o.available and o.reward.cost > before
+    ]  # fmt: skip
+
+
+def still_within_reach(keys: Iterable[str], offers: Iterable[Offer]) -> list[Offer]:
+    """Of the rewards told as within reach, those still so when the news goes."""
+    now = {o.key: o for o in offers if o.short == 0 and o.available}
+    return [now[key] for key in dict.fromkeys(keys) if key in now]

@@ -90,21 +90,38 @@ def discount(reward: Reward, tier: str) -> Decimal | None:
 
 @dataclass(frozen=True)
 class Offer:
-    """A reward a member may take: now (`short` is 0), or once `short` more points come."""
+    """A reward a member may take: now (`short` is 0), or once `short` more points come;
+    `left` of its stock (None: no stock to run out)."""
 
     key: str
     reward: Reward
     short: int
+    left: int | None = None
+
+    @property
+    def available(self) -> bool:
+        """Whether one is left to take (vouchers given back put theirs back)."""
+        return self.left is None or self.left > 0
+
+
+def left(reward: Reward, out: int) -> int | None:
+    """How many of `reward` are left when `out` are held or used; None: no stock."""
+    return None if reward.stock is None else max(0, reward.stock - out)
 
 
 def offers(
-    rewards: Mapping[str, Reward], tier: str, held: Iterable[str], points: int
+    rewards: Mapping[str, Reward],
+    tier: str,
+    held: Iterable[str],
+    points: int,
+    out: Mapping[str, int] | None = None,
 ) -> list[Offer]:
-    """The rewards a member may take, cheapest first; those they may not take are left out,
-    so that a reward of a hidden tier is never shown to anyone outside it."""
-    held = set(held)
+    """The rewards a member may take, cheapest first, with what is left of their stock
+    (`out`: how many of each are held or used); those they may not take are left out, so
+    that a reward of a hidden tier is never shown to anyone outside it."""
+    held, out = set(held), out or {}
     found = [
-        Offer(key, reward, max(0, reward.cost - points))
+        Offer(key, reward, max(0, reward.cost - points), left(reward, out.get(key, 0)))
         for key, reward in rewards.items()
         if may_take(reward, tier, held)
     ]
@@ -134,6 +151,7 @@ class Voucher:
     expires_at: datetime | None
     ended_at: datetime | None
     appointment_id: int | None = None
+    used_by: str | None = None  # what used it: `pos`, `pos order <id>`, `staff`
 
     @property
     def number(self) -> str:
@@ -187,9 +205,16 @@ class RewardStore(Protocol):
     async def happened(self, now: datetime, limit: int) -> Sequence[Voucher]: ...
     async def of_appointment(self, appointment_id: int) -> Voucher | None: ...
     async def end(
-        self, voucher_id: int, status: Status, now: datetime, valid_at: datetime | None = None
+        self,
+        voucher_id: int,
+        status: Status,
+        now: datetime,
+        valid_at: datetime | None = None,
+        used_by: str | None = None,
     ) -> bool: ...
     async def get(self, voucher_id: int) -> Voucher | None: ...
     async def of_member(self, member_id: int) -> Sequence[Voucher]: ...
+    async def out(self) -> dict[str, int]: ...
     async def put_back(self, reward: str) -> None: ...
+    async def taken(self, member_ids: Sequence[int]) -> dict[int, dict[str, int]]: ...
     async def take_stock(self, reward: str, stock: int) -> bool: ...

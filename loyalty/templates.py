@@ -25,6 +25,10 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     "tier_reached": frozenset({"first_name", "club", "tier"}),
     "badge_earned": frozenset({"first_name", "club", "badge"}),
     "points_expiring": frozenset({"first_name", "club", "points", "date"}),
+    # the day's purchases with the rewards they brought within reach; such a reward alone
+    "points_earned_reach": frozenset({"first_name", "club", "points", "balance", "day",
+                                      "rewards"}),
+    "reward_within_reach": frozenset({"first_name", "club", "reward"}),
 }  # fmt: skip
 
 

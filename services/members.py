@@ -27,6 +27,7 @@ from loyalty.segments import Segment
 from loyalty.stores import UnitOfWork
 from loyalty.text import unstorable
 from loyalty.tiers import Progress, TierState, progress
+from services import account_news
 from services.purchases import settle_accounts
 
 _NUMBER = re.compile(r"[Mm]0*([0-9]+)")  # M00042, M42
@@ -238,12 +239,17 @@ async def adjust(
     now: datetime,
     program: Program,
 ) -> int:
-    """A staff correction either way (never below zero); returns the new balance."""
+    """A staff correction either way (never below zero), a gift of points news of the
+    rewards it brings within reach; returns the new balance."""
     if amount == 0:
         raise MemberError("an adjustment takes a non-zero number of points")
-    return await post(
+    balance = await post(
         uow, member, now, program, lambda held: points.adjust_entry(held, amount, now, key, note)
     )
+    if amount > 0:
+        acct = await account(uow, member.id, now, program)
+        await account_news.within_reach(uow, program, now, [acct], {member.id: balance - amount})
+    return balance
 
 
 async def invite(uow: UnitOfWork, member: Member, token: str, now: datetime) -> datetime:

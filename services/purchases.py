@@ -129,6 +129,7 @@ async def _ingest(
     # read before this batch writes, then told what it writes: nothing is read back
     accounts = await uow.accounts.load(touched, known.accounts if known else None)
     dates = {acct.member_id: _dates(acct) for acct in accounts.values()}
+    before = {member_id: acct.balance for member_id, acct in accounts.items()}
     await uow.purchases.add_many(list(plan.rows.values()))
     await uow.purchases.mark_refunded([stored[o].id for o in plan.refunds if o in stored])
     await uow.ledger.add_many(plan.earns, source, now)
@@ -149,8 +150,11 @@ async def _ingest(
             await uow.members.set_joined(acct.member_id, first)
     await uow.ledger.add_many(reversals + returns, source, now)
     earned = [(r["member_id"], r["purchased_at"]) for r in plan.rows.values() if r["points"]]
-    await account_news.purchases(uow, program, now, earned)
+    days = await account_news.purchases(uow, program, now, earned)
     await settle_accounts(uow, list(accounts.values()), now, program, source)
+    await account_news.within_reach(
+        uow, program, now, [accounts[m] for m in days if m in accounts], before, days
+    )
     moved = [m for m, acct in accounts.items() if m in newcomers or _dates(acct) != dates[m]]
     await uow.occasion_dates.refresh(moved, program.club.zone)
     return plan.outcomes, list(accounts.values())

@@ -1,6 +1,8 @@
 """Redemptions at the till (`POST /api/redemptions`): a member's voucher used, or points
 taken against an order. The order id is the key: a retried call takes nothing twice, and a
 refund of the order (webhook or CSV: `services.purchases._returns`) gives the points back once.
+A voucher used on an order keeps it (`used_by`), so the same call again is told it went
+through, and any other use is told it was used.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 from loyalty import points
 from loyalty.ports import Conflict
 from loyalty.program import Program
-from loyalty.rewards import Voucher
+from loyalty.rewards import Status, Voucher
 from loyalty.stores import UnitOfWork
 from services import members, rewards
 from services.rewards import RewardError
@@ -34,6 +36,14 @@ class OrderMismatch(ValueError):
 
 
 @dataclass(frozen=True)
+class Used:
+    """A voucher used at the till: `created` False when this same call used it before."""
+
+    created: bool
+    voucher: Voucher
+
+
+@dataclass(frozen=True)
 class Redeemed:
     """What a redemption against an order did: `created` False when it was already done."""
 
@@ -49,19 +59,26 @@ async def use_voucher(
     now: datetime,
     program: Program,
     make_key: Callable[[], str],
-) -> Voucher:
-    """The till uses a voucher by its signed QR text, once; committed."""
+    order_id: str | None = None,
+) -> Used:
+    """The till uses a voucher by its signed QR text, once; committed. With `order_id`, the
+    same call again (a retry) finds it used on that order and is told so, not refused;
+    without one, a retry cannot be told from the voucher shown again, and is refused."""
+    by = f"{SOURCE} order {order_id}" if order_id is not None else SOURCE
     async with units() as uow:
         try:
-            await rewards.find(uow, payload, make_key, signed=True)
+            found = await rewards.find(uow, payload, make_key, signed=True)
         except RewardError as exc:
             raise UnknownVoucher(str(exc)) from None
         try:
-            used = await rewards.use(uow, payload, now, program, make_key)
+            used = await rewards.use(uow, payload, now, program, make_key, by)
         except RewardError as exc:
+            done = await uow.rewards.get(found.id)
+            if order_id is not None and done and done.status is Status.USED and done.used_by == by:
+                return Used(False, done)
             raise VoucherGone(str(exc)) from None
         await uow.commit()
-    return used
+    return Used(True, used)
 
 
 async def redeem_order(

@@ -39,10 +39,18 @@ def reward(program: Program, key: str) -> Reward:
 
 
 async def offers(uow: UnitOfWork, member: Member, now: datetime, program: Program) -> list[Offer]:
-    """What the member may take now, and what is within reach (`short` points to go)."""
+    """What the member may take now, and what is within reach (`short` points to go), with
+    what is left of each reward's stock."""
     acct = await account(uow, member.id, now, program)
     tier = acct.tier_state(program).tier
-    return rewards.offers(program.rewards, tier, acct.badges, acct.balance)
+    out = await uow.rewards.out()
+    return rewards.offers(program.rewards, tier, acct.badges, acct.balance, out)
+
+
+async def stock_left(uow: UnitOfWork, program: Program) -> dict[str, int | None]:
+    """How many of each reward are left to take (None: no stock to run out)."""
+    out = await uow.rewards.out()
+    return {key: rewards.left(chosen, out.get(key, 0)) for key, chosen in program.rewards.items()}
 
 
 async def code(uow: UnitOfWork, voucher: Voucher, make_key: Callable[[], str]) -> str:
@@ -147,10 +155,15 @@ def _ended(voucher: Voucher, program: Program) -> RewardError:
 
 
 async def use(
-    uow: UnitOfWork, payload: str, now: datetime, program: Program, make_key: Callable[[], str]
+    uow: UnitOfWork,
+    payload: str,
+    now: datetime,
+    program: Program,
+    make_key: Callable[[], str],
+    by: str = "staff",
 ) -> Voucher:
-    """The till uses a voucher, by its signed QR text: once; its held points are spent.
-    Used, cancelled or expired: RewardError saying so."""
+    """The till uses a voucher, by its signed QR text: once, `by` recorded on it; its held
+    points are spent. Used, cancelled or expired: RewardError saying so."""
     voucher = await find(uow, payload, make_key, signed=True)
     if voucher.status is not Status.HELD:
         raise _ended(voucher, program)
@@ -158,9 +171,9 @@ async def use(
         raise RewardError(f"voucher {voucher.number} is an experience: used when it is over")
     if voucher.expired(now):
         raise RewardError(f"voucher {voucher.number} expired")
-    if not await uow.rewards.end(voucher.id, Status.USED, now, valid_at=now):
+    if not await uow.rewards.end(voucher.id, Status.USED, now, valid_at=now, used_by=by):
         raise _ended(await uow.rewards.get(voucher.id) or voucher, program)
-    return replace(voucher, status=Status.USED, ended_at=now)
+    return replace(voucher, status=Status.USED, ended_at=now, used_by=by)
 
 
 async def cancel(

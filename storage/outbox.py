@@ -25,6 +25,7 @@ AWAITING_WINDOW = "awaiting_window"  # WhatsApp: waits for the member to write a
 AWAITING_TEMPLATE = "awaiting_template"
 CANCELLED = "cancelled"  # never to be sent (consent withdrawn, unreachable, staff)
 HELD = (CLAIMED, SENDING)  # a sender holds it, until its lease ends
+WAITING = (PENDING, AWAITING_WINDOW, AWAITING_TEMPLATE)  # no sender holds it; not gone yet
 UNDER_WAY = (PENDING, *HELD)  # not yet sent: an ordered message waits behind it
 DEAD = "dead"  # given up after every attempt; the reason is kept
 FAILED = "failed"
@@ -93,6 +94,36 @@ class Outbox:
             )
             added.update(await self.session.scalars(statement))
         return added
+
+    async def fold(
+        self, into: str, now: datetime, row: dict[str, Any], name: str, value: str
+    ) -> bool:
+        """Say what `row` would in the message keyed `into`, while that one waits to go:
+        `value` joins its comma-separated variable `name`, and `row` is kept as cancelled, so
+        that its key is taken and it is never told again. False, and nothing written, once
+        `into` is held by a sender or gone (the caller checks `row`'s key is new)."""
+        target = await self.session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.key == into, OutboxMessage.status.in_(WAITING))
+            .execution_options(populate_existing=True)
+        )
+        if target is None:
+            return False
+        told = [part for part in target.variables.get(name, "").split(",") if part]
+        variables = {**target.variables, name: ",".join(dict.fromkeys([*told, value]))}
+        folded = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == target.id, OutboxMessage.status.in_(WAITING))
+            .values(variables=variables, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not folded.rowcount:  # type: ignore[attr-defined]
+            return False
+        kept = {
+            "channel": target.channel, "address": target.address, "due_at": now,
+            "status": CANCELLED, "last_error": f"told in {into}", **row,
+        }  # fmt: skip
+        return bool(await self.add_many_once(now, [kept]))
 
     async def existing(self, keys: Sequence[str]) -> set[str]:
         """Which of these idempotency keys are already in the outbox."""

@@ -3,23 +3,24 @@ tills acting at once on the same thing, only as many as may take effect do."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from loyalty import rewards
 from loyalty.booking import BOOKED
 from storage.models import Appointment, RewardStock, Voucher
-from storage.repositories import Repository
+from storage.repositories import Repository, chunks
 
 
 def _voucher(row: Voucher) -> rewards.Voucher:
     return rewards.Voucher(
         row.id, row.member_id, row.reward, row.points, row.discount,
         rewards.Status(row.status), row.taken_at, row.expires_at, row.ended_at,
-        row.appointment_id,
+        row.appointment_id, row.used_by,
     )  # fmt: skip
 
 
@@ -46,6 +47,24 @@ class Rewards(Repository):
             .where(RewardStock.reward == reward, RewardStock.taken > 0)
             .values(taken=RewardStock.taken - 1)
         )
+
+    async def out(self) -> dict[str, int]:
+        """How many of each reward with a stock are out (held or used)."""
+        rows = await self.session.execute(select(RewardStock.reward, RewardStock.taken))
+        return {reward: taken for reward, taken in rows}
+
+    async def taken(self, member_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """How many vouchers of each reward these members ever took, whatever became of them."""
+        found: dict[int, dict[str, int]] = {}
+        for part in chunks(sorted(set(member_ids))):
+            rows = await self.session.execute(
+                select(Voucher.member_id, Voucher.reward, func.count())
+                .where(Voucher.member_id.in_(part))
+                .group_by(Voucher.member_id, Voucher.reward)
+            )
+            for member_id, reward, count in rows:
+                found.setdefault(member_id, {})[reward] = count
+        return found
 
     async def add(
         self,
@@ -118,16 +137,18 @@ class Rewards(Repository):
         status: rewards.Status,
         now: datetime,
         valid_at: datetime | None = None,
+        used_by: str | None = None,
     ) -> bool:
-        """Move a held voucher to `status` (still valid at `valid_at`, when given); False
-        when it is no longer held, or no longer valid: someone else ended it first."""
+        """Move a held voucher to `status` (still valid at `valid_at`, when given), saying
+        what used it; False when it is no longer held, or no longer valid: someone else
+        ended it first."""
         still = [Voucher.id == voucher_id, Voucher.status == rewards.Status.HELD]
         if valid_at is not None:
             still.append(or_(Voucher.expires_at.is_(None), Voucher.expires_at > valid_at))
         ended = await self.session.execute(
             update(Voucher)
             .where(*still)
-            .values(status=status, ended_at=now)
+            .values(status=status, ended_at=now, used_by=used_by)
             .execution_options(synchronize_session=False)
         )
         return bool(ended.rowcount)  # type: ignore[attr-defined]

@@ -39,8 +39,8 @@ def run(
 def test_list_names_every_reward_with_its_cost_and_who_may_take_it(run: Invoke) -> None:
     lines = run("rewards", "list").stdout.strip().splitlines()
     assert lines == [
-        "care_kit · Engraved care kit · 300 points · voucher · every tier · stock 25 · "
-        "valid 90 days",
+        "care_kit · Engraved care kit · 300 points · voucher · every tier · stock 25, 25 left"
+        " · valid 90 days",
         "cleaning · Professional cleaning · 150 points · voucher · every tier · unlimited · "
         "valid 60 days",
         "engraving · Engraving · 500 points · voucher · every tier with first_purchase · "
@@ -48,7 +48,7 @@ def test_list_names_every_reward_with_its_cost_and_who_may_take_it(run: Invoke) 
         "tier_discount · Member's discount · 1,000 points · voucher · "
         "silver, gold, platinum, ambassador · unlimited · valid 30 days",
         "private_viewing · A private viewing · 2,500 points · experience · "
-        "platinum, ambassador · stock 4 · no end",
+        "platinum, ambassador · stock 4, 4 left · no end",
     ]
 
 
@@ -68,6 +68,15 @@ def _giulia_takes(database: Database, program: Program, clock: Clock, reward: st
             await db.close()
 
     asyncio.run(take())
+
+
+def test_list_shows_what_is_left_of_a_stock(
+    run: Invoke, database: Database, program: Program, clock: Clock
+) -> None:
+    _giulia_takes(database, program, clock, "care_kit")
+    listed = run("rewards", "list").stdout.splitlines()
+    [care_kit] = [line for line in listed if line.startswith("care_kit")]
+    assert "· stock 25, 24 left ·" in care_kit
 
 
 def test_vouchers_use_and_cancel_at_the_till(

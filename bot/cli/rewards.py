@@ -29,13 +29,15 @@ def rewards_group() -> None:
 @rewards_group.command("list")
 @transaction
 async def rewards_list(uow: UnitOfWork, app: Concierge) -> None:
-    """The program's rewards: key, cost, kind, who may take them, stock, validity."""
+    """The program's rewards: key, cost, kind, who may take them, stock (and how many are
+    left), validity."""
     staff = app.program.club.staff_language or app.program.club.default_language
+    left = await rewards.stock_left(uow, app.program)
     for key, reward in app.program.rewards.items():
         who = ", ".join(reward.tiers or reward.discount) or "every tier"
         if reward.badges:
             who += " with " + ", ".join(reward.badges)
-        stock = "unlimited" if reward.stock is None else f"stock {reward.stock}"
+        stock = "unlimited" if left[key] is None else f"stock {reward.stock}, {left[key]} left"
         days = f"valid {reward.valid_days} days" if reward.valid_days else "no end"
         click.echo(
             f"{key} · {reward.name[staff]} · {reward.cost:,} points · {reward.kind} · "

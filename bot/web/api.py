@@ -110,13 +110,22 @@ async def purchases(app: App, body: Annotated[bytes, Depends(_signed_body)]) -> 
 
 
 class VoucherRedemption(BaseModel):
-    """A voucher the till scanned."""
+    """A voucher the till scanned, and the sale it is used on: with `order_id`, the same call
+    again answers 200 as the first did, and the voucher on any other order 410."""
 
     voucher: str = Field(min_length=1, description="the QR code's text, as the scanner reads it")
+    order_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=ORDER_ID_MAX,
+        description="the till's sale; makes a retry of this call safe (200, nothing twice)",
+    )
 
     model_config = {
         "extra": "forbid",
-        "json_schema_extra": {"examples": [{"voucher": "RWD1:V00012:3f9a…"}]},
+        "json_schema_extra": {
+            "examples": [{"voucher": "RWD1:V00012:3f9a…", "order_id": "POS-1042"}]
+        },
     }
 
 
@@ -142,6 +151,7 @@ class VoucherUsed(BaseModel):
     reward: str = Field(examples=["care_kit"])
     points: int = Field(examples=[300])
     discount: str | None = Field(None, description="a tier-valued discount, if the reward is one")
+    order_id: str | None = Field(None, examples=["POS-1042"])
 
 
 class OrderRedeemed(BaseModel):
@@ -179,10 +189,12 @@ def _refused(status: int, error: str, **more: int) -> JSONResponse:
     summary="Use a voucher, or redeem points against an order, at the till",
     description=(
         "Signed like /api/purchases (`X-Concierge-Signature`, CONCIERGE_POS_SECRET). Either "
-        '`{"voucher": "<QR text>"}` or `{"order_id", "member", "points"}`. 201 done; 200 the '
-        "same order redeemed before (nothing taken twice); 409 with `balance` when the points "
-        "are not there, or the order was redeemed for another member or amount; 404 unknown "
-        "voucher or member; 410 voucher used, cancelled or expired; 401 bad signature; "
+        '`{"voucher": "<QR text>", "order_id"?}` or `{"order_id", "member", "points"}`. 201 '
+        "done; 200 the same call again (the same voucher on the same order_id, or the same "
+        "order redeemed before): the first answer, nothing taken twice; 409 with `balance` "
+        "when the points are not there, or the order was redeemed for another member or "
+        "amount; 404 unknown voucher or member; 410 voucher used (otherwise, or without "
+        "order_id), cancelled or expired; 401 bad signature; "
         "422 bad body. A refund of the order through /api/purchases or the CSV gives the "
         "points back once."
     ),
@@ -203,7 +215,11 @@ def _refused(status: int, error: str, **more: int) -> JSONResponse:
     },
     status_code=201,
     responses={
-        200: {"model": OrderRedeemed, "description": "the same order, redeemed before"},
+        200: {
+            "model": VoucherUsed | OrderRedeemed,
+            "description": "the same call again: the voucher used on this order, the order "
+            "redeemed before",
+        },
         201: {"model": VoucherUsed | OrderRedeemed, "description": "used, or redeemed"},
         404: {"model": Refused, "description": "unknown voucher or member"},
         409: {"model": Refused, "description": "not enough points, or another redemption"},
@@ -213,7 +229,7 @@ def _refused(status: int, error: str, **more: int) -> JSONResponse:
 async def redemptions(app: App, body: Annotated[bytes, Depends(_signed_body)]) -> JSONResponse:
     asked = _redemption(body)
     if isinstance(asked, VoucherRedemption):
-        return await _use_voucher(app, asked.voucher)
+        return await _use_voucher(app, asked.voucher, asked.order_id)
     try:
         done = await redeem_order(
             app.db.unit_of_work, asked.order_id, asked.member, asked.points, app.clock(),
@@ -237,15 +253,17 @@ async def redemptions(app: App, body: Annotated[bytes, Depends(_signed_body)]) -
     )
 
 
-async def _use_voucher(app: App, payload: str) -> JSONResponse:
+async def _use_voucher(app: App, payload: str, order_id: str | None) -> JSONResponse:
     try:
-        used = await use_voucher(
-            app.db.unit_of_work, payload, app.clock(), app.program, lambda: token_urlsafe(32)
-        )
+        done = await use_voucher(
+            app.db.unit_of_work, payload, app.clock(), app.program, lambda: token_urlsafe(32),
+            order_id,
+        )  # fmt: skip
     except UnknownVoucher as exc:
         return _refused(404, str(exc))
     except VoucherGone as exc:
         return _refused(410, str(exc))
+    used = done.voucher
     return JSONResponse(
         VoucherUsed(
             voucher=used.number,
@@ -254,6 +272,7 @@ async def _use_voucher(app: App, payload: str) -> JSONResponse:
             reward=used.reward,
             points=used.points,
             discount=None if used.discount is None else str(used.discount),
+            order_id=order_id,
         ).model_dump(),
-        status_code=201,
+        status_code=201 if done.created else 200,
     )

@@ -30,6 +30,8 @@ class Voucher(Base):
     appointment_id: Mapped[int | None] = mapped_column(
         ForeignKey("appointment.id", ondelete="SET NULL"), index=True, unique=True
     )
+    # what used it (`pos order POS-1042`, `staff`): the till's same call again is told 200
+    used_by: Mapped[str | None] = mapped_column(String(240))
 
 
 class RewardStock(Base):

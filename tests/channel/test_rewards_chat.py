@@ -223,6 +223,31 @@ async def test_short_of_points_a_reward_is_within_reach_and_nothing_is_taken(
     assert await balance(concierge, member_id) == 100
 
 
+async def test_a_reward_with_none_left_is_told_apart_and_cannot_be_taken(
+    app: Telegram | WhatsApp, concierge: Concierge
+) -> None:
+    member_id = await giulia(concierge, 400)
+    async with concierge.db.unit_of_work() as uow:  # the 25 engraved care kits are out
+        assert all([await uow.rewards.take_stock("care_kit", 25) for _ in range(25)])
+        await uow.commit()
+    phone = Phone(app)
+
+    listed = await phone.say("rewards")
+
+    assert "• Professional cleaning · 150 points" in listed.text
+    gone = listed.text.split("None left for now (one may come back when a voucher is returned):")
+    assert len(gone) == 2
+    assert "• Engraved care kit · 300 points" in gone[1]
+    assert "Engraved care kit" not in gone[0]
+    assert "Engraved care kit" not in listed.labels  # nothing to take
+    assert "Professional cleaning" in listed.labels
+    if isinstance(app, Telegram):  # a button from before it ran out
+        stale = await phone.press("rtake:care_kit:0")
+        assert "this reward is no longer available to you: nothing was taken." in stale.text
+    assert await vouchers(concierge, member_id) == []
+    assert await balance(concierge, member_id) == 400
+
+
 async def test_a_held_voucher_is_shown_again_and_cancelled_after_a_yes(
     app: Telegram | WhatsApp, concierge: Concierge
 ) -> None:

@@ -1,5 +1,6 @@
 """Account news on a real database: queued once per day of sales, per expiry, and never for
-the old sales of a launch import."""
+the old sales of a launch import; a reward within reach once until taken, inside the day's
+message while it waits."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from loyalty.consent import Channel, Purpose
 from loyalty.program import Program
-from services import members, privacy
+from services import members, privacy, rewards
 from services.purchases import Histories, ingest
 from services.reviews import settle_all
 from storage.database import Database
@@ -107,3 +108,79 @@ async def test_stop_withdraws_the_account_purpose_and_the_export_shows_both_chan
     ]  # fmt: skip
     await ingest(database.unit_of_work, [purchase(later, "90.00")], "pos", later, program)
     assert await news(database) == []
+
+
+async def reach(database: Database) -> list[tuple[str, str, str | None]]:
+    """The news of rewards within reach: key, status, why it was not sent on its own."""
+    async with database.unit_of_work() as uow:
+        rows = await uow.session.execute(
+            select(OutboxMessage.key, OutboxMessage.status, OutboxMessage.last_error)
+            .where(OutboxMessage.kind == "reward_within_reach")
+            .order_by(OutboxMessage.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def days_message(database: Database) -> tuple[str, str, dict[str, str]]:
+    async with database.unit_of_work() as uow:
+        row = await uow.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.kind == "points_earned")
+        )
+        assert row is not None
+        return row.key, row.status, dict(row.variables)
+
+
+async def sent(database: Database, key: str) -> None:
+    async with database.unit_of_work() as uow:
+        row = await uow.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+        assert row is not None
+        row.status = "sent"
+        await uow.commit()
+
+
+async def test_a_reward_within_reach_rides_in_the_waiting_days_message_else_goes_alone(
+    database: Database, program: Program, now: datetime
+) -> None:
+    ada = await agreed(database, program, now)
+    await ingest(
+        database.unit_of_work, [purchase(now - timedelta(hours=3), "200.00")], "pos", now, program
+    )
+    day, status, variables = await days_message(database)
+    assert (status, variables["rewards"]) == ("pending", "cleaning")  # 200 points: 150 needed
+    assert await reach(database) == [(f"reach:{ada}:cleaning:0", "cancelled", f"told in {day}")]
+
+    await sent(database, day)
+    await ingest(
+        database.unit_of_work, [purchase(now - timedelta(hours=1), "150.00")], "pos", now, program
+    )
+    assert (await days_message(database))[2]["rewards"] == "cleaning"  # gone: left as it was
+    assert (await reach(database))[1:] == [(f"reach:{ada}:care_kit:0", "pending", None)]
+
+
+async def test_taking_a_reward_makes_covering_it_again_news_again(
+    database: Database, program: Program, now: datetime
+) -> None:
+    ada = await agreed(database, program, now)
+    async with database.unit_of_work() as uow:
+        found = await uow.members.get(ada)
+        assert found is not None
+        await members.adjust(uow, found, 300, "gift", "welcome", now, program)  # 300: care kit
+        await rewards.take(uow, found, "care_kit", now, program)  # back to 0
+        await members.adjust(uow, found, 300, "gift-2", "again", now, program)
+        await uow.commit()
+    assert [key for key, *_ in await reach(database)] == [
+        f"reach:{ada}:cleaning:0", f"reach:{ada}:care_kit:0", f"reach:{ada}:care_kit:1",
+    ]  # fmt: skip
+
+
+async def test_a_reward_with_none_left_is_no_news(
+    database: Database, program: Program, now: datetime
+) -> None:
+    ada = await agreed(database, program, now)
+    async with database.unit_of_work() as uow:
+        assert all([await uow.rewards.take_stock("care_kit", 25) for _ in range(25)])
+        found = await uow.members.get(ada)
+        assert found is not None
+        await members.adjust(uow, found, 300, "gift", "welcome", now, program)
+        await uow.commit()
+    assert [key for key, *_ in await reach(database)] == [f"reach:{ada}:cleaning:0"]

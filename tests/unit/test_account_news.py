@@ -6,6 +6,7 @@ from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
 from loyalty import account_news as rules
+from loyalty import rewards
 from loyalty.badges import Award
 from loyalty.consent import Channel, Purpose
 from loyalty.points import reversal
@@ -120,3 +121,40 @@ def test_account_news_waits_out_quiet_hours_and_the_cap_and_needs_its_yes(
     assert isinstance(sent, Send)
     elsewhere = decide(Purpose.ACCOUNT, Channel.WHATSAPP, yes, NOW, ROME, settings.quiet, cap, [])
     assert isinstance(elsewhere, Cancel)
+
+
+def _reach(program: Program, tier: str, before: int, after: int, **more: object) -> list[str]:
+    out = more.get("out", {})
+    taken = more.get("taken", {})
+    assert isinstance(out, dict) and isinstance(taken, dict)
+    offers = rewards.offers(program.rewards, tier, set(), after, out)
+    return [news.key for news in rules.within_reach(7, offers, before, taken)]
+
+
+def test_a_reward_is_news_when_the_points_come_to_cover_it_and_not_before(
+    program: Program,
+) -> None:
+    assert _reach(program, "silver", 100, 320) == ["reach:7:cleaning:0", "reach:7:care_kit:0"]
+    assert _reach(program, "silver", 200, 320) == ["reach:7:care_kit:0"]  # cleaning was covered
+    assert _reach(program, "silver", 320, 400) == []  # nothing new covered
+    assert _reach(program, "silver", 100, 140) == []  # still short
+
+
+def test_a_dip_and_a_rise_keep_the_key_and_taking_one_makes_a_new_one(
+    program: Program,
+) -> None:
+    first = _reach(program, "silver", 290, 310)
+    assert _reach(program, "silver", 200, 310) == first  # told once: the outbox holds the key
+    assert _reach(program, "silver", 290, 310, taken={"care_kit": 1}) == ["reach:7:care_kit:1"]
+
+
+def test_hidden_tiers_stay_hidden_and_none_left_is_no_news(program: Program) -> None:
+    assert "reach:7:private_viewing:0" not in _reach(program, "gold", 0, 3000)
+    assert "reach:7:private_viewing:0" in _reach(program, "ambassador", 0, 3000)
+    assert _reach(program, "silver", 200, 320, out={"care_kit": 25}) == []
+
+
+def test_when_it_goes_only_what_is_still_within_reach_is_said(program: Program) -> None:
+    offers = rewards.offers(program.rewards, "silver", set(), 200, {"cleaning": 0})
+    still = rules.still_within_reach(["care_kit", "cleaning", "cleaning", "gone"], offers)
+    assert [offer.key for offer in still] == ["cleaning"]  # care kit: spent since; no "gone"

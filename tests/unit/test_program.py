@@ -196,7 +196,8 @@ def test_error_names_the_source_file(edit_demo: Callable[..., str]) -> None:
             "program: whatsapp.templates: unknown message kind 'gala' "
             "(known: anniversary, appointment_cancelled, appointment_reminder, badge_earned, "
             "birthday, event_cancelled, event_moved, invitation, points_earned, "
-            "points_expiring, reminder, reopen, seat_offered, tier_reached)",
+            "points_earned_reach, points_expiring, reminder, reopen, reward_within_reach, "
+            "seat_offered, tier_reached)",
             id="unknown-template-kind",
         ),
         pytest.param(

@@ -111,6 +111,17 @@ def test_offers_say_what_is_within_reach_and_never_show_a_hidden_tiers(
     assert "engraving" not in [o.key for o in ambassador]
 
 
+def test_offers_say_what_is_left_of_a_stock_and_none_left_is_not_available(
+    program: Program,
+) -> None:
+    found = rewards.offers(program.rewards, "gold", set(), 400, {"care_kit": 25, "cleaning": 9})
+    left = {o.key: (o.left, o.available) for o in found}
+    assert left["care_kit"] == (0, False)  # a stock of 25, all out
+    assert left["cleaning"] == (None, True)  # no stock: never runs out
+    fresh = rewards.offers(program.rewards, "gold", set(), 400)
+    assert {o.key: o.left for o in fresh}["care_kit"] == 25
+
+
 def test_a_hold_beyond_the_balance_is_refused_and_a_return_gives_back_the_same(
     program: Program,
 ) -> None:

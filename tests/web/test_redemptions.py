@@ -163,11 +163,64 @@ async def test_a_voucher_is_used_once_then_gone(
         "reward": "care_kit",
         "points": 1000 - held,
         "discount": None,
+        "order_id": None,
     }
-    again = await call(client, {"voucher": text})
+    again = await call(client, {"voucher": text})  # no order: a retry or shown again
     assert again.status_code == 410
     assert again.json()["error"] == "voucher V00001 was used on 2026-11-24"
     assert await balance(concierge, member) == held
+
+
+async def test_the_same_voucher_call_on_an_order_again_answers_as_the_first(
+    client: httpx.AsyncClient, concierge: Concierge
+) -> None:
+    member = await enrol(concierge)
+    text = await voucher(concierge, member)
+    held = await balance(concierge, member)
+    first = await call(client, {"voucher": text, "order_id": "POS-7"})
+    again = await call(client, {"voucher": text, "order_id": "POS-7"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert first.json()["order_id"] == "POS-7"
+    other = await call(client, {"voucher": text, "order_id": "POS-8"})
+    bare = await call(client, {"voucher": text})
+    for refused in (other, bare):
+        assert (refused.status_code, refused.json()["error"]) == (
+            410,
+            "voucher V00001 was used on 2026-11-24",
+        )
+    assert await balance(concierge, member) == held
+
+
+async def test_a_voucher_used_by_staff_is_gone_for_the_till(
+    client: httpx.AsyncClient, concierge: Concierge
+) -> None:
+    member = await enrol(concierge)
+    text = await voucher(concierge, member)
+    async with concierge.db.unit_of_work() as uow:
+        await rewards.use(uow, text, concierge.clock(), concierge.program, lambda: KEY)
+        await uow.commit()
+    refused = await call(client, {"voucher": text, "order_id": "POS-7"})
+    assert (refused.status_code, refused.json()["error"]) == (
+        410,
+        "voucher V00001 was used on 2026-11-24",
+    )
+
+
+async def test_five_identical_voucher_calls_at_once_use_it_once(
+    client: httpx.AsyncClient, concierge: Concierge
+) -> None:
+    member = await enrol(concierge)
+    text = await voucher(concierge, member)
+    held = await balance(concierge, member)
+    body = {"voucher": text, "order_id": "POS-7"}
+    answers = await asyncio.gather(*(call(client, body) for _ in range(5)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 200, 201]
+    assert len({json.dumps(a.json(), sort_keys=True) for a in answers}) == 1
+    assert await balance(concierge, member) == held
+    async with concierge.db.unit_of_work() as uow:
+        [used] = await rewards.vouchers_of(uow, member)
+    assert (used.status.value, used.used_by) == ("used", "pos order POS-7")
 
 
 async def test_expired_or_cancelled_vouchers_are_gone(
@@ -201,7 +254,8 @@ async def test_expired_or_cancelled_vouchers_are_gone(
         ({"order_id": "", "member": "M00001", "points": 5}, "order_id"),
         ({"order_id": "P" * 201, "member": "M00001", "points": 5}, "order_id"),
         ({"voucher": ""}, "voucher"),
-        ({"voucher": "RWD1:V1:x", "order_id": "POS-9"}, "order_id"),
+        ({"voucher": "RWD1:V1:x", "points": 5}, "points"),
+        ({"voucher": "RWD1:V1:x", "order_id": ""}, "order_id"),
         ({}, "order_id"),
     ],
 )
@@ -291,7 +345,7 @@ def test_openapi_documents_both_forms(concierge: Concierge) -> None:
     post = schema["paths"]["/api/redemptions"]["post"]
     forms = post["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
     assert {tuple(sorted(f["properties"])) for f in forms} == {
-        ("voucher",),
+        ("order_id", "voucher"),
         ("member", "order_id", "points"),
     }
     assert {"200", "201", "404", "409", "410"} <= set(post["responses"])
