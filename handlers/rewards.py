@@ -76,7 +76,7 @@ async def show_rewards(turn: Turn) -> list[Reply]:
     if gone:
         lines.append(_("None left for now (one may come back when a voucher is returned):"))
     for offer in gone:
-        lines.append(f"• {offer.reward.name[lang]} · {_points(turn, offer.reward.cost)}")
+        lines.append(f"• {offer.reward.name[lang]} · {point_count(turn, offer.reward.cost)}")
     buttons = [(Button(offer.reward.name[lang], _first_step(offer.key, offer.reward)),)
                for offer in now]  # fmt: skip
     buttons.append((Button(_("My vouchers"), "vouchers"),))
