@@ -292,6 +292,15 @@ class LinkTokens(_Repository):
         await self.session.flush()
         return row.member_id
 
+    async def live(self, token: str, now: datetime) -> bool:
+        """Whether a token could still be used (unknown, used or expired: not)."""
+        found = await self.session.scalar(
+            select(LinkToken.token).where(
+                LinkToken.token == token, LinkToken.used_at.is_(None), LinkToken.expires_at > now
+            )
+        )
+        return found is not None
+
     async def of_member(self, member_id: int) -> list[LinkToken]:
         rows = await self.session.scalars(
             select(LinkToken)
