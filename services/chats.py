@@ -3,10 +3,9 @@ or linked by an invitation, a shared number, or joining."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from loyalty.records import ChannelIdentity, Member, Saved
+from loyalty.records import ChannelIdentity, Member, Saved, Standing
 from loyalty.stores import UnitOfWork
 
 
@@ -80,29 +79,11 @@ async def reachable(uow: UnitOfWork, channel: str, address: str, reachable: bool
     await uow.identities.set_reachable(channel, address, reachable)
 
 
-@dataclass(frozen=True)
-class Standing:
-    """How a chat stands with the club, where the club shares a bot with a shop (what it
-    answers there: bot/channels/aiogram.py)."""
-
-    talking: bool  # talking with the club: its conversation under way, or staff handed back
-    with_staff: bool  # a conversation with staff is open
-    member: bool  # the chat is a member's
-    invited: bool  # the invitation asked about is live
-
-
 async def standing(
     uow: UnitOfWork, channel: str, address: str, now: datetime, since: datetime,
     invitation: str | None = None,
 ) -> Standing:  # fmt: skip
-    """Where the chat stands with the club: staff who closed a conversation after `since`
-    handed the member back to the concierge. `invitation`: a token the chat opened with."""
-    handoff = await uow.handoffs.latest_for(channel, address)
-    closed_at = handoff.closed_at if handoff is not None else None
-    saved = await uow.conversations.get(channel, address, now)
-    return Standing(
-        talking=saved != Saved() or (closed_at is not None and closed_at > since),
-        with_staff=handoff is not None and closed_at is None,
-        member=await uow.identities.member(channel, address) is not None,
-        invited=invitation is not None and await uow.link_tokens.live(invitation, now),
-    )
+    """Where the chat stands with the club, for a bot it shares with a shop: staff who
+    closed a conversation after `since` handed the member back to the concierge.
+    `invitation`: a token the chat opened the bot with."""
+    return await uow.conversations.standing(channel, address, now, since, invitation)

@@ -85,15 +85,6 @@ class Handoffs:
             )
         )
 
-    async def latest_for(self, channel: str, address: str) -> Handoff | None:
-        """The chat's latest conversation with staff, open or closed."""
-        return await self.session.scalar(
-            select(Handoff)
-            .where(Handoff.channel == channel, Handoff.address == address)
-            .order_by(Handoff.id.desc())
-            .limit(1)
-        )
-
     async def open_ones(self, limit: int) -> list[Handoff]:
         """The conversations still open with staff, the longest waiting first."""
         query = select(Handoff).where(Handoff.status == OPEN).order_by(Handoff.requested_at)

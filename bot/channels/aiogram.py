@@ -28,8 +28,8 @@ from handlers.conversation.dialog import STATE_TTL
 from handlers.conversation.router import Gettext, command_name
 from handlers.conversation.router import Router as Handlers
 from handlers.start import TOKEN
+from loyalty.records import Standing
 from services import chats
-from services.chats import Standing
 
 # Telegram's global commands: every bot answers them, so they are the shop's unless the
 # chat is with the club (or, /start, opens it with an invitation)

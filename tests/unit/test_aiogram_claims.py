@@ -13,7 +13,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.channels.aiogram import Club, api_url, by_standing, invitation, plainly
 from handlers import router
 from locales import translations
-from services.chats import Standing
+from loyalty.records import Standing
 from tests.factories import (
     STAFF_CHAT_ID,
     STAFF_GROUP,
