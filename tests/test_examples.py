@@ -34,3 +34,12 @@ def test_the_aiogram_shop_bot_mounts_the_concierge_before_its_own_handlers(
 def test_a_token_that_is_not_a_bot_token_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN: not a bot token"):
         concierge_router("not-a-token", f"sqlite+aiosqlite:///{tmp_path}/club.db")
+
+
+async def test_the_concierge_does_not_start_on_a_database_without_its_tables(
+    tmp_path: Path,
+) -> None:
+    shop = example("aiogram_shop_bot")
+    bot, dispatcher = shop.build(TOKEN, f"sqlite+aiosqlite:///{tmp_path}/club.db")  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="the database has no tables yet: run"):
+        await dispatcher.emit_startup(bot=bot)

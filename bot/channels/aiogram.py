@@ -30,6 +30,7 @@ from handlers.conversation.router import Router as Handlers
 from handlers.start import TOKEN
 from loyalty.records import Standing
 from services import chats
+from storage.migrate import behind
 
 # Telegram's global commands: every bot answers them, so they are the shop's unless the
 # chat is with the club (or, /start, opens it with an invitation)
@@ -139,6 +140,12 @@ class _Mounted:
         raise SkipHandler
 
     async def startup(self) -> None:
+        """The bot does not start on a schema the code cannot use (it would fail message
+        by message): ConfigError says what to run."""
+        problem = await behind(self.app.db)
+        if problem is not None:
+            await self.app.db.close()
+            raise ConfigError(problem)
         await self.stack.enter_async_context(self.running())
 
     async def shutdown(self) -> None:
