@@ -154,8 +154,9 @@ class _Mounted:
 
 def club_router(app: Concierge, background: bool = True) -> Router:
     """The router for a concierge already built (`app`, its Telegram token the shop's).
-    At the dispatcher's start it handles what a stop left unhandled and, in the
-    `background`, sends what waits, as the web app does; at its stop it lets go."""
+    At the dispatcher's start it checks the schema and, in the `background`, handles what
+    a stop left unhandled and sends what waits, as the web app does; at its stop it lets
+    go of what it holds and closes."""
     mounted = _Mounted(app, background)
     router = Router(name="concierge")
     for kind in ("message", "edited_message", "callback_query"):
