@@ -21,7 +21,7 @@ from bot.bootstrap import Concierge
 from handlers import router as default_router
 from handlers.conversation.dialog import MAX_TEXT, STATE_TTL, Inbound, Reply, State, Traits, Turn
 from handlers.conversation.menu import Escape, escape
-from handlers.conversation.router import Handler, Router
+from handlers.conversation.router import Handler, Router, command_name
 from handlers.conversation.words import options, pick, pick_nearly, pick_within
 from locales import translations
 from loyalty.records import Saved
@@ -216,8 +216,8 @@ class Engine:
         /command; a capability whose words it holds; an option it names but for a typo;
         a capability whose words it holds but for a typo."""
         router, gettexts = self.router, [turn.speaker.gettext]
-        if text.startswith("/"):
-            command = text[1:].split(maxsplit=1)[0].split("@")[0].lower() if text[1:] else ""
+        command = command_name(text)
+        if command is not None:
             if command in router.commands:
                 yield router.commands[command], True
         elif text:

@@ -7,8 +7,11 @@ so every message leaves the same way (services/sending.py).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,9 @@ from loyalty.ports import ChannelPort
 from services import handoffs
 from services.sending import Sender
 from storage.pace import budgets
+
+log = logging.getLogger("concierge.outbound")
+DRAIN_EVERY = 5.0  # seconds between a receiving process's rounds of sending what waits
 
 
 @dataclass
@@ -97,6 +103,47 @@ def wire(
     found = channels(app)
     sending = sender(app, found.ports(), role)
     return found, sending, engine(app, found, sending, router)
+
+
+async def catch_up(receiving: Iterable[TelegramChannel | WhatsAppChannel | None]) -> None:
+    """What the last process received on these channels but did not handle, handled now."""
+    for channel in receiving:
+        if channel is not None:
+            handled = await channel.catch_up()
+            if handled:
+                log.info("%s: handled %d messages left over from a restart",
+                         channel.name, handled)  # fmt: skip
+
+
+@asynccontextmanager
+async def running(
+    app: Concierge,
+    found: Channels,
+    sending: Sender,
+    catching_up: Callable[[], Awaitable[None]],
+    background: bool = True,
+) -> AsyncIterator[None]:
+    """A process that takes messages in (the web app, a shop's aiogram bot), while it runs:
+    in the `background`, what the last one left unhandled (`catching_up`) and what waits
+    sent every DRAIN_EVERY seconds; at the end the sending stops between statements before
+    anything is cancelled, then the channels and the database close."""
+    stop = asyncio.Event()
+    started = []
+    if background:
+        started = [
+            asyncio.create_task(catching_up()),
+            asyncio.create_task(sending.run(stop, DRAIN_EVERY)),
+        ]
+    try:
+        yield
+    finally:
+        stop.set()
+        await sending.release()  # its rounds end between statements, what it holds goes back
+        for task in started:
+            task.cancel()
+        await asyncio.gather(*started, return_exceptions=True)
+        await found.aclose()
+        await app.db.close()
 
 
 def console(

@@ -10,7 +10,7 @@ router = Router()
 router.way_on(way_on)
 
 
-@router.command("menu")
+@router.command("menu", "club")  # /club: the way in where the club shares a shop's bot
 @router.action("menu")
 @router.intent(
     lambda _: _("menu, main menu, hello, hi, good morning, good evening, good afternoon")

@@ -363,6 +363,17 @@ class AuditEntry(Protocol):
 
 
 @dataclass(frozen=True)
+class Standing:
+    """How a chat stands with the club, where the club shares a bot with a shop (what it
+    answers there: bot/channels/aiogram.py)."""
+
+    talking: bool  # talking with the club: its conversation under way, or staff handed back
+    with_staff: bool  # a conversation with staff is open
+    member: bool  # the chat is a member's
+    invited: bool  # the invitation asked about is live
+
+
+@dataclass(frozen=True)
 class Saved:
     """A conversation between messages: the question pending, and the options offered."""
 

@@ -38,6 +38,7 @@ from loyalty.records import (
     Rsvp,
     Saved,
     Staff,
+    Standing,
     TranscriptLine,
 )
 from loyalty.rewards import RewardStore
@@ -141,6 +142,9 @@ class Conversations(Protocol):
     async def at(self, chats: Sequence[tuple[str, str]]) -> Sequence[ConversationState]: ...
     async def forget(self, chats: Sequence[tuple[str, str]]) -> int: ...
     async def purge(self, now: datetime) -> int: ...
+    async def standing(
+        self, channel: str, address: str, now: datetime, since: datetime, invitation: str | None
+    ) -> Standing: ...
 
 
 class Receipts(Protocol):

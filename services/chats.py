@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from loyalty.records import ChannelIdentity, Member, Saved
+from loyalty.records import ChannelIdentity, Member, Saved, Standing
 from loyalty.stores import UnitOfWork
 
 
@@ -77,3 +77,13 @@ async def leave(
 async def reachable(uow: UnitOfWork, channel: str, address: str, reachable: bool) -> None:
     """A member blocked (False) or unblocked the bot in their own chat."""
     await uow.identities.set_reachable(channel, address, reachable)
+
+
+async def standing(
+    uow: UnitOfWork, channel: str, address: str, now: datetime, since: datetime,
+    invitation: str | None = None,
+) -> Standing:  # fmt: skip
+    """Where the chat stands with the club, for a bot it shares with a shop: staff who
+    closed a conversation after `since` handed the member back to the concierge.
+    `invitation`: a token the chat opened the bot with."""
+    return await uow.conversations.standing(channel, address, now, since, invitation)

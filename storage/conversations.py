@@ -8,20 +8,23 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import Select, bindparam, delete, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.reach import Identity
-from loyalty.records import Saved
+from loyalty.records import Saved, Standing
+from storage.handoffs import CLOSED, OPEN
 from storage.models import (
     ChannelIdentity,
     ClubSecret,
     ConversationState,
+    Handoff,
     InboundReceipt,
     LinkToken,
     Member,
 )
+from storage.models.base import UTCDateTime
 from storage.repositories import at_chats, chunks
 
 
@@ -162,6 +165,48 @@ class Conversations(_Repository):
             delete(ConversationState).where(ConversationState.expires_at <= now)
         )
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    async def standing(
+        self, channel: str, address: str, now: datetime, since: datetime, invitation: str | None
+    ) -> Standing:
+        """Where the chat stands with the club, in one statement built once (asked of
+        every message a shop's bot gets): its conversation under way, a conversation with
+        staff open or closed after `since`, a member's chat, `invitation` live."""
+        given = {"channel": channel, "address": address, "now": now, "since": since,
+                 "token": invitation or ""}  # fmt: skip
+        state, handed_back, with_staff, member, invited = (
+            await self.session.execute(_STANDING, given)
+        ).one()
+        return Standing(
+            talking=bool(state or handed_back), with_staff=bool(with_staff), member=bool(member),
+            invited=invitation is not None and bool(invited),
+        )  # fmt: skip
+
+
+def _standing() -> Select[Any]:
+    chat, now = (bindparam("channel"), bindparam("address")), bindparam("now", type_=UTCDateTime)
+    handoffs = select(Handoff.id).where(Handoff.channel == chat[0], Handoff.address == chat[1])
+    return select(
+        exists().where(
+            ConversationState.channel == chat[0], ConversationState.address == chat[1],
+            ConversationState.expires_at > now,
+        ),
+        exists(handoffs.where(
+            Handoff.status == CLOSED, Handoff.closed_at > bindparam("since", type_=UTCDateTime)
+        )),
+        exists(handoffs.where(Handoff.status == OPEN)),
+        exists().where(
+            ChannelIdentity.channel == chat[0], ChannelIdentity.address == chat[1],
+            Member.id == ChannelIdentity.member_id, Member.erased_at.is_(None),
+        ),
+        exists().where(
+            LinkToken.token == bindparam("token"), LinkToken.used_at.is_(None),
+            LinkToken.expires_at > now,
+        ),
+    )  # fmt: skip
+
+
+_STANDING = _standing()
 
 
 # A receipt is open while it is neither handled nor given up.

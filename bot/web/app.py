@@ -3,7 +3,6 @@ its state, a router per channel and API, and a lifespan that starts and stops th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,7 +31,6 @@ from bot.web import (
 from bot.web.bodies import BodyTooLarge, too_large
 
 log = logging.getLogger("concierge.web")
-DRAIN_EVERY = 5.0  # seconds between the web process's rounds of sending what waits
 ROUTERS = (
     health.router,
     api.router,
@@ -52,8 +50,9 @@ ROUTERS = (
 
 def create_app(app: Concierge, background: bool = True) -> FastAPI:
     """The web app. In the `background` it handles what the last process left unhandled
-    and sends what waits (a backlog after a restart, retries) every DRAIN_EVERY seconds;
-    without it, only what its own requests queue (tests drive the rest by hand)."""
+    and sends what waits (a backlog after a restart, retries) every few seconds
+    (bot/outbound.py: `running`); without it, only what its own requests queue (tests
+    drive the rest by hand)."""
     found, sending, engine = outbound.wire(app, "web")
     web = FastAPI(
         title="Concierge",
@@ -66,21 +65,12 @@ def create_app(app: Concierge, background: bool = True) -> FastAPI:
     state.concierge, state.sending, state.engine = app, sending, engine
     state.telegram, state.whatsapp, state.desk = found.telegram, found.whatsapp, found.desk
     state.channels = found
-    state.catch_up = partial(_catch_up, app, found)
+    # the Telegram channel takes updates here only when its webhook is on (else: polling)
+    hooked = found.telegram if app.settings.telegram_webhook_secret is not None else None
+    state.catch_up = partial(outbound.catch_up, [hooked, found.whatsapp])
     for router in ROUTERS:
         web.include_router(router)
     return web
-
-
-async def _catch_up(app: Concierge, found: outbound.Channels) -> None:
-    """What the last process received but did not handle, handled now."""
-    hooked = found.telegram if app.settings.telegram_webhook_secret is not None else None
-    for channel in (hooked, found.whatsapp):
-        if channel is not None:
-            handled = await channel.catch_up()
-            if handled:
-                log.info("%s: handled %d messages left over from a restart",
-                         channel.name, handled)  # fmt: skip
 
 
 def _warn_off(web: FastAPI) -> None:
@@ -111,18 +101,8 @@ async def _lifespan(web: FastAPI, background: bool) -> AsyncIterator[None]:
     the app answers at once, whatever waits."""
     _warn_off(web)
     state = web.state
-    stop = asyncio.Event()
-    started = []
-    if background:
-        started = [
-            asyncio.create_task(state.catch_up()),
-            asyncio.create_task(state.sending.run(stop, DRAIN_EVERY)),
-        ]
-    yield
-    stop.set()
-    await state.sending.release()  # its rounds end between statements, what it holds goes back
-    for task in started:
-        task.cancel()
-    await asyncio.gather(*started, return_exceptions=True)
-    await state.channels.aclose()
-    await state.concierge.db.close()
+    running = outbound.running(
+        state.concierge, state.channels, state.sending, state.catch_up, background
+    )
+    async with running:
+        yield

@@ -163,6 +163,14 @@ class Router:
         )
 
 
+def command_name(text: str) -> str | None:
+    """The /command a message begins with, as the router names it ("/Card@ShopBot 2" is
+    "card"); None when it begins with none."""
+    if not text.startswith("/"):
+        return None
+    return text[1:].split(maxsplit=1)[0].split("@")[0].lower() if text[1:].strip() else ""
+
+
 def _listed(intent: _Intent, languages: Sequence[Gettext]) -> str:
     """An intent's keywords in these languages and English."""
     return ",".join(intent.keywords(gettext) for gettext in (*languages, _english))

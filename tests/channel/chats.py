@@ -19,12 +19,14 @@ from bot.bootstrap import Concierge
 from locales import translations
 from loyalty.consent import Channel, Purpose
 from services import events, members
-from tests.channel.conftest import Telegram
+from tests.channel.aiogram_shop import Shop
+from tests.channel.conftest import ApiCall, Telegram
 from tests.channel.twilio import WhatsApp
 from tests.factories import PHONE, TELEGRAM_USER_ID, message_update, telegram_user, whatsapp_form
 
-CHANNELS = ["console", "telegram", "whatsapp"]
-Where = tuple[str, "Telegram | WhatsApp | None"]  # a channel, and its web app if it has one
+CHANNELS = ["console", "telegram", "whatsapp", "aiogram"]
+# a channel, and its web app (or the shop's bot) if it has one
+Where = tuple[str, "Telegram | WhatsApp | Shop | None"]
 LANGUAGES = ["en", "fr", "it"]
 STRANGER_PHONE = "+447911123456"
 NUMBERED = re.compile(r"^\s*(\d+)\. (.+)$", re.MULTILINE)
@@ -72,15 +74,35 @@ class TelegramChat:
     language: str
 
     async def say(self, text: str) -> Answer:
-        calls = await self.telegram.send(message_update(text, user=self.user))
-        sent = [c for c in calls if c.method.startswith("send")]
-        labels = [label for c in sent for label, _ in c.buttons]
-        keys = [
-            k["text"] for c in sent for row in (c.markup or {}).get("keyboard", []) for k in row
-        ]
-        return Answer(
-            "\n".join(c.text or c.params.get("caption", "") for c in sent), labels + keys
-        )
+        return buttons_answer(await self.telegram.send(message_update(text, user=self.user)))
+
+
+def buttons_answer(calls: list[ApiCall]) -> Answer:
+    """What the Bot API calls sent: their words, and their buttons as the options."""
+    sent = [c for c in calls if c.method.startswith("send")]
+    labels = [label for c in sent for label, _ in c.buttons]
+    keys = [k["text"] for c in sent for row in (c.markup or {}).get("keyboard", []) for k in row]
+    return Answer("\n".join(c.text or c.params.get("caption", "") for c in sent), labels + keys)
+
+
+@dataclass
+class AiogramChat:
+    """Telegram through a shop's aiogram bot: the member came in by /club, and from then
+    on the club answers everything they write; the shop's own handlers get none of it."""
+
+    shop: Shop
+    user: dict[str, object]
+    language: str
+    entered: bool = False
+
+    async def say(self, text: str) -> Answer:
+        if not self.entered:
+            await self.shop.feed(message_update("/club", user=self.user))
+            self.entered = True
+        before = len(self.shop.got)
+        calls = await self.shop.feed(message_update(text, user=self.user))
+        assert self.shop.got[before:] == [], f"{text!r} reached the shop"
+        return buttons_answer(calls)
 
 
 @dataclass
@@ -137,6 +159,9 @@ def open_chat(
 ) -> Chat:  # fmt: skip
     """A chat on `channel` with Giulia (or, `stranger`, someone the club does not know)."""
     app = channel[1]
+    if isinstance(app, Shop):
+        user_id = 5_550_099 if stranger else TELEGRAM_USER_ID
+        return AiogramChat(app, telegram_user(user_id, "Giulia", language), language)
     if isinstance(app, Telegram):
         user_id = 5_550_099 if stranger else TELEGRAM_USER_ID
         user = telegram_user(user_id, "Giulia", language)

@@ -368,6 +368,15 @@ async def telegram(concierge: Concierge, api: FakeTelegram) -> AsyncIterator[Tel
 
 
 @pytest.fixture
+async def aiogram(concierge: Concierge, api: FakeTelegram) -> AsyncIterator[Any]:
+    """A shop's aiogram bot with the concierge mounted in it (tests/channel/aiogram_shop.py)."""
+    from tests.channel.aiogram_shop import running_shop
+
+    async with running_shop(telegram_settings(concierge), api) as shop:
+        yield shop
+
+
+@pytest.fixture
 def twilio() -> Iterator[FakeTwilio]:
     fake = FakeTwilio()
     with respx.mock(base_url=TWILIO_HOST, assert_all_mocked=True, assert_all_called=False) as mock:

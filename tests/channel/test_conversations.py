@@ -1,7 +1,7 @@
 """The conversation suite: one set of scenarios run over every channel (terminal, Telegram,
-WhatsApp) and every club language. Every capability is reached by its number, its words and
-its words with a typo; every question is left with "menu" and "back"; no answer leaves the
-member without a way on."""
+WhatsApp, Telegram through a shop's aiogram bot) and every club language. Every capability
+is reached by its number, its words and its words with a typo; every question is left with
+"menu" and "back"; no answer leaves the member without a way on."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def concierge(concierge: Concierge) -> Concierge:
 
 @pytest.fixture(params=CHANNELS)
 def channel(request: pytest.FixtureRequest) -> Where:
-    """Each channel in turn, with its web app running where it has one."""
+    """Each channel in turn, with its web app (or the shop's bot) running where it has one."""
     name = request.param
     return name, request.getfixturevalue(name) if name != "console" else None
 
