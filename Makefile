@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.outbound
 	$(BIN)/python -m bench.redemptions
 	$(BIN)/python -m bench.figures
+	$(BIN)/python -m bench.aiogram_router
 
 clean:
 	rm -rf $(VENV) demo.db office.db* *.egg-info .pytest_cache .ruff_cache .mypy_cache
