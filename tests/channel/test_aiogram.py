@@ -116,6 +116,8 @@ async def test_a_club_button_is_answered_and_an_unknown_one_goes_to_the_shop(
     pressed = await aiogram.feed(callback_update("card", user=GIULIA))
     assert pressed[0].method == "answerCallbackQuery"
     assert "Show this code at the till." in said(pressed)
+    stale = await aiogram.feed(callback_update("reward:a_reward_long_gone", user=GIULIA))
+    assert stale[0].method == "answerCallbackQuery" and "no longer" in said(stale)
     assert await aiogram.feed(callback_update("basket:add:ring-52", user=GIULIA)) == []
     assert await aiogram.feed(callback_update("", user=STRANGER)) == []
     assert aiogram.got == [("button", "basket:add:ring-52"), ("button", "")]
