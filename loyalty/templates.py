@@ -17,7 +17,7 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
                     frozenset({"first_name", "club", "event", "when"})),
     # an event moved (its time or place changed): when it is now, until when, where
     "event_moved": frozenset({"first_name", "club", "event", "when", "end", "place"}),
-    # news of a booking: its reminder, its cancellation by the club (the store closed)
+    # news of a booking: its reminder, its cancellation by the club (a closure, or staff)
     **dict.fromkeys(("appointment_reminder", "appointment_cancelled"),
                     frozenset({"first_name", "club", "service", "when"})),
     # account news (loyalty/account_news.py)

@@ -1,4 +1,5 @@
-"""The store's appointments as staff read them: a day's or a week's, and the no-shows."""
+"""The store's appointments as staff read them: a day's or a week's, the no-shows, and the
+bookings staff may still cancel."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from loyalty.stores import UnitOfWork
 from services import appointments
 
 EARLY = "early"  # a no-show asked before the appointment's start
+STARTED = "started"  # a cancellation asked once the appointment started
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,11 @@ async def agenda(
 async def entries(uow: UnitOfWork, program: Program, first: date, days: int) -> list[Entry]:
     """The appointments of `days` days from `first` (store's zone), soonest first, with their
     member and staff member."""
-    rows = await _days(uow, program, first, days)
+    return await described(uow, await _days(uow, program, first, days))
+
+
+async def described(uow: UnitOfWork, rows: Sequence[Appointment]) -> list[Entry]:
+    """These appointments with their member and staff member."""
     people = await uow.members.many([r.member_id for r in rows])
     staff = {s.id: s.name for s in await uow.staff.all()}
     return [Entry(r, people.get(r.member_id), staff.get(r.staff_id, "?")) for r in rows]
@@ -68,3 +74,20 @@ async def no_show(uow: UnitOfWork, appointment_id: int, now: datetime) -> None:
             EARLY,
         )
     await appointments.cancel(uow, row, now, status=appointments.NO_SHOW)
+
+
+async def cancellable(
+    uow: UnitOfWork, appointment_id: int, now: datetime, lock: bool = False
+) -> Appointment:
+    """A booking staff may still cancel: booked and not started. BookingError otherwise, its
+    code saying why: UNKNOWN, CANCELLED, NO_SHOW or STARTED. `lock`: held until the
+    transaction ends, so that a second cancellation waits and is refused."""
+    row = await uow.appointments.get(appointment_id, lock=lock)
+    refused = appointments.BookingError
+    if row is None:
+        raise refused(f"no appointment {appointment_id}", appointments.UNKNOWN)
+    if row.status != BOOKED:
+        raise refused(f"appointment {appointment_id} is {row.status}", row.status)
+    if missed(row.starts_at, now):
+        raise refused(f"appointment {appointment_id} has started", STARTED)
+    return row

@@ -29,7 +29,8 @@ from services.notices import Notice, Request, send_once
 SHOWN = 4  # slots offered at a time
 CANCELLED, NO_SHOW = "cancelled", "no_show"
 REMINDER = "appointment_reminder"
-CLOSED = "appointment_cancelled"  # news: the club cancelled it (the store closed that day)
+CLOSED = "appointment_cancelled"  # news: the club cancelled it (a closure, or staff)
+BY_STAFF = "staff"  # such news's `by`: staff cancelled this one booking (none: a closure)
 MORNING = time(8)  # the morning-of reminder, in the member's zone
 
 
@@ -202,12 +203,21 @@ async def cancel(
 
 
 async def cancel_for_closure(uow: UnitOfWork, bookings: list[Appointment], now: datetime) -> int:
-    """The club cancels these bookings (the store closes that day): each member is told on
-    the channel they booked on, as news of their own request; returns the news queued."""
+    """The club cancels these bookings (the store closes that day), each member told;
+    returns the news queued."""
     for booking in bookings:
         await cancel(uow, booking, now)
+    return await tell_cancelled(uow, bookings, now)
+
+
+async def tell_cancelled(
+    uow: UnitOfWork, bookings: list[Appointment], now: datetime, by: str | None = None
+) -> int:
+    """Tell each member the club cancelled their booking (by a closure, or `by` staff), once,
+    on the channel they booked on, as news of their own request; returns the news queued."""
     notices = [
-        Notice(f"{CLOSED}:{b.id}", b.member_id, {"appointment": str(b.id)},
+        Notice(f"{CLOSED}:{b.id}", b.member_id,
+               {"appointment": str(b.id)} | ({"by": by} if by else {}),
                Request(f"appointment {b.id}", b.channel))
         for b in bookings
     ]  # fmt: skip

@@ -1,7 +1,7 @@
-"""The back office's Appointments pages: the week by staff member, staff hours, closures and
-no-shows. The CLI's services do the work (agenda, schedules); this adds what a page needs:
-a closure over bookings is asked about first, and every change is written in the audit log
-with who made it."""
+"""The back office's Appointments pages: the week by staff member, staff hours, closures,
+no-shows and cancellations. The CLI's services do the work (agenda, schedules, appointments);
+this adds what a page needs: a closure over bookings is asked about first, and every change
+is written in the audit log with who made it."""
 
 from __future__ import annotations
 
@@ -15,13 +15,16 @@ from loyalty.dates import iso_day, wall_clock
 from loyalty.hours import DAYS, Opening
 from loyalty.program import Program
 from loyalty.records import Closure
+from loyalty.rewards import Voucher
 from loyalty.stores import UnitOfWork
 from loyalty.text import unstorable
-from services import agenda, schedules, staff
+from services import agenda, appointments, schedules, staff
 from services.agenda import Entry
+from services.appointments import BookingError
 from services.schedules import Closed, ScheduleError
 
-REASON = 200  # characters a closure's reason may hold (closure.reason)
+REASON = 200  # characters a closure's reason may hold (closure.reason), a cancellation's too
+WORDY = "reason"  # a cancellation's reason refused: too long, or not one line
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,17 @@ class Week:
     next: date | None
     columns: list[Column]
     missed: frozenset[int]  # bookings that started and may be marked as no-shows
+    coming: frozenset[int]  # bookings still to come, which staff may cancel
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A booking staff cancelled: its member told (`told` 0: no channel open to that news),
+    an experience's voucher given back with its points."""
+
+    entry: Entry
+    told: int
+    returned: Voucher | None
 
 
 class Touching(ScheduleError):
@@ -66,6 +80,8 @@ async def week(uow: UnitOfWork, program: Program, now: datetime, day: date | Non
         staff_id = entry.booking.staff_id if entry.booking.staff_id in names else None
         by_staff.setdefault(staff_id, []).append(entry)
 
+    standing = [e.booking for e in found if e.booking.status == BOOKED]
+
     def on(entry: Entry) -> date:
         return entry.booking.starts_at.astimezone(zone).date()
 
@@ -81,11 +97,8 @@ async def week(uow: UnitOfWork, program: Program, now: datetime, day: date | Non
             )
             for staff_id, booked in by_staff.items()
         ],
-        missed=frozenset(
-            e.booking.id
-            for e in found
-            if e.booking.status == BOOKED and missed(e.booking.starts_at, now)
-        ),
+        missed=frozenset(b.id for b in standing if missed(b.starts_at, now)),
+        coming=frozenset(b.id for b in standing if not missed(b.starts_at, now)),
     )
 
 
@@ -93,6 +106,31 @@ async def no_show(uow: UnitOfWork, email: str, appointment_id: int, now: datetim
     """The member did not come (agenda.no_show: BookingError when it cannot be said yet)."""
     await agenda.no_show(uow, appointment_id, now)
     await uow.office.audit(email, f"appointment-no-show {appointment_id}", now)
+
+
+async def to_cancel(uow: UnitOfWork, appointment_id: int, now: datetime) -> Entry:
+    """The booking staff ask to cancel, to show before they confirm (agenda.cancellable:
+    BookingError when it cannot be)."""
+    [entry] = await agenda.described(uow, [await agenda.cancellable(uow, appointment_id, now)])
+    return entry
+
+
+async def cancel(
+    uow: UnitOfWork, email: str, appointment_id: int, reason: str, now: datetime
+) -> Cancelled:
+    """Cancel one booking still to come, as a closure does: its time free, an experience's
+    points back, its member told (once). The reason, for the audit log only, is the staff's
+    own words: the member reads the club's. BookingError when it cannot be (WORDY: the reason
+    too long or not one line)."""
+    reason = " ".join(reason.split())
+    if len(reason) > REASON or unstorable(reason) is not None:
+        raise BookingError(f"a reason of at most {REASON} characters, on one line", WORDY)
+    booking = await agenda.cancellable(uow, appointment_id, now, lock=True)
+    returned = await appointments.cancel(uow, booking, now)
+    told = await appointments.tell_cancelled(uow, [booking], now, by=appointments.BY_STAFF)
+    await uow.office.audit(email, f"appointment-cancelled {appointment_id} {reason}".rstrip(), now)
+    [entry] = await agenda.described(uow, [booking])
+    return Cancelled(entry, told, returned)
 
 
 async def set_hours(

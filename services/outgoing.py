@@ -130,7 +130,10 @@ async def _words(
     speaker = speaker_for(member.locale, member.timezone, program)
     if row.kind == appointments.CLOSED:
         cancelled = await uow.appointments.get(int(row.variables["appointment"]))
-        return booking_news(row.kind, cancelled, member, speaker, program) if cancelled else None
+        if cancelled is None:
+            return None
+        by = row.variables.get("by")
+        return booking_news(row.kind, cancelled, member, speaker, program, by)
     if row.kind == APPOINTMENT_REMINDER:
         booking = await uow.appointments.get(int(row.variables["appointment"]))
         if booking is None or booking.status != BOOKED or booking.starts_at <= now:

@@ -165,12 +165,18 @@ def service_name(program: Program, key: str, speaker: Speaker) -> str:
 
 
 def booking_news(
-    kind: str, booking: Appointment, member: Member, speaker: Speaker, program: Program
-) -> Greeting:
-    """News of a member's booking (its reminder, or its cancellation by the club when the
-    store closes that day), in their language and zone, signed by the club."""
+    kind: str, booking: Appointment, member: Member, speaker: Speaker, program: Program,
+    by: str | None = None,
+) -> Greeting:  # fmt: skip
+    """News of a member's booking (its reminder, or its cancellation by the club: the store
+    closes that day, or `by` staff), in their language and zone, signed by the club."""
     _ = speaker.gettext
-    if kind == appointments.CLOSED:
+    if kind == appointments.CLOSED and by == appointments.BY_STAFF:
+        body = _(
+            "Please note: your appointment, {service}, {when}, is cancelled. To choose another "
+            'time, write "appointment".'
+        )
+    elif kind == appointments.CLOSED:
         body = _(
             "We are sorry: the store is closed on the day of your appointment, {service}, "
             '{when}, so it is cancelled. To choose another time, write "appointment".'

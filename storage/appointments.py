@@ -78,8 +78,10 @@ class Appointments:
         await self.session.flush()
         return row
 
-    async def get(self, appointment_id: int) -> Appointment | None:
-        return await self.session.get(Appointment, appointment_id)
+    async def get(self, appointment_id: int, lock: bool = False) -> Appointment | None:
+        """The booking; `lock`: held until the transaction ends, so that two changes to it
+        take turns and the second sees what the first did."""
+        return await self.session.get(Appointment, appointment_id, with_for_update=lock or None)
 
     async def busy(
         self,
