@@ -37,12 +37,14 @@ PAGES = Environment(
 
 
 def _render(request: Request, app: App, name: str, status: int = 200, **page: Any) -> Response:
-    """The page in the staff's language, with this browser's CSRF token (made on first need)."""
+    """The page in the staff's language, with this browser's CSRF token (made on first need);
+    `here`, where the language switch comes back to, is the page's path unless given (a
+    form's answer: the page to read it on)."""
     token = request.cookies.get(CSRF) or secrets.token_urlsafe(32)
     speaker = office_speaker(request, app)
     html = PAGES.get_template(name).render(
         _=speaker.gettext, csrf=token, language=speaker.language, when=speaker.day_and_time,
-        languages=languages(app), here=request.url.path, **page,
+        languages=languages(app), **{"here": request.url.path, **page},
     )  # fmt: skip
     response = HTMLResponse(html, status_code=status)
     if request.cookies.get(CSRF) != token:

@@ -81,6 +81,7 @@ async def audited(concierge: Concierge) -> list[tuple[str, str]]:
 ROUTES = [
     ("GET", "/office/appointments"),
     ("POST", "/office/appointments/1/no-show"),
+    ("POST", "/office/appointments/1/cancel"),
     ("GET", "/office/appointments/hours"),
     ("POST", f"/office/appointments/hours/{ANNA}"),
     ("GET", "/office/appointments/closures"),
