@@ -107,3 +107,11 @@ class UnitOfWork(stores.UnitOfWork):
             await self.session.commit()
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
+
+
+class Reading(UnitOfWork):
+    """The repositories for reads alone, on the database's reading engine (autocommit, read
+    only: a write raises); nothing to commit."""
+
+    async def commit(self) -> None:
+        raise TypeError("a reading unit of work writes nothing: use Database.unit_of_work()")
