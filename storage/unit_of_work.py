@@ -115,3 +115,12 @@ class Reading(UnitOfWork):
 
     async def commit(self) -> None:
         raise TypeError("a reading unit of work writes nothing: use Database.unit_of_work()")
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.session.in_transaction():  # a direct read (storage/direct.py) began none
+            await super().__aexit__(exc_type, exc, tb)

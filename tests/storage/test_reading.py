@@ -44,6 +44,8 @@ async def test_a_read_sees_what_is_committed_and_not_what_a_writer_holds(
     seen = await where(database, now)
     assert seen == Standing(talking=True, with_staff=True, member=True, invited=False)
     assert seen == await where(database, now, reading=False)  # as a transaction reads it
+    async with database.reading() as reading:  # any repository reads through it
+        assert await reading.conversations.get(*CHAT, now) == MENU
 
 
 async def test_a_writer_begins_at_once_while_a_reading_unit_of_work_is_open(
