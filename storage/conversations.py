@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.reach import Identity
 from loyalty.records import Saved, Standing
+from storage.direct import OneRow
 from storage.handoffs import CLOSED, OPEN
 from storage.models import (
     ChannelIdentity,
@@ -169,14 +170,15 @@ class Conversations(_Repository):
     async def standing(
         self, channel: str, address: str, now: datetime, since: datetime, invitation: str | None
     ) -> Standing:
-        """Where the chat stands with the club, in one statement built once (asked of
-        every message a shop's bot gets): its conversation under way, a conversation with
-        staff open or closed after `since`, a member's chat, `invitation` live."""
+        """Where the chat stands with the club, in one statement compiled once (asked of
+        every message a shop's bot gets; in a reading unit of work, run by the driver
+        itself): its conversation under way, a conversation with staff open or closed after
+        `since`, a member's chat, `invitation` live."""
         given = {"channel": channel, "address": address, "now": now, "since": since,
                  "token": invitation or ""}  # fmt: skip
-        state, handed_back, with_staff, member, invited = (
-            await self.session.execute(_STANDING, given)
-        ).one()
+        state, handed_back, with_staff, member, invited = await _STANDING.first(
+            self.session, given
+        )
         return Standing(
             talking=bool(state or handed_back), with_staff=bool(with_staff), member=bool(member),
             invited=invitation is not None and bool(invited),
@@ -206,7 +208,7 @@ def _standing() -> Select[Any]:
     )  # fmt: skip
 
 
-_STANDING = _standing()
+_STANDING = OneRow(_standing())
 
 
 # A receipt is open while it is neither handled nor given up.

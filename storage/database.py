@@ -13,7 +13,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from storage.unit_of_work import UnitOfWork
+from storage.direct import READS_ALONE
+from storage.unit_of_work import Reading, UnitOfWork
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
@@ -33,19 +34,27 @@ def database_url(raw: str) -> URL:
     return url.set(drivername=_ASYNC_DRIVERS[backend])
 
 
-def _sqlite_writes_serialized(engine: AsyncEngine) -> None:
-    """SQLite: every transaction begins IMMEDIATE, so concurrent writers queue, never race."""
+def _sqlite_connections(engine: AsyncEngine, *settings: str) -> None:
+    """SQLite: each connection in the write-ahead log's mode, SQLAlchemy issuing no BEGIN of
+    its own, with our `settings`."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # let us issue BEGIN ourselves
+        dbapi_connection.isolation_level = None  # let us issue BEGIN ourselves (or none)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten: see scrub
+        for setting in settings:
+            cursor.execute(setting)
         cursor.close()
+
+
+def _sqlite_writes_serialized(engine: AsyncEngine) -> None:
+    """SQLite: every transaction begins IMMEDIATE, so concurrent writers queue, never race."""
+    _sqlite_connections(engine)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
@@ -53,7 +62,8 @@ def _sqlite_writes_serialized(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """One per process: an engine, a session factory, units of work on demand."""
+    """One per process: an engine, a session factory, units of work on demand; a second
+    engine for reads alone (`reading`)."""
 
     def __init__(self, url: str | URL, **engine_options: Any) -> None:
         self.url = database_url(str(url)) if isinstance(url, str) else url
@@ -67,9 +77,22 @@ class Database:
             options["pool_pre_ping"] = True
         options.update(engine_options)
         self.engine = create_async_engine(self.url, **options)
+        # Its own pool: a connection that reads in autocommit and can write nothing (a write
+        # by mistake fails in the database, it is never committed on its own). No BEGIN, no
+        # ROLLBACK: SQLite takes no write lock, PostgreSQL makes no extra round trips.
+        reads = {**options, "isolation_level": "AUTOCOMMIT", "skip_autocommit_rollback": True}
+        if not self.is_sqlite:
+            server = {**options.get("connect_args", {}).get("server_settings", {}),
+                      "default_transaction_read_only": "on"}  # fmt: skip
+            reads["connect_args"] = {**options.get("connect_args", {}), "server_settings": server}
+        self.reader = create_async_engine(self.url, **reads)
         if self.is_sqlite:
             _sqlite_writes_serialized(self.engine)
+            _sqlite_connections(self.reader, "PRAGMA query_only=ON")
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.reading_sessions = async_sessionmaker(
+            self.reader, autoflush=False, info={READS_ALONE: True}
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -80,6 +103,12 @@ class Database:
         values and compiles none; SQLite copies its log into the database less often (see
         UnitOfWork)."""
         return UnitOfWork(self.sessions, bulk, self.is_sqlite)
+
+    def reading(self) -> Reading:
+        """A unit of work that only reads, each statement seeing what is committed when it
+        runs (no snapshot across statements), holding no lock a writer waits for: for a
+        question asked of every message, answered in one statement."""
+        return Reading(self.reading_sessions)
 
     async def scrub(self) -> bool:
         """Leave nothing of what was just deleted readable in the files (after an erasure).
@@ -136,4 +165,5 @@ class Database:
                     await connection.commit()
 
     async def close(self) -> None:
+        await self.reader.dispose()
         await self.engine.dispose()

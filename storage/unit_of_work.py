@@ -107,3 +107,20 @@ class UnitOfWork(stores.UnitOfWork):
             await self.session.commit()
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
+
+
+class Reading(UnitOfWork):
+    """The repositories for reads alone, on the database's reading engine (autocommit, read
+    only: a write raises); nothing to commit."""
+
+    async def commit(self) -> None:
+        raise TypeError("a reading unit of work writes nothing: use Database.unit_of_work()")
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.session.in_transaction():  # a direct read (storage/direct.py) began none
+            await super().__aexit__(exc_type, exc, tb)

@@ -84,8 +84,9 @@ def by_standing(payload: dict[str, Any], club: Club, standing: Standing) -> bool
         return standing.invited
     if command is not None:
         return False
-    urgent = club.handlers.for_words(text, club.languages, urgent=True)
-    return standing.member and urgent is not None
+    if not standing.member:  # before matching the words: most writers are the shop's
+        return False
+    return club.handlers.for_words(text, club.languages, urgent=True) is not None
 
 
 def invitation(payload: dict[str, Any]) -> str | None:
@@ -122,7 +123,7 @@ class _Mounted:
         if ours is None:
             address = str(payload["message"]["from"]["id"])
             now = self.app.clock()
-            async with self.app.db.unit_of_work() as uow:
+            async with self.app.db.reading() as uow:
                 standing = await chats.standing(
                     uow, CHANNEL, address, now, now - STATE_TTL, invitation(payload)
                 )
