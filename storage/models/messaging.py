@@ -99,6 +99,8 @@ class Handoff(Base):
             postgresql_where=text("status = 'open'"),
         ),
         Index("ix_handoff_thread", "thread_id"),
+        # a chat handed back lately (where a sender stands: bot/channels/aiogram.py)
+        Index("ix_handoff_chat_closed", "channel", "address", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
