@@ -1,6 +1,6 @@
 """What the services need from the world, said without naming it: from the platforms a
-message leaves by (without Telegram or Twilio), and of a transaction as a handler holds it.
-What they need from storage is in loyalty/stores.py and loyalty/records.py."""
+message leaves by (without Telegram or Twilio). What they need from storage is in
+loyalty/stores.py and loyalty/records.py."""
 
 from __future__ import annotations
 
@@ -13,16 +13,6 @@ from loyalty.pace import Pace
 
 class Conflict(Exception):
     """Another transaction wrote the same unique fact first; retrying sees its result."""
-
-
-# -- what the conversation holds of storage: passed to the services, never queried -------
-
-
-class Transaction(Protocol):
-    """The unit of work a message is handled in, as a handler holds it: handed to the
-    services, never looked into (storage/unit_of_work.py makes it)."""
-
-    async def commit(self) -> None: ...
 
 
 # -- the channel contract: how every message leaves the house ------------------------------

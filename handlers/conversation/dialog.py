@@ -13,9 +13,9 @@ from typing import Any
 
 from locales import Speaker
 from loyalty.attachments import PHOTO, Attachment
-from loyalty.ports import Transaction
 from loyalty.program import Program
 from loyalty.records import Handoff, Member
+from loyalty.stores import UnitOfWork
 from services.calendars import CalendarFile
 
 MAX_TEXT = 4000  # longer inbound text is refused, not processed
@@ -97,7 +97,7 @@ class Traits:
 class Turn:
     """One inbound message being handled: everything a handler may use."""
 
-    uow: Transaction  # handed to the services
+    uow: UnitOfWork  # handed to the services, never looked into
     program: Program
     now: datetime
     inbound: Inbound
