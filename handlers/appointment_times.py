@@ -99,7 +99,7 @@ async def days(turn: Turn, target: Target, text: str, since: date | None = None)
     found = [d for d in found if since is None or d >= since]
     if not found:
         return _none_free(turn, target)
-    rows = [
+    rows: list[tuple[Button, ...]] = [
         (Button(turn.speaker.day(_noon(turn, d)), f"{target.day}:{target.arg}:{d.isoformat()}"),)
         for d in found[:DAYS_SHOWN]
     ]

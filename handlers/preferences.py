@@ -29,7 +29,8 @@ def purpose_name(purpose: Purpose, _: Callable[[str], str]) -> str:
 
 
 def language_name(code: str) -> str:
-    return Locale.parse(code).get_display_name(code).capitalize()
+    name = Locale.parse(code).get_display_name(code)  # None only for a language Babel lacks
+    return name.capitalize() if name else code
 
 
 async def overview(turn: Turn, lead: str | None = None) -> list[Reply]:

@@ -96,8 +96,9 @@ def progress(
     if state.invited or position + 1 >= len(ladder):
         return None
     upcoming = ladder[position + 1]
-    remaining = max((upcoming.threshold or Decimal(0)) - window_total(items, now, program), 0)
+    zero = Decimal(0)
+    remaining = max((upcoming.threshold or zero) - window_total(items, now, program), zero)
     spend = remaining
     if program.tiers.qualify_on is QualifyOn.POINTS:
         spend = (remaining / program.points.per_unit).quantize(Decimal("0.01"))
-    return Progress(upcoming, Decimal(remaining), spend)
+    return Progress(upcoming, remaining, spend)

@@ -45,7 +45,8 @@ def escape(text: str, languages: Sequence[Callable[[str], str]]) -> Escape | Non
     """Whether the whole message asks to leave the question: "back" one question, or to
     the "menu" ("menu", "cancel"), in any of `languages` or English."""
     said = " ".join(words(text))
-    for gettext in (*languages, str):
+    readers: tuple[Callable[[str], str], ...] = (*languages, str)  # str: the English as written
+    for gettext in readers:
         if said in phrases(gettext("back, go back, previous")):
             return "back"
         if said in phrases(gettext("menu, main menu, cancel, home, never mind")):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from handlers.conversation.dialog import Reply, Turn
 from handlers.conversation.words import nearest, phrases, says_any, says_nearly, words
 
 Handler = Callable[[Turn], Awaitable[list[Reply] | None]]  # None: "not mine", route on
+H = TypeVar("H", bound=Handler)  # registering keeps a handler's own type for its callers
 Gettext = Callable[[str], str]
 Keywords = Callable[[Gettext], str]  # gettext -> "word, other word"
 
@@ -37,34 +39,34 @@ class Router:
         self.on_confused: Handler | None = None
         self.ending: Callable[[Turn, Reply], Reply] | None = None
 
-    def command(self, *names: str) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
+    def command(self, *names: str) -> Callable[[H], H]:
+        def register(handler: H) -> H:
             for name in names:
                 self.commands[name] = handler
             return handler
 
         return register
 
-    def action(self, prefix: str) -> Callable[[Handler], Handler]:
+    def action(self, prefix: str) -> Callable[[H], H]:
         """Buttons whose id is `prefix` or starts with ``prefix:``."""
 
-        def register(handler: Handler) -> Handler:
+        def register(handler: H) -> H:
             self.actions[prefix] = handler
             return handler
 
         return register
 
-    def state(self, name: str) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
+    def state(self, name: str) -> Callable[[H], H]:
+        def register(handler: H) -> H:
             self.states[name] = handler
             return handler
 
         return register
 
-    def back(self, name: str) -> Callable[[Handler], Handler]:
+    def back(self, name: str) -> Callable[[H], H]:
         """What "back" does at the question `name`: ask the question before it."""
 
-        def register(handler: Handler) -> Handler:
+        def register(handler: H) -> H:
             self.backs[name] = handler
             return handler
 
@@ -72,7 +74,7 @@ class Router:
 
     def intent(
         self, keywords: Keywords, urgent: bool = False, alone: bool = False, first: bool = False
-    ) -> Callable[[Handler], Handler]:
+    ) -> Callable[[H], H]:
         """Words (comma-separated, translated per language) that call this handler.
 
         An urgent intent (STOP) is obeyed even mid-question when a keyword is the whole
@@ -81,29 +83,29 @@ class Router:
         outranks the topic it names).
         """
 
-        def register(handler: Handler) -> Handler:
+        def register(handler: H) -> H:
             self.intents.append(_Intent(keywords, handler, urgent, alone, first))
             self.intents.sort(key=lambda intent: not intent.first)  # stable: order kept
             return handler
 
         return register
 
-    def contact(self, handler: Handler) -> Handler:
+    def contact(self, handler: H) -> H:
         """The handler for a shared phone number."""
         self.on_contact = handler
         return handler
 
-    def otherwise(self, handler: Handler) -> Handler:
+    def otherwise(self, handler: H) -> H:
         """The answer to anything nobody else understood."""
         self.fallback = handler
         return handler
 
-    def during_handoff(self, handler: Handler) -> Handler:
+    def during_handoff(self, handler: H) -> H:
         """The handler for what a member writes while the conversation is with staff."""
         self.with_staff = handler
         return handler
 
-    def confused(self, handler: Handler) -> Handler:
+    def confused(self, handler: H) -> H:
         """The answer when a member was not understood twice in a row."""
         self.on_confused = handler
         return handler
