@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,9 +90,10 @@ async def import_purchases(
         batch.clear()
 
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        raw = path.open("rb")  # its position is the progress
     except OSError as exc:
         raise UnreadableFile(f"{path}: {exc.strerror}") from None
+    handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
     with handle, _long_lived():
         batch: list[PurchaseInput] = []
         try:
@@ -102,11 +104,11 @@ async def import_purchases(
                     reject(line, str(exc))
                 if len(batch) >= batch_size:
                     await flush(batch)
-                    on_progress(handle.buffer.tell())
+                    on_progress(raw.tell())
         except UnicodeDecodeError:
             raise UnreadableFile(f"{path}: not UTF-8 text") from None
         except csv.Error as exc:
             raise UnreadableFile(f"{path}: not a CSV file ({exc})") from None
         await flush(batch)
-        on_progress(handle.buffer.tell())
+        on_progress(raw.tell())
     return report

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.bootstrap import Concierge
 from bot.channels.console import FILES, ConsoleChat
@@ -90,9 +91,9 @@ def engine(
         if channel is not None:
             chats[channel.name] = channel
     built = Engine(app, sending, chats, router, desk=found.desk is not None)
-    for channel in (found.telegram, found.whatsapp, found.desk):
-        if channel is not None:
-            channel.engine = built
+    for adapter in (found.telegram, found.whatsapp, found.desk):
+        if adapter is not None:
+            adapter.engine = built
     return built
 
 
@@ -120,7 +121,7 @@ async def running(
     app: Concierge,
     found: Channels,
     sending: Sender,
-    catching_up: Callable[[], Awaitable[None]],
+    catching_up: Callable[[], Coroutine[Any, Any, None]],
     background: bool = True,
 ) -> AsyncIterator[None]:
     """A process that takes messages in (the web app, a shop's aiogram bot), while it runs:

@@ -158,6 +158,8 @@ class Staff(Protocol):
     def telegram_user_id(self) -> int: ...
     @property
     def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
 
 
 class ChannelIdentity(Protocol):
@@ -324,6 +326,8 @@ class OutboxMessage(Protocol):
     def attempts(self) -> int: ...
     @property
     def created_at(self) -> datetime: ...
+    @property
+    def due_at(self) -> datetime | None: ...  # not before; None: now
 
 
 class OfficeAccount(Protocol):

@@ -46,9 +46,12 @@ class Store(Protocol):
 class Club(Protocol):
     """What the worker runs for: the program, the clock, the store."""
 
-    program: Program
-    db: Store
-    clock: Callable[[], datetime]
+    @property
+    def program(self) -> Program: ...
+    @property
+    def db(self) -> Store: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
 
 
 async def settle_job(app: Club) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, select
+from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, bindparam, func, select
 
 from loyalty.account import Account
 from loyalty.badges import PurchaseFact
@@ -33,7 +33,7 @@ _MEMBER, _PURCHASE, _LEDGER = (
 )
 _TIER, _BADGE = core_table(TierStatus).c, core_table(BadgeAward).c
 _BOOKING = core_table(Appointment).c
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 
 
 def _count(model: type[Any], *where: ColumnElement[bool]) -> ScalarSelect[int]:

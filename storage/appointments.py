@@ -141,4 +141,4 @@ class Appointments:
             .values(note="", photo=None)
             .execution_options(synchronize_session="fetch")
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount  # type: ignore[attr-defined]

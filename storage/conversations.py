@@ -8,7 +8,17 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, exists, insert, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,7 +107,7 @@ class Identities(_Repository):
             .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
             .values(reachable=reachable)
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount  # type: ignore[attr-defined]
 
 
 class Conversations(_Repository):
@@ -106,7 +116,7 @@ class Conversations(_Repository):
         after the other, each seeing the state the last left, their replies written in
         turn. PostgreSQL: a transaction's advisory lock on the chat; SQLite's writers take
         turns anyway (BEGIN IMMEDIATE)."""
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(
                 text("SELECT pg_advisory_xact_lock(hashtext(:chat))"),
                 {"chat": f"chat:{channel}:{address}"},
@@ -158,14 +168,14 @@ class Conversations(_Repository):
                 at_chats(ConversationState.channel, ConversationState.address, chats)
             )
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount  # type: ignore[attr-defined]
 
     async def purge(self, now: datetime) -> int:
         """Forget conversations that expired (they hold the last lines people wrote)."""
         result = await self.session.execute(
             delete(ConversationState).where(ConversationState.expires_at <= now)
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount  # type: ignore[attr-defined]
 
     async def standing(
         self, channel: str, address: str, now: datetime, since: datetime, invitation: str | None
@@ -185,8 +195,12 @@ class Conversations(_Repository):
         )  # fmt: skip
 
 
-def _standing() -> Select[Any]:
-    chat, now = (bindparam("channel"), bindparam("address")), bindparam("now", type_=UTCDateTime)
+def _standing() -> Select[bool, bool, bool, bool, bool]:
+    chat: tuple[BindParameter[str], BindParameter[str]] = (
+        bindparam("channel"),
+        bindparam("address"),
+    )
+    now = bindparam("now", type_=UTCDateTime)
     handoffs = select(Handoff.id).where(Handoff.channel == chat[0], Handoff.address == chat[1])
     return select(
         exists().where(
@@ -351,7 +365,7 @@ class LinkTokens(_Repository):
         result = await self.session.execute(
             delete(LinkToken).where(LinkToken.member_id == member_id)
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount  # type: ignore[attr-defined]
 
 
 class Secrets(_Repository):
@@ -361,7 +375,7 @@ class Secrets(_Repository):
         found = await self.session.get(ClubSecret, name)  # loaded as a row: the logs learn it
         if found is not None:
             return found.value
-        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
         await self.session.execute(
             dialect.insert(ClubSecret)
             .values(name=name, value=make())

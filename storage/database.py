@@ -124,6 +124,7 @@ class Database:
             return True
         async with self.engine.connect() as connection:
             raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None  # a connection just taken is not invalidated
             # outside any transaction (ours would hold the log): the driver's own connection
             cursor = await raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             busy, _, _ = await cursor.fetchone()

@@ -22,7 +22,7 @@ class OneRow:
     close); asyncpg keeps it prepared, one round trip. In a transaction's session it runs
     as any other statement."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
 

@@ -105,7 +105,7 @@ class Leases:
             .where(OutboxMessage.claimed_by == worker, OutboxMessage.status.in_(HELD))
             .values(lease_until=now + lease)
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount  # type: ignore[attr-defined]
 
     async def start_call(self, row_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
         """Mark a held message sending, just before its call; False if no longer ours."""

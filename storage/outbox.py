@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loyalty import records
 from loyalty.outbox import MOVABLE
 from storage.models import Member, OutboxMessage
-from storage.repositories import at_chats, chunks
+from storage.repositories import at_chats, chunks, core_table
 
 PENDING = "pending"  # to send
 CLAIMED = "claimed"  # a dispatcher holds it; the call has not begun (others may take over)
@@ -78,7 +78,7 @@ class Outbox:
         One `INSERT … ON CONFLICT (key) DO NOTHING RETURNING key` per chunk, so a message
         written at the same moment by another scan is skipped, not doubled.
         """
-        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
         added: set[str] = set()
         for part in chunks(list(rows)):
             values = [
@@ -131,7 +131,7 @@ class Outbox:
         for part in chunks(sorted(set(keys))):
             found.update(
                 await self.session.scalars(
-                    select(OutboxMessage.key).where(OutboxMessage.key.in_(part))  # type: ignore[arg-type]
+                    select(OutboxMessage.key).where(OutboxMessage.key.in_(part))
                 )
             )
         return found
@@ -165,7 +165,7 @@ class Outbox:
         moved = result.rowcount  # type: ignore[attr-defined]
         if moved:
             self.touched.add((channel, address))
-        return moved  # type: ignore[no-any-return]
+        return moved
 
     async def add_replies(self, now: datetime, rows: Sequence[dict[str, Any]]) -> None:
         """Add a message's replies to one chat, in order, in one statement; sent right after
@@ -173,7 +173,7 @@ class Outbox:
         if not rows:
             return
         await self.session.execute(
-            insert(OutboxMessage.__table__),  # one statement, whatever is None
+            insert(core_table(OutboxMessage)),  # one statement, whatever is None
             [{"status": PENDING, "attempts": 0, "created_at": now, "updated_at": now,
               "media": None, "variables": {}, **row} for row in rows],
         )  # fmt: skip
@@ -217,7 +217,7 @@ class Outbox:
             )
             .values(status=CANCELLED, last_error=reason, updated_at=now)
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount  # type: ignore[attr-defined]
 
     async def sent_since(self, member_id: int, since: datetime) -> list[datetime]:
         """When the member was last written to for a purpose other than service (the cap)."""
@@ -299,7 +299,7 @@ class Outbox:
     async def forget(self, member_id: int, chats: Sequence[tuple[str, str]]) -> int:
         """Delete everything the outbox holds about a member (their data erased)."""
         result = await self.session.execute(delete(OutboxMessage).where(_about(member_id, chats)))
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount  # type: ignore[attr-defined]
 
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, row_id)

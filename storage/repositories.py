@@ -6,7 +6,18 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, false, func, insert, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    SQLColumnExpression,
+    Table,
+    delete,
+    false,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import records
@@ -37,7 +48,9 @@ def chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
 
 
 def at_chats(
-    channel: ColumnElement[str], address: ColumnElement[str], chats: Sequence[tuple[str, str]]
+    channel: SQLColumnExpression[str],
+    address: SQLColumnExpression[str],
+    chats: Sequence[tuple[str, str]],
 ) -> ColumnElement[bool]:
     """A condition: (channel, address) is one of these chats."""
     return tuple_(channel, address).in_(list(chats)) if chats else false()
@@ -101,7 +114,7 @@ class Members(Repository):
             rows = await self.session.execute(
                 select(Member.phone, Member.id).where(Member.phone.in_(part))
             )
-            found.update({phone: member_id for phone, member_id in rows})
+            found.update({phone: member_id for phone, member_id in rows if phone is not None})
         return found
 
     async def add(self, **fields: Any) -> Member:
@@ -135,7 +148,7 @@ class Members(Repository):
     async def lock(self, member_ids: Iterable[int]) -> None:
         """Hold these members until commit (PostgreSQL; SQLite transactions are serial, and
         its FOR UPDATE would be a plain SELECT: nothing is sent)."""
-        if self.session.bind.dialect.name == "sqlite":
+        if self.session.get_bind().dialect.name == "sqlite":
             return
         ids = sorted(set(member_ids))
         for part in chunks(ids):
@@ -170,9 +183,7 @@ class Members(Repository):
         """
         removed = {}
         for model in (Anniversary, OccasionDate, ChannelIdentity, Consent, BadgeAward, TierStatus):
-            result = await self.session.execute(
-                delete(model).where(model.member_id == member.id)  # type: ignore[attr-defined]
-            )
+            result = await self.session.execute(delete(model).where(model.member_id == member.id))
             removed[model.__tablename__] = result.rowcount  # type: ignore[attr-defined]
         await self.session.execute(
             update(LedgerEntry)
@@ -307,7 +318,8 @@ class Tiers(Repository):
                     select(TierStatus.member_id).where(TierStatus.member_id.in_(part))
                 )
             )
-        new, changed = [], []
+        new: list[dict[str, object]] = []
+        changed: list[dict[str, object]] = []
         for member_id, state in latest.items():
             row = {
                 "member_id": member_id,

@@ -27,7 +27,7 @@ def _voucher(row: Voucher) -> rewards.Voucher:
 class Rewards(Repository):
     async def take_stock(self, reward: str, stock: int) -> bool:
         """One more of `reward` out, unless `stock` are out already: False then."""
-        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
         await self.session.execute(
             dialect.insert(RewardStock)
             .values(reward=reward, taken=0)

@@ -8,8 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import stores
-from loyalty.figures import FiguresStore
+from loyalty.figures import FiguresStore, FiguresUnitOfWork
 from loyalty.ports import Conflict
 from storage.accounts import Accounts
 from storage.appointments import Appointments, Schedules
@@ -33,9 +32,9 @@ from storage.rewards import Rewards
 BULK_LOG_PAGES = 10_000  # SQLite's write-ahead log in a bulk writer's hands: about 40 MB
 
 
-class UnitOfWork(stores.UnitOfWork):
+class UnitOfWork(FiguresUnitOfWork):
     """A transaction with the repositories bound to it: what the services name
-    (loyalty.stores), made of SQLAlchemy.
+    (loyalty.stores, and loyalty.figures for the figures), made of SQLAlchemy.
 
     A UNIQUE violation inside it surfaces as `loyalty.ports.Conflict`, so a service can
     retry knowing someone else wrote the same fact first.

@@ -50,11 +50,11 @@ from loyalty.ports import (
     Waiting,
 )
 from loyalty.program import Program
+from loyalty.stores import UnitOfWork
 from loyalty.templates import Template
 from loyalty.text import split_text
 from services import members, outbox, receipts
 from storage.outbox import AWAITING_TEMPLATE, AWAITING_WINDOW, provider_status
-from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("concierge.whatsapp")
 MPS_WINDOW = 1.0  # seconds Twilio counts a sender's messages a second over

@@ -161,6 +161,7 @@ async def events_check_in(uow: UnitOfWork, app: Concierge, payload: str) -> None
     )
     number, row = came.number, came.rsvp
     guests = f", with {row.plus_ones} guest(s)" if row.plus_ones else ""
+    assert row.checked_in_at is not None  # admitted: now or before
     at = store_time(app, row.checked_in_at)
     click.echo(f"{came.member.name or number} ({number}){guests}: checked in at {at}")
 

@@ -25,7 +25,7 @@ from services import members, privacy
 from services.wording import speaker_for
 
 if TYPE_CHECKING:
-    from storage.models import Member
+    from loyalty.records import Member
     from storage.unit_of_work import UnitOfWork
 
     # members.redeem, members.adjust

@@ -13,7 +13,7 @@ from bot.cli.running import committed, fail, run, transaction
 from services import members, privacy
 
 if TYPE_CHECKING:
-    from storage.models import Member
+    from loyalty.records import Member
     from storage.unit_of_work import UnitOfWork
 
 

@@ -105,7 +105,7 @@ def one_line(db: Database) -> Iterator[None]:
     except (*REFUSED, SchemaBehind) as exc:
         fail(str(exc), 1)
     except DBAPIError as exc:
-        fail(_database_error(db, exc.orig), 1)
+        fail(_database_error(db, exc.orig or exc), 1)
     except sqlite3.Error as exc:  # Database.open_file
         fail(_database_error(db, exc), 1)
     except OSError as exc:

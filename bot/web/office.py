@@ -62,7 +62,7 @@ def office_speaker(request: Request, app: App) -> Speaker:
 
 def languages(app: App) -> list[tuple[str, str]]:
     """The club's languages, each named in itself ("Français"), for the nav's choice."""
-    return [(code, Locale.parse(code).get_display_name(code).capitalize())
+    return [(code, (Locale.parse(code).get_display_name(code) or code).capitalize())
             for code in app.program.club.languages]  # fmt: skip
 
 

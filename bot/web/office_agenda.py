@@ -182,9 +182,8 @@ async def close(
     """Close the store on a day; bookings then are listed to confirm first, then cancelled
     with their members told."""
     closing = iso_day(day)
-    given = {"day": day, "reason": reason}
     if closing is None:
-        return await _closures(request, app, who, 422, refused=True, **given)
+        return await _closures(request, app, who, 422, refused=True, day=day, reason=reason)
     try:
         async with app.db.unit_of_work() as uow:
             await office_agenda.close(
@@ -192,9 +191,11 @@ async def close(
             )
             await uow.commit()
     except Touching as exc:
-        return await _closures(request, app, who, touching=exc.entries, closing=closing, **given)
+        return await _closures(
+            request, app, who, touching=exc.entries, closing=closing, day=day, reason=reason
+        )
     except ScheduleError:
-        return await _closures(request, app, who, 422, refused=True, **given)
+        return await _closures(request, app, who, 422, refused=True, day=day, reason=reason)
     return RedirectResponse(f"{HOME}/closures", 303)
 
 

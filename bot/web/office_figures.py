@@ -10,6 +10,7 @@ import io
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Annotated
 
 from babel.dates import format_skeleton
@@ -80,7 +81,7 @@ async def page(request: Request, app: App, who: Owner, start: From = "", end: To
             (table.columns[i].label, [None if v is None else float(v) for _, v in _rows(table, i)])
             for i in table.charted
         ]
-        chart = draw(table.title, labels, series, table.bars, lambda v, u=unit: write(u, v))
+        chart = draw(table.title, labels, series, table.bars, partial(write, unit))
         cells = [
             (name, [write(c.unit, v) for c, v in zip(table.columns, values, strict=True)])
             for name, values in zip(labels, (v for _, v in table.rows), strict=True)

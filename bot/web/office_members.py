@@ -36,8 +36,8 @@ async def search(request: Request, app: App, who: Signed, q: str = "") -> Respon
     if q.strip():
         async with app.db.unit_of_work() as uow:
             found = await office_members.search(uow, q, app.program)
-    page = {"who": who, "q": q, "found": found, "speaker": office_speaker(request, app)}
-    return _render(request, app, "members.html", **page)
+    speaker = office_speaker(request, app)
+    return _render(request, app, "members.html", who=who, q=q, found=found, speaker=speaker)
 
 
 @router.get("/{number}", include_in_schema=False)

@@ -49,7 +49,7 @@ def _file_existing_members(table: sa.Table) -> None:
     """Members enrolled before this revision: their dates, in their zone or the store's."""
     store = ZoneInfo(context.config.attributes.get("store_zone", "UTC"))
     bind = op.get_bind()
-    firsts = dict(
+    firsts: dict[int, datetime | str] = dict(
         bind.execute(
             sa.text(
                 "SELECT member_id, MIN(purchased_at) FROM purchase WHERE status = 'paid' "
