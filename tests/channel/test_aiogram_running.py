@@ -138,15 +138,18 @@ async def test_the_shops_bot_stopped_and_started_again_in_one_process_still_answ
     concierge: Concierge, api: FakeTelegram
 ) -> None:
     async with running_shop(telegram_settings(concierge), api, background=True) as shop:
-        first = await shop.feed(message_update("/hours", user=MARCO))
+        await shop.feed(message_update("/hours", user=MARCO))
+        first = await api.until_sent(2)  # at once, or by the background's round
     await shop.dispatcher.emit_startup(bot=shop.bot)  # polling started again
     try:
-        again = await shop.feed(message_update("/hours", user=MARCO))
+        await shop.feed(message_update("/hours", user=MARCO))
+        again = (await api.until_sent(4))[2:]
     finally:
         await shop.dispatcher.emit_shutdown(bot=shop.bot)
 
     assert HOURS in first[0].text
     assert [call.text for call in again] == [call.text for call in first]
+    assert len(api.sent()) == 4
     assert await outbox(concierge) == [("reply", "sent", 1)] * 4
 
 
