@@ -365,7 +365,12 @@ class Sender:
 
     @contextlib.asynccontextmanager
     async def _alive(self) -> AsyncIterator[None]:
-        """While sending, keep this sender's leases from running out."""
+        """While sending, keep this sender's leases from running out; and count the task
+        among the rounds a stop lets end (`release`): a reply sent at once, cancelled between
+        its call and its record, would be given back and sent twice."""
+        round_ = asyncio.current_task()
+        mine = {round_} - self._rounds if round_ is not None else set()  # not yet counted
+        self._rounds |= mine
         beat = asyncio.create_task(self._renew())
         try:
             yield
@@ -373,6 +378,7 @@ class Sender:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
+            self._rounds -= mine
 
     async def _renew(self) -> None:
         """Every third of a lease; on the event loop's own time, which tests never move."""

@@ -105,16 +105,23 @@ class _Mounted:
     """The router's filter and handlers, around the Telegram channel."""
 
     def __init__(self, app: Concierge, background: bool) -> None:
-        found, sending, engine = outbound.wire(app, "aiogram")
+        self.app, self.background = app, background
+        self.stack = AsyncExitStack()
+        self.started = False  # once started, a stop (or a failed start) closes the wiring
+        self._wire()
+
+    def _wire(self) -> None:
+        found, sending, engine = outbound.wire(self.app, "aiogram")
         if found.telegram is None:
             raise ConfigError("TELEGRAM_BOT_TOKEN: not set (the shop's bot token is needed)")
-        self.app, self.telegram = app, found.telegram
+        self.found, self.telegram = found, found.telegram
         self.club = Club(
             engine.router, engine.every_language, found.desk.chat_id if found.desk else None
         )
         catching_up = partial(outbound.catch_up, [found.telegram])
-        self.running = partial(outbound.running, app, found, sending, catching_up, background)
-        self.stack = AsyncExitStack()
+        self.running = partial(
+            outbound.running, self.app, found, sending, catching_up, self.background
+        )
 
     async def claims(self, event: TelegramObject, event_update: Update) -> bool | dict[str, Any]:
         """The update as Telegram sent it, for the handler, when it is the club's."""
@@ -142,9 +149,14 @@ class _Mounted:
 
     async def startup(self) -> None:
         """The bot does not start on a schema the code cannot use (it would fail message
-        by message): ConfigError says what to run."""
+        by message): ConfigError says what to run. Started again after a stop, it wires
+        anew what the stop closed."""
+        if self.started:
+            self._wire()
+        self.started = True
         problem = await behind(self.app.db)
         if problem is not None:
+            await self.found.aclose()
             await self.app.db.close()
             raise ConfigError(problem)
         await self.stack.enter_async_context(self.running())

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import mimetypes
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -221,9 +222,10 @@ class TelegramChannel:
     name = CHANNEL
     traits = Traits(consent=Channel.TELEGRAM)
 
-    def __init__(self, app: Concierge, bot: Bot) -> None:
+    def __init__(self, app: Concierge, bot: Bot, requests: Sequence[HTTPXRequest]) -> None:
         self.app = app
         self.bot = bot
+        self.requests = requests  # the bot's connections, closed by `aclose`
         self.engine: Engine | None = None  # set where updates come in (the web app, polling)
         self.desk: StaffDesk | None = None  # the staff group, when there is one
         self.bot_id = bot.token.split(":")[0]  # the bot's budgets' name: never the token
@@ -357,7 +359,9 @@ class TelegramChannel:
         return content, content_type or "application/octet-stream"
 
     async def aclose(self) -> None:
-        await self.bot.shutdown()
+        """The bot's connections closed. Not by Bot.shutdown: it closes nothing for a bot
+        never initialized (we need no getMe), and left open they stay open."""
+        await asyncio.gather(*(request.shutdown() for request in self.requests))
 
 
 def telegram_channel(app: Concierge) -> TelegramChannel | None:
@@ -367,12 +371,15 @@ def telegram_channel(app: Concierge) -> TelegramChannel | None:
         return None
     api = app.settings.telegram_api_url
     shared = {"verify": tls.context()}
+    requests = (
+        HTTPXRequest(httpx_kwargs=shared),
+        HTTPXRequest(connection_pool_size=1, httpx_kwargs=shared),  # for getUpdates
+    )
     bot = Bot(
         token.get_secret_value(), base_url=api, base_file_url=api.removesuffix("bot") + "file/bot",
-        request=HTTPXRequest(httpx_kwargs=shared),
-        get_updates_request=HTTPXRequest(connection_pool_size=1, httpx_kwargs=shared),
+        request=requests[0], get_updates_request=requests[1],
     )  # fmt: skip
-    return TelegramChannel(app, bot)
+    return TelegramChannel(app, bot, requests)
 
 
 async def poll(channel: TelegramChannel, timeout: int = 30) -> None:

@@ -41,7 +41,7 @@ async def _set_webhook(channel: TelegramChannel, url: str, secret: str) -> None:
     from bot.channels.telegram import ALLOWED_UPDATES
 
     await channel.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
-    await channel.bot.shutdown()
+    await channel.aclose()
 
 
 @telegram.command("poll")

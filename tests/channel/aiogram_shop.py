@@ -118,14 +118,16 @@ class Shop:
 
 
 @asynccontextmanager
-async def running_shop(app_concierge: Concierge, api: FakeTelegram) -> AsyncIterator[Shop]:
+async def running_shop(
+    app_concierge: Concierge, api: FakeTelegram, background: bool = False
+) -> AsyncIterator[Shop]:
     """The shop's bot with the concierge of `app_concierge` (its token the shop's), started
-    and stopped as polling starts and stops it; no sending in the background."""
+    and stopped as polling starts and stops it; sending in the `background` only if asked."""
     api.timer = app_concierge.monotonic
     session = RecordingSession()
     bot = Bot(TOKEN, session=session)
     dispatcher = Dispatcher()
-    dispatcher.include_router(club_router(app_concierge, background=False))
+    dispatcher.include_router(club_router(app_concierge, background))
     got: list[tuple[str, str]] = []
     dispatcher.include_router(shop_router(got))
     await dispatcher.emit_startup(bot=bot)

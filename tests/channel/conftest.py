@@ -6,6 +6,7 @@ httpx.ASGITransport, which respx does not intercept.
 
 from __future__ import annotations
 
+import asyncio
 import email.parser
 import email.policy
 import json
@@ -148,6 +149,7 @@ class FakeTelegram:
         self.updates: list[dict[str, Any]] = []  # for getUpdates; then another poller took over
         self.calendars: list[Read] = []  # every .ics sent, as a strict client read it
         self.refused_calendars: list[str] = []  # ...and why a strict client would refuse one
+        self._arrived = asyncio.Event()  # set at each call, for `until_sent`
         mock.post(path__regex=r"^/bot(?P<token>[^/]+)/(?P<method>\w+)$").mock(
             side_effect=self._answer
         )
@@ -165,6 +167,7 @@ class FakeTelegram:
             return self._error(401, "Unauthorized")
         params, files = _decode(request)
         at = self.timer()
+        self._arrived.set()
         self._read_calendar(files.get("document", b""))
         if method in SENDS and self.faults:
             fault = self.faults.pop(0)
@@ -291,6 +294,15 @@ class FakeTelegram:
         return httpx.Response(
             status, json={"ok": False, "error_code": status, "description": description}
         )
+
+    async def until_sent(self, count: int, timeout: float = 10.0) -> list[ApiCall]:
+        """The messages sent once there are `count` of them, made in the background; the
+        wait is bounded (TimeoutError), never a pause."""
+        async with asyncio.timeout(timeout):
+            while len(self.sent()) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.sent()
 
     def sent(self, since: int = 0) -> list[ApiCall]:
         """The messages and files sent (answerCallbackQuery and getMe left out)."""

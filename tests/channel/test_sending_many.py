@@ -208,6 +208,30 @@ async def test_a_stop_during_a_call_that_never_answers_ends_the_round(
     assert await held(concierge) == [] and hung.sent == []
 
 
+async def test_a_stop_during_a_reply_sent_at_once_waits_for_its_result(
+    concierge: Concierge,
+) -> None:
+    """Cancelled between its call and its record, the reply would be given back and sent
+    again by the next process."""
+    channel = Chats("telegram", held=True)
+    await queue(concierge, "telegram", 1)
+    sending = sender(concierge, [channel], Moments())
+    at_once = asyncio.create_task(sending.send_chats({("telegram", "0")}))  # a web request's
+    while channel.calls < 1:
+        await asyncio.sleep(0.01)
+
+    stopping = asyncio.create_task(sending.release())
+    done, _ = await asyncio.wait({stopping}, timeout=0.2)
+    channel.go.set()  # Telegram answers
+    await stopping
+
+    assert done == set()  # the stop waited for the answer
+    assert at_once.done() and not at_once.cancelled()
+    async with concierge.db.unit_of_work() as uow:
+        [row] = await uow.outbox.latest(10)
+    assert (row.status, row.attempts) == ("sent", 1)
+
+
 async def forever(seconds: float) -> None:
     """A pause that lasts until it is cut short."""
     await asyncio.Event().wait()
