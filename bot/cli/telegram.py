@@ -33,15 +33,22 @@ def telegram_set_webhook(url: str) -> None:
     if secret is None:
         fail("TELEGRAM_WEBHOOK_SECRET: not set (the webhook would accept anyone)")
     token = secret.get_secret_value()
-    run(lambda _: _set_webhook(channel, url, token), app)
+    from telegram.error import TelegramError
+
+    try:
+        run(lambda _: _set_webhook(channel, url, token), app)
+    except TelegramError as exc:  # Telegram's own words: a URL it will not post to, a token
+        fail(f"Telegram refused the webhook: {exc.message}", code=1)
     click.echo(f"webhook set to {url} for {', '.join(ALLOWED_UPDATES)}")
 
 
 async def _set_webhook(channel: TelegramChannel, url: str, secret: str) -> None:
     from bot.channels.telegram import ALLOWED_UPDATES
 
-    await channel.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
-    await channel.aclose()
+    try:
+        await channel.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+    finally:  # refused or not, the bot's connections are let go
+        await channel.aclose()
 
 
 @telegram.command("poll")
