@@ -22,7 +22,8 @@ from aiogram.types import TelegramObject, Update
 
 from bot import outbound
 from bot.bootstrap import Concierge, bootstrap
-from bot.channels.telegram import CHANNEL, membership
+from bot.channels.telegram import CHANNEL
+from bot.channels.telegram_updates import membership
 from bot.settings import ConfigError, load_settings
 from handlers.conversation.dialog import STATE_TTL
 from handlers.conversation.router import Gettext, command_name

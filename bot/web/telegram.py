@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from bot.channels.telegram import TelegramChannel, read_update
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_updates import read_update
 from bot.web.bodies import MAX_UPDATE, read_body
 from bot.web.state import App, Telegram
 
