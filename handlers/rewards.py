@@ -101,7 +101,9 @@ async def ask_take(turn: Turn) -> list[Reply]:
         reward=chosen.name[turn.speaker.language], points=point_count(turn, chosen.cost)
     )
     held = len(await rewards.vouchers_of(turn.uow, turn.member))  # a Yes pressed twice: once
-    yes_no = (Button(_("Yes"), f"rtake:{key}:{held}"), Button(_("No"), "rewards"))
+    # an experience's time is chosen before it is taken (a list from before offers this)
+    yes = f"xsvc:{key}" if chosen.service is not None else f"rtake:{key}:{held}"
+    yes_no = (Button(_("Yes"), yes), Button(_("No"), "rewards"))
     return [Reply(question, (yes_no, *main_menu(turn)))]
 
 

@@ -167,3 +167,18 @@ async def test_a_time_taken_meanwhile_or_points_gone_take_nothing(
     assert "Not enough points for this reward: you have 2,000, it needs 2,500." in short.text
     assert await vouchers(concierge, member_id) == []
     assert await balance(concierge, member_id) == 2000
+
+
+async def test_a_rewards_list_from_before_leads_an_experience_to_its_time(
+    telegram: Telegram, concierge: Concierge
+) -> None:
+    """A list shown before experiences booked themselves offered `reward:<key>` for them:
+    its Yes leads to the days, and nothing is taken until a time is."""
+    member_id = await ambassador(concierge)
+    phone = Phone(telegram)
+    asked = await phone.press("reward:private_viewing")
+    assert "Take A private viewing for 2,500 points?" in asked.text
+    days = await phone.press(asked.choose("Yes"))
+    assert "Which day would suit you for A private viewing?" in days.text
+    assert await vouchers(concierge, member_id) == []
+    assert await balance(concierge, member_id) == 3000
