@@ -28,12 +28,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import httpx
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from bench.occasions import machine, recreate_postgres
+from bench.postgres import connected
 from bot.bootstrap import Concierge, bootstrap
 from bot.settings import Settings
 from bot.web import create_app
@@ -242,18 +242,11 @@ class Statements:
 
 async def explain(url: str, statement: str, parameters: Any) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of a statement as asyncpg ran it ($n parameters)."""
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
-        user=parsed.username or "postgres", password=parsed.password, database=parsed.database,
-    )  # fmt: skip
-    try:
+    async with connected(url) as connection:
         await connection.execute("SET jit = off; SET work_mem = '64MB'")  # as the page does
         rows = await connection.fetch(
             f"EXPLAIN (ANALYZE, BUFFERS) {statement}", *tuple(parameters or ())
         )
-    finally:
-        await connection.close()
     return "\n".join(row[0] for row in rows)
 
 
@@ -333,32 +326,19 @@ async def main() -> None:
 
 
 async def exists(url: str) -> bool:
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
-        user=parsed.username or "postgres", password=parsed.password, database="postgres",
-    )  # fmt: skip
-    try:
-        return bool(
-            await connection.fetchval(
-                "SELECT 1 FROM pg_database WHERE datname = $1", parsed.database
-            )
+    async with connected(url, "postgres") as connection:
+        found = await connection.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", make_url(url).database
         )
-    finally:
-        await connection.close()
+    return bool(found)
 
 
 async def drop(url: str) -> None:
     """The scratch database, dropped: the bench leaves nothing behind."""
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
-        user=parsed.username or "postgres", password=parsed.password, database="postgres",
-    )  # fmt: skip
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    async with connected(url, "postgres") as connection:
+        await connection.execute(
+            f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'
+        )
 
 
 if __name__ == "__main__":

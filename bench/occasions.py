@@ -71,6 +71,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 
+from bench.postgres import connected
 from bot.bootstrap import Concierge, bootstrap
 from bot.settings import Settings
 from loyalty import reach
@@ -473,21 +474,13 @@ def print_profile(profile: cProfile.Profile, path: Path, limit: int = 25) -> Non
 
 async def recreate_postgres(url: str) -> None:
     """Drop and create the benchmark's database: every run seeds an empty one."""
-    import asyncpg
-
     parsed = make_url(url.replace("postgres://", "postgresql://", 1))
     name = parsed.database or ""
     if "bench" not in name:
         raise SystemExit(f"refusing to drop the database {name!r}: its name must contain 'bench'")
-    connection = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
-        user=parsed.username or "postgres", password=parsed.password, database="postgres",
-    )  # fmt: skip
-    try:
+    async with connected(url, "postgres") as connection:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
 
 
 @asynccontextmanager

@@ -30,12 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
 from bench.figures import drop
 from bench.occasions import recreate_postgres
+from bench.postgres import connected
 from bench.server import concierge, serving
 
 DEFAULT_URL = os.environ.get(
@@ -121,12 +120,7 @@ def line(name: str, answers: list[Answer], seconds: float, orders: int) -> str:
 
 async def doubles(url: str) -> tuple[int, int]:
     """Orders stored twice, and orders whose points were taken twice, read back."""
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
-        user=parsed.username or "postgres", database=parsed.database,
-    )  # fmt: skip
-    try:
+    async with connected(url) as connection:
         stored = await connection.fetchval(
             "SELECT count(*) FROM (SELECT order_id FROM purchase GROUP BY order_id "
             "HAVING count(*) > 1) AS twice"
@@ -135,9 +129,7 @@ async def doubles(url: str) -> tuple[int, int]:
             "SELECT count(*) FROM (SELECT key FROM ledger_entry WHERE key LIKE 'redeem:order:%' "
             "GROUP BY key HAVING count(*) > 1) AS twice"
         )
-        return int(stored), int(redeemed)
-    finally:
-        await connection.close()
+    return int(stored), int(redeemed)
 
 
 async def main() -> None:
